@@ -1,0 +1,34 @@
+#ifndef SOFTCOPY_SHIMS_H
+#define SOFTCOPY_SHIMS_H
+
+// Typed wrappers for C calls that Swift cannot make directly: syscall(2) is variadic,
+// and openat2 has no glibc wrapper.
+
+/// ioprio_set(IOPRIO_WHO_PROCESS, 0, value) for the calling thread.
+/// `ioclass` is 1 (realtime), 2 (best-effort) or 3 (idle); `level` 0...7.
+/// Returns 0 or -1 with errno set.
+int softcopy_set_thread_io_priority(int ioclass, int level);
+
+/// ioprio_get for the calling thread; returns the raw value or -1 with errno set.
+int softcopy_get_thread_io_priority(void);
+
+/// Opens `path` (relative) beneath the directory `rootfd`, refusing to leave it: no
+/// absolute paths, no `..` above the root, and no symlink anywhere on the way.
+/// Uses openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where the kernel has it (5.6+),
+/// and otherwise walks the components with O_NOFOLLOW. Returns an fd or -1 with errno
+/// (ELOOP for a symlink, EXDEV for an escape, ENOENT, ...).
+int softcopy_open_beneath(int rootfd, const char *path, int flags, unsigned int mode);
+
+/// 1 if openat2 is in use, 0 if the component walk is (for diagnostics and tests).
+int softcopy_open_beneath_uses_openat2(void);
+
+/// Forces the component-walk fallback (tests run both paths).
+void softcopy_open_beneath_force_fallback(int force);
+
+/// Names the calling thread (shown by top -H and in core dumps); at most 15 bytes.
+void softcopy_set_thread_name(const char *name);
+
+/// The width of the terminal on `fd` in columns, or 0 if it is not a terminal (ioctl is variadic).
+int softcopy_terminal_width(int fd);
+
+#endif

@@ -1,0 +1,114 @@
+#define _GNU_SOURCE
+#include "softcopy_shims.h"
+#include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// From linux/ioprio.h; spelled out so the shim builds without kernel headers.
+#define SOFTCOPY_IOPRIO_CLASS_SHIFT 13
+#define SOFTCOPY_IOPRIO_WHO_PROCESS 1
+
+int softcopy_set_thread_io_priority(int ioclass, int level) {
+    int value = (ioclass << SOFTCOPY_IOPRIO_CLASS_SHIFT) | level;
+    // who = 0 with IOPRIO_WHO_PROCESS names the calling thread.
+    return (int)syscall(SYS_ioprio_set, SOFTCOPY_IOPRIO_WHO_PROCESS, 0, value);
+}
+
+int softcopy_get_thread_io_priority(void) {
+    return (int)syscall(SYS_ioprio_get, SOFTCOPY_IOPRIO_WHO_PROCESS, 0);
+}
+
+// From linux/openat2.h.
+struct softcopy_open_how {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+#define SOFTCOPY_RESOLVE_NO_MAGICLINKS 0x02
+#define SOFTCOPY_RESOLVE_NO_SYMLINKS 0x04
+#define SOFTCOPY_RESOLVE_BENEATH 0x08
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+static volatile int openat2_state = 0;  // 0 unknown, 1 available, -1 unavailable
+static volatile int force_fallback = 0;
+
+int softcopy_open_beneath_uses_openat2(void) {
+    return !force_fallback && openat2_state >= 0;
+}
+
+void softcopy_open_beneath_force_fallback(int force) {
+    force_fallback = force;
+}
+
+// Walks `path` one component at a time from `rootfd` with O_NOFOLLOW, so neither a
+// symlink nor `..` can lead outside the root.
+static int open_beneath_walk(int rootfd, const char *path, int flags, unsigned int mode) {
+    if (path[0] == '/') { errno = EXDEV; return -1; }
+    char buffer[4096];
+    size_t length = strlen(path);
+    if (length >= sizeof(buffer)) { errno = ENAMETOOLONG; return -1; }
+    memcpy(buffer, path, length + 1);
+
+    int dirfd = rootfd;
+    char *component = buffer;
+    for (;;) {
+        char *slash = strchr(component, '/');
+        if (slash) *slash = '\0';
+        if (strcmp(component, "..") == 0) {
+            if (dirfd != rootfd) close(dirfd);
+            errno = EXDEV;
+            return -1;
+        }
+        if (!slash) {
+            // The last component: the caller's flags, never following a symlink.
+            const char *name = component[0] ? component : ".";
+            int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+            int saved = errno;
+            if (dirfd != rootfd) close(dirfd);
+            errno = saved;
+            return fd;
+        }
+        if (component[0] != '\0' && strcmp(component, ".") != 0) {
+            int next = openat(dirfd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int saved = errno;
+            if (dirfd != rootfd) close(dirfd);
+            if (next < 0) { errno = saved; return -1; }
+            dirfd = next;
+        }
+        component = slash + 1;
+    }
+}
+
+int softcopy_open_beneath(int rootfd, const char *path, int flags, unsigned int mode) {
+    if (!force_fallback && openat2_state >= 0) {
+        struct softcopy_open_how how;
+        memset(&how, 0, sizeof(how));
+        how.flags = (uint64_t)(flags | O_CLOEXEC);
+        // openat2 rejects a mode without O_CREAT/O_TMPFILE.
+        how.mode = (flags & (O_CREAT | __O_TMPFILE)) ? mode : 0;
+        how.resolve = SOFTCOPY_RESOLVE_BENEATH | SOFTCOPY_RESOLVE_NO_SYMLINKS | SOFTCOPY_RESOLVE_NO_MAGICLINKS;
+        long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        if (fd >= 0) { openat2_state = 1; return (int)fd; }
+        if (errno != ENOSYS && errno != EPERM) return -1;
+        // ENOSYS: an old kernel; EPERM: a seccomp filter that refuses unknown syscalls.
+        openat2_state = -1;
+    }
+    return open_beneath_walk(rootfd, path, flags, mode);
+}
+
+void softcopy_set_thread_name(const char *name) {
+    pthread_setname_np(pthread_self(), name);
+}
+
+int softcopy_terminal_width(int fd) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) return 0;
+    return size.ws_col;
+}

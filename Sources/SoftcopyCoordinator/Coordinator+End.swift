@@ -1,0 +1,146 @@
+import Logging
+import SoftcopyCore
+import SoftcopyIO
+
+extension Coordinator {
+    /// The acquisition ended: stop watching, rescan everything once, and let the tracker
+    /// order the rest (data, deletions, metadata, then the end marker).
+    func beginEnd(_ runtime: TargetRuntime, reason: EndReason) {
+        runtime.endReason = reason
+        logger.info("\(runtime.spec.source): the acquisition ended (\(reason)); final rescan")
+        runtime.watcher.stop()
+        if case .idleTimeout = reason {
+            // confirmIdle has just rescanned.
+        } else {
+            let scan = runtime.watcher.scanOnce(.final)
+            runtime.leftovers = scan.temporaries
+            runtime.sourceDirectories = scan.rootPresent ? scan.directories : nil
+        }
+        if !runtime.leftovers.isEmpty {
+            awaitTemporaries(runtime)
+        }
+        engine.withTarget(runtime.index) { $0.tracker.beginFinalPhase(at: Clock.now()) }
+        runtime.stage = .finishing(round: 1)
+    }
+
+    /// A writer may still be finishing a file when the end is signalled: give its temp
+    /// files a moment to be renamed, then rescan. What remains is a crashed writer's.
+    private func awaitTemporaries(_ runtime: TargetRuntime) {
+        let deadline = Clock.now() + configuration.leftoverGrace
+        var remaining = runtime.leftovers
+        while !remaining.isEmpty, Clock.now() < deadline {
+            remaining = remaining.filter { (try? FileStatus.of(runtime.spec.source + "/" + $0.string)) != nil }
+            if !remaining.isEmpty { Clock.sleep(.milliseconds(100)) }
+        }
+        guard remaining.count < runtime.leftovers.count else { return }
+        let scan = runtime.watcher.scanOnce(.final)
+        runtime.leftovers = scan.temporaries
+        runtime.sourceDirectories = scan.rootPresent ? scan.directories : nil
+    }
+
+    /// Gives the destination the source's folder structure: folders the source has are
+    /// made, and empty folders it no longer has are removed (when deletions are allowed).
+    private func mirrorDirectories(_ runtime: TargetRuntime) {
+        guard let sourceDirectories = runtime.sourceDirectories else { return }
+        let mayDelete = engine.withTarget(runtime.index) {
+            $0.tracker.deletionsAuthorized && $0.tracker.configuration.deletions != .never
+        }
+        do {
+            let existing = try runtime.destination.directories()
+            for directory in sourceDirectories.subtracting(existing).sorted() {
+                _ = try runtime.destination.openDirectory(directory, create: true)
+            }
+            if mayDelete {
+                // Deepest first, so a folder emptied by removing its children goes too.
+                for directory in existing.filter({ !sourceDirectories.contains($0) }).sorted(by: { $0.string.count > $1.string.count }) {
+                    try runtime.destination.removeEmptyDirectory(directory)
+                }
+            }
+        } catch {
+            logger.warning("cannot mirror the folder structure at \(runtime.destination.rootPath): \(error)")
+        }
+    }
+
+    /// Once the tracker has drained: verify every destination file, copy again what no
+    /// longer matches (up to three rounds), then judge and write the manifest.
+    func advanceEnd(_ runtime: TargetRuntime, round: Int) {
+        let drained = engine.withTarget(runtime.index) { $0.tracker.isDrained }
+        guard drained else { return }
+        if round == 1 { mirrorDirectories(runtime) }
+        let files = engine.withTarget(runtime.index) { $0.tracker.filesToVerify() }
+        var results: [(RelativePath, Bool)] = []
+        results.reserveCapacity(files.count)
+        for (path, record) in files {
+            results.append((path, verify(runtime.destination, path, record)))
+        }
+        engine.withTarget(runtime.index) { state in
+            let now = Clock.now()
+            for (path, matches) in results { state.tracker.recordVerification(path, matches: matches, at: now) }
+        }
+        let mismatched = results.filter { !$0.1 }.map(\.0)
+        if !mismatched.isEmpty, round < 3 {
+            logger.warning("\(mismatched.count) destination files changed since they were verified (first: \(mismatched[0])); copying them again")
+            runtime.stage = .finishing(round: round + 1)
+            return
+        }
+        finish(runtime)
+    }
+
+    /// Re-checks one destination file: still the very file whose checksum was verified
+    /// when it landed (inode, size, mtime), or with --verify-full, re-read and re-hashed.
+    private func verify(_ destination: DestinationTree, _ path: RelativePath, _ record: DestinationRecord) -> Bool {
+        if configuration.verifyFull {
+            guard let file = try? destination.openForReading(path) else { return false }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buffer.deallocate() }
+            let hasher = XXH3Hasher()
+            var offset: Int64 = 0
+            while true {
+                guard let n = try? file.read(into: buffer, at: offset) else { return false }
+                if n == 0 { break }
+                hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+                offset += Int64(n)
+            }
+            return hasher.digest() == record.checksum && UInt64(offset) == record.version.size
+        }
+        guard let status = try? destination.status(of: path), status.kind == .regular else { return false }
+        return status.version.inode == record.inode && status.version.size == record.version.size
+            && status.version.mtimeNanoseconds == record.version.mtimeNanoseconds
+    }
+
+    private func finish(_ runtime: TargetRuntime) {
+        let (verdict, statistics, records) = engine.withTarget(runtime.index) { state in
+            (state.tracker.verdict(leftovers: runtime.leftovers, hierarchy: state.hierarchy),
+             state.tracker.statistics, state.tracker.destinationRecords())
+        }
+        runtime.finished = Clock.now()
+        let manifest = Manifest(
+            softcopyVersion: SoftcopyVersion.string, source: runtime.spec.source, destination: runtime.spec.destination,
+            host: Clock.hostName(), started: runtime.startedWall, finished: Clock.wallTimestamp(),
+            endReason: runtime.endReason, verdict: verdict, statistics: statistics)
+        var status = verdict.exitStatus
+        do {
+            try writeManifest(manifest, to: runtime.destination)
+        } catch {
+            logger.error("cannot write the manifest at \(runtime.destination.rootPath): \(error)")
+            status = .incomplete
+        }
+        do {
+            try runtime.journal.compact(records)
+        } catch {
+            logger.warning("cannot compact the journal: \(error)")
+        }
+        runtime.exitStatus = status
+        runtime.stage = .done(verdict)
+        printSummary(runtime, verdict: verdict, statistics: statistics, status: status)
+    }
+
+    private func writeManifest(_ manifest: Manifest, to destination: DestinationTree) throws(SystemError) {
+        let path = RelativePath(unchecked: ZarrNaming.stateDirectoryName + "/manifest.json")
+        let pending = try destination.beginWrite(path)
+        let bytes = Array((manifest.json().serialized(indent: 1) + "\n").utf8)
+        try pending.write(bytes)
+        try pending.finish(mode: 0o644, modificationTime: nil)
+        _ = try pending.commit(syncDirectory: true)
+    }
+}

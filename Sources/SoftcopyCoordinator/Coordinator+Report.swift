@@ -1,0 +1,64 @@
+import SoftcopyCore
+import SoftcopyIO
+
+extension Coordinator {
+    /// The live line: files and bytes done of those seen, rate, and time since the
+    /// source last changed.
+    func drawProgress(now: MonotonicInstant) {
+        var done = 0, seen = 0
+        var doneBytes: UInt64 = 0, seenBytes: UInt64 = 0, copied: UInt64 = 0
+        var sinceChange: Duration?
+        var inPlace = false
+        for runtime in runtimes {
+            let p = engine.withTarget(runtime.index) { $0.tracker.progress(now: now) }
+            done += p.counters.doneFiles
+            seen += p.counters.seenFiles
+            doneBytes &+= p.counters.doneBytes
+            seenBytes &+= p.counters.seenBytes
+            copied &+= p.statistics.copiedBytes
+            inPlace = inPlace || p.inPlaceActive
+            if let s = p.sinceLastSourceChange { sinceChange = min(sinceChange ?? s, s) }
+        }
+        rates.record(total: copied, at: now)
+        let stage: String
+        if runtimes.allSatisfy(\.isLive) {
+            stage = "copying"
+        } else if runtimes.contains(where: \.isLive) {
+            stage = "copying/finishing"
+        } else {
+            stage = "finishing"
+        }
+        var line = "softcopy \(stage)  \(done)/\(seen) files  \(Quantity.formatBytes(doneBytes))/\(Quantity.formatBytes(seenBytes))  \(Quantity.formatRate(bytesPerSecond: rates.bytesPerSecond))"
+        if let sinceChange { line += "  last write \(Quantity.formatDuration(sinceChange)) ago" }
+        if inPlace { line += "  (in-place writer: waiting for quiet)" }
+        console.progress(line)
+    }
+
+    func printSummary(_ runtime: TargetRuntime, verdict: ArchiveVerdict, statistics: TrackerStatistics, status: ExitStatus) {
+        console.endProgress()
+        let elapsed = (runtime.finished ?? Clock.now()) - runtime.started
+        let seconds = max(elapsed.secondsValue, 1e-3)
+        let mark = status == .verified ? "OK" : (status == .verifiedWithLeftovers ? "OK, with leftovers" : "INCOMPLETE")
+        var lines: [String] = []
+        lines.append("softcopy \(mark): \(runtime.spec.source) -> \(runtime.spec.destination)")
+        lines.append("  \(verdict.verified.count) files, \(Quantity.formatBytes(verdict.verifiedBytes)) verified in \(Quantity.formatDuration(elapsed)) (\(Quantity.formatRate(bytesPerSecond: Double(statistics.copiedBytes) / seconds)) copied on average)")
+        if let reason = runtime.endReason { lines.append("  end: \(reason)") }
+        lines.append("  copied \(statistics.copiedFiles) files (\(Quantity.formatBytes(statistics.copiedBytes))), \(runtime.resumedFiles + statistics.unchanged) already there, \(statistics.deletedFiles) deleted, \(statistics.retries) retries; found only by the final rescan: \(verdict.foundByFinalScan)")
+        if let maximum = verdict.maximumChunkFiles {
+            lines.append("  zarr: \(verdict.arrays) arrays, \(verdict.groups) groups, at most \(maximum) chunk files (chunks never written are fill value)")
+        }
+        lines.append("  manifest: \(runtime.destination.rootPath)/\(ZarrNaming.stateDirectoryName)/manifest.json")
+        func list(_ title: String, _ items: [String]) {
+            guard !items.isEmpty else { return }
+            lines.append("  \(title) (\(items.count)):")
+            for item in items.prefix(50) { lines.append("    \(item)") }
+            if items.count > 50 { lines.append("    ... and \(items.count - 50) more (all are in the manifest)") }
+        }
+        list("PROBLEMS", verdict.problems.map { "\($0.path): \($0.kind)" })
+        list("LEFTOVERS of a crashed writer at the source (the data they held was never completed)",
+             verdict.leftovers.map { "\(runtime.spec.source)/\($0)" })
+        list("kept at the destination although gone from the source (deleting was not allowed)", verdict.keptDeletions.map(\.string))
+        list("files at the destination that softcopy did not write and the source does not have (left alone)", verdict.extraneous.map(\.string))
+        for line in lines { console.line(line) }
+    }
+}

@@ -1,0 +1,281 @@
+import Glibc
+import Logging
+import Synchronization
+public import SoftcopyCore
+import SoftcopyIO
+
+/// A coordinator run: watches every target's source, copies what is ready, and after
+/// each acquisition's end rescans, drains, verifies and writes the manifest. `run`
+/// blocks the calling thread and returns the exit status.
+public final class Coordinator: @unchecked Sendable {
+    let configuration: CoordinatorConfiguration
+    let console: ConsoleOutput
+    let logger: Logger
+    private let signals = Mutex(SignalState())
+    var runtimes: [TargetRuntime] = []
+    var engine: Engine!
+    var rates = RateMeter()
+
+    struct SignalState {
+        var interrupts = 0
+        var endRequested = false
+    }
+
+    public init(configuration: CoordinatorConfiguration) {
+        self.configuration = configuration
+        let interactive: Bool
+        switch configuration.progress {
+        case .auto: interactive = Terminal.isInteractive
+        case .always: interactive = true
+        case .never: interactive = false
+        }
+        let console = ConsoleOutput(interactive: interactive)
+        self.console = console
+        let level: Logger.Level = configuration.verbose ? .debug : .info
+        self.logger = Logger(label: "softcopy") { _ in ConsoleLogHandler(output: console, level: level) }
+    }
+
+    public func run() -> ExitStatus {
+        // Before any thread starts, so every thread inherits the blocked mask.
+        SignalWatcher.blockInThisThread()
+        _ = SignalWatcher { [self] signal in handle(signal: signal) }
+
+        if let pid = configuration.writerPID, !ProcessProbe.isRunning(pid) {
+            logger.error("--writer-pid \(pid): no such process is running")
+            return .usage
+        }
+        for spec in configuration.targets {
+            if let status = checkSource(spec) { return status }
+        }
+        do {
+            try setUp()
+        } catch let error as SetupError {
+            logger.error("\(error.message)")
+            return .usage
+        } catch {
+            logger.error("\(error)")
+            return .usage
+        }
+
+        let copier = LocalCopier(
+            engine: engine,
+            targets: runtimes.map { .init(sourceRoot: $0.spec.source, destination: $0.destination, journal: $0.journal) },
+            workers: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers,
+            sleepTime: configuration.settings.sleepTime,
+            maxRate: configuration.settings.maxRate,
+            ioPriority: configuration.ioPriority,
+            logger: logger)
+        copier.start()
+
+        for runtime in runtimes {
+            if configuration.once {
+                runtime.watcher.scanOnce(.initial)
+            } else {
+                runtime.watcher.start()
+            }
+        }
+
+        let status = mainLoop()
+
+        engine.shutdown()
+        copier.join()
+        for runtime in runtimes {
+            runtime.watcher.stop()
+            runtime.journal.sync()
+        }
+        console.endProgress()
+        if status == .interrupted {
+            logger.warning("interrupted before the end: what was copied is durable and journaled; run the same command again to resume")
+        }
+        return status
+    }
+
+    struct SetupError: Error {
+        var message: String
+    }
+
+    /// Nil if the source is ready to watch, else the status to exit with.
+    private func checkSource(_ spec: TargetSpec) -> ExitStatus? {
+        var waited = false
+        while true {
+            switch (try? FileStatus.of(spec.source))?.kind {
+            case .directory?:
+                if waited { logger.info("the source \(spec.source) appeared") }
+                return checkOverlap(spec)
+            case nil:
+                guard configuration.settings.waitForSource == true else {
+                    logger.error("the source does not exist: \(spec.source)\(configuration.location(of: spec.sourceMark)); pass --wait-for-source to wait for it")
+                    return .usage
+                }
+                if !waited { logger.info("waiting for the source \(spec.source) to appear") }
+                waited = true
+                if signals.withLock({ $0.interrupts > 0 }) { return .interrupted }
+                Clock.sleep(.milliseconds(200))
+            case .some:
+                logger.error("the source is not a folder: \(spec.source)\(configuration.location(of: spec.sourceMark))")
+                return .usage
+            }
+        }
+    }
+
+    /// Catches overlaps that only symlinks reveal (the targets file check is lexical).
+    private func checkOverlap(_ spec: TargetSpec) -> ExitStatus? {
+        func resolved(_ path: String) -> String? {
+            guard let p = realpath(path, nil) else { return nil }
+            defer { free(p) }
+            return String(cString: p)
+        }
+        guard let source = resolved(spec.source) else { return nil }
+        var destination = spec.destination
+        var suffix = ""
+        while resolved(destination) == nil, destination != "/" {
+            suffix = "/" + (destination.split(separator: "/").last.map(String.init) ?? "") + suffix
+            destination = PathNormalizer.directory(of: destination)
+        }
+        let target = (resolved(destination) ?? destination) + suffix
+        if PathNormalizer.isSameOrInside(target, source) || PathNormalizer.isSameOrInside(source, target) {
+            logger.error("the destination \(spec.destination) and the source \(spec.source) overlap (\(target) vs \(source))\(configuration.location(of: spec.destinationMark))")
+            return .usage
+        }
+        return nil
+    }
+
+    private func setUp() throws {
+        var states: [Engine.TargetState] = []
+        let now = Clock.now()
+        for (index, spec) in configuration.targets.enumerated() {
+            let destination: DestinationTree
+            let preparation: DestinationPreparation.Result
+            let journal: JournalFile
+            do {
+                destination = try DestinationTree(root: spec.destination, create: true)
+                preparation = try DestinationPreparation.run(destination: destination, logger: logger)
+                journal = try JournalFile(destinationRoot: spec.destination)
+            } catch {
+                throw SetupError(message: "cannot use the destination \(spec.destination)\(configuration.location(of: spec.destinationMark)): \(error)")
+            }
+            var tracker = ArchiveTracker(configuration: configuration.trackerConfiguration(for: spec))
+            for (path, seed) in preparation.seeds {
+                tracker.seedDestination(path, seed, at: now)
+            }
+            if preparation.fromJournal + preparation.foreign + preparation.temporariesRemoved > 0 {
+                logger.info("resuming \(spec.destination): \(preparation.fromJournal) files already verified by an earlier run, \(preparation.foreign) other files to check, \(preparation.temporariesRemoved) temp files of an interrupted run removed")
+            }
+            if preparation.skippedJournalLines > 0 {
+                logger.debug("skipped \(preparation.skippedJournalLines) torn journal lines")
+            }
+            states.append(Engine.TargetState(tracker: tracker, started: now))
+            let watcher = makeWatcher(index: index, spec: spec)
+            let runtime = TargetRuntime(index: index, spec: spec, destination: destination, journal: journal, watcher: watcher, now: now)
+            runtime.resumedFiles = preparation.fromJournal
+            runtimes.append(runtime)
+        }
+        engine = Engine(targets: states, sourceRoots: configuration.targets.map(\.source), logger: logger)
+        for runtime in runtimes {
+            let mode = configuration.watchMode(for: runtime.spec)
+            let how: String
+            switch mode {
+            case .inotify: how = configuration.once ? "copying (--once)" : "watching"
+            case .polling(let interval): how = "polling every \(Quantity.formatDuration(interval))"
+            }
+            logger.info("\(how) \(runtime.spec.source) -> \(runtime.spec.destination)")
+        }
+    }
+
+    func makeWatcher(index: Int, spec: TargetSpec) -> SourceWatcher {
+        SourceWatcher(root: spec.source, mode: configuration.watchMode(for: spec)) { [weak self] events in
+            self?.engine.handle(index, events)
+        }
+    }
+
+    private func handle(signal: Int32) {
+        let interrupts = signals.withLock { s -> Int in
+            if signal == SIGUSR1 {
+                s.endRequested = true
+                return s.interrupts
+            }
+            s.interrupts += 1
+            return s.interrupts
+        }
+        if signal == SIGUSR1 {
+            logger.notice("SIGUSR1: the operator ended the acquisition; finishing")
+        } else if interrupts == 1 {
+            logger.warning("signal \(signal): stopping after the transfers under way (again to quit at once)")
+        } else {
+            // Safe: nothing is ever written under a real name before it is complete.
+            _exit(ExitStatus.interrupted.rawValue)
+        }
+    }
+
+    private var interrupted: Bool { signals.withLock { $0.interrupts > 0 } }
+    private var operatorEnded: Bool { signals.withLock { $0.endRequested } }
+
+    private func mainLoop() -> ExitStatus {
+        var writerGone = false
+        var lastProgress = MonotonicInstant.zero
+        while true {
+            if interrupted { return .interrupted }
+            let now = Clock.now()
+            if let pid = configuration.writerPID, !writerGone, !ProcessProbe.isRunning(pid) {
+                writerGone = true
+                logger.info("the writer (pid \(pid)) exited")
+            }
+            for runtime in runtimes {
+                switch runtime.stage {
+                case .live:
+                    if let reason = endReason(runtime, writerGone: writerGone, now: now) {
+                        beginEnd(runtime, reason: reason)
+                    }
+                case .finishing(let round):
+                    advanceEnd(runtime, round: round)
+                case .done:
+                    break
+                }
+            }
+            if now - lastProgress >= .milliseconds(250) {
+                lastProgress = now
+                drawProgress(now: now)
+            }
+            if runtimes.allSatisfy(\.isDone) {
+                console.endProgress()
+                return runtimes.compactMap(\.exitStatus).max() ?? .verified
+            }
+            Clock.sleep(.milliseconds(20))
+        }
+    }
+
+    /// Why this archive's acquisition has ended, if it has.
+    private func endReason(_ runtime: TargetRuntime, writerGone: Bool, now: MonotonicInstant) -> EndReason? {
+        if configuration.once { return .once }
+        if operatorEnded { return .operatorSignal }
+        if writerGone, let pid = configuration.writerPID { return .writerExited(pid: pid) }
+        let marker = RelativePath(unchecked: ZarrNaming.endMarkerName)
+        let (markerPresent, lastChange) = engine.withTarget(runtime.index) {
+            ($0.tracker.sourceVersion(of: marker) != nil, $0.tracker.statistics.lastSourceChange)
+        }
+        if markerPresent { return .completeFile }
+        if let idle = configuration.settings.idleTimeout {
+            let since = max(lastChange ?? runtime.idleBaseline, runtime.idleBaseline)
+            if now - since >= idle { return confirmIdle(runtime, idle: idle) }
+        }
+        return nil
+    }
+
+    /// An idle timeout is only a hint: a rescan must find nothing new before it counts.
+    private func confirmIdle(_ runtime: TargetRuntime, idle: Duration) -> EndReason? {
+        let before = engine.withTarget(runtime.index) { $0.tracker.statistics.sourceChanges }
+        runtime.watcher.stop()
+        let scan = runtime.watcher.scanOnce(.final)
+        let after = engine.withTarget(runtime.index) { $0.tracker.statistics.sourceChanges }
+        if after == before {
+            runtime.leftovers = scan.temporaries
+            runtime.sourceDirectories = scan.rootPresent ? scan.directories : nil
+            return .idleTimeout(idle)
+        }
+        logger.info("\(runtime.spec.source) was idle for \(Quantity.formatDuration(idle)), but a rescan found \(after - before) changes; still watching")
+        runtime.idleBaseline = Clock.now()
+        runtime.watcher = makeWatcher(index: runtime.index, spec: runtime.spec)
+        runtime.watcher.start()
+        return nil
+    }
+}

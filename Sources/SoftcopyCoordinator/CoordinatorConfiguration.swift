@@ -1,0 +1,56 @@
+public import SoftcopyCore
+public import SoftcopyIO
+
+/// Everything a coordinator run needs, resolved from the targets file and the command line.
+public struct CoordinatorConfiguration: Sendable {
+    public enum ProgressMode: String, Sendable, CaseIterable {
+        case auto, always, never
+    }
+
+    public var targets: [TargetSpec]
+    /// The targets file (for error messages), nil for the SOURCE DESTINATION form.
+    public var targetsFile: String?
+    /// The targets file's settings with the command line's on top.
+    public var settings: CoordinatorSettings
+    /// The source is already finished: copy, verify, exit.
+    public var once = false
+    /// The acquisition ends when this process exits.
+    public var writerPID: Int32?
+    /// Re-read and re-hash every destination file at the end, instead of re-checking that
+    /// each is still the file whose checksum was verified when it landed.
+    public var verifyFull = false
+    public var ioPriority: IOPriority = .idle
+    public var progress: ProgressMode = .auto
+    public var verbose = false
+    /// How long writer temp files may take to disappear after the end before they are
+    /// reported as a crashed writer's leftovers.
+    public var leftoverGrace: Duration = .seconds(3)
+
+    public static let defaultWorkers = 8
+    public static let defaultQuietPeriod: Duration = .seconds(2)
+
+    public init(targets: [TargetSpec], targetsFile: String?, settings: CoordinatorSettings) {
+        self.targets = targets
+        self.targetsFile = targetsFile
+        self.settings = settings
+    }
+
+    /// The tracker configuration for one target: its own keys, else the run's.
+    func trackerConfiguration(for spec: TargetSpec) -> ArchiveTracker.Configuration {
+        ArchiveTracker.Configuration(
+            writerMode: spec.writer ?? settings.writer ?? .auto,
+            quietPeriod: spec.quietPeriod ?? settings.quietPeriod ?? Self.defaultQuietPeriod,
+            deletions: spec.deletions ?? settings.deletions ?? .atEnd)
+    }
+
+    func watchMode(for spec: TargetSpec) -> SourceWatcher.Mode {
+        if let interval = spec.pollInterval ?? settings.pollInterval { return .polling(interval) }
+        return .inotify
+    }
+
+    /// "targets.yaml:3:13" for a target's source, to point at it in errors.
+    func location(of mark: SourceMark?) -> String {
+        guard let targetsFile, let mark else { return "" }
+        return " (\(targetsFile):\(mark.line):\(mark.column))"
+    }
+}

@@ -1,0 +1,53 @@
+import SoftcopyCore
+import SoftcopyIO
+
+/// One archive's moving parts on the main thread: where it comes from and goes to, its
+/// watcher, and where it is in the end-of-acquisition sequence.
+final class TargetRuntime {
+    enum Stage {
+        case live
+        /// After the end: waiting for the tracker to drain, then verifying (round n of 3).
+        case finishing(round: Int)
+        case done(ArchiveVerdict)
+    }
+
+    let index: Int
+    let spec: TargetSpec
+    let destination: DestinationTree
+    let journal: JournalFile
+    var watcher: SourceWatcher
+    var stage: Stage = .live
+    var endReason: EndReason?
+    var leftovers: [RelativePath] = []
+    /// The source's folders at the final rescan, mirrored at the destination at the end.
+    var sourceDirectories: Set<RelativePath>?
+    /// Files an earlier run had already verified (from the journal).
+    var resumedFiles = 0
+    /// Idle time is measured from the later of the last source change and this.
+    var idleBaseline: MonotonicInstant
+    let started: MonotonicInstant
+    let startedWall: String
+    var finished: MonotonicInstant?
+    var exitStatus: ExitStatus?
+
+    init(index: Int, spec: TargetSpec, destination: DestinationTree, journal: JournalFile, watcher: SourceWatcher, now: MonotonicInstant) {
+        self.index = index
+        self.spec = spec
+        self.destination = destination
+        self.journal = journal
+        self.watcher = watcher
+        self.idleBaseline = now
+        self.started = now
+        self.startedWall = Clock.wallTimestamp()
+    }
+
+    var isLive: Bool {
+        if case .live = stage { return true }
+        return false
+    }
+
+    var isDone: Bool {
+        if case .done = stage { return true }
+        return false
+    }
+}

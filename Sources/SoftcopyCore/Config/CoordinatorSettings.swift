@@ -1,0 +1,35 @@
+/// Run-wide settings. Each one can come from the targets file or the command line
+/// (the command line wins); nil means "not given here".
+public struct CoordinatorSettings: Sendable, Hashable {
+    /// Copy workers (softcopy's --nprocs).
+    public var nprocs: Int?
+    /// Pause after each copied file, per worker (softcopy's --sleep-time).
+    public var sleepTime: Duration?
+    /// Cap on bytes read from the sources per second, all workers together.
+    public var maxRate: UInt64?
+    /// No change at the source for this long suggests the end; a rescan confirms it.
+    public var idleTimeout: Duration?
+    /// Wait for a missing source to appear instead of failing.
+    public var waitForSource: Bool?
+    public var writer: WriterMode?
+    public var quietPeriod: Duration?
+    public var pollInterval: Duration?
+    public var deletions: DeletionPolicy?
+
+    public init() {}
+
+    /// Values set in `overrides` replace those here.
+    public func merging(_ overrides: CoordinatorSettings) -> CoordinatorSettings {
+        var merged = self
+        if let v = overrides.nprocs { merged.nprocs = v }
+        if let v = overrides.sleepTime { merged.sleepTime = v }
+        if let v = overrides.maxRate { merged.maxRate = v }
+        if let v = overrides.idleTimeout { merged.idleTimeout = v }
+        if let v = overrides.waitForSource { merged.waitForSource = v }
+        if let v = overrides.writer { merged.writer = v }
+        if let v = overrides.quietPeriod { merged.quietPeriod = v }
+        if let v = overrides.pollInterval { merged.pollInterval = v }
+        if let v = overrides.deletions { merged.deletions = v }
+        return merged
+    }
+}

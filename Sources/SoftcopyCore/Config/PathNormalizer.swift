@@ -1,0 +1,42 @@
+/// Lexical path handling for configuration: no filesystem access, so it is pure and
+/// testable. Symlinks are resolved later by the I/O layer, which checks again.
+public enum PathNormalizer {
+    /// Makes `path` absolute against `base` (expanding a leading `~/` with `home`) and
+    /// removes `.`, `..` and doubled slashes.
+    public static func absolute(_ path: String, base: String, home: String?) -> String {
+        var p = path
+        if p == "~" || p.hasPrefix("~/"), let home {
+            p = home + String(p.dropFirst())
+        }
+        if !p.hasPrefix("/") {
+            p = base + "/" + p
+        }
+        return normalize(p)
+    }
+
+    /// Removes `.`, `..` and empty components from an absolute path.
+    public static func normalize(_ absolutePath: String) -> String {
+        var parts: [Substring] = []
+        for component in absolutePath.split(separator: "/") {
+            switch component {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(component)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// True if `inner` is `outer` or lies below it (both normalised).
+    public static func isSameOrInside(_ inner: String, _ outer: String) -> Bool {
+        if inner == outer || outer == "/" { return true }
+        return inner.hasPrefix(outer + "/")
+    }
+
+    /// The directory part of an absolute path.
+    public static func directory(of path: String) -> String {
+        let normalized = normalize(path)
+        guard let slash = normalized.lastIndex(of: "/"), slash != normalized.startIndex else { return "/" }
+        return String(normalized[..<slash])
+    }
+}

@@ -1,0 +1,29 @@
+/// One archive to copy: a source and a destination, plus per-target settings.
+public struct TargetSpec: Sendable, Hashable {
+    /// Absolute, lexically normalised paths.
+    public var source: String
+    public var destination: String
+    public var writer: WriterMode?
+    public var quietPeriod: Duration?
+    /// Poll the source every interval instead of watching it (network filesystems).
+    public var pollInterval: Duration?
+    public var deletions: DeletionPolicy?
+    /// Where the target was written in the targets file, for later errors (source missing).
+    public var sourceMark: SourceMark?
+    public var destinationMark: SourceMark?
+
+    public init(
+        source: String, destination: String, writer: WriterMode? = nil, quietPeriod: Duration? = nil,
+        pollInterval: Duration? = nil, deletions: DeletionPolicy? = nil,
+        sourceMark: SourceMark? = nil, destinationMark: SourceMark? = nil
+    ) {
+        self.source = source
+        self.destination = destination
+        self.writer = writer
+        self.quietPeriod = quietPeriod
+        self.pollInterval = pollInterval
+        self.deletions = deletions
+        self.sourceMark = sourceMark
+        self.destinationMark = destinationMark
+    }
+}

@@ -1,0 +1,221 @@
+/// Reads a targets file's YAML tree. Every key is documented here; unknown keys are
+/// errors (a typo must not silently fall back to a default), and every error names the
+/// file, line and column.
+///
+/// ```yaml
+/// targets:                      # required: a list of archives to copy
+///   - source: /data/acq.zarr    # required: the archive being written
+///     destination: /nas/acq.zarr  # required: where the copy goes
+///     writer: auto              # auto | atomic | in-place  (how the writer puts files in place)
+///     quiet_period: 2s          # in-place writers: wait this long after the last change
+///     poll_interval: 5s         # poll instead of inotify (network filesystems)
+///     deletions: at-end         # at-end | live | never
+/// nprocs: 8                     # copy workers (softcopy's --nprocs)
+/// sleep_time: 0                 # pause per worker after each file (softcopy's --sleep-time)
+/// max_rate: 200MB               # cap on source reads, bytes per second
+/// idle_timeout: 10m             # no change for this long suggests the end (a rescan confirms)
+/// wait_for_source: false        # wait for a missing source to appear
+/// writer / quiet_period / poll_interval / deletions  # defaults for every target
+/// ```
+extension TargetsFile {
+    /// Keys allowed at the top level, with a one-line meaning (used in error messages).
+    public static let topLevelKeys: [String] = [
+        "targets", "nprocs", "sleep_time", "max_rate", "idle_timeout", "wait_for_source",
+        "writer", "quiet_period", "poll_interval", "deletions",
+    ]
+    public static let targetKeys: [String] = [
+        "source", "destination", "writer", "quiet_period", "poll_interval", "deletions",
+    ]
+
+    /// Parses a loaded document. Relative paths are taken relative to `baseDirectory`
+    /// (the folder that holds the targets file), and `~/` expands to `home`.
+    public static func parse(
+        _ document: YAMLNode?, file: String, baseDirectory: String, home: String?
+    ) throws(ConfigError) -> TargetsFile {
+        let reader = Reader(file: file)
+        guard let document else {
+            throw reader.error(nil, "the file is empty; expected a top-level 'targets:' list")
+        }
+        guard case .mapping = document else {
+            throw reader.error(document.mark, "expected a mapping with a 'targets:' key at the top level, found \(document.kindName)")
+        }
+        let top = try reader.members(of: document, allowed: topLevelKeys, context: "at the top level")
+
+        var settings = CoordinatorSettings()
+        settings.nprocs = try top["nprocs"].map { v throws(ConfigError) in try reader.integer(v, key: "nprocs", in: 1...1024) }
+        settings.sleepTime = try top["sleep_time"].map { v throws(ConfigError) in try reader.duration(v, key: "sleep_time", allowZero: true) }
+        settings.maxRate = try top["max_rate"].map { v throws(ConfigError) in try reader.byteCount(v, key: "max_rate") }
+        settings.idleTimeout = try top["idle_timeout"].map { v throws(ConfigError) in try reader.duration(v, key: "idle_timeout", allowZero: false) }
+        settings.waitForSource = try top["wait_for_source"].map { v throws(ConfigError) in try reader.bool(v, key: "wait_for_source") }
+        settings.writer = try top["writer"].map { v throws(ConfigError) in try reader.choice(v, key: "writer", WriterMode.self) }
+        settings.quietPeriod = try top["quiet_period"].map { v throws(ConfigError) in try reader.duration(v, key: "quiet_period", allowZero: true) }
+        settings.pollInterval = try top["poll_interval"].map { v throws(ConfigError) in try reader.duration(v, key: "poll_interval", allowZero: false) }
+        settings.deletions = try top["deletions"].map { v throws(ConfigError) in try reader.choice(v, key: "deletions", DeletionPolicy.self) }
+
+        guard let targetsNode = top["targets"] else {
+            throw reader.error(document.mark, "missing required key 'targets' (a list of source/destination pairs)")
+        }
+        guard case .sequence(let entries, let listMark) = targetsNode else {
+            throw reader.error(targetsNode.mark, "'targets' must be a list of source/destination pairs, found \(targetsNode.kindName)")
+        }
+        guard !entries.isEmpty else {
+            throw reader.error(listMark, "'targets' is empty; list at least one source/destination pair")
+        }
+
+        var targets: [TargetSpec] = []
+        var destinations: [String: SourceMark] = [:]
+        for (n, entry) in entries.enumerated() {
+            let context = "in target \(n + 1)"
+            guard case .mapping = entry else {
+                throw reader.error(entry.mark, "target \(n + 1) must be a mapping with 'source' and 'destination', found \(entry.kindName)")
+            }
+            let keys = try reader.members(of: entry, allowed: targetKeys, context: context)
+            guard let sourceNode = keys["source"] else {
+                throw reader.error(entry.mark, "target \(n + 1) has no 'source'")
+            }
+            guard let destinationNode = keys["destination"] else {
+                throw reader.error(entry.mark, "target \(n + 1) has no 'destination'")
+            }
+            let source = PathNormalizer.absolute(
+                try reader.path(sourceNode, key: "source"), base: baseDirectory, home: home)
+            let destination = PathNormalizer.absolute(
+                try reader.path(destinationNode, key: "destination"), base: baseDirectory, home: home)
+
+            if source == destination {
+                throw reader.error(destinationNode.mark, "destination is the same folder as the source (\(source))")
+            }
+            if PathNormalizer.isSameOrInside(destination, source) {
+                throw reader.error(destinationNode.mark, "destination \(destination) lies inside the source \(source); the copy would copy itself")
+            }
+            if PathNormalizer.isSameOrInside(source, destination) {
+                throw reader.error(destinationNode.mark, "source \(source) lies inside the destination \(destination)")
+            }
+            if let earlier = destinations[destination] {
+                throw reader.error(destinationNode.mark, "destination \(destination) is already used by the target at line \(earlier.line)")
+            }
+            destinations[destination] = destinationNode.mark
+
+            var spec = TargetSpec(source: source, destination: destination,
+                                  sourceMark: sourceNode.mark, destinationMark: destinationNode.mark)
+            spec.writer = try keys["writer"].map { v throws(ConfigError) in try reader.choice(v, key: "writer", WriterMode.self) }
+            spec.quietPeriod = try keys["quiet_period"].map { v throws(ConfigError) in try reader.duration(v, key: "quiet_period", allowZero: true) }
+            spec.pollInterval = try keys["poll_interval"].map { v throws(ConfigError) in try reader.duration(v, key: "poll_interval", allowZero: false) }
+            spec.deletions = try keys["deletions"].map { v throws(ConfigError) in try reader.choice(v, key: "deletions", DeletionPolicy.self) }
+            targets.append(spec)
+        }
+        return TargetsFile(targets: targets, settings: settings)
+    }
+
+    /// Typed access to YAML nodes, each failure a ConfigError at the node's position.
+    struct Reader {
+        let file: String
+
+        func error(_ mark: SourceMark?, _ message: String) -> ConfigError {
+            ConfigError(file: file, mark: mark, message: message)
+        }
+
+        /// The mapping's members by key; rejects unknown and repeated keys.
+        func members(of node: YAMLNode, allowed: [String], context: String) throws(ConfigError) -> [String: YAMLNode] {
+            guard case .mapping(let pairs, _) = node else { return [:] }
+            var result: [String: YAMLNode] = [:]
+            var firstSeen: [String: SourceMark] = [:]
+            for (keyNode, value) in pairs {
+                guard case .scalar(let key, _, let mark) = keyNode else {
+                    throw error(keyNode.mark, "keys must be plain names, found \(keyNode.kindName) \(context)")
+                }
+                guard allowed.contains(key) else {
+                    var message = "unknown key '\(key)' \(context)"
+                    if let suggestion = Self.closest(to: key, in: allowed) {
+                        message += " (did you mean '\(suggestion)'?)"
+                    }
+                    message += "; allowed keys: \(allowed.joined(separator: ", "))"
+                    throw error(mark, message)
+                }
+                if let first = firstSeen[key] {
+                    throw error(mark, "key '\(key)' appears twice \(context) (first at line \(first.line))")
+                }
+                firstSeen[key] = mark
+                result[key] = value
+            }
+            return result
+        }
+
+        func scalar(_ node: YAMLNode, key: String) throws(ConfigError) -> String {
+            guard case .scalar(let s, _, _) = node, !node.isNull else {
+                throw error(node.mark, "'\(key)' needs a value, found \(node.kindName)")
+            }
+            return s
+        }
+
+        func path(_ node: YAMLNode, key: String) throws(ConfigError) -> String {
+            let s = try scalar(node, key: key)
+            guard !s.trimmingWhitespace().isEmpty else { throw error(node.mark, "'\(key)' is an empty path") }
+            guard !s.utf8.contains(0) else { throw error(node.mark, "'\(key)' contains a NUL byte") }
+            return s
+        }
+
+        func integer(_ node: YAMLNode, key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+            let s = try scalar(node, key: key)
+            guard let n = Int(s), range.contains(n) else {
+                throw error(node.mark, "'\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound), found '\(s)'")
+            }
+            return n
+        }
+
+        func duration(_ node: YAMLNode, key: String, allowZero: Bool) throws(ConfigError) -> Duration {
+            let s = try scalar(node, key: key)
+            guard let d = Quantity.duration(s), allowZero || d > .zero else {
+                throw error(node.mark, "'\(key)' must be a duration such as 2, 0.5, 500ms, 5m or 1h\(allowZero ? "" : " (above zero)"), found '\(s)'")
+            }
+            return d
+        }
+
+        func byteCount(_ node: YAMLNode, key: String) throws(ConfigError) -> UInt64 {
+            let s = try scalar(node, key: key)
+            guard let n = Quantity.byteCount(s), n > 0 else {
+                throw error(node.mark, "'\(key)' must be bytes per second such as 200000000, 200M or 1.5GiB, found '\(s)'")
+            }
+            return n
+        }
+
+        func bool(_ node: YAMLNode, key: String) throws(ConfigError) -> Bool {
+            let s = try scalar(node, key: key)
+            switch s.lowercased() {
+            case "true", "yes", "on": return true
+            case "false", "no", "off": return false
+            default: throw error(node.mark, "'\(key)' must be true or false, found '\(s)'")
+            }
+        }
+
+        func choice<T: RawRepresentable & CaseIterable>(_ node: YAMLNode, key: String, _ type: T.Type) throws(ConfigError) -> T
+        where T.RawValue == String {
+            let s = try scalar(node, key: key)
+            guard let value = T(rawValue: s) else {
+                let names = T.allCases.map(\.rawValue).joined(separator: ", ")
+                throw error(node.mark, "'\(key)' must be one of \(names), found '\(s)'")
+            }
+            return value
+        }
+
+        /// The allowed key nearest to a typo, if it is near enough to be a likely typo.
+        static func closest(to word: String, in candidates: [String]) -> String? {
+            let scored = candidates.map { ($0, editDistance(word.lowercased(), $0)) }
+            guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, word.count / 3) else { return nil }
+            return best.0
+        }
+
+        static func editDistance(_ a: String, _ b: String) -> Int {
+            let a = Array(a), b = Array(b)
+            if a.isEmpty { return b.count }
+            var previous = Array(0...b.count)
+            for i in 1...a.count {
+                var current = [i] + Array(repeating: 0, count: b.count)
+                for j in 1...max(b.count, 1) where j <= b.count {
+                    current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                }
+                previous = current
+            }
+            return previous[b.count]
+        }
+    }
+}

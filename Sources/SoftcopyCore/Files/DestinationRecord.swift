@@ -1,0 +1,14 @@
+/// What softcopy knows a destination file holds: the source version its bytes came from,
+/// their checksum as verified where they landed, and the destination file's inode (so a
+/// file replaced behind softcopy's back is noticed).
+public struct DestinationRecord: Sendable, Hashable {
+    public var version: FileVersion
+    public var checksum: Checksum
+    public var inode: UInt64
+
+    public init(version: FileVersion, checksum: Checksum, inode: UInt64) {
+        self.version = version
+        self.checksum = checksum
+        self.inode = inode
+    }
+}

@@ -1,0 +1,86 @@
+/// The manifest written at the destination (`DEST/.softcopy/manifest.json`) after the
+/// end: what was copied and verified, with sizes and checksums, and every problem.
+public struct Manifest: Sendable {
+    public static let format = "softcopy-manifest/1"
+
+    public var softcopyVersion: String
+    public var source: String
+    public var destination: String
+    public var host: String
+    public var started: String
+    public var finished: String
+    public var endReason: EndReason?
+    public var verdict: ArchiveVerdict
+    public var statistics: TrackerStatistics
+
+    public init(
+        softcopyVersion: String, source: String, destination: String, host: String, started: String,
+        finished: String, endReason: EndReason?, verdict: ArchiveVerdict, statistics: TrackerStatistics
+    ) {
+        self.softcopyVersion = softcopyVersion
+        self.source = source
+        self.destination = destination
+        self.host = host
+        self.started = started
+        self.finished = finished
+        self.endReason = endReason
+        self.verdict = verdict
+        self.statistics = statistics
+    }
+
+    public var status: String {
+        switch verdict.exitStatus {
+        case .verified: "verified"
+        case .verifiedWithLeftovers: "verified-with-leftovers"
+        default: "incomplete"
+        }
+    }
+
+    public func json() -> JSONValue {
+        let v = verdict
+        let paths: ([RelativePath]) -> JSONValue = { .array($0.map { .string($0.string) }) }
+        var members: [(key: String, value: JSONValue)] = [
+            ("format", .string(Self.format)),
+            ("softcopy_version", .string(softcopyVersion)),
+            ("status", .string(status)),
+            ("source", .string(source)),
+            ("destination", .string(destination)),
+            ("host", .string(host)),
+            ("started", .string(started)),
+            ("finished", .string(finished)),
+            ("end", endReason.map { .object([("reason", .string($0.code)), ("detail", .string($0.description))]) } ?? .null),
+            ("checksum", .string(Checksum.algorithm)),
+            ("files", .integer(v.verified.count)),
+            ("bytes", .integer(v.verifiedBytes)),
+            ("arrays", .integer(v.arrays)),
+            ("groups", .integer(v.groups)),
+            ("maximum_chunk_files", v.maximumChunkFiles.map { .integer($0) } ?? .null),
+            ("found_by_final_rescan", .integer(v.foundByFinalScan)),
+            ("statistics", .object([
+                ("copied_files", .integer(statistics.copiedFiles)),
+                ("copied_bytes", .integer(statistics.copiedBytes)),
+                ("unchanged", .integer(statistics.unchanged)),
+                ("deleted_files", .integer(statistics.deletedFiles)),
+                ("source_changes", .integer(statistics.sourceChanges)),
+                ("retries", .integer(statistics.retries)),
+                ("changed_while_reading", .integer(statistics.changedWhileReading)),
+            ])),
+            ("problems", .array(v.problems.map {
+                .object([("path", .string($0.path.string)), ("problem", .string($0.kind.description))])
+            })),
+            ("leftovers", paths(v.leftovers)),
+            ("kept_deletions", paths(v.keptDeletions)),
+            ("extraneous", paths(v.extraneous)),
+            ("out_of_bounds", paths(v.outOfBounds)),
+        ]
+        members.append(("entries", .array(v.verified.map { f in
+            .object([
+                ("path", .string(f.path.string)),
+                ("size", .integer(f.size)),
+                ("xxh3_128", .string(f.checksum.hex)),
+                ("mtime_ns", .integer(f.mtimeNanoseconds)),
+            ])
+        })))
+        return .object(members)
+    }
+}

@@ -1,0 +1,126 @@
+extension ArchiveTracker {
+    /// The acquisition ended: from now on data goes first, then deletions (if the source
+    /// archive still exists), then metadata, then the end marker.
+    public mutating func beginFinalPhase(at now: MonotonicInstant) {
+        guard phase == .live else { return }
+        phase = .final
+        // Failures retried while live now count towards the final attempt limit.
+        for i in records.indices where records[i].lease == nil {
+            enqueue(i, now: now)
+        }
+    }
+
+    /// Files whose destination copy should be re-checked: every file the destination
+    /// holds at the source's current version.
+    public func filesToVerify() -> [(path: RelativePath, record: DestinationRecord)] {
+        records.compactMap { r in
+            guard case .present(let version) = r.source, case .holds(let d) = r.destination, d.version == version else {
+                return nil
+            }
+            return (r.path, d)
+        }
+    }
+
+    /// The result of re-checking one destination file. A file that no longer matches
+    /// (replaced, truncated, removed) is copied again.
+    public mutating func recordVerification(_ path: RelativePath, matches: Bool, at now: MonotonicInstant) {
+        guard let i = indexByPath[path], records[i].lease == nil else { return }
+        update(i, now: now) { r in
+            if matches {
+                r.verified = true
+            } else {
+                r.destination = .absent
+                r.verified = false
+            }
+        }
+    }
+
+    /// The completeness verdict for this archive, from what the tracker knows after the
+    /// final rescan and verification. `leftovers` are writer temp files the final scan found.
+    public func verdict(leftovers: [RelativePath], hierarchy: ZarrHierarchy) -> ArchiveVerdict {
+        var verdict = ArchiveVerdict()
+        verdict.leftovers = leftovers.sorted()
+        verdict.maximumChunkFiles = hierarchy.maximumChunkFiles
+        verdict.arrays = hierarchy.arrays.count
+        verdict.groups = hierarchy.groupCount
+        verdict.sourceRootPresent = sourceRootPresent
+        for r in records {
+            switch r.source {
+            case .present(let version):
+                let failure = r.failure.flatMap { $0.seq == r.seq ? $0.message : nil }
+                switch r.destination {
+                case .holds(let d) where d.version == version:
+                    if r.verified {
+                        verdict.verified.append(.init(path: r.path, role: r.role, size: version.size,
+                                                      checksum: d.checksum, mtimeNanoseconds: version.mtimeNanoseconds))
+                        verdict.verifiedBytes &+= version.size
+                        if r.role == .data, case .chunk(inBounds: false)? = hierarchy.locate(r.path)?.key {
+                            verdict.outOfBounds.append(r.path)
+                        }
+                    } else {
+                        verdict.problems.append(.init(path: r.path, kind: .unverified))
+                    }
+                case .holds:
+                    verdict.problems.append(.init(path: r.path, kind: failure.map { .failed($0) } ?? .stale))
+                case .absent, .foreign:
+                    verdict.problems.append(.init(path: r.path, kind: failure.map { .failed($0) } ?? .missing))
+                }
+            case .absent, .unknown:
+                switch r.destination {
+                case .holds:
+                    if let f = r.failure, f.seq == r.seq {
+                        verdict.problems.append(.init(path: r.path, kind: .failed("deleting: " + f.message)))
+                    } else {
+                        verdict.keptDeletions.append(r.path)
+                    }
+                case .foreign:
+                    verdict.extraneous.append(r.path)
+                case .absent:
+                    break
+                }
+            }
+        }
+        if !sourceRootPresent {
+            verdict.problems.append(.init(path: .root, kind: .sourceVanished))
+        }
+        verdict.foundByFinalScan = statistics.foundByFinalScan
+        verdict.problems.sort { $0.path < $1.path }
+        verdict.keptDeletions.sort()
+        verdict.extraneous.sort()
+        verdict.outOfBounds.sort()
+        verdict.verified.sort { $0.path < $1.path }
+        return verdict
+    }
+
+    /// Everything the destination holds that softcopy wrote: the journal after compaction.
+    public func destinationRecords() -> [(RelativePath, DestinationRecord)] {
+        records.compactMap { r in
+            if case .holds(let d) = r.destination { return (r.path, d) }
+            return nil
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// The version the source holds at `path`, as last observed.
+    public func sourceVersion(of path: RelativePath) -> FileVersion? {
+        guard let i = indexByPath[path], case .present(let v) = records[i].source else { return nil }
+        return v
+    }
+
+    /// A snapshot for the progress line and status documents.
+    public func progress(now: MonotonicInstant) -> ArchiveProgress {
+        ArchiveProgress(
+            phase: phase,
+            counters: counters,
+            statistics: statistics,
+            inPlaceActive: inPlaceActive,
+            sinceLastSourceChange: statistics.lastSourceChange.map { now - $0 })
+    }
+}
+
+public struct ArchiveProgress: Sendable, Hashable {
+    public var phase: ArchiveTracker.Phase
+    public var counters: TrackerCounters
+    public var statistics: TrackerStatistics
+    public var inPlaceActive: Bool
+    public var sinceLastSourceChange: Duration?
+}

@@ -1,0 +1,123 @@
+extension ArchiveTracker {
+    /// Records what the watcher or a scan saw at `path`. Temporary files are ignored:
+    /// their events are the writer's business until the rename into a real name.
+    public mutating func observe(
+        _ path: RelativePath, _ state: ObservedState, cause: ObservationCause, at now: MonotonicInstant
+    ) {
+        let role = ZarrNaming.role(of: path)
+        guard role != .temporary else { return }
+
+        if cause.isInPlaceEvidence, role == .data || role == .metadata {
+            detectInPlaceWriting(path, now: now)
+        }
+
+        let i: Int
+        if let existing = indexByPath[path] {
+            i = existing
+        } else {
+            // An absence of a path never seen needs no record.
+            guard case .file = state else { return }
+            i = insert(path, role: role, now: now)
+        }
+
+        let generation = scanGeneration
+        let countsAsMissed = cause == .scan(.final)
+        var changed = false
+        update(i, now: now) { r in
+            r.seenGeneration = generation
+            let newSource: SourceState
+            switch state {
+            case .file(let version): newSource = .present(version)
+            case .absent: newSource = .absent
+            }
+            if r.source != newSource {
+                r.source = newSource
+                r.seq &+= 1
+                r.lastChange = now
+                r.attempts = 0
+                r.retryAt = .zero
+                r.failure = nil
+                r.verified = false
+                r.foundByFinalScan = countsAsMissed
+                changed = true
+            } else if cause == .closedAfterWrite || cause.isInPlaceEvidence {
+                // An in-place writer touched the file without changing what stat shows
+                // yet: the quiet period starts again.
+                r.lastChange = now
+            }
+        }
+        if changed {
+            statistics.sourceChanges += 1
+            statistics.lastSourceChange = now
+            if countsAsMissed { statistics.foundByFinalScan += 1 }
+        }
+    }
+
+    /// Every path below `directory` is gone (a directory removed or renamed away).
+    public mutating func observeSubtreeRemoved(_ directory: RelativePath, cause: ObservationCause, at now: MonotonicInstant) {
+        let affected = records.indices.filter {
+            records[$0].path.isInside(directory) && records[$0].source != .absent && records[$0].source != .unknown
+        }
+        for i in affected {
+            observe(records[i].path, .absent, cause: cause, at: now)
+        }
+    }
+
+    /// Starts a full rescan: every path the scan (or a concurrent event) does not report
+    /// before `endFullScan` is then known to be absent.
+    public mutating func beginFullScan() {
+        scanGeneration &+= 1
+    }
+
+    public mutating func endFullScan(_ kind: ScanKind, at now: MonotonicInstant) {
+        let generation = scanGeneration
+        for i in records.indices where records[i].seenGeneration != generation {
+            switch records[i].source {
+            case .present, .unknown:
+                observe(records[i].path, .absent, cause: .scan(kind), at: now)
+            case .absent:
+                break
+            }
+        }
+    }
+
+    /// The source root directory is gone. Deletions wait: a removed archive must never
+    /// empty its copy, and `zarr.open(mode='w')` recreates the root right away.
+    public mutating func sourceRootVanished(at now: MonotonicInstant) {
+        sourceRootPresent = false
+    }
+
+    /// The source root exists again; the caller follows with a full rescan.
+    public mutating func sourceRootRestored(at now: MonotonicInstant) {
+        sourceRootPresent = true
+    }
+
+    /// Seeds what the destination holds, from the journal of an earlier run (after
+    /// checking the file is still there) or as a foreign file softcopy did not write.
+    public mutating func seedDestination(_ path: RelativePath, _ seed: DestinationSeed, at now: MonotonicInstant) {
+        let role = ZarrNaming.role(of: path)
+        guard role != .temporary else { return }
+        let i = insert(path, role: role, now: now)
+        update(i, now: now) { r in
+            switch seed {
+            case .holds(let record): r.destination = .holds(record)
+            case .foreign(let size): r.destination = .foreign(size: size)
+            }
+        }
+    }
+
+    public enum DestinationSeed: Sendable, Hashable {
+        case holds(DestinationRecord)
+        case foreign(size: UInt64)
+    }
+
+    mutating func detectInPlaceWriting(_ path: RelativePath, now: MonotonicInstant) {
+        guard configuration.writerMode == .auto, !inPlaceActive else { return }
+        inPlaceActive = true
+        notices.append(.inPlaceWritingDetected(path))
+        // Everything queued now waits for its quiet period too.
+        for i in records.indices where records[i].lease == nil {
+            enqueue(i, now: now)
+        }
+    }
+}

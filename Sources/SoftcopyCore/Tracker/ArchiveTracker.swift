@@ -1,0 +1,299 @@
+/// The readiness state machine for one source archive.
+///
+/// For every key it tracks the newest version seen at the source, what the destination
+/// holds, and the one transfer allowed in flight. It decides *what* is ready to copy or
+/// delete and in which order; it never knows *where* the bytes go (a local worker or a
+/// remote agent performs the work items and reports outcomes). No I/O, and time is
+/// passed in, so tests drive it with scripts of events.
+///
+/// Rules it implements (see docs/readiness.md):
+/// - a real name observed by rename is complete; in-place writers get a quiet period;
+/// - one transfer per key; a change during a transfer marks the key dirty, so the newest
+///   version always wins and an older one never lands last;
+/// - metadata goes first while live (so the copy opens), and last at the end;
+/// - deletions reach the destination only while the source archive still exists.
+public struct ArchiveTracker: Sendable {
+    public struct Configuration: Sendable {
+        public var writerMode: WriterMode
+        public var quietPeriod: Duration
+        public var deletions: DeletionPolicy
+        public var retryBase: Duration
+        public var retryCap: Duration
+        /// After the end, a transient failure becomes permanent after this many attempts.
+        public var finalAttempts: Int
+
+        public init(
+            writerMode: WriterMode = .auto,
+            quietPeriod: Duration = .seconds(2),
+            deletions: DeletionPolicy = .atEnd,
+            retryBase: Duration = .milliseconds(250),
+            retryCap: Duration = .seconds(30),
+            finalAttempts: Int = 6
+        ) {
+            self.writerMode = writerMode
+            self.quietPeriod = quietPeriod
+            self.deletions = deletions
+            self.retryBase = retryBase
+            self.retryCap = retryCap
+            self.finalAttempts = finalAttempts
+        }
+    }
+
+    public enum Phase: Sendable, Hashable {
+        /// The acquisition is running: copy what is ready, metadata first.
+        case live
+        /// The acquisition ended: data first, then metadata, then the end marker.
+        case final
+    }
+
+    enum SourceState: Sendable, Hashable {
+        case unknown
+        case present(FileVersion)
+        case absent
+    }
+
+    enum DestinationState: Sendable, Hashable {
+        case absent
+        case holds(DestinationRecord)
+        /// A file softcopy did not write (found at start, not in the journal).
+        case foreign(size: UInt64)
+    }
+
+    enum QueueKind: UInt8, Sendable {
+        case none, metadata, data, delete, marker
+    }
+
+    struct Lease: Sendable {
+        var id: LeaseID
+        var seq: UInt32
+        var operation: WorkItem.Operation
+        var consumer: UInt32
+    }
+
+    struct Failure: Sendable {
+        var message: String
+        var seq: UInt32
+        var permanent: Bool
+    }
+
+    struct Record: Sendable {
+        let path: RelativePath
+        let role: FileRole
+        var source: SourceState = .unknown
+        /// Bumped on every change of the source state; a lease remembers it.
+        var seq: UInt32 = 0
+        var lastChange: MonotonicInstant
+        var destination: DestinationState = .absent
+        /// The destination file was re-checked after the end and still matched.
+        var verified = false
+        var lease: Lease?
+        var retryAt: MonotonicInstant = .zero
+        var attempts: UInt16 = 0
+        var failure: Failure?
+        var queuedIn: QueueKind = .none
+        var scheduledAt: MonotonicInstant?
+        var seenGeneration: UInt32 = 0
+        /// Set when only a final rescan revealed this version (the watcher missed it).
+        var foundByFinalScan = false
+    }
+
+    public let configuration: Configuration
+    public internal(set) var phase: Phase = .live
+    /// In-place handling is active (configured, or detected in `auto` mode).
+    public internal(set) var inPlaceActive: Bool
+    /// False while the source root directory is gone (deletions wait for it).
+    public internal(set) var sourceRootPresent = true
+    /// The archive had root metadata at some point; deletions then need it present.
+    public internal(set) var sawRootMetadata = false
+
+    var records: [Record] = []
+    var indexByPath: [RelativePath: Int] = [:]
+    var metadataQueue = FIFOQueue<Int>()
+    var dataQueue = FIFOQueue<Int>()
+    var deleteQueue = FIFOQueue<Int>()
+    var markerQueue = FIFOQueue<Int>()
+    var waiting = DeadlineHeap<Int>()
+    var inFlight: Set<Int> = []
+    var leaseExpiries = DeadlineHeap<(index: Int, lease: LeaseID)>()
+    var nextLease: UInt64 = 0
+    var scanGeneration: UInt32 = 0
+    var notices: [TrackerNotice] = []
+
+    public internal(set) var counters = TrackerCounters()
+    public internal(set) var statistics = TrackerStatistics()
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.inPlaceActive = configuration.writerMode == .inPlace
+    }
+
+    /// Notices since the last call, for the log.
+    public mutating func drainNotices() -> [TrackerNotice] {
+        defer { notices.removeAll() }
+        return notices
+    }
+
+    public var trackedPaths: Int { records.count }
+
+    /// The earliest instant at which waiting work becomes ready (quiet periods, backoff, lease expiry).
+    public var nextDeadline: MonotonicInstant? {
+        switch (waiting.nextDeadline, leaseExpiries.nextDeadline) {
+        case (let a?, let b?): min(a, b)
+        case (let a?, nil): a
+        case (nil, let b?): b
+        case (nil, nil): nil
+        }
+    }
+
+    /// Deletions may reach the destination: the source archive still exists, with its root
+    /// metadata if it ever had some.
+    public var deletionsAuthorized: Bool {
+        sourceRootPresent && (counters.rootMetadataPresent > 0 || !sawRootMetadata)
+    }
+
+    var deletionsAllowedNow: Bool {
+        guard deletionsAuthorized else { return false }
+        switch configuration.deletions {
+        case .live: return true
+        case .atEnd: return phase == .final
+        case .never: return false
+        }
+    }
+
+    /// After the end: nothing left to do that can still be done, and nothing in flight.
+    public var isDrained: Bool {
+        guard phase == .final, counters.inFlight == 0 else { return false }
+        let copies = counters.outstandingData + counters.outstandingMetadata + counters.outstandingMarker
+        return copies == 0 && (counters.pendingDeletes == 0 || !deletionsAllowedNow)
+    }
+
+    // MARK: - Record bookkeeping
+
+    mutating func insert(_ path: RelativePath, role: FileRole, now: MonotonicInstant) -> Int {
+        if let i = indexByPath[path] { return i }
+        let i = records.count
+        records.append(Record(path: path, role: role, lastChange: now))
+        indexByPath[path] = i
+        return i
+    }
+
+    /// Every change to a record goes through here: counters are kept by subtracting the
+    /// record's contribution before and adding it after, and the record is re-queued.
+    mutating func update(_ i: Int, now: MonotonicInstant, _ body: (inout Record) -> Void) {
+        counters.apply(contribution(of: records[i]), sign: -1)
+        body(&records[i])
+        let after = contribution(of: records[i])
+        counters.apply(after, sign: 1)
+        if after.inFlight { inFlight.insert(i) } else { inFlight.remove(i) }
+        if after.rootMetadata { sawRootMetadata = true }
+        enqueue(i, now: now)
+    }
+
+    func copyNeeded(_ r: Record) -> Bool {
+        guard case .present(let version) = r.source else { return false }
+        if case .holds(let d) = r.destination, d.version == version { return false }
+        if let f = r.failure, f.permanent, f.seq == r.seq { return false }
+        return true
+    }
+
+    func deleteNeeded(_ r: Record) -> Bool {
+        guard case .absent = r.source, case .holds = r.destination else { return false }
+        if let f = r.failure, f.permanent, f.seq == r.seq { return false }
+        return true
+    }
+
+    func contribution(of r: Record) -> TrackerCounters.Contribution {
+        var c = TrackerCounters.Contribution()
+        c.inFlight = r.lease != nil
+        if case .present(let version) = r.source {
+            c.present = true
+            c.bytes = version.size
+            if case .holds(let d) = r.destination, d.version == version {
+                c.done = true
+            }
+            c.rootMetadata = r.role == .metadata && r.path.parent?.isRoot == true
+                && ZarrNaming.nodeMetadataNames.contains(r.path.name)
+        }
+        let copy = copyNeeded(r)
+        if copy || (r.lease?.operation == .copy) {
+            c.outstandingRole = r.role
+        }
+        c.pendingDelete = deleteNeeded(r)
+        if let f = r.failure, f.permanent, f.seq == r.seq { c.failed = true }
+        return c
+    }
+
+    /// When the record's next operation may start: backoff, and for in-place writers the
+    /// quiet period since the last change.
+    func readyAt(_ r: Record, operation: QueueKind) -> MonotonicInstant {
+        var t = r.retryAt
+        if operation != .delete, inPlaceActive {
+            t = max(t, r.lastChange + configuration.quietPeriod)
+        }
+        return t
+    }
+
+    func queueKind(for r: Record) -> QueueKind {
+        if copyNeeded(r) {
+            switch r.role {
+            case .metadata: return .metadata
+            case .endMarker: return .marker
+            case .data, .temporary: return .data
+            }
+        }
+        return deleteNeeded(r) ? .delete : .none
+    }
+
+    /// Puts a record where the scheduler will find it: a ready queue, or the waiting heap.
+    mutating func enqueue(_ i: Int, now: MonotonicInstant) {
+        let r = records[i]
+        guard r.lease == nil else { return }
+        let kind = queueKind(for: r)
+        guard kind != .none else { return }
+        let at = readyAt(r, operation: kind)
+        if at > now {
+            if r.scheduledAt != at {
+                waiting.push(at, i)
+                records[i].scheduledAt = at
+            }
+            return
+        }
+        guard r.queuedIn != kind else { return }
+        records[i].queuedIn = kind
+        switch kind {
+        case .metadata: metadataQueue.push(i)
+        case .data: dataQueue.push(i)
+        case .delete: deleteQueue.push(i)
+        case .marker: markerQueue.push(i)
+        case .none: break
+        }
+    }
+
+    /// Moves records whose quiet period or backoff has passed into the ready queues, and
+    /// takes back leases that expired.
+    mutating func promoteDue(now: MonotonicInstant) {
+        while let (deadline, i) = waiting.popDue(now) {
+            guard records[i].scheduledAt == deadline else { continue }
+            records[i].scheduledAt = nil
+            enqueue(i, now: now)
+        }
+        while let (_, entry) = leaseExpiries.popDue(now) {
+            guard records[entry.index].lease?.id == entry.lease else { continue }
+            statistics.expiredLeases += 1
+            update(entry.index, now: now) { $0.lease = nil }
+        }
+    }
+
+    /// Deterministic jitter in [0.5, 1.5) from the path and attempt (FNV-1a), so backoff
+    /// spreads retries without a random source in the core.
+    func backoff(for path: RelativePath, attempt: Int) -> Duration {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in path.string.utf8 {
+            hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3
+        }
+        hash = (hash ^ UInt64(attempt)) &* 0x100_0000_01b3
+        let jitter = 0.5 + Double(hash % 1000) / 1000
+        let exponential = configuration.retryBase.secondsValue * Double(1 << min(attempt - 1, 20))
+        return .secondsValue(min(configuration.retryCap.secondsValue, exponential * jitter))
+    }
+}

@@ -1,0 +1,52 @@
+/// The file layout of one zarr array: which chunk (or shard) files it can have.
+public struct ZarrArrayLayout: Sendable, Hashable {
+    public var zarrFormat: Int
+    public var shape: [Int64]
+    /// The shape covered by one file: the chunk shape, or the shard shape when sharded.
+    /// Nil when the grid is not a regular one we understand (then no upper bound is known).
+    public var fileGrid: [Int64]?
+    public var keyEncoding: ChunkKeyEncoding
+    public var sharded: Bool
+
+    public init(zarrFormat: Int, shape: [Int64], fileGrid: [Int64]?, keyEncoding: ChunkKeyEncoding, sharded: Bool) {
+        self.zarrFormat = zarrFormat
+        self.shape = shape
+        self.fileGrid = fileGrid
+        self.keyEncoding = keyEncoding
+        self.sharded = sharded
+    }
+
+    public var rank: Int { shape.count }
+
+    /// Files per dimension: ceil(shape / grid).
+    public var filesPerDimension: [Int64]? {
+        guard let grid = fileGrid, grid.count == shape.count else { return nil }
+        return zip(shape, grid).map { extent, step in step > 0 ? (extent + step - 1) / step : 0 }
+    }
+
+    /// The most chunk files this array can have. Fill-value chunks are never written, so the
+    /// real count is often lower: this is an upper bound, never a target.
+    public var maximumFileCount: UInt64? {
+        guard let perDimension = filesPerDimension else { return nil }
+        var total: UInt64 = 1
+        for n in perDimension {
+            let (product, overflow) = total.multipliedReportingOverflow(by: UInt64(max(n, 0)))
+            total = overflow ? .max : product
+        }
+        return total
+    }
+
+    /// Whether `key` (relative to the array's directory) names a chunk file of this array,
+    /// and if so whether it lies inside the current shape.
+    public func classify(key: Substring) -> ChunkKeyClass {
+        guard let index = keyEncoding.index(forKey: key, rank: rank) else { return .notAChunk }
+        guard let perDimension = filesPerDimension else { return .chunk(inBounds: true) }
+        let inside = zip(index, perDimension).allSatisfy { $0 >= 0 && $0 < $1 }
+        return .chunk(inBounds: inside)
+    }
+}
+
+public enum ChunkKeyClass: Sendable, Hashable {
+    case notAChunk
+    case chunk(inBounds: Bool)
+}

@@ -1,0 +1,73 @@
+/// The groups and arrays of an archive, keyed by directory, built from metadata files as
+/// they are seen. Groups are walked to any depth because every node's metadata file is
+/// tracked on its own (OME-Zarr multiscales, plates, wells and labels are just nesting).
+public struct ZarrHierarchy: Sendable {
+    public private(set) var nodes: [RelativePath: ZarrNode] = [:]
+
+    public init() {}
+
+    /// Records what the metadata file at `path` says about its directory.
+    public mutating func update(metadataFile path: RelativePath, node: ZarrNode) {
+        guard let directory = path.parent else { return }
+        switch node {
+        case .attributes: return
+        case .group, .array: nodes[directory] = node
+        }
+    }
+
+    /// Forgets the node described by a deleted metadata file.
+    public mutating func remove(metadataFile path: RelativePath) {
+        guard ZarrNaming.nodeMetadataNames.contains(path.name), let directory = path.parent else { return }
+        nodes[directory] = nil
+    }
+
+    /// Forgets every node in or below `directory` (a folder removed from the archive).
+    public mutating func removeSubtree(_ directory: RelativePath) {
+        for path in nodes.keys where path.isInside(directory) {
+            nodes[path] = nil
+        }
+    }
+
+    /// Keeps only the nodes for which `stillPresent` says a node metadata file exists.
+    public mutating func prune(keeping stillPresent: (RelativePath) -> Bool) {
+        for path in nodes.keys where !stillPresent(path) {
+            nodes[path] = nil
+        }
+    }
+
+    public var arrays: [(path: RelativePath, layout: ZarrArrayLayout)] {
+        nodes.compactMap { path, node in
+            if case .array(let layout) = node { return (path, layout) }
+            return nil
+        }.sorted { $0.path < $1.path }
+    }
+
+    public var groupCount: Int {
+        nodes.values.reduce(0) { count, node in
+            if case .group = node { return count + 1 }
+            return count
+        }
+    }
+
+    /// The most chunk files all known arrays can hold, or nil if some array's grid is unknown.
+    public var maximumChunkFiles: UInt64? {
+        var total: UInt64 = 0
+        for (_, layout) in arrays {
+            guard let n = layout.maximumFileCount else { return nil }
+            total = total.addingReportingOverflow(n).overflow ? .max : total + n
+        }
+        return total
+    }
+
+    /// Finds the array that owns `path`, if any, and classifies the key within it.
+    public func locate(_ path: RelativePath) -> (array: RelativePath, key: ChunkKeyClass)? {
+        var directory = path.parent
+        while let current = directory {
+            if case .array(let layout) = nodes[current], let key = path.relative(to: current) {
+                return (current, layout.classify(key: key.string[...]))
+            }
+            directory = current.parent
+        }
+        return nil
+    }
+}

@@ -1,0 +1,194 @@
+import CSoftcopyShims
+import Glibc
+import Synchronization
+public import SoftcopyCore
+
+/// A destination root that nothing can be written outside of. Every path is opened
+/// beneath the root's descriptor with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) (or
+/// an O_NOFOLLOW walk on old kernels), so `..`, absolute keys and symlinks planted in
+/// the tree cannot lead a write elsewhere. Files are written to a temporary name in
+/// their final folder, made durable, checked, and only then renamed into place.
+public final class DestinationTree: Sendable {
+    public let rootPath: String
+    private let rootDescriptor: Int32
+    /// Directories known to exist, so the common case skips mkdir attempts.
+    private let knownDirectories = Mutex<Set<String>>([])
+    private let temporaryCounter = Atomic<UInt64>(0)
+
+    /// Temp files start with this; anything so named at start-up is a crash's leftover.
+    public static let temporaryPrefix = ".softcopy-tmp-"
+    /// softcopy's own folder at the destination root: journal and manifest.
+    public static let stateDirectoryName = ZarrNaming.stateDirectoryName
+
+    /// Opens (and with `create`, makes) the root folder.
+    public init(root: String, create: Bool) throws(SystemError) {
+        rootPath = root
+        if create {
+            try Self.makeDirectories(root)
+        }
+        rootDescriptor = try syscallRetrying("open", path: root) {
+            open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
+    }
+
+    deinit {
+        close(rootDescriptor)
+    }
+
+    public func displayPath(_ path: RelativePath) -> String {
+        path.isRoot ? rootPath : rootPath + "/" + path.string
+    }
+
+    /// mkdir -p for the root itself (a trusted, configured path).
+    static func makeDirectories(_ absolute: String) throws(SystemError) {
+        var current = ""
+        for component in absolute.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0, errno != EEXIST {
+                throw SystemError("mkdir", path: current)
+            }
+        }
+    }
+
+    /// Opens a directory beneath the root, creating it (and its parents) if asked.
+    public func openDirectory(_ directory: RelativePath, create: Bool) throws(SystemError) -> FileDescriptor {
+        let relative = directory.isRoot ? "." : directory.string
+        let fd = softcopy_open_beneath(rootDescriptor, relative, O_RDONLY | O_DIRECTORY, 0)
+        if fd >= 0 { return FileDescriptor(owning: fd) }
+        let code = errno
+        guard code == ENOENT, create else {
+            throw SystemError("open", path: displayPath(directory), errno: code)
+        }
+        // Create the missing components one at a time, each beneath its checked parent.
+        var parent = FileDescriptor(owning: try syscallRetrying("open", path: rootPath) {
+            softcopy_open_beneath(rootDescriptor, ".", O_RDONLY | O_DIRECTORY, 0)
+        })
+        var sofar = RelativePath.root
+        for component in directory.components {
+            let name = String(component)
+            sofar = sofar.appending(component: name)
+            if mkdirat(parent.rawValue, name, 0o755) != 0, errno != EEXIST {
+                throw SystemError("mkdir", path: displayPath(sofar))
+            }
+            let next = try syscallRetrying("open", path: displayPath(sofar)) {
+                openat(parent.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            parent = FileDescriptor(owning: next)
+        }
+        knownDirectories.withLock { _ = $0.insert(directory.string) }
+        return parent
+    }
+
+    /// Starts writing `path`: a new temp file in its final folder.
+    public func beginWrite(_ path: RelativePath) throws(SystemError) -> PendingFile {
+        guard let parent = path.parent, !path.isRoot else {
+            throw SystemError("write", path: rootPath, errno: EISDIR)
+        }
+        let directory = try openDirectory(parent, create: true)
+        let finalName = String(path.name)
+        let n = temporaryCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        // Keep the temp name within NAME_MAX however long the final name is.
+        let temporaryName = Self.temporaryPrefix + "\(getpid())-\(n)-" + String(decoding: finalName.utf8.prefix(180), as: UTF8.self)
+        let fd = try syscallRetrying("create", path: displayPath(path)) {
+            openat(directory.rawValue, temporaryName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        }
+        return PendingFile(
+            directory: directory, file: FileDescriptor(owning: fd),
+            temporaryName: temporaryName, finalName: finalName, displayPath: displayPath(path))
+    }
+
+    /// lstat of a path beneath the root; nil if nothing is there.
+    public func status(of path: RelativePath) throws(SystemError) -> FileStatus? {
+        guard let parent = path.parent else { return nil }
+        let directory: FileDescriptor
+        do {
+            directory = try openDirectory(parent, create: false)
+        } catch where error.isNotFound {
+            return nil
+        }
+        return try FileStatus.of(String(path.name), in: directory.rawValue, displayPath: displayPath(path))
+    }
+
+    /// Removes a file beneath the root; true if it was there.
+    @discardableResult
+    public func remove(_ path: RelativePath, syncDirectory: Bool) throws(SystemError) -> Bool {
+        guard let parent = path.parent else { return false }
+        let directory: FileDescriptor
+        do {
+            directory = try openDirectory(parent, create: false)
+        } catch where error.isNotFound {
+            return false
+        }
+        if unlinkat(directory.rawValue, String(path.name), 0) != 0 {
+            if errno == ENOENT { return false }
+            throw SystemError("unlink", path: displayPath(path))
+        }
+        if syncDirectory { try directory.sync(path: displayPath(parent)) }
+        return true
+    }
+
+    /// fsync of a directory beneath the root, making renames and unlinks in it durable.
+    public func syncDirectory(_ directory: RelativePath) throws(SystemError) {
+        do {
+            let fd = try openDirectory(directory, create: false)
+            try fd.sync(path: displayPath(directory))
+        } catch where error.isNotFound {
+            return
+        }
+    }
+
+    /// Sets a file's modification time (a foreign file adopted by checksum gets the
+    /// source's mtime, as a copy would have).
+    public func setModificationTime(_ path: RelativePath, nanoseconds mtime: Int64) throws(SystemError) {
+        guard let parent = path.parent else { return }
+        let directory = try openDirectory(parent, create: false)
+        var times = [
+            timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2),  // UTIME_OMIT
+            timespec(tv_sec: Int(mtime / 1_000_000_000), tv_nsec: Int(mtime % 1_000_000_000)),
+        ]
+        _ = try syscallRetrying("utimens", path: displayPath(path)) {
+            utimensat(directory.rawValue, String(path.name), &times, AT_SYMLINK_NOFOLLOW)
+        }
+    }
+
+    /// Removes an empty folder beneath the root; false if it is not empty or not there.
+    @discardableResult
+    public func removeEmptyDirectory(_ path: RelativePath) throws(SystemError) -> Bool {
+        guard let parent = path.parent else { return false }
+        let directory: FileDescriptor
+        do {
+            directory = try openDirectory(parent, create: false)
+        } catch where error.isNotFound {
+            return false
+        }
+        if unlinkat(directory.rawValue, String(path.name), AT_REMOVEDIR) != 0 {
+            if errno == ENOTEMPTY || errno == EEXIST || errno == ENOENT { return false }
+            throw SystemError("rmdir", path: displayPath(path))
+        }
+        return true
+    }
+
+    /// Every folder below the root, except softcopy's state folder.
+    public func directories() throws(SystemError) -> [RelativePath] {
+        var result: [RelativePath] = []
+        var stack: [RelativePath] = [.root]
+        while let directory = stack.popLast() {
+            guard let entries = try DirectoryLister.list(displayPath(directory)) else { continue }
+            for entry in entries where entry.kind == .directory {
+                if directory.isRoot, entry.name == Self.stateDirectoryName { continue }
+                let path = directory.appending(component: entry.name)
+                result.append(path)
+                stack.append(path)
+            }
+        }
+        return result
+    }
+
+    /// Opens a file beneath the root for reading (verification, serving it back).
+    public func openForReading(_ path: RelativePath) throws(SystemError) -> FileDescriptor? {
+        let fd = softcopy_open_beneath(rootDescriptor, path.string, O_RDONLY, 0)
+        if fd >= 0 { return FileDescriptor(owning: fd) }
+        if errno == ENOENT { return nil }
+        throw SystemError("open", path: displayPath(path))
+    }
+}

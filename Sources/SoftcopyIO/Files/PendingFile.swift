@@ -1,0 +1,90 @@
+import Glibc
+public import SoftcopyCore
+
+/// A file being written under a temporary name in its final folder. `commit` makes it
+/// durable and visible under its real name; dropping it without committing removes it,
+/// so a failure never leaves a partial file under a real name.
+public struct PendingFile: ~Copyable {
+    let directory: FileDescriptor
+    let file: FileDescriptor
+    let temporaryName: String
+    let finalName: String
+    public let displayPath: String
+    private var committed = false
+
+    init(directory: consuming FileDescriptor, file: consuming FileDescriptor, temporaryName: String, finalName: String, displayPath: String) {
+        self.directory = directory
+        self.file = file
+        self.temporaryName = temporaryName
+        self.finalName = finalName
+        self.displayPath = displayPath
+    }
+
+    deinit {
+        if !committed {
+            unlinkat(directory.rawValue, temporaryName, 0)
+        }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
+        try file.writeAll(bytes, path: displayPath)
+    }
+
+    public func write(_ bytes: [UInt8]) throws(SystemError) {
+        let failure: SystemError? = bytes.withUnsafeBytes { buffer -> SystemError? in
+            do throws(SystemError) {
+                try file.writeAll(buffer, path: displayPath)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Re-reads what was written (after fsync) and returns its checksum and length: the
+    /// check "where it lands" before the rename makes it visible.
+    public func checksumOfWrittenBytes(buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> (Checksum, UInt64) {
+        let hasher = XXH3Hasher()
+        var offset: Int64 = 0
+        while true {
+            let n = try file.read(into: buffer, at: offset, path: displayPath)
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            offset += Int64(n)
+        }
+        return (hasher.digest(), UInt64(offset))
+    }
+
+    /// Sets permissions and modification time, then fsyncs the data.
+    public func finish(mode: UInt32, modificationTime: Int64?) throws(SystemError) {
+        _ = try syscallRetrying("chmod", path: displayPath) { fchmod(file.rawValue, mode_t(mode & 0o777)) }
+        if let mtime = modificationTime {
+            var times = [
+                // UTIME_OMIT ((1 << 30) - 2, not exported to Swift): leave atime alone.
+                timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2),
+                timespec(tv_sec: Int(mtime / 1_000_000_000), tv_nsec: Int(mtime % 1_000_000_000)),
+            ]
+            _ = try syscallRetrying("utimens", path: displayPath) { futimens(file.rawValue, &times) }
+        }
+        try file.sync(path: displayPath)
+    }
+
+    /// Renames the temp file over the real name and returns the file's status there. With
+    /// `syncDirectory` the rename itself is made durable too (otherwise the caller syncs
+    /// the folder once for a batch).
+    public consuming func commit(syncDirectory: Bool) throws(SystemError) -> FileStatus {
+        let status = try file.status(path: displayPath)
+        if status.kind == .regular, try FileStatus.of(finalName, in: directory.rawValue, displayPath: displayPath)?.kind == .directory {
+            throw SystemError("rename", path: displayPath, errno: EISDIR)
+        }
+        _ = try syscallRetrying("rename", path: displayPath) {
+            renameat(directory.rawValue, temporaryName, directory.rawValue, finalName)
+        }
+        committed = true
+        if syncDirectory {
+            try directory.sync(path: displayPath)
+        }
+        return status
+    }
+}

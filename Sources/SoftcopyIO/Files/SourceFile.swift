@@ -1,0 +1,63 @@
+import Glibc
+import SoftcopyCore
+
+/// One version of a source file, held through one descriptor: opened once, its version
+/// taken with fstat on that descriptor, and every byte read from it. A writer that
+/// renames a new version over the name cannot mix two versions into one copy.
+public struct SourceFile: ~Copyable {
+    public let descriptor: FileDescriptor
+    public let status: FileStatus
+    public let path: String
+
+    /// O_NOATIME (a GNU flag Swift does not import): reading must not touch the source.
+    static let noAccessTime: Int32 = 0o1000000
+
+    /// Opens `path` for reading without following a symlink. Nil if it is gone.
+    public static func open(_ path: String) throws(SystemError) -> SourceFile? {
+        var fd: Int32 = -1
+        while true {
+            fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | Self.noAccessTime)
+            if fd >= 0 { break }
+            let code = errno
+            if code == EINTR { continue }
+            // O_NOATIME is only allowed to the file's owner.
+            if code == EPERM {
+                fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+                if fd >= 0 { break }
+            }
+            let final = fd < 0 ? errno : code
+            if final == ENOENT || final == ENOTDIR { return nil }
+            if final == ELOOP { throw SystemError("open", path: path, errno: ELOOP) }
+            throw SystemError("open", path: path, errno: final)
+        }
+        let descriptor = FileDescriptor(owning: fd)
+        let status = try descriptor.status(path: path)
+        guard status.kind == .regular else {
+            throw SystemError("open", path: path, errno: EISDIR)
+        }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        return SourceFile(descriptor: descriptor, status: status, path: path)
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
+        try descriptor.read(into: buffer, at: offset, path: path)
+    }
+
+    /// True if the file changed since it was opened. Through the descriptor means an
+    /// in-place write (atomic writers never touch an inode once it has its real name).
+    /// With `checkPath`, a different file at the path counts too: for in-place writers,
+    /// where only a file that stayed put through a quiet period is trusted.
+    public func changedSinceOpen(checkPath: Bool) throws(SystemError) -> Bool {
+        let now = try descriptor.status(path: path)
+        guard now.version == status.version else { return true }
+        guard checkPath else { return false }
+        guard let atPath = try FileStatus.of(path) else { return true }
+        return atPath.version.inode != status.version.inode
+    }
+
+    /// Drops the file's pages from the cache after a copy: the acquisition's own data
+    /// matters more than what softcopy has already read.
+    public func dropCache() {
+        _ = posix_fadvise(descriptor.rawValue, 0, 0, POSIX_FADV_DONTNEED)
+    }
+}

@@ -1,0 +1,91 @@
+import Glibc
+
+/// A thin wrapper over one inotify instance: add and remove watches, and wait for a batch
+/// of events (or a wake-up from another thread, so the watcher thread can be stopped).
+final class Inotify {
+    struct Event {
+        var watch: Int32
+        var mask: UInt32
+        var cookie: UInt32
+        var name: String
+    }
+
+    let descriptor: Int32
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+
+    init() throws(SystemError) {
+        descriptor = try syscallRetrying("inotify_init1") { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
+        var fds: [Int32] = [0, 0]
+        _ = try syscallRetrying("pipe") { pipe(&fds) }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+    }
+
+    deinit {
+        close(descriptor)
+        close(wakeRead)
+        close(wakeWrite)
+    }
+
+    func addWatch(_ path: String, mask: UInt32) throws(SystemError) -> Int32 {
+        try syscallRetrying("inotify_add_watch", path: path) { inotify_add_watch(descriptor, path, mask) }
+    }
+
+    func removeWatch(_ watch: Int32) {
+        _ = inotify_rm_watch(descriptor, watch)
+    }
+
+    /// Interrupts a `waitForEvents` on another thread.
+    func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    /// Waits up to `timeoutMilliseconds` (-1 forever) and returns the events read; an
+    /// empty array after a wake-up or time-out.
+    func waitForEvents(timeoutMilliseconds: Int32) throws(SystemError) -> [Event] {
+        var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        let ready = poll(&fds, 2, timeoutMilliseconds)
+        if ready < 0 {
+            if errno == EINTR { return [] }
+            throw SystemError("poll")
+        }
+        if fds[1].revents != 0 {
+            var drain = [UInt8](repeating: 0, count: 64)
+            _ = read(wakeRead, &drain, drain.count)
+        }
+        guard fds[0].revents != 0 else { return [] }
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EAGAIN || errno == EINTR { return [] }
+            throw SystemError("read inotify")
+        }
+        return Self.parse(buffer, count: count)
+    }
+
+    /// Splits the kernel's buffer of `struct inotify_event` records.
+    static func parse(_ bytes: [UInt8], count: Int) -> [Event] {
+        var events: [Event] = []
+        var offset = 0
+        let header = MemoryLayout<inotify_event>.size
+        bytes.withUnsafeBytes { raw in
+            while offset + header <= count {
+                let wd = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
+                let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                let cookie = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
+                let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
+                let nameBytes = raw[(offset + header)..<min(offset + header + length, count)]
+                let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+                events.append(Event(watch: wd, mask: mask, cookie: cookie, name: name))
+                offset += header + length
+            }
+        }
+        return events
+    }
+}

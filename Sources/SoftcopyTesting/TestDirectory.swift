@@ -1,0 +1,23 @@
+import Glibc
+
+/// A fresh folder under /tmp for one test, removed afterwards (kept when the environment
+/// sets SOFTCOPY_KEEP_TEST_DIRS, to look at what a failing test left).
+public final class TestDirectory: @unchecked Sendable {
+    public let path: String
+
+    public init(_ label: String = "test") {
+        var template = Array("/tmp/softcopy-\(label)-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(made != nil, "mkdtemp failed")
+        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    deinit {
+        guard getenv("SOFTCOPY_KEEP_TEST_DIRS") == nil else { return }
+        _ = try? ChildProcess.run(["/bin/rm", "-rf", path], timeout: .seconds(60))
+    }
+
+    public func appending(_ name: String) -> String {
+        path + "/" + name
+    }
+}

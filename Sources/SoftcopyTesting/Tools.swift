@@ -1,0 +1,44 @@
+import Glibc
+import SoftcopyIO
+
+/// Where the things under test are: the built binaries next to the test bundle, the
+/// Python venv with tensorstore and zarr (scripts/setup.sh makes it), and tools/.
+public enum Tools {
+    /// The package root, from this file's location (Sources/SoftcopyTesting/Tools.swift).
+    public static let packageRoot: String = {
+        var parts = #filePath.split(separator: "/").map(String.init)
+        parts.removeLast(3)
+        return "/" + parts.joined(separator: "/")
+    }()
+
+    /// The folder of the running test executable: the build products are beside it.
+    public static let buildDirectory: String = {
+        if let override = getenv("SOFTCOPY_BIN_DIR") { return String(cString: override) }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let exe = n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        var parts = exe.split(separator: "/").map(String.init)
+        // .../debug/softcopyPackageTests.xctest
+        while let last = parts.last, !last.hasSuffix(".xctest") { parts.removeLast() }
+        if !parts.isEmpty { parts.removeLast() }
+        return "/" + parts.joined(separator: "/")
+    }()
+
+    public static var coordinator: String { buildDirectory + "/softcopy-coordinator" }
+
+    public static var python: String {
+        if let override = getenv("SOFTCOPY_PYTHON") { return String(cString: override) }
+        return packageRoot + "/.venv/bin/python"
+    }
+
+    public static var acquire: String { packageRoot + "/tools/acquire.py" }
+
+    /// Fails loudly (not skipped) when the real parts are missing: the tests exist to run them.
+    public static func requireRealParts() throws {
+        for (path, what) in [(coordinator, "the coordinator binary (swift build)"), (python, "the Python venv with tensorstore and zarr (scripts/setup.sh)")] {
+            if (try? FileStatus.of(path)) == nil {
+                throw ChildProcess.Failure(description: "\(what) is missing at \(path)")
+            }
+        }
+    }
+}

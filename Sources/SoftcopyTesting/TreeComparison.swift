@@ -1,0 +1,46 @@
+import SoftcopyCore
+import SoftcopyIO
+
+/// Compares two folder trees byte for byte: the check every copy test ends with.
+public enum TreeComparison {
+    /// Regular files under `root` by relative path, leaving out writer temp files and
+    /// softcopy's own `.softcopy/` state folder.
+    public static func files(_ root: String) throws -> [String: [UInt8]] {
+        var result: [String: [UInt8]] = [:]
+        var stack: [RelativePath] = [.root]
+        while let directory = stack.popLast() {
+            let absolute = directory.isRoot ? root : root + "/" + directory.string
+            guard let entries = try DirectoryLister.list(absolute) else { continue }
+            for entry in entries {
+                let path = directory.appending(component: entry.name)
+                if directory.isRoot, entry.name == ZarrNaming.stateDirectoryName { continue }
+                switch entry.kind {
+                case .directory: stack.append(path)
+                case .regular:
+                    if ZarrNaming.isTemporary(name: entry.name) { continue }
+                    result[path.string] = try readSmallFile(root + "/" + path.string, limit: Int.max)
+                default: continue
+                }
+            }
+        }
+        return result
+    }
+
+    /// Human-readable differences; empty when the trees hold the same files and bytes.
+    public static func differences(source: String, destination: String) throws -> [String] {
+        let a = try files(source)
+        let b = try files(destination)
+        var out: [String] = []
+        for key in a.keys.sorted() {
+            guard let other = b[key] else {
+                out.append("missing at the destination: \(key)")
+                continue
+            }
+            if other != a[key] { out.append("different bytes: \(key) (\(a[key]!.count) vs \(other.count) bytes)") }
+        }
+        for key in b.keys.sorted() where a[key] == nil {
+            out.append("only at the destination: \(key)")
+        }
+        return out
+    }
+}

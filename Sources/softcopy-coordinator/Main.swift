@@ -1,0 +1,55 @@
+import ArgumentParser
+import Glibc
+import SoftcopyCoordinator
+import SoftcopyCore
+import SoftcopyIO
+
+@main
+enum Main {
+    static func main() {
+        let arguments = compatibleArguments(Array(CommandLine.arguments.dropFirst()))
+        let command: RunCommand
+        let configuration: CoordinatorConfiguration
+        do {
+            command = try RunCommand.parse(arguments)
+            configuration = try command.configuration()
+        } catch let error as ConfigError {
+            Terminal.write("error: \(error)\n")
+            exit(ExitStatus.usage.rawValue)
+        } catch {
+            // --help and --version are "errors" with a success exit code.
+            if RunCommand.exitCode(for: error) == .success {
+                RunCommand.exit(withError: error)
+            }
+            Terminal.write(RunCommand.fullMessage(for: error) + "\n")
+            exit(ExitStatus.usage.rawValue)
+        }
+        let status = Coordinator(configuration: configuration).run()
+        exit(status.rawValue)
+    }
+
+    /// softcopy took `--wait-for-source BOOLEAN`; accept that spelling as well as the flag.
+    static func compatibleArguments(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            if argument == "--wait-for-source", i + 1 < arguments.count {
+                switch arguments[i + 1].lowercased() {
+                case "true", "yes", "1":
+                    result.append(argument)
+                    i += 2
+                    continue
+                case "false", "no", "0":
+                    i += 2
+                    continue
+                default:
+                    break
+                }
+            }
+            result.append(argument)
+            i += 1
+        }
+        return result
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import SoftcopyCoordinator
+import SoftcopyCore
+import SoftcopyIO
+
+/// `softcopy-coordinator [OPTIONS] TARGETS_FILE` or `softcopy-coordinator [OPTIONS] SOURCE DESTINATION`.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "softcopy-coordinator",
+        abstract: "Copy zarr archives while they are being written: byte for byte, verified, resumable.",
+        discussion: """
+            TARGETS_FILE is softcopy's targets.yaml (a 'targets:' list of source/destination pairs, plus \
+            the keys in docs/configuration.md). With two paths, SOURCE is copied to DESTINATION.
+
+            The acquisition ends when a file named 'complete' appears in the source, when --writer-pid \
+            exits, or on SIGUSR1; then softcopy rescans, copies metadata last, verifies every file and \
+            writes DESTINATION/.softcopy/manifest.json. SIGINT/SIGTERM stop early; run again to resume.
+
+            Exit status: 0 verified; 1 incomplete (each missing or failed file is named); 2 usage or \
+            configuration error; 3 interrupted (resumable); 4 verified, but the source holds a crashed \
+            writer's temp files.
+            """,
+        version: SoftcopyVersion.string)
+
+    @Argument(help: ArgumentHelp("A targets file, or SOURCE and DESTINATION.", valueName: "TARGETS_FILE | SOURCE DESTINATION"))
+    var paths: [String]
+
+    @Flag(help: "The source is finished: copy, verify and exit.")
+    var once = false
+
+    @Option(help: ArgumentHelp("The acquisition ends when this process exits.", valueName: "PID"))
+    var writerPid: Int32?
+
+    @Option(help: ArgumentHelp("No change at the source for this long ends the acquisition, once a rescan confirms it (seconds, or 30s, 10m).", valueName: "SECONDS"))
+    var idleTimeout: String?
+
+    @Flag(help: "Wait for a missing source to appear instead of failing.")
+    var waitForSource = false
+
+    @Option(help: ArgumentHelp("Cap on bytes read from the sources per second (e.g. 200M, 1.5GiB).", valueName: "BYTES_PER_S"))
+    var maxRate: String?
+
+    @Flag(help: "Print debug information.")
+    var verbose = false
+
+    @Option(help: ArgumentHelp("Copy workers (default 8).", valueName: "N"))
+    var nprocs: Int?
+
+    @Option(help: ArgumentHelp("Pause per worker after each file (softcopy's option).", valueName: "SECONDS"))
+    var sleepTime: String?
+
+    @Option(help: ArgumentHelp("How the writer puts files in place: auto, atomic or in-place.", valueName: "MODE"))
+    var writer: String?
+
+    @Option(help: ArgumentHelp("In-place writers: copy a file only after this long without a change (default 2).", valueName: "SECONDS"))
+    var quietPeriod: String?
+
+    @Option(help: ArgumentHelp("Poll the source every interval instead of using inotify (network filesystems).", valueName: "SECONDS"))
+    var poll: String?
+
+    @Option(help: ArgumentHelp("When deletions at the source reach the destination: at-end, live or never.", valueName: "POLICY"))
+    var deletions: String?
+
+    @Flag(help: "At the end, re-read and re-hash every destination file (each is already verified when it lands).")
+    var verifyFull = false
+
+    @Option(help: ArgumentHelp("IO priority of source reads: idle, best-effort-low or normal (default idle).", valueName: "CLASS"))
+    var ioPriority: String = IOPriority.idle.rawValue
+
+    @Option(help: ArgumentHelp("The live progress line: auto (on a terminal), always or never.", valueName: "WHEN"))
+    var progress: String = CoordinatorConfiguration.ProgressMode.auto.rawValue
+
+    mutating func validate() throws {
+        guard paths.count == 1 || paths.count == 2 else {
+            throw ValidationError("give a targets file, or a source and a destination (got \(paths.count) paths)")
+        }
+        if let nprocs, !(1...1024).contains(nprocs) { throw ValidationError("--nprocs must be from 1 to 1024") }
+    }
+
+    func configuration() throws -> CoordinatorConfiguration {
+        var settings = CoordinatorSettings()
+        var targets: [TargetSpec]
+        var targetsFile: String?
+        if paths.count == 1 {
+            let file = try TargetsFileLoader.load(paths[0])
+            targets = file.targets
+            settings = file.settings
+            targetsFile = paths[0]
+        } else {
+            let cwd = TargetsFileLoader.currentDirectory()
+            let source = PathNormalizer.absolute(paths[0], base: cwd, home: nil)
+            let destination = PathNormalizer.absolute(paths[1], base: cwd, home: nil)
+            guard !PathNormalizer.isSameOrInside(destination, source), !PathNormalizer.isSameOrInside(source, destination) else {
+                throw ValidationError("the source \(source) and the destination \(destination) overlap")
+            }
+            targets = [TargetSpec(source: source, destination: destination)]
+        }
+        var overrides = CoordinatorSettings()
+        overrides.nprocs = nprocs
+        overrides.sleepTime = try sleepTime.map { try Self.duration($0, "--sleep-time", allowZero: true) }
+        overrides.maxRate = try maxRate.map { text in
+            guard let n = Quantity.byteCount(text), n > 0 else { throw ValidationError("--max-rate must be bytes per second such as 200M, found '\(text)'") }
+            return n
+        }
+        overrides.idleTimeout = try idleTimeout.map { try Self.duration($0, "--idle-timeout", allowZero: false) }
+        overrides.waitForSource = waitForSource ? true : nil
+        overrides.writer = try writer.map { try Self.choice($0, "--writer", WriterMode.self) }
+        overrides.quietPeriod = try quietPeriod.map { try Self.duration($0, "--quiet-period", allowZero: true) }
+        overrides.pollInterval = try poll.map { try Self.duration($0, "--poll", allowZero: false) }
+        overrides.deletions = try deletions.map { try Self.choice($0, "--deletions", DeletionPolicy.self) }
+
+        var configuration = CoordinatorConfiguration(targets: targets, targetsFile: targetsFile, settings: settings.merging(overrides))
+        configuration.once = once
+        configuration.writerPID = writerPid
+        configuration.verifyFull = verifyFull
+        configuration.verbose = verbose
+        configuration.ioPriority = try Self.choice(ioPriority, "--io-priority", IOPriority.self)
+        configuration.progress = try Self.choice(progress, "--progress", CoordinatorConfiguration.ProgressMode.self)
+        return configuration
+    }
+
+    static func duration(_ text: String, _ option: String, allowZero: Bool) throws -> Duration {
+        guard let d = Quantity.duration(text), allowZero || d > .zero else {
+            throw ValidationError("\(option) must be a duration such as 2, 0.5, 500ms or 10m\(allowZero ? "" : " (above zero)"), found '\(text)'")
+        }
+        return d
+    }
+
+    static func choice<T: RawRepresentable & CaseIterable>(_ text: String, _ option: String, _ type: T.Type) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            throw ValidationError("\(option) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), found '\(text)'")
+        }
+        return value
+    }
+}

@@ -1,0 +1,113 @@
+import Testing
+import SoftcopyCore
+
+@Suite("Failures, leases and retries")
+struct ArchiveTrackerFailureTests {
+    @Test("a transient failure is retried after a backoff")
+    func transientRetry() {
+        var t = ArchiveTracker(configuration: .init(retryBase: .milliseconds(100)))
+        t.observe(path("a"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        let item = t.lease(maxItems: 1, now: ms(0))[0]
+        t.complete(item.path, lease: item.lease, outcome: .failed(message: "connection reset", transient: true), at: ms(0))
+        #expect(t.leasePaths(at: ms(10)).isEmpty)
+        let retryAt = t.nextDeadline!
+        #expect(retryAt >= ms(50) && retryAt <= ms(150), "first backoff is the base, jittered by ±50%")
+        #expect(t.leasePaths(at: retryAt) == ["a"])
+        #expect(t.statistics.retries == 1)
+    }
+
+    @Test("backoff grows exponentially up to its cap")
+    func backoffGrows() {
+        var t = ArchiveTracker(configuration: .init(retryBase: .milliseconds(100), retryCap: .seconds(1)))
+        t.observe(path("a"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        var now = ms(0)
+        var delays: [Duration] = []
+        for _ in 0..<8 {
+            let item = t.lease(maxItems: 1, now: now)[0]
+            t.complete(item.path, lease: item.lease, outcome: .failed(message: "timeout", transient: true), at: now)
+            let next = t.nextDeadline!
+            delays.append(next - now)
+            now = next
+        }
+        #expect(delays[3] > delays[0])
+        #expect(delays.allSatisfy { $0 <= .seconds(1) })
+    }
+
+    @Test("a permanent failure is not retried, and is named in the verdict")
+    func permanentFailure() {
+        var t = ArchiveTracker()
+        t.observe(path("c/0"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        let item = t.lease(maxItems: 1, now: ms(0))[0]
+        t.complete(item.path, lease: item.lease, outcome: .failed(message: "permission denied", transient: false), at: ms(1))
+        #expect(t.leasePaths(at: ms(60_000)).isEmpty)
+        t.beginFinalPhase(at: ms(60_001))
+        #expect(t.isDrained)
+        let verdict = t.verdict(leftovers: [], hierarchy: ZarrHierarchy())
+        #expect(verdict.problems.count == 1)
+        #expect(verdict.problems.first?.kind == .failed("permission denied"))
+        #expect(verdict.exitStatus == .incomplete)
+    }
+
+    @Test("a new version clears a permanent failure")
+    func newVersionClearsFailure() {
+        var t = ArchiveTracker()
+        t.observe(path("c/0"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        let item = t.lease(maxItems: 1, now: ms(0))[0]
+        t.complete(item.path, lease: item.lease, outcome: .failed(message: "permission denied", transient: false), at: ms(1))
+        t.observe(path("c/0"), .file(version(2)), cause: .renamedInto, at: ms(2))
+        #expect(t.leasePaths(at: ms(2)) == ["c/0"])
+    }
+
+    @Test("after the end, a transient failure becomes permanent after the attempt limit")
+    func finalAttemptLimit() {
+        var t = ArchiveTracker(configuration: .init(retryBase: .milliseconds(1), retryCap: .milliseconds(1), finalAttempts: 3))
+        t.observe(path("a"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        t.beginFinalPhase(at: ms(0))
+        var now = ms(0)
+        for _ in 0..<3 {
+            let items = t.lease(maxItems: 1, now: now)
+            #expect(items.count == 1)
+            t.complete(items[0].path, lease: items[0].lease, outcome: .failed(message: "timeout", transient: true), at: now)
+            now = now + .milliseconds(10)
+        }
+        #expect(t.isDrained)
+        #expect(t.counters.failedFiles == 1)
+    }
+
+    @Test("an expired lease is handed out again, and the old holder's outcome is ignored")
+    func leaseExpiry() {
+        var t = ArchiveTracker()
+        t.observe(path("a"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        let first = t.lease(maxItems: 1, consumer: 1, expiresAfter: .seconds(10), now: ms(0))[0]
+        #expect(t.lease(maxItems: 1, consumer: 2, now: ms(5_000)).isEmpty)
+        let second = t.lease(maxItems: 1, consumer: 2, now: ms(10_000))
+        #expect(second.count == 1)
+        let accepted = t.complete(first.path, lease: first.lease, outcome: .deleted, at: ms(10_001))
+        #expect(!accepted)
+        t.finishCopy(second[0], version(1), at: ms(10_002))
+        #expect(t.counters.doneFiles == 1)
+    }
+
+    @Test("a consumer that goes away loses its leases to others")
+    func releaseConsumer() {
+        var t = ArchiveTracker()
+        for i in 0..<4 {
+            t.observe(path("c/\(i)"), .file(version(UInt64(i + 1))), cause: .renamedInto, at: ms(0))
+        }
+        _ = t.lease(maxItems: 2, consumer: 7, now: ms(0))
+        _ = t.lease(maxItems: 2, consumer: 8, now: ms(0))
+        #expect(t.releaseLeases(of: 7, now: ms(1)) == 2)
+        #expect(t.lease(maxItems: 10, consumer: 8, now: ms(1)).count == 2)
+    }
+
+    @Test("a source file gone at read time becomes absent")
+    func vanishedAtRead() {
+        var t = ArchiveTracker()
+        t.observe(path("a"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        let item = t.lease(maxItems: 1, now: ms(0))[0]
+        t.complete(item.path, lease: item.lease, outcome: .sourceVanished, at: ms(1))
+        #expect(t.counters.seenFiles == 0)
+        t.beginFinalPhase(at: ms(2))
+        #expect(t.isDrained)
+    }
+}

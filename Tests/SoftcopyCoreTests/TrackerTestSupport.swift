@@ -1,0 +1,38 @@
+import SoftcopyCore
+
+/// Small helpers so each tracker test reads as a script of events.
+func path(_ s: String) -> RelativePath {
+    try! RelativePath(validating: s)
+}
+
+func version(_ inode: UInt64, size: UInt64 = 100, mtime: Int64 = 1) -> FileVersion {
+    FileVersion(inode: inode, size: size, mtimeNanoseconds: mtime, ctimeNanoseconds: mtime)
+}
+
+func ms(_ milliseconds: Int64) -> MonotonicInstant {
+    MonotonicInstant(nanoseconds: milliseconds * 1_000_000)
+}
+
+let someChecksum = Checksum(high: 1, low: 2)
+
+extension ArchiveTracker {
+    /// Leases everything ready and returns the paths, in lease order.
+    mutating func leasePaths(at now: MonotonicInstant, max: Int = 100) -> [String] {
+        lease(maxItems: max, now: now).map(\.path.string)
+    }
+
+    /// Completes a work item as a successful copy of `v`.
+    mutating func finishCopy(_ item: WorkItem, _ v: FileVersion, at now: MonotonicInstant) {
+        complete(item.path, lease: item.lease, outcome: .copied(version: v, checksum: someChecksum, destinationInode: v.inode + 1000, bytesWritten: v.size), at: now)
+    }
+
+    /// Leases and copies everything ready, reporting the version currently observed.
+    mutating func copyAllReady(at now: MonotonicInstant, versions: [String: FileVersion]) {
+        for item in lease(maxItems: 1000, now: now) {
+            switch item.operation {
+            case .copy: finishCopy(item, versions[item.path.string]!, at: now)
+            case .delete: complete(item.path, lease: item.lease, outcome: .deleted, at: now)
+            }
+        }
+    }
+}

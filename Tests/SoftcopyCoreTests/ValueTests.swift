@@ -1,0 +1,142 @@
+import Testing
+import SoftcopyCore
+
+@Suite("JSON, paths, checksums, journal, quantities")
+struct ValueTests {
+    @Test("JSON round trip keeps order and 64-bit integers")
+    func jsonRoundTrip() throws {
+        let text = #"{"b":[1,2,{"c":null}],"a":"x\"y\n","big":9007199254740993,"f":-1.5e3,"t":true}"#
+        let value = try JSONParser.parse(text)
+        #expect(value.serialized() == text)
+        #expect(value["big"]?.int64Value == 9_007_199_254_740_993)
+    }
+
+    @Test("JSON errors carry line and column")
+    func jsonErrors() {
+        #expect(throws: JSONParser.Error(message: "expected ',' or '}' in object", line: 2, column: 8)) {
+            _ = try JSONParser.parse("{\"a\": 1,\n\"b\": 2 \"c\"}")
+        }
+    }
+
+    @Test("JSON rejects deep nesting instead of overflowing the stack")
+    func jsonDepth() {
+        #expect(throws: JSONParser.Error.self) {
+            _ = try JSONParser.parse(String(repeating: "[", count: 10_000))
+        }
+    }
+
+    @Test("JSON accepts Python's NaN and Infinity, and unicode escapes")
+    func jsonLenient() throws {
+        let v = try JSONParser.parse(#"[NaN, Infinity, -Infinity, "\u00e9\ud83d\ude00"]"#)
+        #expect(v.arrayValue?.count == 4)
+        #expect(v.arrayValue?[3].stringValue == "é😀")
+    }
+
+    @Test("relative paths reject escapes", arguments: ["/etc/passwd", "a/../../b", "..", "a//b", "a/", "./a", "a\0b"])
+    func badPaths(text: String) {
+        #expect(throws: RelativePath.ValidationError.self) { _ = try RelativePath(validating: text) }
+    }
+
+    @Test("relative path operations")
+    func pathOperations() {
+        let p = path("A/1/c/0")
+        #expect(p.name == "0")
+        #expect(p.parent == path("A/1/c"))
+        #expect(path("a").parent == .root)
+        #expect(p.isInside(path("A/1")))
+        #expect(!path("A/10/c").isInside(path("A/1")))
+        #expect(p.relative(to: path("A/1")) == path("c/0"))
+    }
+
+    @Test("checksum hex is xxhash's canonical form")
+    func checksumHex() {
+        let c = Checksum(high: 0x0123_4567_89ab_cdef, low: 0xfedc_ba98_7654_3210)
+        #expect(c.hex == "0123456789abcdeffedcba9876543210")
+        #expect(Checksum(hex: c.hex) == c)
+        #expect(Checksum(hex: "xyz") == nil)
+    }
+
+    @Test("journal lines round trip, with awkward paths")
+    func journalRoundTrip() {
+        let d = DestinationRecord(version: version(5, size: 42, mtime: 1_700_000_000_123_456_789), checksum: someChecksum, inode: 99)
+        for p in ["c/0/0", "a b/100%/x\ty", "ünï/ko"] {
+            let record = JournalRecord.copied(path(p), d)
+            let line = record.line
+            #expect(line.hasSuffix("\n"))
+            #expect(JournalRecord(line: line.dropLast()) == record)
+        }
+        #expect(JournalRecord(line: JournalRecord.deleted(path("x y")).line.dropLast()) == .deleted(path("x y")))
+    }
+
+    @Test("journal replay: last record wins, torn lines are skipped")
+    func journalReplay() {
+        let d1 = DestinationRecord(version: version(1), checksum: someChecksum, inode: 1)
+        let d2 = DestinationRecord(version: version(2), checksum: someChecksum, inode: 2)
+        let text = JournalRecord.header + "\n" + JournalRecord.copied(path("a"), d1).line + JournalRecord.copied(path("b"), d1).line
+            + JournalRecord.copied(path("a"), d2).line + JournalRecord.deleted(path("b")).line + "C c/0 12 3"
+        let (records, skipped) = JournalRecord.replay(text[...])
+        #expect(records == [path("a"): d2])
+        #expect(skipped == 1)
+    }
+
+    @Test("journal lines that name an escaping path are rejected")
+    func journalRejectsEscapes() {
+        #expect(JournalRecord(line: "D ../../etc/passwd") == nil)
+        #expect(JournalRecord(line: "D /etc/passwd") == nil)
+    }
+
+    @Test("durations", arguments: [("2", 2.0), ("0.5", 0.5), ("500ms", 0.5), ("2s", 2.0), ("5m", 300.0), ("1h", 3600.0)])
+    func durations(text: String, seconds: Double) {
+        #expect(Quantity.duration(text) == .secondsValue(seconds))
+    }
+
+    @Test("byte counts", arguments: [("1000", 1000 as UInt64), ("200M", 200_000_000), ("200MB/s", 200_000_000), ("1.5GiB", 1_610_612_736), ("4KiB", 4096)])
+    func byteCounts(text: String, bytes: UInt64) {
+        #expect(Quantity.byteCount(text) == bytes)
+    }
+
+    @Test("bad quantities are rejected", arguments: ["", "-1", "abc", "5x", "nan"])
+    func badQuantities(text: String) {
+        #expect(Quantity.duration(text) == nil)
+        #expect(Quantity.byteCount(text) == nil)
+    }
+
+    @Test("formatting for people")
+    func formatting() {
+        #expect(Quantity.formatBytes(1_610_612_736) == "1.5 GiB")
+        #expect(Quantity.formatBytes(512) == "512 B")
+        #expect(Quantity.formatRate(bytesPerSecond: 150_000_000) == "150 MB/s")
+        #expect(Quantity.formatDuration(.seconds(200)) == "3 min 20 s")
+        #expect(Quantity.format(0.05, decimals: 1) == "0.1")
+    }
+
+    @Test("token bucket holds the average rate and allows a burst")
+    func tokenBucket() {
+        var bucket = TokenBucket(bytesPerSecond: 1_000, burst: 500, now: ms(0))
+        #expect(bucket.reserve(500, now: ms(0)) == .zero)
+        #expect(bucket.reserve(1_000, now: ms(0)) == .seconds(1))
+        // Two seconds later the debt is paid and the burst refilled, but no more.
+        #expect(bucket.reserve(500, now: ms(3_000)) == .zero)
+        #expect(bucket.reserve(100, now: ms(3_000)) == .milliseconds(100))
+    }
+
+    @Test("rate meter over a sliding window")
+    func rateMeter() {
+        var meter = RateMeter(window: .seconds(2))
+        meter.record(total: 0, at: ms(0))
+        meter.record(total: 1_000, at: ms(1_000))
+        #expect(meter.bytesPerSecond == 1_000)
+        meter.record(total: 1_000, at: ms(5_000))
+        meter.record(total: 1_000, at: ms(6_000))
+        #expect(meter.bytesPerSecond == 0)
+    }
+
+    @Test("path normalisation for targets files")
+    func pathNormalizer() {
+        #expect(PathNormalizer.absolute("data/a.zarr", base: "/etc/softcopy", home: nil) == "/etc/softcopy/data/a.zarr")
+        #expect(PathNormalizer.absolute("~/a.zarr", base: "/x", home: "/home/u") == "/home/u/a.zarr")
+        #expect(PathNormalizer.absolute("/a/./b/../c//", base: "/x", home: nil) == "/a/c")
+        #expect(PathNormalizer.isSameOrInside("/a/b", "/a"))
+        #expect(!PathNormalizer.isSameOrInside("/ab", "/a"))
+    }
+}
