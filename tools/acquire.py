@@ -221,6 +221,8 @@ def main():
                    help="after this many time points, leave a half-written lock file and exit 1 (a killed writer)")
     p.add_argument("--lockstep", default=None, metavar="DEST", help="wait after each time point until DEST has copied it")
     p.add_argument("--lockstep-timeout", type=float, default=60)
+    p.add_argument("--timestamps", default=None, metavar="FILE",
+                   help="write the CLOCK_MONOTONIC time each time point was durable, and of the last chunk, as JSON lines")
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
 
@@ -286,9 +288,15 @@ def main():
                 f.write(b"\x00" * 100)
             sys.stderr.write(f"acquire.py: simulated crash after {t + 1} time points\n")
             os._exit(1)
+        if args.timestamps:
+            with open(args.timestamps, "a") as f:
+                f.write(json.dumps({"timepoint": t, "monotonic": time.monotonic()}) + "\n")
         if args.lockstep:
             wait_for_copy(args.path, args.lockstep, args.lockstep_timeout, open_with_zarr=True)
 
+    if args.timestamps:
+        with open(args.timestamps, "a") as f:
+            f.write(json.dumps({"last_chunk": time.monotonic()}) + "\n")
     if args.complete:
         with open(os.path.join(args.path, "complete"), "w"):
             pass

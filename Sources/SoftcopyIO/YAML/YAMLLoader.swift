@@ -15,6 +15,11 @@ public enum YAMLLoader {
             throw ConfigError(file: file, mark: nil, message: "cannot initialise the YAML parser")
         }
         defer { yaml_parser_delete(&parser) }
+        // libyaml reads straight from this buffer, which outlives the parse.
+        let input = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        defer { input.deallocate() }
+        input.initialize(from: bytes, count: bytes.count)
+        yaml_parser_set_input_string(&parser, input, bytes.count)
 
         enum Frame {
             case sequence([YAMLNode], SourceMark, anchor: String?)

@@ -1,0 +1,68 @@
+import Glibc
+public import SoftcopyCore
+import SoftcopyIO
+
+/// One run of the real coordinator against a real writer (tools/acquire.py driving
+/// tensorstore or zarr-python), with everything a test asserts on afterwards.
+public struct CopyRun: Sendable {
+    public var source: String
+    public var destination: String
+    public var writerCode: Int32?
+    public var writerLog: String
+    public var coordinatorCode: Int32
+    public var coordinatorLog: String
+
+    /// The manifest the coordinator wrote at the destination.
+    public func manifest() throws -> JSONValue {
+        let bytes = try readSmallFile(destination + "/.softcopy/manifest.json")
+        return try JSONParser.parse(bytes: bytes)
+    }
+
+    public func differences() throws -> [String] {
+        try TreeComparison.differences(source: source, destination: destination)
+    }
+
+    public var failureContext: String {
+        "coordinator exit \(coordinatorCode):\n\(coordinatorLog)\nwriter exit \(writerCode.map(String.init) ?? "-"):\n\(writerLog)"
+    }
+}
+
+public enum Scenario {
+    /// Starts the coordinator on a source that does not exist yet, then runs the writer in
+    /// lockstep (it waits after each time point until the copy has it, and opens the copy
+    /// with zarr-python and tensorstore), then waits for the coordinator to finish.
+    public static func liveCopy(
+        in directory: TestDirectory, writer: [String], coordinator: [String] = [], timeout: Duration = .seconds(180)
+    ) throws -> CopyRun {
+        try Tools.requireRealParts()
+        let source = directory.appending("src.zarr")
+        let destination = directory.appending("dst.zarr")
+        let copier = try ChildProcess(
+            [Tools.coordinator, "--wait-for-source", "--progress", "never"] + coordinator + [source, destination],
+            logPrefix: directory.appending("coordinator"))
+        let acquisition = try ChildProcess(
+            [Tools.python, Tools.acquire, source, "--lockstep", destination, "--lockstep-timeout", "60"] + writer,
+            logPrefix: directory.appending("writer"))
+        let writerCode = try acquisition.wait(timeout: timeout)
+        if writerCode != 0 {
+            copier.signal(SIGTERM)  // the writer failed: no end marker will come
+        }
+        let coordinatorCode = try copier.wait(timeout: timeout)
+        return CopyRun(source: source, destination: destination, writerCode: writerCode, writerLog: acquisition.stderr,
+                       coordinatorCode: coordinatorCode, coordinatorLog: copier.stderr)
+    }
+
+    /// Writes a finished archive with the real writer (no copier running).
+    public static func writeArchive(_ path: String, _ arguments: [String], timeout: Duration = .seconds(180)) throws {
+        try Tools.requireRealParts()
+        let (code, _, stderr) = try ChildProcess.run([Tools.python, Tools.acquire, path] + arguments, timeout: timeout)
+        guard code == 0 else { throw ChildProcess.Failure(description: "acquire.py failed (\(code)): \(stderr)") }
+    }
+
+    /// Runs the coordinator to completion.
+    public static func coordinator(_ arguments: [String], in directory: TestDirectory, name: String = "coordinator", timeout: Duration = .seconds(180)) throws -> (code: Int32, log: String) {
+        let child = try ChildProcess([Tools.coordinator, "--progress", "never"] + arguments, logPrefix: directory.appending(name))
+        let code = try child.wait(timeout: timeout)
+        return (code, child.stderr + child.stdout)
+    }
+}

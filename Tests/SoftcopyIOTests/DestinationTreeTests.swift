@@ -1,0 +1,101 @@
+import CSoftcopyShims
+import Glibc
+import Testing
+import SoftcopyCore
+import SoftcopyIO
+import SoftcopyTesting
+
+@Suite("Destination tree: writes stay under the root, and are atomic", .serialized)
+struct DestinationTreeTests {
+    func write(_ tree: DestinationTree, _ path: String, _ text: String) throws -> FileStatus {
+        let pending = try tree.beginWrite(RelativePath(validating: path))
+        try pending.write(Array(text.utf8))
+        try pending.finish(mode: 0o644, modificationTime: 1_700_000_000_123_456_789)
+        return try pending.commit(syncDirectory: true)
+    }
+
+    @Test("a committed file is under its real name with its bytes and mtime; folders are made", arguments: [false, true])
+    func commit(fallback: Bool) throws {
+        softcopy_open_beneath_force_fallback(fallback ? 1 : 0)
+        defer { softcopy_open_beneath_force_fallback(0) }
+        let dir = TestDirectory("dest")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        let status = try write(tree, "a/b/c/chunk", "hello")
+        #expect(status.version.mtimeNanoseconds == 1_700_000_000_123_456_789)
+        #expect(try readSmallFile(dir.appending("root/a/b/c/chunk")) == Array("hello".utf8))
+        #expect(try tree.status(of: RelativePath(validating: "a/b/c/chunk"))?.version.inode == status.version.inode)
+    }
+
+    @Test("a symlink planted in the tree cannot lead a write outside the root", arguments: [false, true])
+    func symlinkEscape(fallback: Bool) throws {
+        softcopy_open_beneath_force_fallback(fallback ? 1 : 0)
+        defer { softcopy_open_beneath_force_fallback(0) }
+        let dir = TestDirectory("escape")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        _ = mkdir(dir.appending("outside"), 0o755)
+        symlink(dir.appending("outside"), dir.appending("root/evil"))
+        #expect(throws: SystemError.self) { _ = try write(tree, "evil/chunk", "x") }
+        #expect(try statusOf(dir.appending("outside/chunk")) == nil)
+        // A symlink as the final name is replaced by the file, never written through.
+        symlink(dir.appending("outside/target"), dir.appending("root/link"))
+        _ = try write(tree, "link", "y")
+        #expect(try FileStatus.of(dir.appending("root/link"))?.kind == .regular)
+        #expect(try statusOf(dir.appending("outside/target")) == nil)
+    }
+
+    @Test("'..' is refused by the kernel check too, even if a path skipped validation", arguments: [false, true])
+    func dotDotEscape(fallback: Bool) throws {
+        softcopy_open_beneath_force_fallback(fallback ? 1 : 0)
+        defer { softcopy_open_beneath_force_fallback(0) }
+        let dir = TestDirectory("dotdot")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        _ = mkdir(dir.appending("outside"), 0o755)
+        #expect(throws: SystemError.self) {
+            _ = try tree.openDirectory(RelativePath(unchecked: "../outside"), create: false)
+        }
+        #expect(throws: SystemError.self) {
+            _ = try tree.beginWrite(RelativePath(unchecked: "../outside/chunk"))
+        }
+        #expect(try statusOf(dir.appending("outside/chunk")) == nil)
+    }
+
+    @Test("a write that is abandoned leaves nothing behind")
+    func abandoned() throws {
+        let dir = TestDirectory("abandon")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        do {
+            let pending = try tree.beginWrite(RelativePath(validating: "c/0"))
+            try pending.write(Array("partial".utf8))
+        }
+        let entries = try DirectoryLister.list(dir.appending("root/c")) ?? []
+        #expect(entries.isEmpty, "no temp file and no file under the real name")
+    }
+
+    @Test("a folder where a file should go is an error, not a silent replacement")
+    func directoryInTheWay() throws {
+        let dir = TestDirectory("isdir")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        _ = mkdir(dir.appending("root/x"), 0o755)
+        #expect(throws: SystemError.self) { _ = try write(tree, "x", "data") }
+        #expect(try FileStatus.of(dir.appending("root/x"))?.kind == .directory)
+    }
+
+    @Test("the written bytes are re-read and hashed where they landed")
+    func landedChecksum() throws {
+        let dir = TestDirectory("landed")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let pending = try tree.beginWrite(RelativePath(validating: "big"))
+        try pending.write(bytes)
+        try pending.finish(mode: 0o644, modificationTime: nil)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+        defer { buffer.deallocate() }
+        let (checksum, length) = try pending.checksumOfWrittenBytes(buffer: buffer)
+        #expect(length == 300_000)
+        #expect(checksum == XXH3Hasher.checksum(bytes))
+    }
+}
+
+func statusOf(_ path: String) throws -> FileVersion? {
+    try FileStatus.of(path)?.version
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what softcopy needs on a fresh Debian 12 machine: the C libraries it links
+# (libcurl, Avahi, libyaml, libxxhash), the tools its tests use (dbus, avahi-daemon,
+# iproute2, util-linux), and a Python venv in .venv with the real writers (tensorstore,
+# zarr-python). Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+packages=(libavahi-client-dev libcurl4-openssl-dev libyaml-dev libxxhash-dev pkg-config
+          avahi-daemon avahi-utils dbus iproute2 util-linux rsync python3 python3-venv)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "setup: Swift 6.2 or later is needed and was not found on PATH." >&2
+    echo "       Install it from https://www.swift.org/install/linux/ (or with swiftly), then run this again." >&2
+    exit 1
+fi
+
+# The real writers, pinned to the versions the readiness rules were measured with.
+PYTHON_PACKAGES=(tensorstore==0.1.86 zarr==3.1.6 numpy)
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import tensorstore, zarr, numpy" 2>/dev/null; then
+    echo "setup: making the Python venv .venv with ${PYTHON_PACKAGES[*]}"
+    rm -rf .venv
+    # Debian's python3 (with python3-venv) makes the venv; another python3 on PATH works too.
+    if [ -x /usr/bin/python3 ] && /usr/bin/python3 -m venv .venv 2>/dev/null; then :; else python3 -m venv .venv; fi
+    .venv/bin/pip install -q --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
+fi
+echo "setup: ready ($(swift --version 2>/dev/null | head -1); $(.venv/bin/python -c 'from importlib.metadata import version as v; print("tensorstore", v("tensorstore"), "zarr", v("zarr"))'))"
