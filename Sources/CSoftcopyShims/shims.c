@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,15 +37,17 @@ struct softcopy_open_how {
 #define SYS_openat2 437
 #endif
 
-static volatile int openat2_state = 0;  // 0 unknown, 1 available, -1 unavailable
-static volatile int force_fallback = 0;
+// Shared by every copy thread: atomics, relaxed (each is a one-way latch or a test switch).
+static _Atomic int openat2_state = 0;  // 0 unknown, 1 available, -1 unavailable
+static _Atomic int force_fallback = 0;
 
 int softcopy_open_beneath_uses_openat2(void) {
-    return !force_fallback && openat2_state >= 0;
+    return !atomic_load_explicit(&force_fallback, memory_order_relaxed)
+        && atomic_load_explicit(&openat2_state, memory_order_relaxed) >= 0;
 }
 
 void softcopy_open_beneath_force_fallback(int force) {
-    force_fallback = force;
+    atomic_store_explicit(&force_fallback, force, memory_order_relaxed);
 }
 
 // Walks `path` one component at a time from `rootfd` with O_NOFOLLOW, so neither a
@@ -87,7 +90,7 @@ static int open_beneath_walk(int rootfd, const char *path, int flags, unsigned i
 }
 
 int softcopy_open_beneath(int rootfd, const char *path, int flags, unsigned int mode) {
-    if (!force_fallback && openat2_state >= 0) {
+    if (softcopy_open_beneath_uses_openat2()) {
         struct softcopy_open_how how;
         memset(&how, 0, sizeof(how));
         how.flags = (uint64_t)(flags | O_CLOEXEC);
@@ -95,10 +98,10 @@ int softcopy_open_beneath(int rootfd, const char *path, int flags, unsigned int 
         how.mode = (flags & (O_CREAT | __O_TMPFILE)) ? mode : 0;
         how.resolve = SOFTCOPY_RESOLVE_BENEATH | SOFTCOPY_RESOLVE_NO_SYMLINKS | SOFTCOPY_RESOLVE_NO_MAGICLINKS;
         long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-        if (fd >= 0) { openat2_state = 1; return (int)fd; }
+        if (fd >= 0) return (int)fd;
         if (errno != ENOSYS && errno != EPERM) return -1;
         // ENOSYS: an old kernel; EPERM: a seccomp filter that refuses unknown syscalls.
-        openat2_state = -1;
+        atomic_store_explicit(&openat2_state, -1, memory_order_relaxed);
     }
     return open_beneath_walk(rootfd, path, flags, mode);
 }

@@ -12,9 +12,7 @@ extension Coordinator {
         if case .idleTimeout = reason {
             // confirmIdle has just rescanned.
         } else {
-            let scan = runtime.watcher.scanOnce(.final)
-            runtime.leftovers = scan.temporaries
-            runtime.sourceDirectories = scan.rootPresent ? scan.directories : nil
+            runtime.finalScan = runtime.watcher.scanOnce(.final)
         }
         if !runtime.leftovers.isEmpty {
             awaitTemporaries(runtime)
@@ -33,15 +31,14 @@ extension Coordinator {
             if !remaining.isEmpty { Clock.sleep(.milliseconds(100)) }
         }
         guard remaining.count < runtime.leftovers.count else { return }
-        let scan = runtime.watcher.scanOnce(.final)
-        runtime.leftovers = scan.temporaries
-        runtime.sourceDirectories = scan.rootPresent ? scan.directories : nil
+        runtime.finalScan = runtime.watcher.scanOnce(.final)
     }
 
     /// Gives the destination the source's folder structure: folders the source has are
     /// made, and empty folders it no longer has are removed (when deletions are allowed).
     private func mirrorDirectories(_ runtime: TargetRuntime) {
-        guard let sourceDirectories = runtime.sourceDirectories else { return }
+        guard let scan = runtime.finalScan, scan.rootPresent else { return }
+        let sourceDirectories = scan.directories
         let mayDelete = engine.withTarget(runtime.index) {
             $0.tracker.deletionsAuthorized && $0.tracker.configuration.deletions != .never
         }
@@ -110,7 +107,8 @@ extension Coordinator {
 
     private func finish(_ runtime: TargetRuntime) {
         let (verdict, statistics, records) = engine.withTarget(runtime.index) { state in
-            (state.tracker.verdict(leftovers: runtime.leftovers, hierarchy: state.hierarchy),
+            (state.tracker.verdict(leftovers: runtime.leftovers, hierarchy: state.hierarchy,
+                                   unreadable: runtime.finalScan?.unreadable ?? [:], skipped: runtime.finalScan?.skipped ?? []),
              state.tracker.statistics, state.tracker.destinationRecords())
         }
         runtime.finished = Clock.now()

@@ -268,8 +268,7 @@ public final class Coordinator: @unchecked Sendable {
         let scan = runtime.watcher.scanOnce(.final)
         let after = engine.withTarget(runtime.index) { $0.tracker.statistics.sourceChanges }
         if after == before {
-            runtime.leftovers = scan.temporaries
-            runtime.sourceDirectories = scan.rootPresent ? scan.directories : nil
+            runtime.finalScan = scan
             return .idleTimeout(idle)
         }
         logger.info("\(runtime.spec.source) was idle for \(Quantity.formatDuration(idle)), but a rescan found \(after - before) changes; still watching")

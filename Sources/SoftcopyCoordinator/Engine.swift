@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import SoftcopyCore
 import SoftcopyIO
 
@@ -21,6 +22,14 @@ final class Engine: @unchecked Sendable {
     private var roundRobin = 0
     private let logger: Logger
     private let sourceRoots: [String]
+    /// Retries are logged at most once per interval, with a count of the rest: a full
+    /// disk would otherwise log one line per file per attempt.
+    private let retryLog = Mutex(RetryLog())
+    private struct RetryLog {
+        var last: MonotonicInstant?
+        var suppressed = 0
+    }
+    static let retryLogInterval: Duration = .seconds(10)
 
     init(targets: [TargetState], sourceRoots: [String], logger: Logger) {
         self.targets = targets
@@ -158,7 +167,21 @@ final class Engine: @unchecked Sendable {
             case .permanentFailure(let path, let message):
                 logger.error("cannot copy \(root)/\(path): \(message)")
             case .retrying(let path, let message, let attempt):
-                logger.warning("retrying \(root)/\(path) (attempt \(attempt + 1)): \(message)")
+                let now = Clock.now()
+                let others: Int? = retryLog.withLock { log in
+                    if let last = log.last, now - last < Self.retryLogInterval {
+                        log.suppressed += 1
+                        return nil
+                    }
+                    defer { log = RetryLog(last: now, suppressed: 0) }
+                    return log.suppressed
+                }
+                if let others {
+                    let rest = others > 0 ? " (and \(others) other retries since the last such message)" : ""
+                    logger.warning("retrying \(root)/\(path) (attempt \(attempt + 1)): \(message)\(rest)")
+                } else {
+                    logger.debug("retrying \(root)/\(path) (attempt \(attempt + 1)): \(message)")
+                }
             }
         }
     }

@@ -18,9 +18,9 @@ final class TargetRuntime {
     var watcher: SourceWatcher
     var stage: Stage = .live
     var endReason: EndReason?
-    var leftovers: [RelativePath] = []
-    /// The source's folders at the final rescan, mirrored at the destination at the end.
-    var sourceDirectories: Set<RelativePath>?
+    var leftovers: [RelativePath] { finalScan?.temporaries ?? [] }
+    /// What the final rescan found besides files (folders, unreadable folders, skipped entries).
+    var finalScan: SourceWatcher.ScanResult?
     /// Files an earlier run had already verified (from the journal).
     var resumedFiles = 0
     /// Idle time is measured from the later of the last source change and this.

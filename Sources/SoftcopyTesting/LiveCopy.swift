@@ -34,22 +34,33 @@ public enum Scenario {
     public static func liveCopy(
         in directory: TestDirectory, writer: [String], coordinator: [String] = [], timeout: Duration = .seconds(180)
     ) throws -> CopyRun {
-        try Tools.requireRealParts()
-        let source = directory.appending("src.zarr")
-        let destination = directory.appending("dst.zarr")
-        let copier = try ChildProcess(
-            [Tools.coordinator, "--wait-for-source", "--progress", "never"] + coordinator + [source, destination],
-            logPrefix: directory.appending("coordinator"))
-        let acquisition = try ChildProcess(
-            [Tools.python, Tools.acquire, source, "--lockstep", destination, "--lockstep-timeout", "60"] + writer,
-            logPrefix: directory.appending("writer"))
+        let copier = try watchingCopier(in: directory, options: coordinator)
+        let acquisition = try lockstepWriter(in: directory, writer)
         let writerCode = try acquisition.wait(timeout: timeout)
         if writerCode != 0 {
-            copier.signal(SIGTERM)  // the writer failed: no end marker will come
+            copier.process.signal(SIGTERM)  // the writer failed: no end marker will come
         }
-        let coordinatorCode = try copier.wait(timeout: timeout)
-        return CopyRun(source: source, destination: destination, writerCode: writerCode, writerLog: acquisition.stderr,
-                       coordinatorCode: coordinatorCode, coordinatorLog: copier.stderr)
+        let coordinatorCode = try copier.process.wait(timeout: timeout)
+        return CopyRun(source: copier.source, destination: copier.destination, writerCode: writerCode, writerLog: acquisition.stderr,
+                       coordinatorCode: coordinatorCode, coordinatorLog: copier.process.stderr)
+    }
+
+    /// A coordinator started before the acquisition: `DIR/src.zarr` to `DIR/dst.zarr`.
+    public static func watchingCopier(in directory: TestDirectory, options: [String] = []) throws -> (process: ChildProcess, source: String, destination: String) {
+        try Tools.requireRealParts()
+        let source = directory.appending("src.zarr"), destination = directory.appending("dst.zarr")
+        let process = try ChildProcess(
+            [Tools.coordinator, "--wait-for-source", "--progress", "never"] + options + [source, destination],
+            logPrefix: directory.appending("coordinator"))
+        return (process, source, destination)
+    }
+
+    /// The writer on `DIR/src.zarr`, in lockstep with the copy at `DIR/dst.zarr`.
+    public static func lockstepWriter(in directory: TestDirectory, _ arguments: [String]) throws -> ChildProcess {
+        try ChildProcess(
+            [Tools.python, Tools.acquire, directory.appending("src.zarr"), "--lockstep", directory.appending("dst.zarr"),
+             "--lockstep-timeout", "60"] + arguments,
+            logPrefix: directory.appending("writer"))
     }
 
     /// Writes a finished archive with the real writer (no copier running).

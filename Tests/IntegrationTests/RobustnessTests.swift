@@ -56,12 +56,10 @@ extension IntegrationTests {
 
     @Test("a source removed mid-run never empties its copy")
     func sourceRemovedKeepsCopy() throws {
-        try Tools.requireRealParts()
         let dir = TestDirectory("removed")
-        let source = dir.appending("src.zarr"), destination = dir.appending("dst.zarr")
-        let copier = try ChildProcess([Tools.coordinator, "--wait-for-source", "--progress", "never", source, destination], logPrefix: dir.appending("coordinator"))
-        let (code, _, stderr) = try ChildProcess.run([Tools.python, Tools.acquire, source, "--lockstep", destination], timeout: .seconds(120))
-        #expect(code == 0, "\(stderr)")
+        let (copier, source, destination) = try Scenario.watchingCopier(in: dir)
+        let writer = try Scenario.lockstepWriter(in: dir, [])
+        #expect(try writer.wait(timeout: .seconds(120)) == 0, "\(writer.stderr)")
         let copied = try TreeComparison.files(destination)
         try ChildProcess.run(["/bin/rm", "-rf", source], timeout: .seconds(30))
         try ChildProcess.waitUntil(timeout: .seconds(30), "the coordinator to notice") { copier.stderr.contains("disappeared") }

@@ -40,18 +40,31 @@ func touch(_ path: String, _ text: String = "x") {
 
 @Suite("Source watcher: inotify, the way real writers behave", .serialized)
 struct SourceWatcherTests {
+    /// A started watcher on a new `src` folder (holding `first`), after its initial scan.
+    /// The test keeps it, and with it the folder.
+    struct Watching {
+        let directory = TestDirectory("watch")
+        let log = EventLog()
+        let watcher: SourceWatcher
+        var root: String { directory.appending("src") }
+
+        init(_ mode: SourceWatcher.Mode = .inotify) throws {
+            let root = directory.appending("src")
+            _ = mkdir(root, 0o755)
+            touch(root + "/first")
+            let log = self.log
+            watcher = SourceWatcher(root: root, mode: mode) { log.append($0) }
+            watcher.start()
+            try ChildProcess.waitUntil(timeout: .seconds(10), "the initial scan") {
+                log.events.withLock { $0 }.contains(.fullScanFinished(.initial))
+            }
+        }
+    }
+
     @Test("files in directories created right before them are all seen (watch first, then scan)")
     func newDirectoriesRace() throws {
-        let dir = TestDirectory("race")
-        let root = dir.appending("src")
-        _ = mkdir(root, 0o755)
-        let log = EventLog()
-        let watcher = SourceWatcher(root: root, mode: .inotify) { log.append($0) }
-        watcher.start()
-        // Wait for the initial scan: an existing file is reported by it.
-        touch(root + "/first")
-        try ChildProcess.waitUntil(timeout: .seconds(10), "the first event") { log.presentPaths.contains("first") }
-
+        let w = try Watching()
+        let (root, log, watcher) = (w.root, w.log, w.watcher)
         var expected: Set<String> = ["first"]
         for t in 0..<40 {
             let time = root + "/c/\(t)"
@@ -72,20 +85,14 @@ struct SourceWatcherTests {
 
     @Test("causes: a rename into a real name, and a file created in place")
     func causes() throws {
-        let dir = TestDirectory("causes")
-        let root = dir.appending("src")
-        _ = mkdir(root, 0o755)
-        let log = EventLog()
-        let watcher = SourceWatcher(root: root, mode: .inotify) { log.append($0) }
-        watcher.start()
-        touch(root + "/ready")
-        try ChildProcess.waitUntil(timeout: .seconds(10), "the watcher to run") { log.presentPaths.contains("ready") }
+        let w = try Watching()
+        let (root, log, watcher) = (w.root, w.log, w.watcher)
         touch(root + "/a.__lock")
         rename(root + "/a.__lock", root + "/a")
         touch(root + "/b")
-        unlink(root + "/ready")
+        unlink(root + "/first")
         try ChildProcess.waitUntil(timeout: .seconds(10), "events") {
-            log.causes(of: "b").contains(.createdInPlace) && log.causes(of: "ready").contains(.removed)
+            log.causes(of: "b").contains(.createdInPlace) && log.causes(of: "first").contains(.removed)
         }
         watcher.stop()
         #expect(log.causes(of: "a").first == .renamedInto)
@@ -94,14 +101,8 @@ struct SourceWatcherTests {
 
     @Test("the root removed and made again is noticed, and rescanned")
     func rootRecreated() throws {
-        let dir = TestDirectory("root")
-        let root = dir.appending("src")
-        _ = mkdir(root, 0o755)
-        let log = EventLog()
-        let watcher = SourceWatcher(root: root, mode: .inotify) { log.append($0) }
-        watcher.start()
-        touch(root + "/old")
-        try ChildProcess.waitUntil(timeout: .seconds(10), "the first file") { log.presentPaths.contains("old") }
+        let w = try Watching()
+        let (root, log, watcher) = (w.root, w.log, w.watcher)
         try ChildProcess.run(["/bin/rm", "-rf", root], timeout: .seconds(10))
         _ = mkdir(root, 0o755)
         touch(root + "/new")
@@ -114,15 +115,8 @@ struct SourceWatcherTests {
 
     @Test("polling mode reports changes without inotify")
     func polling() throws {
-        let dir = TestDirectory("poll")
-        let root = dir.appending("src")
-        _ = mkdir(root, 0o755)
-        let log = EventLog()
-        let watcher = SourceWatcher(root: root, mode: .polling(.milliseconds(50))) { log.append($0) }
-        watcher.start()
-        try ChildProcess.waitUntil(timeout: .seconds(10), "the initial scan") {
-            log.events.withLock { $0 }.contains(.fullScanFinished(.initial))
-        }
+        let w = try Watching(.polling(.milliseconds(50)))
+        let (root, log, watcher) = (w.root, w.log, w.watcher)
         _ = mkdir(root + "/deep", 0o755)
         _ = mkdir(root + "/deep/er", 0o755)
         touch(root + "/deep/er/file")

@@ -72,6 +72,7 @@ public struct Manifest: Sendable {
             ("kept_deletions", paths(v.keptDeletions)),
             ("extraneous", paths(v.extraneous)),
             ("out_of_bounds", paths(v.outOfBounds)),
+            ("skipped_not_regular_files", paths(v.skipped)),
         ]
         members.append(("entries", .array(v.verified.map { f in
             .object([

@@ -37,9 +37,19 @@ extension ArchiveTracker {
 
     /// The completeness verdict for this archive, from what the tracker knows after the
     /// final rescan and verification. `leftovers` are writer temp files the final scan found.
-    public func verdict(leftovers: [RelativePath], hierarchy: ZarrHierarchy) -> ArchiveVerdict {
+    /// `unreadable` are source folders the final rescan could not list (their files are
+    /// unknown, so the copy cannot be called complete); `skipped` are symlinks and special
+    /// files, which are not copied.
+    public func verdict(
+        leftovers: [RelativePath], hierarchy: ZarrHierarchy,
+        unreadable: [RelativePath: String] = [:], skipped: [RelativePath] = []
+    ) -> ArchiveVerdict {
         var verdict = ArchiveVerdict()
         verdict.leftovers = leftovers.sorted()
+        verdict.skipped = skipped.sorted()
+        for (directory, message) in unreadable {
+            verdict.problems.append(.init(path: directory, kind: .failed("cannot list this source folder: \(message)")))
+        }
         verdict.maximumChunkFiles = hierarchy.maximumChunkFiles
         verdict.arrays = hierarchy.arrays.count
         verdict.groups = hierarchy.groupCount

@@ -47,6 +47,8 @@ public struct ArchiveVerdict: Sendable, Hashable {
     public var keptDeletions: [RelativePath] = []
     /// Files at the destination that softcopy did not write and the source does not have.
     public var extraneous: [RelativePath] = []
+    /// Symbolic links and special files at the source, which softcopy does not copy.
+    public var skipped: [RelativePath] = []
     /// Verified chunk files outside their array's current shape (left by a shrink).
     public var outOfBounds: [RelativePath] = []
     /// Changes only the final rescan revealed (zero when the watcher missed nothing).

@@ -11,8 +11,6 @@ public import SoftcopyCore
 public final class DestinationTree: Sendable {
     public let rootPath: String
     private let rootDescriptor: Int32
-    /// Directories known to exist, so the common case skips mkdir attempts.
-    private let knownDirectories = Mutex<Set<String>>([])
     private let temporaryCounter = Atomic<UInt64>(0)
 
     /// Temp files start with this; anything so named at start-up is a crash's leftover.
@@ -75,7 +73,6 @@ public final class DestinationTree: Sendable {
             }
             parent = FileDescriptor(owning: next)
         }
-        knownDirectories.withLock { _ = $0.insert(directory.string) }
         return parent
     }
 

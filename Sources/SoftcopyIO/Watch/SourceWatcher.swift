@@ -35,8 +35,8 @@ public final class SourceWatcher: @unchecked Sendable {
     private var pending: [SourceEvent] = []
     private var warnedSymlinks = false
     private var watchLimitReached = false
-    /// Set while `scanOnce` collects folders.
-    private var collectedDirectories: Set<RelativePath>?
+    /// Set while `scanOnce` collects folders, unreadable folders and skipped entries.
+    private var collecting: ScanResult?
 
     static let directoryMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE
         | IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
@@ -72,6 +72,10 @@ public final class SourceWatcher: @unchecked Sendable {
         public var temporaries: [RelativePath] = []
         /// Every folder below the root, to mirror the source's folder structure.
         public var directories: Set<RelativePath> = []
+        /// Folders that could not be listed, with why: their files are unknown.
+        public var unreadable: [RelativePath: String] = [:]
+        /// Symbolic links and special files, which softcopy does not copy.
+        public var skipped: [RelativePath] = []
         public var rootPresent = true
     }
 
@@ -80,13 +84,15 @@ public final class SourceWatcher: @unchecked Sendable {
     @discardableResult
     public func scanOnce(_ kind: ScanKind) -> ScanResult {
         var result = ScanResult()
-        collectedDirectories = []
+        collecting = ScanResult()
         fullScan(kind, watch: false, temporaries: &result.temporaries)
         flush()
         result.temporaries.sort()
-        result.directories = collectedDirectories ?? []
+        result.directories = collecting?.directories ?? []
+        result.unreadable = collecting?.unreadable ?? [:]
+        result.skipped = (collecting?.skipped ?? []).sorted()
         result.rootPresent = rootPresent
-        collectedDirectories = nil
+        collecting = nil
         return result
     }
 
@@ -190,6 +196,7 @@ public final class SourceWatcher: @unchecked Sendable {
                 entries = listed
             } catch {
                 emit(.warning("cannot list \(error)"))
+                collecting?.unreadable[directory] = error.description
                 continue
             }
             for entry in entries {
@@ -198,7 +205,7 @@ public final class SourceWatcher: @unchecked Sendable {
                 case .directory:
                     // softcopy's own state folder (a source that is itself a copy) is not data.
                     if directory.isRoot, entry.name == ZarrNaming.stateDirectoryName { continue }
-                    collectedDirectories?.insert(path)
+                    collecting?.directories.insert(path)
                     stack.append(path)
                 case .regular:
                     if ZarrNaming.isTemporary(name: entry.name) {
@@ -215,6 +222,7 @@ public final class SourceWatcher: @unchecked Sendable {
     }
 
     private func warnSkipped(_ path: RelativePath, _ kind: FileStatus.Kind) {
+        collecting?.skipped.append(path)
         guard !warnedSymlinks else { return }
         warnedSymlinks = true
         let what = kind == .symlink ? "symbolic link" : "special file"
