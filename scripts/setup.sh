@@ -36,4 +36,10 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import tensorstore, zarr,
     if [ -x /usr/bin/python3 ] && /usr/bin/python3 -m venv .venv 2>/dev/null; then :; else python3 -m venv .venv; fi
     .venv/bin/pip install -q --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
 fi
+# zarr-python 3.0.0-3.1.2 writes files in place; the tests run that too, from a folder
+# put first on PYTHONPATH (it shares the venv's numpy and numcodecs).
+if [ ! -f .venv/zarr-3.1.2/zarr/__init__.py ]; then
+    echo "setup: adding zarr-python 3.1.2 (an in-place writer) in .venv/zarr-3.1.2"
+    .venv/bin/pip install -q --disable-pip-version-check --no-deps --target .venv/zarr-3.1.2 zarr==3.1.2 crc32c
+fi
 echo "setup: ready ($(swift --version 2>/dev/null | head -1); $(.venv/bin/python -c 'from importlib.metadata import version as v; print("tensorstore", v("tensorstore"), "zarr", v("zarr"))'))"

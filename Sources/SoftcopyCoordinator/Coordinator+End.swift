@@ -7,11 +7,14 @@ extension Coordinator {
     /// order the rest (data, deletions, metadata, then the end marker).
     func beginEnd(_ runtime: TargetRuntime, reason: EndReason) {
         runtime.endReason = reason
-        logger.info("\(runtime.spec.source): the acquisition ended (\(reason)); final rescan")
         runtime.watcher.stop()
-        if case .idleTimeout = reason {
-            // confirmIdle has just rescanned.
-        } else {
+        switch reason {
+        case .once:
+            break  // the one scan of a finished source was the final one
+        case .idleTimeout:
+            logger.info("\(runtime.spec.source): the acquisition ended (\(reason))")  // confirmIdle has just rescanned
+        default:
+            logger.info("\(runtime.spec.source): the acquisition ended (\(reason)); final rescan")
             runtime.finalScan = runtime.watcher.scanOnce(.final)
         }
         if !runtime.leftovers.isEmpty {

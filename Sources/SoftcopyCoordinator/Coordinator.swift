@@ -69,7 +69,8 @@ public final class Coordinator: @unchecked Sendable {
 
         for runtime in runtimes {
             if configuration.once {
-                runtime.watcher.scanOnce(.initial)
+                // The source is finished: this one scan is also the final one.
+                runtime.finalScan = runtime.watcher.scanOnce(.initial)
             } else {
                 runtime.watcher.start()
             }

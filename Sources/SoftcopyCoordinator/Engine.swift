@@ -148,16 +148,6 @@ final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Lets the main loop sleep until something happens or `deadline` passes.
-    func waitForActivity(until deadline: MonotonicInstant) {
-        lock.withLock { lock.wait(until: deadline) }
-    }
-
-    /// Wakes the main loop (a signal arrived).
-    func wake() {
-        lock.withLock { lock.broadcast() }
-    }
-
     private func report(_ notices: [TrackerNotice], target: Int) {
         let root = sourceRoots[target]
         for notice in notices {

@@ -32,10 +32,11 @@ public enum Scenario {
     /// lockstep (it waits after each time point until the copy has it, and opens the copy
     /// with zarr-python and tensorstore), then waits for the coordinator to finish.
     public static func liveCopy(
-        in directory: TestDirectory, writer: [String], coordinator: [String] = [], timeout: Duration = .seconds(180)
+        in directory: TestDirectory, writer: [String], writerEnvironment: [String: String] = [:],
+        coordinator: [String] = [], timeout: Duration = .seconds(180)
     ) throws -> CopyRun {
         let copier = try watchingCopier(in: directory, options: coordinator)
-        let acquisition = try lockstepWriter(in: directory, writer)
+        let acquisition = try lockstepWriter(in: directory, writer, environment: writerEnvironment)
         let writerCode = try acquisition.wait(timeout: timeout)
         if writerCode != 0 {
             copier.process.signal(SIGTERM)  // the writer failed: no end marker will come
@@ -56,11 +57,11 @@ public enum Scenario {
     }
 
     /// The writer on `DIR/src.zarr`, in lockstep with the copy at `DIR/dst.zarr`.
-    public static func lockstepWriter(in directory: TestDirectory, _ arguments: [String]) throws -> ChildProcess {
+    public static func lockstepWriter(in directory: TestDirectory, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
         try ChildProcess(
             [Tools.python, Tools.acquire, directory.appending("src.zarr"), "--lockstep", directory.appending("dst.zarr"),
              "--lockstep-timeout", "60"] + arguments,
-            logPrefix: directory.appending("writer"))
+            logPrefix: directory.appending("writer"), environment: environment)
     }
 
     /// Writes a finished archive with the real writer (no copier running).

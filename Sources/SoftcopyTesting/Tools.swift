@@ -33,6 +33,11 @@ public enum Tools {
 
     public static var acquire: String { packageRoot + "/tools/acquire.py" }
 
+    /// PYTHONPATH that makes the writer zarr-python 3.1.2, which writes files in place.
+    public static var zarrInPlaceEnvironment: [String: String] {
+        ["PYTHONPATH": packageRoot + "/.venv/zarr-3.1.2"]
+    }
+
     /// Fails loudly (not skipped) when the real parts are missing: the tests exist to run them.
     public static func requireRealParts() throws {
         for (path, what) in [(coordinator, "the coordinator binary (swift build)"), (python, "the Python venv with tensorstore and zarr (scripts/setup.sh)")] {

@@ -9,6 +9,7 @@ extension IntegrationTests {
         var name: String
         var writer: [String]
         var coordinator: [String] = []
+        var environment: [String: String] = [:]
         var testDescription: String { name }
     }
 
@@ -32,13 +33,18 @@ extension IntegrationTests {
         Layout(name: "zarr-python v2, '/' separator", writer: ["--writer", "zarr", "--format", "v2", "--separator", "/"]),
         Layout(name: "zarr-python v3 sharded", writer: ["--writer", "zarr", "--shards", "1,2,64,64"]),
         Layout(name: "zarr-python OME-Zarr group with a 0-d array", writer: ["--writer", "zarr", "--ome", "--scalar"]),
+        Layout(name: "zarr-python 3.1.2 (in place)", writer: ["--writer", "zarr"], coordinator: ["--quiet-period", "0.3"],
+               environment: Tools.zarrInPlaceEnvironment),
+        Layout(name: "zarr-python 3.1.2 v2, chunks rewritten with fill", writer: ["--writer", "zarr", "--format", "v2", "--fill-every", "2"],
+               coordinator: ["--quiet-period", "0.3"], environment: Tools.zarrInPlaceEnvironment),
         Layout(name: "polling mode (network filesystems)", writer: [], coordinator: ["--poll", "0.2"]),
     ]
 
     @Test("copied while written, byte for byte, nothing left for the final rescan", arguments: layouts)
     func liveCopy(layout: Layout) throws {
         let dir = TestDirectory("live")
-        let run = try Scenario.liveCopy(in: dir, writer: layout.writer + ["--complete"], coordinator: layout.coordinator)
+        let run = try Scenario.liveCopy(
+            in: dir, writer: layout.writer + ["--complete"], writerEnvironment: layout.environment, coordinator: layout.coordinator)
         #expect(run.writerCode == 0, "the writer's lockstep: each time point reached the copy, which opened in zarr-python and tensorstore\n\(run.failureContext)")
         #expect(run.coordinatorCode == 0, "\(run.failureContext)")
         #expect(try run.differences() == [])
@@ -47,6 +53,9 @@ extension IntegrationTests {
         #expect(manifest["found_by_final_rescan"]?.int64Value == 0, "the watcher missed nothing")
         #expect(manifest["end"]?["reason"]?.stringValue == "complete-file")
         #expect(manifest["problems"]?.arrayValue?.isEmpty == true)
+        if !layout.environment.isEmpty || layout.writer.contains("non_atomic") {
+            #expect(run.coordinatorLog.contains("is being written in place"), "in-place writing was detected")
+        }
         // The manifest lists every file it verified, with its checksum.
         let files = try TreeComparison.files(run.source)
         #expect(manifest["entries"]?.arrayValue?.count == files.count)

@@ -14,10 +14,6 @@ public struct FIFOQueue<Element: Sendable>: Sendable {
         count += 1
     }
 
-    public func peek() -> Element? {
-        count == 0 ? nil : storage[head]
-    }
-
     public mutating func pop() -> Element? {
         guard count > 0 else { return nil }
         let element = storage[head]

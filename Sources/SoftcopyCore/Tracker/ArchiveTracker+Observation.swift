@@ -38,7 +38,6 @@ extension ArchiveTracker {
                 r.retryAt = .zero
                 r.failure = nil
                 r.verified = false
-                r.foundByFinalScan = countsAsMissed
                 changed = true
             } else if cause == .closedAfterWrite || cause.isInPlaceEvidence {
                 // An in-place writer touched the file without changing what stat shows

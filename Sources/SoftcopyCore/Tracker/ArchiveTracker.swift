@@ -93,8 +93,6 @@ public struct ArchiveTracker: Sendable {
         var queuedIn: QueueKind = .none
         var scheduledAt: MonotonicInstant?
         var seenGeneration: UInt32 = 0
-        /// Set when only a final rescan revealed this version (the watcher missed it).
-        var foundByFinalScan = false
     }
 
     public let configuration: Configuration

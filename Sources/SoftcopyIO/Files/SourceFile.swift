@@ -54,10 +54,4 @@ public struct SourceFile: ~Copyable {
         guard let atPath = try FileStatus.of(path) else { return true }
         return atPath.version.inode != status.version.inode
     }
-
-    /// Drops the file's pages from the cache after a copy: the acquisition's own data
-    /// matters more than what softcopy has already read.
-    public func dropCache() {
-        _ = posix_fadvise(descriptor.rawValue, 0, 0, POSIX_FADV_DONTNEED)
-    }
 }

@@ -34,8 +34,6 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
         default: false
         }
     }
-
-    public var isNoSpace: Bool { errno == ENOSPC || errno == EDQUOT }
     public var isNotFound: Bool { errno == ENOENT || errno == ENOTDIR }
 }
 
