@@ -93,15 +93,8 @@ extension Coordinator {
             guard let file = try? destination.openForReading(path) else { return false }
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
             defer { buffer.deallocate() }
-            let hasher = XXH3Hasher()
-            var offset: Int64 = 0
-            while true {
-                guard let n = try? file.read(into: buffer, at: offset) else { return false }
-                if n == 0 { break }
-                hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
-                offset += Int64(n)
-            }
-            return hasher.digest() == record.checksum && UInt64(offset) == record.version.size
+            guard let (checksum, length) = try? file.checksum(buffer: buffer) else { return false }
+            return checksum == record.checksum && length == record.version.size
         }
         guard let status = try? destination.status(of: path), status.kind == .regular else { return false }
         return status.version.inode == record.inode && status.version.size == record.version.size
@@ -137,8 +130,7 @@ extension Coordinator {
     }
 
     private func writeManifest(_ manifest: Manifest, to destination: DestinationTree) throws(SystemError) {
-        let path = RelativePath(unchecked: ZarrNaming.stateDirectoryName + "/manifest.json")
-        let pending = try destination.beginWrite(path)
+        let pending = try destination.beginWrite(Manifest.relativePath)
         let bytes = Array((manifest.json().serialized(indent: 1) + "\n").utf8)
         try pending.write(bytes)
         try pending.finish(mode: 0o644, modificationTime: nil)

@@ -47,7 +47,7 @@ extension Coordinator {
         if let maximum = verdict.maximumChunkFiles {
             lines.append("  zarr: \(verdict.arrays) arrays, \(verdict.groups) groups, at most \(maximum) chunk files (chunks never written are fill value)")
         }
-        lines.append("  manifest: \(runtime.destination.rootPath)/\(ZarrNaming.stateDirectoryName)/manifest.json")
+        lines.append("  manifest: \(runtime.destination.displayPath(Manifest.relativePath))")
         func list(_ title: String, _ items: [String]) {
             guard !items.isEmpty else { return }
             lines.append("  \(title) (\(items.count)):")

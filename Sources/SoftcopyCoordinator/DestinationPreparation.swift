@@ -14,16 +14,12 @@ enum DestinationPreparation {
         var foreign = 0
         var temporariesRemoved = 0
         var skippedJournalLines = 0
-        /// Files that match the source's final state are unknown yet; this only says an
-        /// earlier run left a verified manifest.
-        var earlierManifest = false
     }
 
     static func run(destination: DestinationTree, logger: Logger) throws(SystemError) -> Result {
         var result = Result()
         let (journal, skipped) = try JournalFile.load(destinationRoot: destination.rootPath)
         result.skippedJournalLines = skipped
-        result.earlierManifest = (try FileStatus.of(destination.rootPath + "/\(ZarrNaming.stateDirectoryName)/manifest.json")) != nil
 
         var stack: [RelativePath] = [.root]
         while let directory = stack.popLast() {

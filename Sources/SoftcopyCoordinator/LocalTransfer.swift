@@ -92,8 +92,8 @@ struct LocalTransfer {
     /// matches the source, keep it instead of writing the same bytes again.
     private func adopt(_ path: RelativePath, source: borrowing SourceFile) throws(SystemError) -> Result? {
         guard let existing = try destination.openForReading(path) else { return nil }
-        let sourceSum = try checksum(of: { (b: UnsafeMutableRawBufferPointer, o: Int64) throws(SystemError) in try source.read(into: b, at: o) })
-        let existingSum = try checksum(of: { (b: UnsafeMutableRawBufferPointer, o: Int64) throws(SystemError) in try existing.read(into: b, at: o) })
+        let sourceSum = try source.descriptor.checksum(buffer: buffer, path: source.path)
+        let existingSum = try existing.checksum(buffer: buffer, path: destination.displayPath(path))
         guard sourceSum.0 == existingSum.0, sourceSum.1 == existingSum.1,
               !(try source.changedSinceOpen(checkPath: false)) else { return nil }
         let version = source.status.version
@@ -102,17 +102,5 @@ struct LocalTransfer {
         let record = DestinationRecord(version: version, checksum: sourceSum.0, inode: inode)
         return Result(outcome: .unchanged(version: version, checksum: sourceSum.0, destinationInode: inode),
                       journal: .copied(path, record), changedDirectory: nil)
-    }
-
-    private func checksum(of read: (UnsafeMutableRawBufferPointer, Int64) throws(SystemError) -> Int) throws(SystemError) -> (Checksum, UInt64) {
-        let hasher = XXH3Hasher()
-        var offset: Int64 = 0
-        while true {
-            let n = try read(buffer, offset)
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
-            offset += Int64(n)
-        }
-        return (hasher.digest(), UInt64(offset))
     }
 }

@@ -14,7 +14,7 @@ public struct CopyRun: Sendable {
 
     /// The manifest the coordinator wrote at the destination.
     public func manifest() throws -> JSONValue {
-        let bytes = try readSmallFile(destination + "/.softcopy/manifest.json")
+        let bytes = try readSmallFile(destination + "/" + Manifest.relativePath.string)
         return try JSONParser.parse(bytes: bytes)
     }
 

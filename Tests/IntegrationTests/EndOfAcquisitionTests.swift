@@ -20,7 +20,7 @@ extension IntegrationTests {
         #expect(try statusOf(destination + "/c/3/0/0/0.__lock") == nil)
         #expect(try statusOf(destination + "/c/3/0/0/0") == nil, "nothing of the unfinished chunk")
         #expect(try TreeComparison.differences(source: source, destination: destination) == [])
-        let manifest = try JSONParser.parse(bytes: readSmallFile(destination + "/.softcopy/manifest.json"))
+        let manifest = try JSONParser.parse(bytes: readSmallFile(destination + "/" + Manifest.relativePath.string))
         #expect(manifest["status"]?.stringValue == "verified-with-leftovers")
         #expect(manifest["leftovers"]?.arrayValue?.compactMap(\.stringValue) == ["c/3/0/0/0.__lock"])
         #expect(manifest["end"]?["reason"]?.stringValue == "writer-exited")
@@ -60,7 +60,7 @@ extension IntegrationTests {
         copier.signal(SIGUSR1)
         #expect(try copier.wait(timeout: .seconds(60)) == 0, "\(copier.stderr)")
         #expect(try TreeComparison.differences(source: source, destination: destination) == [])
-        let manifest = try JSONParser.parse(bytes: readSmallFile(destination + "/.softcopy/manifest.json"))
+        let manifest = try JSONParser.parse(bytes: readSmallFile(destination + "/" + Manifest.relativePath.string))
         #expect(manifest["end"]?["reason"]?.stringValue == "operator-signal")
     }
 
@@ -91,7 +91,7 @@ extension IntegrationTests {
         let files = try TreeComparison.files(source).count
         let second = try Scenario.coordinator(["--once", source, destination], in: dir, name: "second")
         #expect(second.code == 0, "\(second.log)")
-        let manifest = try JSONParser.parse(bytes: readSmallFile(destination + "/.softcopy/manifest.json"))
+        let manifest = try JSONParser.parse(bytes: readSmallFile(destination + "/" + Manifest.relativePath.string))
         #expect(manifest["statistics"]?["copied_files"]?.int64Value == 0)
         #expect(manifest["files"]?.int64Value == Int64(files))
         #expect(second.log.contains("\(files) files already verified by an earlier run"))
@@ -107,7 +107,7 @@ extension IntegrationTests {
         try ChildProcess.run(["/bin/sh", "-c", "printf x >> \(destination)/c/0/0/0/0 && echo notes > \(destination)/notes.txt"], timeout: .seconds(10))
         let (code, log) = try Scenario.coordinator(["--once", source, destination], in: dir)
         #expect(code == 0, "\(log)")
-        let manifest = try JSONParser.parse(bytes: readSmallFile(destination + "/.softcopy/manifest.json"))
+        let manifest = try JSONParser.parse(bytes: readSmallFile(destination + "/" + Manifest.relativePath.string))
         #expect(manifest["statistics"]?["copied_files"]?.int64Value == 1, "only the altered file is written")
         #expect(manifest["extraneous"]?.arrayValue?.compactMap(\.stringValue) == ["notes.txt"])
         let differences = try TreeComparison.differences(source: source, destination: destination)

@@ -36,7 +36,7 @@ extension IntegrationTests {
         #expect(try copier.wait(timeout: .seconds(120)) == 0, "\(copier.stderr)")
         #expect(copier.stderr.contains("inotify event queue overflowed; rescanning"))
         #expect(try TreeComparison.differences(source: source, destination: destination) == [])
-        let manifest = try JSONParser.parse(bytes: readSmallFile(destination + "/.softcopy/manifest.json"))
+        let manifest = try JSONParser.parse(bytes: readSmallFile(destination + "/" + Manifest.relativePath.string))
         #expect(manifest["found_by_final_rescan"]?.int64Value == 0, "the overflow rescan found everything, not the final one")
     }
 

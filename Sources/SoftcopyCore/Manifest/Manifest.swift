@@ -2,6 +2,8 @@
 /// end: what was copied and verified, with sizes and checksums, and every problem.
 public struct Manifest: Sendable {
     public static let format = "softcopy-manifest/1"
+    /// Where it is, relative to the destination root.
+    public static let relativePath = RelativePath(unchecked: ZarrNaming.stateDirectoryName + "/manifest.json")
 
     public var softcopyVersion: String
     public var source: String

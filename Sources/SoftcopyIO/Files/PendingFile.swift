@@ -45,15 +45,7 @@ public struct PendingFile: ~Copyable {
     /// Re-reads what was written (after fsync) and returns its checksum and length: the
     /// check "where it lands" before the rename makes it visible.
     public func checksumOfWrittenBytes(buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> (Checksum, UInt64) {
-        let hasher = XXH3Hasher()
-        var offset: Int64 = 0
-        while true {
-            let n = try file.read(into: buffer, at: offset, path: displayPath)
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
-            offset += Int64(n)
-        }
-        return (hasher.digest(), UInt64(offset))
+        try file.checksum(buffer: buffer, path: displayPath)
     }
 
     /// Sets permissions and modification time, then fsyncs the data.

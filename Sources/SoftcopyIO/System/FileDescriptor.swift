@@ -1,4 +1,5 @@
 import Glibc
+public import SoftcopyCore
 
 /// An open file descriptor that closes itself exactly once. Not copyable, so ownership
 /// is explicit and a descriptor can never be closed twice or leaked on an error path.
@@ -28,6 +29,20 @@ public struct FileDescriptor: ~Copyable {
             let rest = UnsafeRawBufferPointer(rebasing: buffer[done...])
             done += try syscallRetrying("write", path: path) { Glibc.write(rawValue, rest.baseAddress, rest.count) }
         }
+    }
+
+    /// XXH3-128 and length of everything readable from the start, read through `buffer`:
+    /// the one loop behind checking where bytes landed, adopting files, and --verify-full.
+    public func checksum(buffer: UnsafeMutableRawBufferPointer, path: String? = nil) throws(SystemError) -> (checksum: Checksum, length: UInt64) {
+        let hasher = XXH3Hasher()
+        var offset: Int64 = 0
+        while true {
+            let n = try read(into: buffer, at: offset, path: path)
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            offset += Int64(n)
+        }
+        return (hasher.digest(), UInt64(offset))
     }
 
     public func status(path: String? = nil) throws(SystemError) -> FileStatus {

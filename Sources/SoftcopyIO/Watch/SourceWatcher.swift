@@ -35,7 +35,7 @@ public final class SourceWatcher: @unchecked Sendable {
     private var pending: [SourceEvent] = []
     private var warnedSymlinks = false
     private var watchLimitReached = false
-    /// Set while `scanOnce` collects folders, unreadable folders and skipped entries.
+    /// Set while `scanOnce` collects temp files, folders, unreadable folders and skipped entries.
     private var collecting: ScanResult?
 
     static let directoryMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE
@@ -83,16 +83,14 @@ public final class SourceWatcher: @unchecked Sendable {
     /// finished source).
     @discardableResult
     public func scanOnce(_ kind: ScanKind) -> ScanResult {
-        var result = ScanResult()
         collecting = ScanResult()
-        fullScan(kind, watch: false, temporaries: &result.temporaries)
+        fullScan(kind, watch: false)
         flush()
-        result.temporaries.sort()
-        result.directories = collecting?.directories ?? []
-        result.unreadable = collecting?.unreadable ?? [:]
-        result.skipped = (collecting?.skipped ?? []).sorted()
-        result.rootPresent = rootPresent
+        var result = collecting ?? ScanResult()
         collecting = nil
+        result.temporaries.sort()
+        result.skipped.sort()
+        result.rootPresent = rootPresent
         return result
     }
 
@@ -120,8 +118,7 @@ public final class SourceWatcher: @unchecked Sendable {
     private func runInotify(_ inotify: Inotify) {
         let parent = PathNormalizer.directory(of: root)
         parentWatch = (try? inotify.addWatch(parent, mask: Self.parentMask)) ?? -1
-        var ignored: [RelativePath] = []
-        fullScan(.initial, watch: true, temporaries: &ignored)
+        fullScan(.initial, watch: true)
         flush()
         while !isStopping, !watchLimitReached {
             do {
@@ -129,7 +126,7 @@ public final class SourceWatcher: @unchecked Sendable {
                 handle(events)
             } catch {
                 emit(.warning("reading inotify events failed (\(error)); rescanning"))
-                fullScan(.recovery, watch: true, temporaries: &ignored)
+                fullScan(.recovery, watch: true)
             }
             flush()
         }
@@ -146,10 +143,8 @@ public final class SourceWatcher: @unchecked Sendable {
 
     private func runPolling(_ interval: Duration, initial: Bool) {
         var kind: ScanKind = initial ? .initial : .poll
-        var ignored: [RelativePath] = []
         while !isStopping {
-            fullScan(kind, watch: false, temporaries: &ignored)
-            ignored.removeAll()
+            fullScan(kind, watch: false)
             flush()
             kind = .poll
             let deadline = Clock.now() + interval
@@ -167,7 +162,7 @@ public final class SourceWatcher: @unchecked Sendable {
         path.isRoot ? root : root + "/" + path.string
     }
 
-    private func fullScan(_ kind: ScanKind, watch: Bool, temporaries: inout [RelativePath]) {
+    private func fullScan(_ kind: ScanKind, watch: Bool) {
         emit(.fullScanStarted)
         let rootStatus = try? FileStatus.of(root)
         if rootStatus?.kind == .directory {
@@ -175,7 +170,7 @@ public final class SourceWatcher: @unchecked Sendable {
                 rootPresent = true
                 emit(.rootRestored)
             }
-            walk(.root, watch: watch, kind: kind, temporaries: &temporaries)
+            walk(.root, watch: watch, kind: kind)
         } else if rootPresent {
             rootPresent = false
             emit(.rootVanished)
@@ -184,7 +179,7 @@ public final class SourceWatcher: @unchecked Sendable {
     }
 
     /// Walks a directory tree, adding each directory's watch before listing it.
-    private func walk(_ start: RelativePath, watch: Bool, kind: ScanKind, temporaries: inout [RelativePath]) {
+    private func walk(_ start: RelativePath, watch: Bool, kind: ScanKind) {
         var stack = [start]
         while let directory = stack.popLast() {
             if watch, !watchLimitReached {
@@ -209,7 +204,7 @@ public final class SourceWatcher: @unchecked Sendable {
                     stack.append(path)
                 case .regular:
                     if ZarrNaming.isTemporary(name: entry.name) {
-                        temporaries.append(path)
+                        collecting?.temporaries.append(path)
                     } else if let status = entry.status {
                         emit(.observed(path, .file(status.version), .scan(kind)))
                     }
@@ -256,18 +251,17 @@ public final class SourceWatcher: @unchecked Sendable {
 
     private func handle(_ events: [Inotify.Event]) {
         var i = 0
-        var ignored: [RelativePath] = []
         while i < events.count {
             let event = events[i]
             let mask = event.mask
             if mask & UInt32(IN_Q_OVERFLOW) != 0 {
                 emit(.warning("the inotify event queue overflowed; rescanning \(root) (raise fs.inotify.max_queued_events to avoid this)"))
-                fullScan(.recovery, watch: true, temporaries: &ignored)
+                fullScan(.recovery, watch: true)
                 i += 1
                 continue
             }
             if event.watch == parentWatch {
-                handleParentEvent(event, temporaries: &ignored)
+                handleParentEvent(event)
                 i += 1
                 continue
             }
@@ -289,7 +283,7 @@ public final class SourceWatcher: @unchecked Sendable {
             let path = directory.appending(component: event.name)
             if mask & UInt32(IN_ISDIR) != 0 {
                 if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
-                    walk(path, watch: true, kind: .newDirectory, temporaries: &ignored)
+                    walk(path, watch: true, kind: .newDirectory)
                 } else if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {
                     unwatchSubtree(path)
                     emit(.subtreeRemoved(path))
@@ -339,12 +333,12 @@ public final class SourceWatcher: @unchecked Sendable {
         }
     }
 
-    private func handleParentEvent(_ event: Inotify.Event, temporaries: inout [RelativePath]) {
+    private func handleParentEvent(_ event: Inotify.Event) {
         let rootName = String(root.split(separator: "/").last ?? "")
         guard event.name == rootName, event.mask & UInt32(IN_ISDIR) != 0 else { return }
         if event.mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
             // fullScan notices the root is back and reports it before rescanning.
-            fullScan(.recovery, watch: true, temporaries: &temporaries)
+            fullScan(.recovery, watch: true)
         } else if event.mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {
             rootGone()
         }
