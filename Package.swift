@@ -15,18 +15,22 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "softcopy-coordinator", targets: ["softcopy-coordinator"]),
+        .executable(name: "softcopy-agent", targets: ["softcopy-agent"]),
         .library(name: "SoftcopyCore", targets: ["SoftcopyCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries (Debian: libxxhash-dev, libyaml-dev).
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
-        // Typed wrappers for the C calls Swift cannot make (variadic syscall(2)).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Typed wrappers for the C calls Swift cannot make (variadic syscall(2), curl_easy_setopt).
         .target(name: "CSoftcopyShims"),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
 
         // The pure core: zarr model, readiness state machine, verdict, configuration. No I/O.
         .target(name: "SoftcopyCore", swiftSettings: swiftSettings),
@@ -41,11 +45,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // HTTP both ways: a plain SwiftNIO server (chunk bytes and the small control API)
+        // and a libcurl client that runs on threads of its own.
+        .target(
+            name: "SoftcopyHTTP",
+            dependencies: [
+                "SoftcopyCore", "SoftcopyIO", "CCurl", "CCurlShims",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // The coordinator service: wires core and I/O together.
         .target(
             name: "SoftcopyCoordinator",
             dependencies: [
-                "SoftcopyCore", "SoftcopyIO",
+                "SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -61,10 +80,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The storage-node service: pulls leased work from coordinators, writes it under its root.
+        .target(
+            name: "SoftcopyAgent",
+            dependencies: [
+                "SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "softcopy-agent",
+            dependencies: [
+                "SoftcopyAgent", "SoftcopyCore", "SoftcopyIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Test support shipped as a library: temp folders, the python writers, running the binaries.
         .target(
             name: "SoftcopyTesting",
-            dependencies: ["SoftcopyCore", "SoftcopyIO"],
+            dependencies: ["SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP"],
             swiftSettings: swiftSettings
         ),
 
@@ -76,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SoftcopyCore", "SoftcopyIO", "SoftcopyTesting"],
+            dependencies: ["SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -115,3 +115,13 @@ int softcopy_terminal_width(int fd) {
     if (ioctl(fd, TIOCGWINSZ, &size) != 0) return 0;
     return size.ws_col;
 }
+
+#include <sys/xattr.h>
+
+int softcopy_fsetxattr(int fd, const char *name, const void *value, unsigned long size) {
+    return fsetxattr(fd, name, value, size, 0);
+}
+
+long softcopy_fgetxattr(int fd, const char *name, void *value, unsigned long size) {
+    return fgetxattr(fd, name, value, size);
+}

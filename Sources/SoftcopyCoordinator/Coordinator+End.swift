@@ -40,24 +40,24 @@ extension Coordinator {
     /// Gives the destination the source's folder structure: folders the source has are
     /// made, and empty folders it no longer has are removed (when deletions are allowed).
     private func mirrorDirectories(_ runtime: TargetRuntime) {
-        guard let scan = runtime.finalScan, scan.rootPresent else { return }
+        guard let scan = runtime.finalScan, scan.rootPresent, let destinationTree = runtime.destination else { return }
         let sourceDirectories = scan.directories
         let mayDelete = engine.withTarget(runtime.index) {
             $0.tracker.deletionsAuthorized && $0.tracker.configuration.deletions != .never
         }
         do {
-            let existing = try runtime.destination.directories()
+            let existing = try destinationTree.directories()
             for directory in sourceDirectories.subtracting(existing).sorted() {
-                _ = try runtime.destination.openDirectory(directory, create: true)
+                _ = try destinationTree.openDirectory(directory, create: true)
             }
             if mayDelete {
                 // Deepest first, so a folder emptied by removing its children goes too.
                 for directory in existing.filter({ !sourceDirectories.contains($0) }).sorted(by: { $0.string.count > $1.string.count }) {
-                    try runtime.destination.removeEmptyDirectory(directory)
+                    try destinationTree.removeEmptyDirectory(directory)
                 }
             }
         } catch {
-            logger.warning("cannot mirror the folder structure at \(runtime.destination.rootPath): \(error)")
+            logger.warning("cannot mirror the folder structure at \(destinationTree.rootPath): \(error)")
         }
     }
 
@@ -69,9 +69,13 @@ extension Coordinator {
         if round == 1 { mirrorDirectories(runtime) }
         let files = engine.withTarget(runtime.index) { $0.tracker.filesToVerify() }
         var results: [(RelativePath, Bool)] = []
-        results.reserveCapacity(files.count)
-        for (path, record) in files {
-            results.append((path, verify(runtime.destination, path, record)))
+        if let destinationTree = runtime.destination {
+            results.reserveCapacity(files.count)
+            for (path, record) in files {
+                results.append((path, verify(destinationTree, path, record)))
+            }
+        } else {
+            results = verifyOnAgents(runtime, files)
         }
         engine.withTarget(runtime.index) { state in
             let now = Clock.now()
@@ -113,14 +117,18 @@ extension Coordinator {
             host: Clock.hostName(), started: runtime.startedWall, finished: Clock.wallTimestamp(),
             endReason: runtime.endReason, verdict: verdict, statistics: statistics)
         var status = verdict.exitStatus
-        do {
-            try writeManifest(manifest, to: runtime.destination)
-        } catch {
-            logger.error("cannot write the manifest at \(runtime.destination.rootPath): \(error)")
+        if let destinationTree = runtime.destination {
+            do {
+                try writeManifest(manifest, to: destinationTree)
+            } catch {
+                logger.error("cannot write the manifest at \(destinationTree.rootPath): \(error)")
+                status = .incomplete
+            }
+        } else if !sendManifestToAgents(runtime, manifest) {
             status = .incomplete
         }
         do {
-            try runtime.journal.compact(records)
+            try runtime.journal?.compact(records)
         } catch {
             logger.warning("cannot compact the journal: \(error)")
         }

@@ -40,14 +40,19 @@ extension Coordinator {
         let seconds = max(elapsed.secondsValue, 1e-3)
         let mark = status == .verified ? "OK" : (status == .verifiedWithLeftovers ? "OK, with leftovers" : "INCOMPLETE")
         var lines: [String] = []
-        lines.append("softcopy \(mark): \(runtime.spec.source) -> \(runtime.spec.destination)")
+        let to = runtime.destination == nil ? "\(runtime.spec.agentDestination) on the agents" : runtime.spec.destination
+        lines.append("softcopy \(mark): \(runtime.spec.source) -> \(to)")
         lines.append("  \(verdict.verified.count) files, \(Quantity.formatBytes(verdict.verifiedBytes)) verified in \(Quantity.formatDuration(elapsed)) (\(Quantity.formatRate(bytesPerSecond: Double(statistics.copiedBytes) / seconds)) copied on average)")
         if let reason = runtime.endReason { lines.append("  end: \(reason)") }
         lines.append("  copied \(statistics.copiedFiles) files (\(Quantity.formatBytes(statistics.copiedBytes))), \(runtime.resumedFiles + statistics.unchanged) already there, \(statistics.deletedFiles) deleted, \(statistics.retries) retries; found only by the final rescan: \(verdict.foundByFinalScan)")
         if let maximum = verdict.maximumChunkFiles {
             lines.append("  zarr: \(verdict.arrays) arrays, \(verdict.groups) groups, at most \(maximum) chunk files (chunks never written are fill value)")
         }
-        lines.append("  manifest: \(runtime.destination.displayPath(Manifest.relativePath))")
+        if let destinationTree = runtime.destination {
+            lines.append("  manifest: \(destinationTree.displayPath(Manifest.relativePath))")
+        } else {
+            lines.append("  manifest: \(runtime.spec.agentDestination)/\(Manifest.relativePath) on each agent")
+        }
         func list(_ title: String, _ items: [String]) {
             guard !items.isEmpty else { return }
             lines.append("  \(title) (\(items.count)):")

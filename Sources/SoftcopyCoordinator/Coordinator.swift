@@ -15,6 +15,9 @@ public final class Coordinator: @unchecked Sendable {
     var runtimes: [TargetRuntime] = []
     var engine: Engine!
     var rates = RateMeter()
+    /// Set when agents do the copying (see Coordinator+Remote).
+    var remote: RemoteSide?
+    var isRemote: Bool { !(configuration.settings.agents ?? []).isEmpty }
 
     struct SignalState {
         var interrupts = 0
@@ -45,7 +48,7 @@ public final class Coordinator: @unchecked Sendable {
             return .usage
         }
         for spec in configuration.targets {
-            if let status = checkSource(spec) { return status }
+            if let status = checkSource(spec, checkOverlap: !isRemote) { return status }
         }
         do {
             try setUp()
@@ -57,15 +60,25 @@ public final class Coordinator: @unchecked Sendable {
             return .usage
         }
 
-        let copier = LocalCopier(
-            engine: engine,
-            targets: runtimes.map { .init(sourceRoot: $0.spec.source, destination: $0.destination, journal: $0.journal) },
-            workers: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers,
-            sleepTime: configuration.settings.sleepTime,
-            maxRate: configuration.settings.maxRate,
-            ioPriority: configuration.ioPriority,
-            logger: logger)
-        copier.start()
+        var copier: LocalCopier?
+        if isRemote {
+            do {
+                try startRemote()
+            } catch {
+                logger.error("\(error)")
+                return .usage
+            }
+        } else {
+            copier = LocalCopier(
+                engine: engine,
+                targets: runtimes.map { .init(sourceRoot: $0.spec.source, destination: $0.destination!, journal: $0.journal!) },
+                workers: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers,
+                sleepTime: configuration.settings.sleepTime,
+                maxRate: configuration.settings.maxRate,
+                ioPriority: configuration.ioPriority,
+                logger: logger)
+            copier?.start()
+        }
 
         for runtime in runtimes {
             if configuration.once {
@@ -79,10 +92,11 @@ public final class Coordinator: @unchecked Sendable {
         let status = mainLoop()
 
         engine.shutdown()
-        copier.join()
+        copier?.join()
+        stopRemote()
         for runtime in runtimes {
             runtime.watcher.stop()
-            runtime.journal.sync()
+            runtime.journal?.sync()
         }
         console.endProgress()
         if status == .interrupted {
@@ -96,13 +110,13 @@ public final class Coordinator: @unchecked Sendable {
     }
 
     /// Nil if the source is ready to watch, else the status to exit with.
-    private func checkSource(_ spec: TargetSpec) -> ExitStatus? {
+    private func checkSource(_ spec: TargetSpec, checkOverlap overlap: Bool) -> ExitStatus? {
         var waited = false
         while true {
             switch (try? FileStatus.of(spec.source))?.kind {
             case .directory?:
                 if waited { logger.info("the source \(spec.source) appeared") }
-                return checkOverlap(spec)
+                return overlap ? checkOverlap(spec) : nil
             case nil:
                 guard configuration.settings.waitForSource == true else {
                     logger.error("the source does not exist: \(spec.source)\(configuration.location(of: spec.sourceMark)); pass --wait-for-source to wait for it")
@@ -145,6 +159,12 @@ public final class Coordinator: @unchecked Sendable {
         var states: [Engine.TargetState] = []
         let now = Clock.now()
         for (index, spec) in configuration.targets.enumerated() {
+            if isRemote {
+                // The agents' listings say what is already there; they are merged as each agent attaches.
+                states.append(Engine.TargetState(tracker: ArchiveTracker(configuration: configuration.trackerConfiguration(for: spec)), started: now))
+                runtimes.append(TargetRuntime(index: index, spec: spec, destination: nil, journal: nil, watcher: makeWatcher(index: index, spec: spec), now: now))
+                continue
+            }
             let destination: DestinationTree
             let preparation: DestinationPreparation.Result
             let journal: JournalFile
@@ -179,7 +199,8 @@ public final class Coordinator: @unchecked Sendable {
             case .inotify: how = configuration.once ? "copying (--once)" : "watching"
             case .polling(let interval): how = "polling every \(Quantity.formatDuration(interval))"
             }
-            logger.info("\(how) \(runtime.spec.source) -> \(runtime.spec.destination)")
+            let to = isRemote ? "\(runtime.spec.agentDestination) on the agents" : runtime.spec.destination
+            logger.info("\(how) \(runtime.spec.source) -> \(to)")
         }
     }
 

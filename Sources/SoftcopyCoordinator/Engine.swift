@@ -19,6 +19,9 @@ final class Engine: @unchecked Sendable {
     private let lock = ConditionLock()
     private var targets: [TargetState]
     private var shuttingDown = false
+    /// Called (outside the lock) after anything that may have made work ready: the HTTP
+    /// API uses it to answer waiting long-polls at once.
+    var onChange: (@Sendable () -> Void)?
     private var roundRobin = 0
     private let logger: Logger
     private let sourceRoots: [String]
@@ -46,8 +49,18 @@ final class Engine: @unchecked Sendable {
             return (result, notices)
         }
         report(notices, target: index)
+        onChange?()
         return result
     }
+
+    /// Reads one archive's state under the lock without waking anyone.
+    func peek<T>(_ index: Int, _ body: (TargetState) -> T) -> T {
+        lock.withLock { body(targets[index]) }
+    }
+
+    var targetCount: Int { targets.count }
+
+    var isShuttingDown: Bool { lock.withLock { shuttingDown } }
 
     // MARK: - Source events (watcher threads)
 
@@ -115,19 +128,82 @@ final class Engine: @unchecked Sendable {
             while !shuttingDown {
                 let now = Clock.now()
                 var nextDeadline = now + .seconds(1)
-                for k in 0..<targets.count {
-                    let i = (roundRobin + k) % targets.count
-                    let items = targets[i].tracker.lease(maxItems: maxItems, maxBytes: maxBytes, now: now)
-                    notices.append((i, targets[i].tracker.drainNotices()))
-                    if !items.isEmpty {
-                        roundRobin = i + 1
-                        return (i, items)
-                    }
-                    if let d = targets[i].tracker.nextDeadline { nextDeadline = min(nextDeadline, d) }
+                if let found = leaseLocked(consumer: 0, maxItems: maxItems, maxBytes: maxBytes, ttl: nil, now: now,
+                                           nextDeadline: &nextDeadline, notices: &notices, accepts: { _ in true }) {
+                    return found
                 }
                 lock.wait(until: nextDeadline)
             }
             return nil
+        }
+    }
+
+    /// A batch for a remote consumer from one archive, without waiting; nil if nothing
+    /// is ready now. Leases expire after `ttl` if the agent goes silent.
+    func lease(consumer: UInt32, maxItems: Int, maxBytes: UInt64, ttl: Duration, accepts: (UInt32) -> Bool) -> (target: Int, items: [WorkItem])? {
+        var notices: [(Int, [TrackerNotice])] = []
+        defer { for (i, n) in notices { report(n, target: i) } }
+        return lock.withLock {
+            guard !shuttingDown else { return nil }
+            var unused = Clock.now()
+            return leaseLocked(consumer: consumer, maxItems: maxItems, maxBytes: maxBytes, ttl: ttl, now: Clock.now(),
+                               nextDeadline: &unused, notices: &notices, accepts: accepts)
+        }
+    }
+
+    private func leaseLocked(
+        consumer: UInt32, maxItems: Int, maxBytes: UInt64, ttl: Duration?, now: MonotonicInstant,
+        nextDeadline: inout MonotonicInstant, notices: inout [(Int, [TrackerNotice])], accepts: (UInt32) -> Bool
+    ) -> (target: Int, items: [WorkItem])? {
+        for k in 0..<targets.count {
+            let i = (roundRobin + k) % targets.count
+            let items = targets[i].tracker.lease(maxItems: maxItems, maxBytes: maxBytes, consumer: consumer,
+                                                 expiresAfter: ttl, now: now, accepts: accepts)
+            notices.append((i, targets[i].tracker.drainNotices()))
+            if !items.isEmpty {
+                roundRobin = i + 1
+                return (i, items)
+            }
+            if let d = targets[i].tracker.nextDeadline { nextDeadline = min(nextDeadline, d) }
+        }
+        return nil
+    }
+
+    /// Takes back every lease `consumer` holds (an agent that went away); returns how many.
+    func releaseLeases(of consumer: UInt32) -> Int {
+        var released = 0
+        for i in targets.indices {
+            released += withTarget(i) { $0.tracker.releaseLeases(of: consumer, now: Clock.now()) }
+        }
+        return released
+    }
+
+    /// Records what an agent's listing says it holds (files it wrote, with the source
+    /// version and checksum), unless another agent is already known to hold the key.
+    /// Returns how many files were recorded.
+    func seed(_ index: Int, entries: [ListingEntry], holder: UInt32) -> Int {
+        withTarget(index) { state in
+            let now = Clock.now()
+            var seeded = 0
+            for entry in entries where !entry.isDirectory {
+                guard let checksum = entry.checksum, let version = entry.sourceVersion, version.size == entry.size else { continue }
+                if let known = state.tracker.destinationRecord(of: entry.path), known.holder != holder { continue }
+                state.tracker.seedDestination(entry.path, .holds(DestinationRecord(version: version, checksum: checksum, inode: entry.inode ?? 0, holder: holder)), at: now)
+                seeded += 1
+            }
+            return seeded
+        }
+    }
+
+    /// Outcomes reported by an agent, by path and lease; returns how many were current.
+    func completeRemote(_ index: Int, _ results: [(RelativePath, LeaseID, WorkOutcome)]) -> Int {
+        withTarget(index) { state in
+            let now = Clock.now()
+            var current = 0
+            for (path, lease, outcome) in results where state.tracker.complete(path, lease: lease, outcome: outcome, at: now) {
+                current += 1
+            }
+            return current
         }
     }
 
@@ -146,6 +222,7 @@ final class Engine: @unchecked Sendable {
             shuttingDown = true
             lock.broadcast()
         }
+        onChange?()
     }
 
     private func report(_ notices: [TrackerNotice], target: Int) {

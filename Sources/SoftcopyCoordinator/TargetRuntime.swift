@@ -13,8 +13,9 @@ final class TargetRuntime {
 
     let index: Int
     let spec: TargetSpec
-    let destination: DestinationTree
-    let journal: JournalFile
+    /// Local mode only; with agents the destination is under each agent's root.
+    let destination: DestinationTree?
+    let journal: JournalFile?
     var watcher: SourceWatcher
     var stage: Stage = .live
     var endReason: EndReason?
@@ -30,7 +31,7 @@ final class TargetRuntime {
     var finished: MonotonicInstant?
     var exitStatus: ExitStatus?
 
-    init(index: Int, spec: TargetSpec, destination: DestinationTree, journal: JournalFile, watcher: SourceWatcher, now: MonotonicInstant) {
+    init(index: Int, spec: TargetSpec, destination: DestinationTree?, journal: JournalFile?, watcher: SourceWatcher, now: MonotonicInstant) {
         self.index = index
         self.spec = spec
         self.destination = destination

@@ -70,6 +70,21 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The live progress line: auto (on a terminal), always or never.", valueName: "WHEN"))
     var progress: String = CoordinatorConfiguration.ProgressMode.auto.rawValue
 
+    @Option(name: .customLong("agent"), help: ArgumentHelp("An agent that pulls the work (repeatable): http://HOST:PORT. With none, the coordinator copies locally.", valueName: "URL"))
+    var agents: [String] = []
+
+    @Option(help: ArgumentHelp("Where the API for agents listens (default 0.0.0.0:7480).", valueName: "HOST:PORT"))
+    var listen: String?
+
+    @Option(help: ArgumentHelp("The URL agents reach this coordinator at (default: the address used to reach each agent).", valueName: "URL"))
+    var advertiseUrl: String?
+
+    @Option(help: ArgumentHelp("A file holding the token shared with the agents.", valueName: "FILE"))
+    var tokenFile: String?
+
+    @Option(help: ArgumentHelp("Work leased by an agent that says nothing for this long goes to another (default 30s).", valueName: "SECONDS"))
+    var leaseTimeout: String?
+
     mutating func validate() throws {
         guard paths.count == 1 || paths.count == 2 else {
             throw ValidationError("give a targets file, or a source and a destination (got \(paths.count) paths)")
@@ -93,7 +108,9 @@ struct RunCommand: ParsableCommand {
             guard !PathNormalizer.isSameOrInside(destination, source), !PathNormalizer.isSameOrInside(source, destination) else {
                 throw ValidationError("the source \(source) and the destination \(destination) overlap")
             }
-            targets = [TargetSpec(source: source, destination: destination)]
+            var spec = TargetSpec(source: source, destination: destination)
+            spec.agentDestination = paths[1]
+            targets = [spec]
         }
         var overrides = CoordinatorSettings()
         overrides.nprocs = nprocs
@@ -108,6 +125,22 @@ struct RunCommand: ParsableCommand {
         overrides.quietPeriod = try quietPeriod.map { try Self.duration($0, "--quiet-period", allowZero: true) }
         overrides.pollInterval = try poll.map { try Self.duration($0, "--poll", allowZero: false) }
         overrides.deletions = try deletions.map { try Self.choice($0, "--deletions", DeletionPolicy.self) }
+        if !agents.isEmpty {
+            overrides.agents = try agents.map { text in
+                guard let url = AgentAddress.normalizedURL(text) else { throw ValidationError("--agent must be a URL such as http://store1:7481, found '\(text)'") }
+                return url
+            }
+        }
+        overrides.listen = try listen.map { text in
+            guard AgentAddress.hostAndPort(text) != nil else { throw ValidationError("--listen must be HOST:PORT such as 0.0.0.0:7480, found '\(text)'") }
+            return text
+        }
+        overrides.advertiseURL = try advertiseUrl.map { text in
+            guard let url = AgentAddress.normalizedURL(text) else { throw ValidationError("--advertise-url must be a URL such as http://acq-pc:7480, found '\(text)'") }
+            return url
+        }
+        overrides.tokenFile = tokenFile.map { PathNormalizer.absolute($0, base: TargetsFileLoader.currentDirectory(), home: nil) }
+        overrides.leaseTimeout = try leaseTimeout.map { try Self.duration($0, "--lease-timeout", allowZero: false) }
 
         var configuration = CoordinatorConfiguration(targets: targets, targetsFile: targetsFile, settings: settings.merging(overrides))
         configuration.once = once

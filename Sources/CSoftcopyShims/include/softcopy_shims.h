@@ -31,4 +31,9 @@ void softcopy_set_thread_name(const char *name);
 /// The width of the terminal on `fd` in columns, or 0 if it is not a terminal (ioctl is variadic).
 int softcopy_terminal_width(int fd);
 
+/// fsetxattr/fgetxattr (sys/xattr.h is not part of Swift's Glibc module).
+/// Return 0 / the value's length, or -1 with errno set.
+int softcopy_fsetxattr(int fd, const char *name, const void *value, unsigned long size);
+long softcopy_fgetxattr(int fd, const char *name, void *value, unsigned long size);
+
 #endif

@@ -14,6 +14,14 @@ public struct FIFOQueue<Element: Sendable>: Sendable {
         count += 1
     }
 
+    /// Puts an element back at the head (one taken out but not used this time).
+    public mutating func pushFront(_ element: Element) {
+        if count == storage.count { grow() }
+        head = (head - 1 + storage.count) % storage.count
+        storage[head] = element
+        count += 1
+    }
+
     public mutating func pop() -> Element? {
         guard count > 0 else { return nil }
         let element = storage[head]

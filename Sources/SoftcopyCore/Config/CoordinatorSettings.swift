@@ -15,6 +15,17 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var quietPeriod: Duration?
     public var pollInterval: Duration?
     public var deletions: DeletionPolicy?
+    /// Agents named by URL (`http://host:port`); with none, the coordinator copies locally.
+    public var agents: [String]?
+    /// Where the coordinator's HTTP API listens (`host:port`) when agents pull from it.
+    public var listen: String?
+    /// The URL agents reach the coordinator at; by default the address the coordinator
+    /// used to reach each agent, with the listening port.
+    public var advertiseURL: String?
+    /// A file holding the shared token that agents and coordinator present to each other.
+    public var tokenFile: String?
+    /// A leased item whose agent has said nothing for this long is leased again.
+    public var leaseTimeout: Duration?
 
     public init() {}
 
@@ -30,6 +41,11 @@ public struct CoordinatorSettings: Sendable, Hashable {
         if let v = overrides.quietPeriod { merged.quietPeriod = v }
         if let v = overrides.pollInterval { merged.pollInterval = v }
         if let v = overrides.deletions { merged.deletions = v }
+        if let v = overrides.agents { merged.agents = (merged.agents ?? []) + v }
+        if let v = overrides.listen { merged.listen = v }
+        if let v = overrides.advertiseURL { merged.advertiseURL = v }
+        if let v = overrides.tokenFile { merged.tokenFile = v }
+        if let v = overrides.leaseTimeout { merged.leaseTimeout = v }
         return merged
     }
 }

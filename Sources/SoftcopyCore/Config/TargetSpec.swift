@@ -3,6 +3,9 @@ public struct TargetSpec: Sendable, Hashable {
     /// Absolute, lexically normalised paths.
     public var source: String
     public var destination: String
+    /// The destination as written, for agents: relative to each agent's data root, or
+    /// absolute under it.
+    public var agentDestination: String
     public var writer: WriterMode?
     public var quietPeriod: Duration?
     /// Poll the source every interval instead of watching it (network filesystems).
@@ -19,6 +22,7 @@ public struct TargetSpec: Sendable, Hashable {
     ) {
         self.source = source
         self.destination = destination
+        self.agentDestination = destination
         self.writer = writer
         self.quietPeriod = quietPeriod
         self.pollInterval = pollInterval

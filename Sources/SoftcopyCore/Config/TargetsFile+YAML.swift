@@ -16,12 +16,19 @@
 /// idle_timeout: 10m             # no change for this long suggests the end (a rescan confirms)
 /// wait_for_source: false        # wait for a missing source to appear
 /// writer / quiet_period / poll_interval / deletions  # defaults for every target
+/// agents:                       # storage nodes that pull the work (none: copy locally)
+///   - http://store1:7481
+/// listen: 0.0.0.0:7480          # the coordinator's HTTP API, for agents
+/// advertise_url: http://acq-pc:7480  # how agents reach it (default: found per agent)
+/// token_file: /etc/softcopy/token    # shared token between coordinator and agents
+/// lease_timeout: 30s            # work leased by a silent agent goes to another after this
 /// ```
 extension TargetsFile {
     /// Keys allowed at the top level, with a one-line meaning (used in error messages).
     public static let topLevelKeys: [String] = [
         "targets", "nprocs", "sleep_time", "max_rate", "idle_timeout", "wait_for_source",
         "writer", "quiet_period", "poll_interval", "deletions",
+        "agents", "listen", "advertise_url", "token_file", "lease_timeout",
     ]
     public static let targetKeys: [String] = [
         "source", "destination", "writer", "quiet_period", "poll_interval", "deletions",
@@ -51,6 +58,18 @@ extension TargetsFile {
         settings.quietPeriod = try top["quiet_period"].map { v throws(ConfigError) in try reader.duration(v, key: "quiet_period", allowZero: true) }
         settings.pollInterval = try top["poll_interval"].map { v throws(ConfigError) in try reader.duration(v, key: "poll_interval", allowZero: false) }
         settings.deletions = try top["deletions"].map { v throws(ConfigError) in try reader.choice(v, key: "deletions", DeletionPolicy.self) }
+        if let node = top["agents"] {
+            guard case .sequence(let items, _) = node else {
+                throw reader.error(node.mark, "'agents' must be a list of URLs such as http://store1:7481, found \(node.kindName)")
+            }
+            settings.agents = try items.map { item throws(ConfigError) in try reader.agentURL(item) }
+        }
+        settings.listen = try top["listen"].map { v throws(ConfigError) in try reader.listenAddress(v) }
+        settings.advertiseURL = try top["advertise_url"].map { v throws(ConfigError) in try reader.agentURL(v, key: "advertise_url") }
+        settings.tokenFile = try top["token_file"].map { v throws(ConfigError) in
+            PathNormalizer.absolute(try reader.path(v, key: "token_file"), base: baseDirectory, home: home)
+        }
+        settings.leaseTimeout = try top["lease_timeout"].map { v throws(ConfigError) in try reader.duration(v, key: "lease_timeout", allowZero: false) }
 
         guard let targetsNode = top["targets"] else {
             throw reader.error(document.mark, "missing required key 'targets' (a list of source/destination pairs)")
@@ -97,6 +116,7 @@ extension TargetsFile {
 
             var spec = TargetSpec(source: source, destination: destination,
                                   sourceMark: sourceNode.mark, destinationMark: destinationNode.mark)
+            spec.agentDestination = try reader.path(destinationNode, key: "destination").trimmingWhitespace()
             spec.writer = try keys["writer"].map { v throws(ConfigError) in try reader.choice(v, key: "writer", WriterMode.self) }
             spec.quietPeriod = try keys["quiet_period"].map { v throws(ConfigError) in try reader.duration(v, key: "quiet_period", allowZero: true) }
             spec.pollInterval = try keys["poll_interval"].map { v throws(ConfigError) in try reader.duration(v, key: "poll_interval", allowZero: false) }
@@ -151,6 +171,23 @@ extension TargetsFile {
             let s = try scalar(node, key: key)
             guard !s.trimmingWhitespace().isEmpty else { throw error(node.mark, "'\(key)' is an empty path") }
             guard !s.utf8.contains(0) else { throw error(node.mark, "'\(key)' contains a NUL byte") }
+            return s
+        }
+
+        /// An agent's base URL: http(s)://host:port, nothing after the port.
+        func agentURL(_ node: YAMLNode, key: String = "agents") throws(ConfigError) -> String {
+            let s = try scalar(node, key: key).trimmingWhitespace()
+            guard let url = AgentAddress.normalizedURL(s) else {
+                throw error(node.mark, "'\(key)' entry must be a URL such as http://store1:7481, found '\(s)'")
+            }
+            return url
+        }
+
+        func listenAddress(_ node: YAMLNode) throws(ConfigError) -> String {
+            let s = try scalar(node, key: "listen").trimmingWhitespace()
+            guard AgentAddress.hostAndPort(s) != nil else {
+                throw error(node.mark, "'listen' must be host:port such as 0.0.0.0:7480, found '\(s)'")
+            }
             return s
         }
 

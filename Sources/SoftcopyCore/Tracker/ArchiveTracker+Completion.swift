@@ -16,7 +16,7 @@ extension ArchiveTracker {
             let unchangedSinceLease = r.seq == held.seq
             switch outcome {
             case .copied(let version, let checksum, let inode, _), .unchanged(let version, let checksum, let inode):
-                r.destination = .holds(DestinationRecord(version: version, checksum: checksum, inode: inode))
+                r.destination = .holds(DestinationRecord(version: version, checksum: checksum, inode: inode, holder: held.consumer))
                 r.verified = false
                 r.attempts = 0
                 r.failure = nil

@@ -110,6 +110,19 @@ extension ArchiveTracker {
         }.sorted { $0.0 < $1.0 }
     }
 
+    /// Whether `lease` is the current lease of `path` (a stale one must not be served),
+    /// and whether its read must be checked stable (in-place writers).
+    public func leaseIsCurrent(_ path: RelativePath, _ lease: LeaseID) -> (current: Bool, requireStableRead: Bool) {
+        guard let i = indexByPath[path], records[i].lease?.id == lease else { return (false, false) }
+        return (true, inPlaceActive)
+    }
+
+    /// What softcopy knows the destination holds at `path`.
+    public func destinationRecord(of path: RelativePath) -> DestinationRecord? {
+        guard let i = indexByPath[path], case .holds(let d) = records[i].destination else { return nil }
+        return d
+    }
+
     /// The version the source holds at `path`, as last observed.
     public func sourceVersion(of path: RelativePath) -> FileVersion? {
         guard let i = indexByPath[path], case .present(let v) = records[i].source else { return nil }

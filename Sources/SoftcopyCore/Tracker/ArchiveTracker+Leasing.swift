@@ -2,12 +2,18 @@ extension ArchiveTracker {
     /// Hands out up to `maxItems` ready work items (and about `maxBytes`), in the order the
     /// phase wants: while live, metadata first; after the end, data, then deletions, then
     /// metadata, then the end marker. Each key is leased to one consumer at a time.
+    ///
+    /// `accepts` is asked, for a key some consumer already holds a copy of, whether this
+    /// consumer may take it (given the holder): new versions and deletions go where the
+    /// old copy is, so a key never ends up on two agents; a holder that went away
+    /// gives its keys up. Keys it declines stay at the head of their queue.
     public mutating func lease(
         maxItems: Int,
         maxBytes: UInt64 = .max,
         consumer: UInt32 = 0,
         expiresAfter ttl: Duration? = nil,
-        now: MonotonicInstant
+        now: MonotonicInstant,
+        accepts: (_ holder: UInt32) -> Bool = { _ in true }
     ) -> [WorkItem] {
         promoteDue(now: now)
         var items: [WorkItem] = []
@@ -16,13 +22,32 @@ extension ArchiveTracker {
             ? [.metadata, .delete, .data]
             : [.data, .delete, .metadata, .marker]
         for kind in order {
+            var declined: [Int] = []
             while items.count < maxItems, bytes < maxBytes, allowed(kind), let i = popReady(kind, now: now) {
+                if case .holds(let d) = records[i].destination, d.holder != consumer, !accepts(d.holder) {
+                    declined.append(i)
+                    continue
+                }
                 let item = grant(i, consumer: consumer, ttl: ttl, now: now)
                 bytes &+= item.expectedSize
                 items.append(item)
             }
+            for i in declined.reversed() {
+                records[i].queuedIn = kind
+                pushFront(i, kind)
+            }
         }
         return items
+    }
+
+    private mutating func pushFront(_ i: Int, _ kind: QueueKind) {
+        switch kind {
+        case .metadata: metadataQueue.pushFront(i)
+        case .data: dataQueue.pushFront(i)
+        case .delete: deleteQueue.pushFront(i)
+        case .marker: markerQueue.pushFront(i)
+        case .none: break
+        }
     }
 
     /// Whether work of this kind may start now.

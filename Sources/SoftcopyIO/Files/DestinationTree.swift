@@ -29,6 +29,18 @@ public final class DestinationTree: Sendable {
         }
     }
 
+    private init(rootPath: String, descriptor: Int32) {
+        self.rootPath = rootPath
+        self.rootDescriptor = descriptor
+    }
+
+    /// A tree rooted at a folder beneath this one (made if missing), reached without
+    /// following any symlink: an agent's job writes under its root and nowhere else.
+    public func subtree(_ directory: RelativePath, create: Bool) throws(SystemError) -> DestinationTree {
+        let fd = try openDirectory(directory, create: create)
+        return DestinationTree(rootPath: displayPath(directory), descriptor: fd.release())
+    }
+
     deinit {
         close(rootDescriptor)
     }

@@ -26,6 +26,9 @@ public struct PendingFile: ~Copyable {
         }
     }
 
+    /// The temp file's descriptor, still owned by this PendingFile.
+    public var rawDescriptor: Int32 { file.rawValue }
+
     public func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
         try file.writeAll(bytes, path: displayPath)
     }
@@ -40,6 +43,10 @@ public struct PendingFile: ~Copyable {
             }
         }
         if let failure { throw failure }
+    }
+
+    public func setAttribute(_ name: String, _ value: [UInt8]) throws(SystemError) {
+        try file.setAttribute(name, value, path: displayPath)
     }
 
     /// Re-reads what was written (after fsync) and returns its checksum and length: the

@@ -39,6 +39,11 @@ public struct SourceFile: ~Copyable {
         return SourceFile(descriptor: descriptor, status: status, path: path)
     }
 
+    /// Gives up the descriptor (to be sent with sendfile and closed by the sender).
+    public consuming func releaseDescriptor() -> Int32 {
+        descriptor.release()
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
         try descriptor.read(into: buffer, at: offset, path: path)
     }

@@ -1,3 +1,4 @@
+import CSoftcopyShims
 import Glibc
 public import SoftcopyCore
 
@@ -14,6 +15,13 @@ public struct FileDescriptor: ~Copyable {
         _ = Glibc.close(rawValue)
     }
 
+    /// Gives up ownership: the caller closes the returned descriptor.
+    public consuming func release() -> Int32 {
+        let fd = rawValue
+        discard self
+        return fd
+    }
+
     /// Reads up to `count` bytes at `offset` into `buffer`; returns the bytes read (0 at end).
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil, path: String? = nil) throws(SystemError) -> Int {
         try syscallRetrying("read", path: path) {
@@ -24,10 +32,15 @@ public struct FileDescriptor: ~Copyable {
 
     /// Writes all of `buffer`, continuing after short writes.
     public func writeAll(_ buffer: UnsafeRawBufferPointer, path: String? = nil) throws(SystemError) {
+        try Self.writeAll(rawValue, buffer, path: path)
+    }
+
+    /// The same on a descriptor owned elsewhere (for callbacks that cannot borrow the owner).
+    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String? = nil) throws(SystemError) {
         var done = 0
         while done < buffer.count {
             let rest = UnsafeRawBufferPointer(rebasing: buffer[done...])
-            done += try syscallRetrying("write", path: path) { Glibc.write(rawValue, rest.baseAddress, rest.count) }
+            done += try syscallRetrying("write", path: path) { Glibc.write(fd, rest.baseAddress, rest.count) }
         }
     }
 
@@ -49,6 +62,23 @@ public struct FileDescriptor: ~Copyable {
         var st = stat()
         _ = try syscallRetrying("fstat", path: path) { fstat(rawValue, &st) }
         return FileStatus(st)
+    }
+
+    /// Sets an extended attribute (softcopy keeps a file's source version and checksum
+    /// in `user.softcopy`, so the record travels with the inode through the rename).
+    public func setAttribute(_ name: String, _ value: [UInt8], path: String? = nil) throws(SystemError) {
+        _ = try syscallRetrying("fsetxattr", path: path) {
+            value.withUnsafeBytes { softcopy_fsetxattr(rawValue, name, $0.baseAddress, UInt($0.count)) }
+        }
+    }
+
+    /// An extended attribute's value; nil if the file has none of that name (or the
+    /// filesystem keeps none).
+    public func attribute(_ name: String, limit: Int = 1024) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let n = buffer.withUnsafeMutableBytes { softcopy_fgetxattr(rawValue, name, $0.baseAddress, UInt($0.count)) }
+        guard n >= 0 else { return nil }
+        return Array(buffer[..<n])
     }
 
     public func sync(path: String? = nil) throws(SystemError) {

@@ -32,4 +32,9 @@ public final class OSThread: @unchecked Sendable {
     public func join() {
         pthread_join(thread, nil)
     }
+
+    /// True on the thread itself (which must not join itself).
+    public var isCurrent: Bool {
+        pthread_equal(pthread_self(), thread) != 0
+    }
 }

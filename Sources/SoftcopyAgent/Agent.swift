@@ -1,0 +1,221 @@
+import Glibc
+public import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import SoftcopyCore
+import SoftcopyHTTP
+public import SoftcopyIO
+
+/// A storage node: serves its HTTP API, and for each job a coordinator attaches, pulls
+/// that job's work and writes it under the data root.
+public final class Agent: Sendable {
+    public let configuration: AgentConfiguration
+    let logger: Logger
+    let root: DestinationTree
+    private let jobs = Mutex<[String: AgentJob]>([:])
+    private let keyLocks = KeyLocks()
+    private let server = Mutex<HTTPServer?>(nil)
+
+    public init(configuration: AgentConfiguration, logger: Logger) throws(SystemError) {
+        self.configuration = configuration
+        self.logger = logger
+        self.root = try DestinationTree(root: configuration.root, create: false)
+    }
+
+    /// Binds the API; returns the port (useful with port 0).
+    public func start() throws -> Int {
+        let s = try HTTPServer(host: configuration.host, port: configuration.port, logger: logger) { pool, _ in
+            AgentAPI(agent: self, pool: pool)
+        }
+        server.withLock { $0 = s }
+        return s.port
+    }
+
+    /// Stops every job (transfers under way finish) and the server.
+    public func stop() {
+        let running = jobs.withLock { j -> [AgentJob] in
+            defer { j.removeAll() }
+            return Array(j.values)
+        }
+        for job in running { job.stop() }
+        server.withLock { $0 }?.shutdown()
+    }
+
+    // MARK: - Health
+
+    func health() -> JSONValue {
+        var fs = statvfs()
+        let ok = statvfs(configuration.root, &fs) == 0
+        let free = ok ? UInt64(fs.f_bavail) * UInt64(fs.f_frsize) : 0
+        let total = ok ? UInt64(fs.f_blocks) * UInt64(fs.f_frsize) : 0
+        let list: [JSONValue] = jobs.withLock { Array($0.values) }.map { job in
+            let c = job.snapshot
+            return .object([
+                ("job", .string(job.attachment.job)), ("coordinator", .string(job.attachment.coordinator)),
+                ("agent", .integer(job.attachment.agent)), ("state", .string(c.state)),
+                ("files", .integer(c.files)), ("bytes", .integer(c.bytes)),
+                ("deleted", .integer(c.deleted)), ("failures", .integer(c.failures)),
+            ])
+        }
+        return .object([
+            ("softcopy", .string(SoftcopyVersion.string)), ("api", .integer(1)), ("role", .string("agent")),
+            ("name", .string(configuration.name)), ("root", .string(configuration.root)),
+            ("free_bytes", .integer(free)), ("total_bytes", .integer(total)),
+            ("token_required", .bool(configuration.token != nil)), ("transfers", .integer(configuration.transfers)),
+            ("jobs", .array(list)),
+        ])
+    }
+
+    // MARK: - Jobs
+
+    func attach(_ request: HTTPRequest) -> HTTPResponse {
+        let attachment: JobAttachment
+        do {
+            attachment = try JobAttachment(json: try ProtocolError.parseBody(request.bodyBytes, what: "the attach request"))
+        } catch {
+            logger.warning("refused a job from \(request.remote): \(error)")
+            return .error(.badRequest, error.message)
+        }
+        if jobs.withLock({ $0[attachment.job] }) != nil {
+            return .json(.object([("job", .string(attachment.job)), ("attached", .bool(true))]))
+        }
+        var trees: [Int: DestinationTree] = [:]
+        for target in attachment.targets {
+            do {
+                let relative = try JobAttachment.resolve(destination: target.destination, root: configuration.root)
+                let tree = try root.subtree(relative, create: true)
+                removeLeftoverTemporaries(tree)
+                trees[target.index] = tree
+            } catch let error as ProtocolError {
+                logger.warning("refused job \(attachment.job) from \(request.remote): \(error)")
+                return .error(.badRequest, error.message)
+            } catch {
+                logger.warning("refused job \(attachment.job) from \(request.remote): cannot use \(target.destination): \(error)")
+                return .error(.forbidden, "cannot use the destination \(target.destination) under \(configuration.root): \(error)")
+            }
+        }
+        let name = attachment.job
+        let job = AgentJob(attachment: attachment, trees: trees, token: configuration.token, transfers: configuration.transfers,
+                           keyLocks: keyLocks, logger: logger) { [weak self] state in
+            self?.jobs.withLock { j -> Void in j[name] = nil }
+            self?.logger.info("job \(name) ended (\(state))")
+        }
+        jobs.withLock { $0[name] = job }
+        job.start()
+        let described = attachment.targets.map { "target \($0.index) -> \(trees[$0.index]!.rootPath)" }.joined(separator: ", ")
+        logger.info("job \(name) attached by \(attachment.coordinator): \(described)")
+        return .json(.object([("job", .string(name)), ("attached", .bool(true))]))
+    }
+
+    func detach(_ name: String) -> HTTPResponse {
+        guard let job = jobs.withLock({ $0.removeValue(forKey: name) }) else {
+            return .error(.notFound, "no job \(name) here")
+        }
+        job.stop()
+        logger.info("job \(name) detached by its coordinator")
+        return .json(.object([("job", .string(name)), ("attached", .bool(false))]))
+    }
+
+    /// Temp files of a crashed agent (another process id) in a job's destination.
+    private func removeLeftoverTemporaries(_ tree: DestinationTree) {
+        let ours = DestinationTree.temporaryPrefix + "\(getpid())-"
+        var stack: [RelativePath] = [.root]
+        var removed = 0
+        while let folder = stack.popLast() {
+            guard let entries = try? DirectoryLister.list(tree.displayPath(folder)) else { continue }
+            for entry in entries {
+                let path = folder.appending(component: entry.name)
+                if entry.kind == .directory {
+                    stack.append(path)
+                } else if entry.name.hasPrefix(DestinationTree.temporaryPrefix), !entry.name.hasPrefix(ours) {
+                    if (try? tree.remove(path, syncDirectory: false)) == true { removed += 1 }
+                }
+            }
+        }
+        if removed > 0 { logger.info("removed \(removed) temp files of an interrupted run under \(tree.rootPath)") }
+    }
+
+    func storeManifest(job name: String, target: String, body: [UInt8]) -> HTTPResponse {
+        guard let job = jobs.withLock({ $0[name] }) else { return .error(.notFound, "no job \(name) here") }
+        guard let index = Int(target), let tree = job.trees[index] else { return .error(.notFound, "job \(name) has no target \(target)") }
+        guard (try? JSONParser.parse(bytes: body)) != nil else { return .error(.badRequest, "the manifest is not valid JSON") }
+        do {
+            let pending = try tree.beginWrite(Manifest.relativePath)
+            try pending.write(body)
+            try pending.finish(mode: 0o644, modificationTime: nil)
+            _ = try pending.commit(syncDirectory: true)
+        } catch {
+            return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot write the manifest under \(tree.rootPath): \(error)")
+        }
+        return .json(.object([("stored", .string(tree.displayPath(Manifest.relativePath)))]))
+    }
+
+    // MARK: - Listings and files
+
+    func listing(_ request: HTTPRequest) -> HTTPResponse {
+        let base: RelativePath
+        do {
+            if let destination = request.query["destination"] {
+                base = try JobAttachment.resolve(destination: destination, root: configuration.root)
+            } else {
+                base = try Self.path(Array(request.components.dropFirst(2)))
+            }
+        } catch {
+            return .error(.badRequest, error.message)
+        }
+        let builder = AgentListingBuilder(tree: root, checksums: request.queryFlag("checksums") || request.queryFlag("verify"),
+                                          verify: request.queryFlag("verify"))
+        do {
+            if !base.isRoot {
+                // Refuses a symlink anywhere on the way, like every other path here.
+                _ = try root.openDirectory(base, create: false)
+            }
+            guard let entries = try builder.list(base, recursive: request.queryFlag("recursive")) else {
+                return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
+            }
+            return .json(AgentListing.encode(entries, relativeTo: base, checksums: builder.checksums))
+        } catch where error.isNotFound {
+            return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
+        } catch {
+            return .error(.forbidden, "cannot list \(base): \(error)")
+        }
+    }
+
+    func file(_ components: [String]) -> HTTPResponse {
+        let path: RelativePath
+        do {
+            path = try Self.path(components)
+        } catch {
+            return .error(.badRequest, error.message)
+        }
+        do {
+            guard let fd = try root.openForReading(path) else { return .error(.notFound, "no file \(path) under \(configuration.root)") }
+            let status = try fd.status()
+            guard status.kind == .regular else { return .error(.notFound, "\(path) is not a file") }
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/octet-stream")
+            if let record = fd.attribute(WrittenRecord.attributeName).flatMap(WrittenRecord.init(bytes:)),
+               record.describes(size: status.version.size, mtimeNanoseconds: status.version.mtimeNanoseconds) {
+                headers.add(name: SoftcopyHeaders.checksum, value: record.checksum.hex)
+                headers.add(name: SoftcopyHeaders.version, value: record.version.token)
+            }
+            let raw = fd.release()
+            return HTTPResponse(status: .ok, headers: headers,
+                                body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: raw), offset: 0, length: Int(status.version.size)))
+        } catch where error.isNotFound {
+            return .error(.notFound, "no file \(path) under \(configuration.root)")
+        } catch {
+            return .error(.forbidden, "cannot open \(path): \(error)")
+        }
+    }
+
+    static func path(_ components: [String]) throws(ProtocolError) -> RelativePath {
+        let joined = components.joined(separator: "/")
+        do {
+            return try RelativePath(validating: joined)
+        } catch {
+            throw ProtocolError("bad path \(joined.debugDescription): \(error)")
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// How an agent runs: its data root and how it is reached.
+public struct AgentConfiguration: Sendable {
+    /// Everything the agent writes lies under this folder.
+    public var root: String
+    public var host = "0.0.0.0"
+    public var port = 7481
+    /// The node's name in listings, health and (with Avahi) its advertisement.
+    public var name: String
+    /// The shared token; with one, every request but health must present it.
+    public var token: String?
+    /// Transfers at once per job, each on its own thread with its own connection.
+    public var transfers = 4
+    public var verbose = false
+
+    public static let defaultPort = 7481
+
+    public init(root: String, name: String) {
+        self.root = root
+        self.name = name
+    }
+}

@@ -1,0 +1,229 @@
+import Logging
+import Synchronization
+import SoftcopyCore
+import SoftcopyHTTP
+import SoftcopyIO
+
+/// One coordinator's job at this agent: `transfers` threads, each with its own keep-alive
+/// connection, that lease a batch (long-polled), perform it, make the batch's renames
+/// durable with one fsync per folder, and only then ack it.
+final class AgentJob: Sendable {
+    let attachment: JobAttachment
+    /// Each target's tree under the agent's root, by target index.
+    let trees: [Int: DestinationTree]
+    private let token: String?
+    private let transfers: Int
+    private let keyLocks: KeyLocks
+    private let logger: Logger
+    private let stopping = Atomic(false)
+    private let threads = Mutex<[OSThread]>([])
+    private let counters = Mutex(Counters())
+    /// Called once when the job ends by itself (finished, gone, coordinator lost).
+    private let onEnd: @Sendable (String) -> Void
+
+    struct Counters: Sendable {
+        var files: UInt64 = 0
+        var bytes: UInt64 = 0
+        var deleted: UInt64 = 0
+        var failures: UInt64 = 0
+        var state = "running"
+    }
+
+    static let batchItems = 16
+    static let batchBytes: UInt64 = 64 << 20
+    static let longPoll: Duration = .seconds(20)
+    /// A coordinator unreachable this long has gone for good; its job is dropped.
+    static let abandonAfter: Duration = .seconds(600)
+
+    init(attachment: JobAttachment, trees: [Int: DestinationTree], token: String?, transfers: Int,
+         keyLocks: KeyLocks, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
+        self.attachment = attachment
+        self.trees = trees
+        self.token = token
+        self.transfers = max(1, transfers)
+        self.keyLocks = keyLocks
+        self.logger = logger
+        self.onEnd = onEnd
+    }
+
+    var snapshot: Counters { counters.withLock { $0 } }
+
+    func start() {
+        let started = (0..<transfers).map { n in OSThread(name: "sc-pull-\(n)") { [self] in pull() } }
+        threads.withLock { $0 = started }
+    }
+
+    /// Stops pulling; transfers under way finish first.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        let running = threads.withLock { t -> [OSThread] in
+            defer { t.removeAll() }
+            return t
+        }
+        for thread in running where !thread.isCurrent { thread.join() }
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    private func end(_ state: String) {
+        let first = counters.withLock { c -> Bool in
+            guard c.state == "running" else { return false }
+            c.state = state
+            return true
+        }
+        stopping.store(true, ordering: .releasing)
+        if first { onEnd(state) }
+    }
+
+    private func pull() {
+        let client = HTTPClient(token: token)
+        let transfer = AgentTransfer(coordinator: attachment.coordinator, job: attachment.job, client: client, keyLocks: keyLocks, logger: logger)
+        let request = LeaseRequest(agent: attachment.agent, maxItems: Self.batchItems, maxBytes: Self.batchBytes,
+                                   waitMilliseconds: Int(Self.longPoll.secondsValue * 1000))
+        let leaseURL = attachment.coordinator + "/v1/jobs/" + attachment.job + "/lease"
+        var backoff = Backoff()
+        while !isStopping {
+            let response: HTTPClientResponse
+            do {
+                response = try client.request("POST", leaseURL, json: request.json, timeout: Self.longPoll + .seconds(15))
+            } catch {
+                if backoff.failingFor > Self.abandonAfter {
+                    logger.error("coordinator \(attachment.coordinator) unreachable for \(Int(Self.abandonAfter.secondsValue)) s; dropping job \(attachment.job)")
+                    end("abandoned")
+                    return
+                }
+                if backoff.attempts == 0 { logger.warning("cannot reach coordinator \(attachment.coordinator): \(error.message); retrying") }
+                backoff.wait(unless: { isStopping })
+                continue
+            }
+            switch response.status {
+            case 200: break
+            case 410:
+                end("gone")
+                return
+            default:
+                logger.error("coordinator \(attachment.coordinator) refused a lease (\(response.status)): \(response.bodyText)")
+                if response.status == 401 || response.status == 403 {
+                    end("refused")
+                    return
+                }
+                backoff.wait(unless: { isStopping })
+                continue
+            }
+            backoff.reset()
+            let grant: LeaseGrant
+            do {
+                grant = try LeaseGrant(json: try ProtocolError.parseBody(response.body, what: "the lease grant"))
+            } catch {
+                logger.error("coordinator \(attachment.coordinator) sent a lease grant that does not parse: \(error)")
+                backoff.wait(unless: { isStopping })
+                continue
+            }
+            if grant.finished {
+                end("finished")
+                return
+            }
+            if !grant.items.isEmpty {
+                if perform(grant.items, transfer: transfer, client: client) == .jobGone {
+                    end("gone")
+                    return
+                }
+            }
+        }
+    }
+
+    private enum BatchResult { case acked, jobGone }
+
+    private func perform(_ items: [LeaseGrant.Item], transfer: AgentTransfer, client: HTTPClient) -> BatchResult {
+        var entries: [AckReport.Entry] = []
+        var changed: [Int: Set<RelativePath>] = [:]
+        for item in items {
+            guard let tree = trees[item.target] else {
+                entries.append(.init(target: item.target, path: item.path, lease: item.lease,
+                                     outcome: .failed(message: "target \(item.target) is not part of this job at the agent", transient: false)))
+                continue
+            }
+            switch transfer.perform(item, tree: tree) {
+            case .done(let outcome, let directory):
+                entries.append(.init(target: item.target, path: item.path, lease: item.lease, outcome: outcome))
+                if let directory { changed[item.target, default: []].insert(directory) }
+            case .stale: continue
+            case .jobGone: return .jobGone
+            }
+        }
+        // One fsync per folder makes the batch's renames durable before the coordinator hears of them.
+        for (target, directories) in changed {
+            for directory in directories {
+                do {
+                    try trees[target]?.syncDirectory(directory)
+                } catch {
+                    logger.warning("cannot make \(error) durable; those files will be sent again")
+                    entries = entries.map { e in
+                        e.target == target && e.path.parent == directory
+                            ? .init(target: e.target, path: e.path, lease: e.lease, outcome: .failed(message: error.description, transient: true)) : e
+                    }
+                }
+            }
+        }
+        counters.withLock { c in
+            for e in entries {
+                switch e.outcome {
+                case .copied(_, _, _, let n):
+                    c.files += 1
+                    c.bytes &+= n
+                case .deleted: c.deleted += 1
+                case .failed: c.failures += 1
+                default: break
+                }
+            }
+        }
+        guard !entries.isEmpty else { return .acked }
+        let ackURL = attachment.coordinator + "/v1/jobs/" + attachment.job + "/ack"
+        let report = AckReport(agent: attachment.agent, entries: entries)
+        var backoff = Backoff()
+        for _ in 0..<8 {
+            do {
+                let response = try client.request("POST", ackURL, json: report.json, timeout: .seconds(30))
+                if response.status == 200 { return .acked }
+                if response.status == 410 { return .jobGone }
+                logger.warning("coordinator refused an ack (\(response.status)): \(response.bodyText)")
+                if response.status < 500 { return .acked }
+            } catch {
+                logger.warning("cannot ack to \(attachment.coordinator): \(error.message)")
+            }
+            backoff.wait(unless: { isStopping })
+            if isStopping { break }
+        }
+        // The files are durable and carry their record; a later listing tells the coordinator.
+        return .acked
+    }
+}
+
+/// Exponential backoff with jitter, for talking to a coordinator that is away.
+struct Backoff {
+    private(set) var attempts = 0
+    private var firstFailure: MonotonicInstant?
+    static let base: Duration = .milliseconds(250)
+    static let cap: Duration = .seconds(5)
+
+    var failingFor: Duration {
+        firstFailure.map { Clock.now() - $0 } ?? .zero
+    }
+
+    mutating func reset() {
+        attempts = 0
+        firstFailure = nil
+    }
+
+    /// Sleeps the next delay in small steps, returning early once `stop()` says so.
+    mutating func wait(unless stop: () -> Bool) {
+        if firstFailure == nil { firstFailure = Clock.now() }
+        let exponential = Self.base.secondsValue * Double(1 << min(attempts, 10))
+        let delay = min(Self.cap.secondsValue, exponential) * Double.random(in: 0.5..<1.5)
+        attempts += 1
+        let deadline = Clock.now() + .secondsValue(delay)
+        while Clock.now() < deadline, !stop() {
+            Clock.sleep(.milliseconds(50))
+        }
+    }
+}

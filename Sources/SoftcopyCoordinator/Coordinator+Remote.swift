@@ -1,0 +1,162 @@
+import Glibc
+import Logging
+import NIOCore
+import SoftcopyCore
+import SoftcopyHTTP
+import SoftcopyIO
+
+extension Coordinator {
+    struct RemoteSetupError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let defaultListen = "0.0.0.0:7480"
+    static let defaultLeaseTimeout: Duration = .seconds(30)
+
+    /// Starts the HTTP API for agents and the monitors that attach the job to each agent.
+    func startRemote() throws(RemoteSetupError) {
+        let settings = configuration.settings
+        var token: String?
+        if let file = settings.tokenFile {
+            do {
+                token = try TokenFile.read(file)
+            } catch {
+                throw RemoteSetupError(description: error.description)
+            }
+        }
+        let listen = settings.listen ?? Self.defaultListen
+        guard let (host, port) = AgentAddress.hostAndPort(listen) else {
+            throw RemoteSetupError(description: "cannot listen on \(listen): expected HOST:PORT")
+        }
+        var random = SystemRandomNumberGenerator()
+        let job = "j" + String(random.next() as UInt64, radix: 16)
+        let engine = self.engine!
+        let leaseTimeout = settings.leaseTimeout ?? Self.defaultLeaseTimeout
+        let fleet = AgentFleet(
+            urls: settings.agents ?? [],
+            context: .init(job: job, targets: configuration.targets, token: token, advertiseURL: settings.advertiseURL),
+            engine: engine, logger: logger)
+        let reader = ChunkReader(ioPriority: configuration.ioPriority, maxRate: settings.maxRate)
+        let sourceRoots = configuration.targets.map(\.source)
+        let logger = self.logger
+        nonisolated(unsafe) var built: CoordinatorAPI?
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(host: host, port: port, logger: logger) { pool, eventLoop in
+                let api = CoordinatorAPI(
+                    job: job, engine: engine, fleet: fleet, sourceRoots: sourceRoots, token: token, leaseTimeout: leaseTimeout,
+                    pool: pool, reader: reader, eventLoop: eventLoop, logger: logger,
+                    status: { [weak self] in self?.statusDocument() ?? .null })
+                built = api
+                return api
+            }
+        } catch {
+            throw RemoteSetupError(description: "cannot listen on \(listen) for agents: \(error)")
+        }
+        guard let api = built else { throw RemoteSetupError(description: "internal: the API was not built") }
+        fleet.setPort(server.port)
+        engine.onChange = { [weak api] in api?.workMayBeReady() }
+        remote = RemoteSide(job: job, server: server, fleet: fleet, api: api, token: token)
+        logger.info("coordinator API listening on \(host):\(server.port) (job \(job)); agents: \((settings.agents ?? []).joined(separator: ", "))")
+        fleet.start()
+    }
+
+    func stopRemote() {
+        guard let remote else { return }
+        remote.fleet.stop()
+        remote.server.shutdown()
+    }
+
+    /// Merges the listings of every attached agent and checks each file the tracker
+    /// believes is at the destination against them: the union of what the agents hold,
+    /// not what the coordinator thinks it sent, decides.
+    func verifyOnAgents(_ runtime: TargetRuntime, _ files: [(path: RelativePath, record: DestinationRecord)]) -> [(RelativePath, Bool)] {
+        guard let remote else { return files.map { ($0.path, false) } }
+        let client = HTTPClient(token: remote.token)
+        var merged: [RelativePath: [ListingEntry]] = [:]
+        for member in remote.fleet.snapshot where member.state == .attached {
+            let url = member.url + "/v1/list?destination=" + URLCoding.encodePath(runtime.spec.agentDestination)
+                + "&recursive=1&checksums=1" + (configuration.verifyFull ? "&verify=1" : "")
+            do {
+                let response = try client.request("GET", url, timeout: .seconds(3600))
+                if response.status == 404 { continue }
+                guard response.status == 200 else {
+                    logger.warning("agent \(member.url) could not list \(runtime.spec.agentDestination): \(response.status) \(response.bodyText)")
+                    continue
+                }
+                let entries = try AgentListing.decode(try ProtocolError.parseBody(response.body, what: "the listing"), base: .root)
+                for entry in entries where !entry.isDirectory {
+                    merged[entry.path, default: []].append(entry)
+                }
+            } catch {
+                logger.warning("cannot get the listing of agent \(member.url): \(error)")
+            }
+        }
+        return files.map { file in
+            (file.path, merged[file.path]?.contains { $0.matches(file.record) } ?? false)
+        }
+    }
+
+    /// Writes the manifest to every attached agent, under the target's destination.
+    func sendManifestToAgents(_ runtime: TargetRuntime, _ manifest: Manifest) -> Bool {
+        guard let remote else { return false }
+        let client = HTTPClient(token: remote.token)
+        var written = 0
+        for member in remote.fleet.snapshot where member.state == .attached {
+            let url = member.url + "/v1/jobs/" + remote.job + "/targets/\(runtime.index)/manifest"
+            do {
+                let response = try client.request("PUT", url, json: manifest.json(), timeout: .seconds(60))
+                if response.status == 200 {
+                    written += 1
+                } else {
+                    logger.warning("agent \(member.url) did not store the manifest: \(response.status) \(response.bodyText)")
+                }
+            } catch {
+                logger.warning("cannot send the manifest to agent \(member.url): \(error)")
+            }
+        }
+        if written == 0 { logger.error("no agent stored the manifest of \(runtime.spec.agentDestination)") }
+        return written > 0
+    }
+
+    /// `GET /v1/status`: jobs, agents, files and bytes.
+    func statusDocument() -> JSONValue {
+        let now = Clock.now()
+        let targets: [JSONValue] = runtimes.map { runtime in
+            let progress = engine.peek(runtime.index) { $0.tracker.progress(now: now) }
+            let c = progress.counters
+            return .object([
+                ("index", .integer(runtime.index)), ("source", .string(runtime.spec.source)),
+                ("destination", .string(runtime.spec.agentDestination)),
+                ("phase", .string(progress.phase == .live ? "live" : "final")),
+                ("files_present", .integer(c.seenFiles)), ("files_done", .integer(c.doneFiles)),
+                ("bytes_present", .integer(c.seenBytes)), ("bytes_done", .integer(c.doneBytes)),
+                ("in_flight", .integer(c.inFlight)), ("failed", .integer(c.failedFiles)),
+                ("copied_files", .integer(progress.statistics.copiedFiles)),
+                ("copied_bytes", .integer(progress.statistics.copiedBytes)),
+                ("expired_leases", .integer(progress.statistics.expiredLeases)),
+            ])
+        }
+        let agents: [JSONValue] = (remote?.fleet.snapshot ?? []).map { m in
+            .object([
+                ("id", .integer(m.id)), ("url", .string(m.url)), ("name", m.name.map { .string($0) } ?? .null),
+                ("state", .string(m.state.rawValue)),
+                ("seconds_since_contact", m.lastContact.map { .number(String(format3((now - $0).secondsValue))) } ?? .null),
+                ("free_bytes", m.freeBytes.map { .integer($0) } ?? .null),
+                ("total_bytes", m.totalBytes.map { .integer($0) } ?? .null),
+                ("files_acked", .integer(m.filesAcked)), ("bytes_acked", .integer(m.bytesAcked)),
+                ("problem", m.problem.map { .string($0) } ?? .null),
+            ])
+        }
+        return .object([
+            ("softcopy", .string(SoftcopyVersion.string)), ("job", .string(remote?.job ?? "")),
+            ("targets", .array(targets)), ("agents", .array(agents)),
+        ])
+    }
+}
+
+private func format3(_ x: Double) -> String {
+    let milli = Int((x * 1000).rounded())
+    let frac = String(milli % 1000)
+    return "\(milli / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+}

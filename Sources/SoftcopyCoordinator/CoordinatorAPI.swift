@@ -1,0 +1,180 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SoftcopyCore
+import SoftcopyHTTP
+import SoftcopyIO
+
+/// The coordinator's HTTP API under /v1 (docs/http-api.md): agents lease ready work
+/// (long-polled), GET each chunk's bytes, and ack what they made durable. Health is open;
+/// everything else needs the shared token when one is configured.
+final class CoordinatorAPI: HTTPResponder {
+    let job: String
+    let engine: Engine
+    let fleet: AgentFleet
+    let sourceRoots: [String]
+    let token: String?
+    let leaseTimeout: Duration
+    let pool: NIOThreadPool
+    let reader: ChunkReader
+    let logger: Logger
+    let status: @Sendable () -> JSONValue
+    private let waiters: LeaseWaiters
+
+    init(job: String, engine: Engine, fleet: AgentFleet, sourceRoots: [String], token: String?, leaseTimeout: Duration,
+         pool: NIOThreadPool, reader: ChunkReader, eventLoop: any EventLoop, logger: Logger, status: @escaping @Sendable () -> JSONValue) {
+        self.job = job
+        self.engine = engine
+        self.fleet = fleet
+        self.sourceRoots = sourceRoots
+        self.token = token
+        self.leaseTimeout = leaseTimeout
+        self.pool = pool
+        self.reader = reader
+        self.logger = logger
+        self.status = status
+        let grant: @Sendable (LeaseRequest) -> HTTPResponse? = { [engine, fleet, leaseTimeout] request in
+            Self.grant(request, engine: engine, fleet: fleet, leaseTimeout: leaseTimeout)
+        }
+        self.waiters = LeaseWaiters(eventLoop: eventLoop, grant: grant)
+    }
+
+    /// Called by the engine after every change.
+    func workMayBeReady() {
+        waiters.wake()
+    }
+
+    func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
+        let c = request.components
+        if request.method == .GET, c == ["v1", "health"] {
+            return eventLoop.makeSucceededFuture(.json(.object([
+                ("softcopy", .string(SoftcopyVersion.string)), ("api", .integer(1)), ("role", .string("coordinator")),
+                ("job", .string(job)), ("token_required", .bool(token != nil)),
+            ])))
+        }
+        guard c.first == "v1" else { return eventLoop.makeSucceededFuture(notFound(request)) }
+        if let token, !TokenFile.matches(request.bearerToken, token) {
+            logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
+            return eventLoop.makeSucceededFuture(.error(.unauthorized, "this coordinator needs the shared token (Authorization: Bearer ...)"))
+        }
+        if request.method == .GET, c == ["v1", "status"] {
+            return eventLoop.makeSucceededFuture(.json(status()))
+        }
+        guard c.count >= 4, c[1] == "jobs" else { return eventLoop.makeSucceededFuture(notFound(request)) }
+        guard c[2] == job else {
+            return eventLoop.makeSucceededFuture(.error(.gone, "job \(c[2]) is not this coordinator's job (\(job)); it has ended or the coordinator restarted"))
+        }
+        switch (request.method, c.count, c[3]) {
+        case (.POST, 4, "lease"): return lease(request, on: eventLoop)
+        case (.POST, 4, "ack"): return eventLoop.makeSucceededFuture(ack(request))
+        case (.GET, 7..., "targets") where c[5] == "files": return chunk(request, on: eventLoop)
+        default: return eventLoop.makeSucceededFuture(notFound(request))
+        }
+    }
+
+    private func notFound(_ request: HTTPRequest) -> HTTPResponse {
+        .error(.notFound, "no such endpoint: \(request.method) \(request.uri)")
+    }
+
+    // MARK: - Lease (long-poll)
+
+    private func lease(_ request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
+        let parsed: LeaseRequest
+        do {
+            parsed = try LeaseRequest(json: try ProtocolError.parseBody(request.bodyBytes, what: "the lease request"))
+        } catch {
+            return eventLoop.makeSucceededFuture(.error(.badRequest, error.message))
+        }
+        guard fleet.contains(parsed.agent) else {
+            return eventLoop.makeSucceededFuture(.error(.forbidden, "agent \(parsed.agent) is not attached to job \(job)"))
+        }
+        fleet.touch(parsed.agent)
+        if let response = Self.grant(parsed, engine: engine, fleet: fleet, leaseTimeout: leaseTimeout) {
+            return eventLoop.makeSucceededFuture(response)
+        }
+        guard parsed.waitMilliseconds > 0 else {
+            return eventLoop.makeSucceededFuture(.json(LeaseGrant(items: [], finished: false).json))
+        }
+        let promise = eventLoop.makePromise(of: HTTPResponse.self)
+        waiters.add(parsed, promise: promise, deadline: Clock.now() + .milliseconds(parsed.waitMilliseconds))
+        return promise.futureResult
+    }
+
+    /// A grant if there is work for this agent (or the job is over); nil to keep waiting.
+    static func grant(_ request: LeaseRequest, engine: Engine, fleet: AgentFleet, leaseTimeout: Duration) -> HTTPResponse? {
+        if engine.isShuttingDown { return .json(LeaseGrant(items: [], finished: true).json) }
+        guard fleet.isAttached(request.agent), fleet.allContacted else { return nil }
+        // A key another agent holds goes only to that agent while it is attached.
+        guard let (target, items) = engine.lease(
+            consumer: request.agent, maxItems: request.maxItems, maxBytes: request.maxBytes, ttl: leaseTimeout,
+            accepts: { holder in !fleet.isAttached(holder) })
+        else { return nil }
+        let grant = LeaseGrant(items: items.map { item in
+            LeaseGrant.Item(target: target, path: item.path, operation: item.operation, lease: item.lease, size: item.expectedSize)
+        }, finished: false)
+        return .json(grant.json)
+    }
+
+    // MARK: - Ack
+
+    private func ack(_ request: HTTPRequest) -> HTTPResponse {
+        let report: AckReport
+        do {
+            report = try AckReport(json: try ProtocolError.parseBody(request.bodyBytes, what: "the ack"))
+        } catch {
+            return .error(.badRequest, error.message)
+        }
+        guard fleet.contains(report.agent) else {
+            return .error(.forbidden, "agent \(report.agent) is not attached to job \(job)")
+        }
+        fleet.touch(report.agent)
+        if let bad = report.entries.first(where: { $0.target >= engine.targetCount }) {
+            return .error(.badRequest, "ack: target \(bad.target) does not exist (this job has \(engine.targetCount))")
+        }
+        var byTarget: [Int: [(RelativePath, LeaseID, WorkOutcome)]] = [:]
+        var files: UInt64 = 0
+        var bytes: UInt64 = 0
+        for entry in report.entries {
+            byTarget[entry.target, default: []].append((entry.path, entry.lease, entry.outcome))
+            if case .copied(_, _, _, let n) = entry.outcome {
+                files += 1
+                bytes &+= n
+            }
+        }
+        var current = 0
+        for (target, results) in byTarget {
+            current += engine.completeRemote(target, results)
+        }
+        fleet.recordAcks(report.agent, files: files, bytes: bytes)
+        return .json(.object([("accepted", .integer(current)), ("stale", .integer(report.entries.count - current))]))
+    }
+
+    // MARK: - Chunk bytes
+
+    private func chunk(_ request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
+        let c = request.components
+        guard let target = Int(c[4]), target >= 0, target < sourceRoots.count else {
+            return eventLoop.makeSucceededFuture(.error(.notFound, "no target \(c[4]) in job \(job)"))
+        }
+        let path: RelativePath
+        do {
+            path = try RelativePath(validating: c[6...].joined(separator: "/"))
+        } catch {
+            return eventLoop.makeSucceededFuture(.error(.badRequest, "bad file path \(c[6...].joined(separator: "/").debugDescription): \(error)"))
+        }
+        guard let leaseText = request.query["lease"], let leaseNumber = UInt64(leaseText) else {
+            return eventLoop.makeSucceededFuture(.error(.badRequest, "a chunk is only served under its lease: add ?lease=N"))
+        }
+        let (current, stable) = engine.peek(target) { $0.tracker.leaseIsCurrent(path, LeaseID(leaseNumber)) }
+        guard current else {
+            return eventLoop.makeSucceededFuture(.error(.conflict, "lease \(leaseNumber) of \(path) is not current (it expired or was completed)",
+                                                        headers: HTTPHeaders([(SoftcopyHeaders.reason, "stale-lease")])))
+        }
+        let root = sourceRoots[target]
+        let reader = self.reader
+        return pool.runIfActive(eventLoop: eventLoop) {
+            reader.serve(sourceRoot: root, path: path, requireStableRead: stable)
+        }
+    }
+}

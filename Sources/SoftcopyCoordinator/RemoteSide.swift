@@ -1,0 +1,18 @@
+import SoftcopyHTTP
+
+/// The parts of a run in which agents do the copying.
+final class RemoteSide {
+    let job: String
+    let server: HTTPServer
+    let fleet: AgentFleet
+    let api: CoordinatorAPI
+    let token: String?
+
+    init(job: String, server: HTTPServer, fleet: AgentFleet, api: CoordinatorAPI, token: String?) {
+        self.job = job
+        self.server = server
+        self.fleet = fleet
+        self.api = api
+        self.token = token
+    }
+}

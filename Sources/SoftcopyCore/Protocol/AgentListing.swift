@@ -1,0 +1,56 @@
+/// An agent's listing in PYME's format: a JSON object `{"name": [flags, size]}` with a
+/// trailing `/` on folder names, so PYME's clusterIO and a plain `curl` read it as they
+/// read a PYMEDataServer. On request each file also carries its XXH3-128 checksum
+/// (`[flags, size, "hex"]`) and the source version softcopy wrote it from
+/// (`[flags, size, "hex", "inode:size:mtime:ctime"]`). A recursive listing uses
+/// paths relative to the listed folder as names.
+public enum AgentListing {
+    public static func encode(_ entries: [ListingEntry], relativeTo base: RelativePath, checksums: Bool) -> JSONValue {
+        .object(entries.map { entry in
+            let name = (entry.path.relative(to: base) ?? entry.path).string + (entry.isDirectory ? "/" : "")
+            var fields: [JSONValue] = [.integer(entry.flags), .integer(entry.size)]
+            if checksums, !entry.isDirectory {
+                fields.append(entry.checksum.map { .string($0.hex) } ?? .null)
+                fields.append(entry.sourceVersion.map { .string($0.token) } ?? .null)
+            }
+            return (key: name, value: .array(fields))
+        })
+    }
+
+    /// Parses a listing of `base`; entries' paths are `base` joined with their names.
+    public static func decode(_ json: JSONValue, base: RelativePath) throws(ProtocolError) -> [ListingEntry] {
+        guard let members = json.objectValue else { throw ProtocolError("a listing must be a JSON object of name: [flags, size]") }
+        var entries: [ListingEntry] = []
+        entries.reserveCapacity(members.count)
+        for (name, value) in members {
+            guard let fields = value.arrayValue, fields.count >= 2,
+                  let flags = fields[0].uint64Value, let size = fields[1].uint64Value else {
+                throw ProtocolError("listing entry \(name.debugDescription) must be [flags, size, ...]")
+            }
+            let isDirectory = flags & 1 != 0 || name.hasSuffix("/")
+            let trimmed = name.hasSuffix("/") ? String(name.dropLast()) : name
+            let relative: RelativePath
+            do {
+                relative = try RelativePath(validating: trimmed)
+            } catch {
+                throw ProtocolError("listing entry \(name.debugDescription) is not a relative path: \(error)")
+            }
+            guard !relative.isRoot else { throw ProtocolError("listing entry \(name.debugDescription) has an empty name") }
+            var entry = ListingEntry(path: base.appending(relative), isDirectory: isDirectory, isDataset: flags & 2 != 0, size: size)
+            if fields.count > 2, let hex = fields[2].stringValue {
+                guard let checksum = Checksum(hex: hex) else {
+                    throw ProtocolError("listing entry \(name.debugDescription): checksum \(hex.debugDescription) is not 32 hex digits")
+                }
+                entry.checksum = checksum
+            }
+            if fields.count > 3, let token = fields[3].stringValue {
+                guard let version = FileVersion(token: token) else {
+                    throw ProtocolError("listing entry \(name.debugDescription): version \(token.debugDescription) is malformed")
+                }
+                entry.sourceVersion = version
+            }
+            entries.append(entry)
+        }
+        return entries
+    }
+}

@@ -1,0 +1,187 @@
+import CCurl
+import CCurlShims
+import Glibc
+public import SoftcopyCore
+
+/// A libcurl easy handle: one connection kept alive across requests to the same host.
+/// Blocking: each thread that talks HTTP owns one (never the Swift concurrency pool).
+/// Not Sendable, on purpose.
+public final class HTTPClient {
+    private let handle: UnsafeMutableRawPointer
+    private let token: String?
+    private let context = TransferContext()
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    private static let globalInit: Bool = {
+        curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
+    }()
+
+    /// `token` is sent as `Authorization: Bearer` on every request.
+    public init(token: String?) {
+        _ = Self.globalInit
+        guard let h = curl_easy_init() else { fatalError("curl_easy_init failed (out of memory)") }
+        handle = h
+        self.token = token
+        softcopy_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        softcopy_curl_setopt_long(h, CURLOPT_TCP_NODELAY, 1)
+        softcopy_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
+        softcopy_curl_setopt_long(h, CURLOPT_BUFFERSIZE, 512 * 1024)
+        softcopy_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, 5000)
+        softcopy_curl_setopt_write_function(h, { data, size, count, userdata in
+            let context = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
+            return context.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+        })
+        softcopy_curl_setopt_header_function(h, { data, size, count, userdata in
+            let context = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
+            context.receiveHeader(UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        })
+        let opaque = Unmanaged.passUnretained(context).toOpaque()
+        softcopy_curl_setopt_pointer(h, CURLOPT_WRITEDATA, opaque)
+        softcopy_curl_setopt_pointer(h, CURLOPT_HEADERDATA, opaque)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        softcopy_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, errorBuffer)
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// A request whose answer is collected in memory (control messages, listings).
+    public func request(
+        _ method: String, _ url: String, json: JSONValue? = nil, timeout: Duration
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        let body = json.map { Array(($0.serialized()).utf8) }
+        return try perform(method, url, body: body, contentType: json == nil ? nil : "application/json",
+                           timeout: timeout, stallTimeout: nil, sink: nil)
+    }
+
+    /// A GET whose 200 body goes to `sink` piece by piece as it arrives; returning false
+    /// from the sink aborts the transfer. Other statuses' bodies are kept in the response.
+    /// `stallTimeout`: give up when no byte arrived for this long (a large file may take
+    /// longer than any fixed timeout, a dead peer must not take forever).
+    public func download(
+        _ url: String, stallTimeout: Duration, sink: (UnsafeRawBufferPointer) -> Bool
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        // The sink is only used during perform, and dropped before it returns.
+        let result = withoutActuallyEscaping(sink) { escapable -> Result<HTTPClientResponse, HTTPClientError> in
+            defer { context.sink = nil }
+            do throws(HTTPClientError) {
+                return .success(try perform("GET", url, body: nil, contentType: nil, timeout: nil, stallTimeout: stallTimeout, sink: escapable))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// The local address of the last connection (the address a peer can reach us at).
+    public var localIP: String? {
+        var pointer: UnsafePointer<CChar>?
+        guard softcopy_curl_getinfo_string(handle, CURLINFO_LOCAL_IP, &pointer) == CURLE_OK, let pointer else { return nil }
+        let s = String(cString: pointer)
+        return s.isEmpty ? nil : s
+    }
+
+    private func perform(
+        _ method: String, _ url: String, body: [UInt8]?, contentType: String?,
+        timeout: Duration?, stallTimeout: Duration?, sink: ((UnsafeRawBufferPointer) -> Bool)?
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        context.reset(sink: sink)
+        var list: UnsafeMutablePointer<curl_slist>?
+        // No "Expect: 100-continue" round trip before a POST body.
+        list = curl_slist_append(list, "Expect:")
+        if let token { list = curl_slist_append(list, "Authorization: Bearer \(token)") }
+        if let contentType { list = curl_slist_append(list, "Content-Type: \(contentType)") }
+        defer { curl_slist_free_all(list) }
+
+        softcopy_curl_setopt_string(handle, CURLOPT_URL, url)
+        softcopy_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, list)
+        softcopy_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeout.map { Int($0.secondsValue * 1000) } ?? 0)
+        if let stallTimeout {
+            softcopy_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+            softcopy_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(stallTimeout.secondsValue)))
+        } else {
+            softcopy_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 0)
+            softcopy_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, 0)
+        }
+        softcopy_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        softcopy_curl_setopt_pointer(handle, CURLOPT_CUSTOMREQUEST, nil)
+        if let body {
+            softcopy_curl_setopt_long(handle, CURLOPT_POST, 1)
+            softcopy_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            body.withUnsafeBufferPointer { buffer in
+                _ = softcopy_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+            }
+        }
+        if method != "GET" && method != "POST" {
+            softcopy_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+        }
+        errorBuffer[0] = 0
+        let code = curl_easy_perform(handle)
+        if code != CURLE_OK {
+            let detail = String(cString: errorBuffer)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            throw HTTPClientError(code: Int(code.rawValue), message: message, url: url,
+                                  abortedByCaller: code == CURLE_WRITE_ERROR && context.sinkRefused)
+        }
+        var status = 0
+        softcopy_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPClientResponse(status: status, headers: context.headers, body: context.body, bodyBytes: context.bodyBytes)
+    }
+}
+
+/// State of one transfer, reached from libcurl's C callbacks through their userdata.
+final class TransferContext {
+    var headers: [(name: String, value: String)] = []
+    var body: [UInt8] = []
+    var bodyBytes: UInt64 = 0
+    var status = 0
+    var sink: ((UnsafeRawBufferPointer) -> Bool)?
+    var sinkRefused = false
+    /// An error body is kept for the message, up to this much.
+    static let errorBodyLimit = 64 << 10
+
+    func reset(sink: ((UnsafeRawBufferPointer) -> Bool)?) {
+        headers.removeAll(keepingCapacity: true)
+        body.removeAll(keepingCapacity: true)
+        bodyBytes = 0
+        status = 0
+        self.sink = sink
+        sinkRefused = false
+    }
+
+    func receiveHeader(_ line: UnsafeRawBufferPointer) {
+        // Strip CR LF as bytes: as a String, "\r\n" is one character and hasSuffix("\n") misses it.
+        var end = line.count
+        while end > 0, line[end - 1] == 0x0A || line[end - 1] == 0x0D { end -= 1 }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<end]), as: UTF8.self)
+        if text.hasPrefix("HTTP/") {
+            // A new response (after a 100 Continue or a redirect): start over.
+            headers.removeAll(keepingCapacity: true)
+            let parts = text.split(separator: " ")
+            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            return
+        }
+        guard let colon = text.firstIndex(of: ":") else { return }
+        let name = text[..<colon].lowercased()
+        let value = text[text.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
+        headers.append((name, String(value)))
+    }
+
+    func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bodyBytes &+= UInt64(bytes.count)
+        if let sink, status == 200 {
+            if !sink(bytes) {
+                sinkRefused = true
+                return false
+            }
+            return true
+        }
+        if sink == nil || body.count < Self.errorBodyLimit {
+            body.append(contentsOf: bytes)
+        }
+        return true
+    }
+}

@@ -1,0 +1,97 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Collects one request at a time (head and a bounded body), hands it to the responder,
+/// and writes the response, closing the connection when the client did not ask to keep it.
+final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let responder: any HTTPResponder
+    private let maxBodyBytes: Int
+    private let logger: Logger
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var oversized = false
+
+    init(responder: any HTTPResponder, maxBodyBytes: Int, logger: Logger) {
+        self.responder = responder
+        self.maxBodyBytes = maxBodyBytes
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body.clear()
+            oversized = h.headers.first(name: "content-length").flatMap(Int.init).map { $0 > maxBodyBytes } ?? false
+        case .body(var chunk):
+            guard !oversized else { return }
+            if body.readableBytes + chunk.readableBytes > maxBodyBytes {
+                oversized = true
+                body.clear()
+            } else {
+                body.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if oversized {
+                write(context: context, head: head, response: .error(.payloadTooLarge, "the request body is larger than \(maxBodyBytes) bytes"), forceClose: true)
+                return
+            }
+            let remote = context.remoteAddress?.description ?? "?"
+            let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body, remote: remote)
+            body = ByteBuffer()
+            let logger = self.logger
+            responder.respond(to: request, on: context.eventLoop)
+                .hop(to: context.eventLoop)
+                .assumeIsolated()
+                .whenComplete { result in
+                    let response: HTTPResponse
+                    switch result {
+                    case .success(let r): response = r
+                    case .failure(let error):
+                        logger.error("\(head.method) \(head.uri) from \(remote): \(error)")
+                        response = .error(.internalServerError, "\(error)")
+                    }
+                    self.write(context: context, head: head, response: response, forceClose: false)
+                }
+        }
+    }
+
+    private func write(context: ChannelHandlerContext, head: HTTPRequestHead, response: HTTPResponse, forceClose: Bool) {
+        var headers = response.headers
+        let keepAlive = head.isKeepAlive && !forceClose
+        let length: Int
+        switch response.body {
+        case .empty: length = 0
+        case .bytes(let b): length = b.readableBytes
+        case .file(_, _, let n): length = n
+        }
+        headers.replaceOrAdd(name: "content-length", value: String(length))
+        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+        if head.method != .HEAD {
+            switch response.body {
+            case .empty: break
+            case .bytes(let b): context.write(wrapOutboundOut(.body(.byteBuffer(b))), promise: nil)
+            case .file(let handle, let offset, let n):
+                let region = FileRegion(fileHandle: handle, readerIndex: offset, endIndex: offset + n)
+                context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+            }
+        }
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        done.futureResult.assumeIsolated().whenComplete { _ in
+            if case .file(let handle, _, _) = response.body { try? handle.close() }
+            if !keepAlive { context.close(promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

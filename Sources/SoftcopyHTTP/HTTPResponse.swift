@@ -1,0 +1,36 @@
+public import NIOCore
+public import NIOHTTP1
+public import SoftcopyCore
+
+/// A response: a status, headers, and a body that is bytes in memory or a region of an
+/// open file (sent with sendfile, no copy through user space).
+public struct HTTPResponse: Sendable {
+    public enum Body: Sendable {
+        case empty
+        case bytes(ByteBuffer)
+        /// The handle is closed once the response is written.
+        case file(NIOFileHandle, offset: Int, length: Int)
+    }
+
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public var body: Body
+
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: Body = .empty) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        var headers = headers
+        headers.replaceOrAdd(name: "content-type", value: "application/json")
+        let text = value.serialized() + "\n"
+        return HTTPResponse(status: status, headers: headers, body: .bytes(ByteBuffer(string: text)))
+    }
+
+    /// An error as JSON, `{"error": message}`: every refusal says what was wrong.
+    public static func error(_ status: HTTPResponseStatus, _ message: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        json(.object([("error", .string(message)), ("status", .integer(Int(status.code)))]), status: status, headers: headers)
+    }
+}

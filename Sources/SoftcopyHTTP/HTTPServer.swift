@@ -1,0 +1,56 @@
+public import Logging
+public import NIOCore
+import NIOHTTP1
+public import NIOPosix
+
+/// A plain SwiftNIO HTTP/1.1 server: keep-alive, pipelining handled by NIO, bodies of
+/// control messages collected up to a limit, and responses that may be file regions
+/// (sendfile). One small event-loop group; blocking work goes to `threadPool`.
+public final class HTTPServer: Sendable {
+    public let port: Int
+    public let host: String
+    public let threadPool: NIOThreadPool
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+
+    /// Binds and starts serving. `port` 0 picks a free port (see `port`).
+    public init(
+        host: String, port: Int, eventLoops: Int = 2, blockingThreads: Int = 4, maxBodyBytes: Int = 16 << 20,
+        logger: Logger, makeResponder: (NIOThreadPool, any EventLoop) -> any HTTPResponder
+    ) throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
+        let pool = NIOThreadPool(numberOfThreads: blockingThreads)
+        pool.start()
+        let responder = makeResponder(pool, group.next())
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPConnectionHandler(responder: responder, maxBodyBytes: maxBodyBytes, logger: logger))
+                }
+            }
+        do {
+            channel = try bootstrap.bind(host: host, port: port).wait()
+        } catch {
+            try? group.syncShutdownGracefully()
+            try? pool.syncShutdownGracefully()
+            throw error
+        }
+        self.group = group
+        self.threadPool = pool
+        self.host = host
+        self.port = channel.localAddress?.port ?? port
+    }
+
+    /// Stops accepting, closes connections, and stops the threads.
+    public func shutdown() {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+        try? threadPool.syncShutdownGracefully()
+    }
+}

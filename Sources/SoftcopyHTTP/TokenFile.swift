@@ -1,0 +1,39 @@
+import Glibc
+import SoftcopyIO
+
+/// The shared token: read from a file (so it is not on a command line for `ps` to show),
+/// and compared in constant time.
+public enum TokenFile {
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func read(_ path: String) throws(Error) -> String {
+        let bytes: [UInt8]
+        do {
+            bytes = try readSmallFile(path, limit: 4096)
+        } catch {
+            throw Error(description: "cannot read the token file \(path): \(error)")
+        }
+        let token = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init) ?? ""
+        let trimmed = token.trimmingCharacters(in: " \t")
+        guard trimmed.utf8.count >= 8 else {
+            throw Error(description: "the token file \(path) must hold a token of at least 8 characters on its first line")
+        }
+        guard trimmed.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw Error(description: "the token in \(path) must be printable ASCII without spaces")
+        }
+        return trimmed
+    }
+
+    /// Constant-time equality, so response timing does not reveal how much of a guess was right.
+    public static func matches(_ presented: String?, _ expected: String) -> Bool {
+        guard let presented else { return false }
+        let a = Array(presented.utf8), b = Array(expected.utf8)
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<b.count {
+            difference |= (i < a.count ? a[i] : 0) ^ b[i]
+        }
+        return difference == 0
+    }
+}

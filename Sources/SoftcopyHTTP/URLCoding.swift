@@ -1,0 +1,67 @@
+/// Percent-encoding for paths and queries. Decoding keeps every component, including
+/// `..` and empty ones, so the router can refuse them with a clear message instead of
+/// silently normalising a path into somewhere else.
+public enum URLCoding {
+    public static func split(_ uri: String) -> (path: [String], query: [String: String]) {
+        let pathPart: Substring
+        var query: [String: String] = [:]
+        if let q = uri.firstIndex(of: "?") {
+            pathPart = uri[..<q]
+            for pair in uri[uri.index(after: q)...].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = decode(kv[0]) ?? String(kv[0])
+                query[key] = kv.count > 1 ? (decode(kv[1]) ?? String(kv[1])) : ""
+            }
+        } else {
+            pathPart = Substring(uri)
+        }
+        var components = pathPart.split(separator: "/", omittingEmptySubsequences: false).map { decode($0) ?? "\u{0}" }
+        if components.first == "" { components.removeFirst() }
+        if components.last == "" { components.removeLast() }
+        return (components, query)
+    }
+
+    /// Nil for a malformed escape; the NUL it becomes in `split` is refused by path validation.
+    public static func decode(_ text: some StringProtocol) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var it = text.utf8.makeIterator()
+        while let c = it.next() {
+            if c == UInt8(ascii: "%") {
+                guard let h = it.next(), let l = it.next(), let hv = hexValue(h), let lv = hexValue(l) else { return nil }
+                bytes.append(hv << 4 | lv)
+            } else if c == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else {
+                bytes.append(c)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Encodes a relative path for a URL, keeping `/` between components.
+    public static func encodePath(_ path: String) -> String {
+        var out = ""
+        out.reserveCapacity(path.utf8.count)
+        for b in path.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(b >> 4)], hex[Int(b & 15)]], as: UTF8.self)
+            }
+        }
+        return out
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Glibc
+import Logging
+import SoftcopyAgent
+import SoftcopyCore
+import SoftcopyHTTP
+import SoftcopyIO
+
+/// `softcopy-agent --root DIR`: parses, builds the agent, serves until SIGTERM or SIGINT.
+struct AgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "softcopy-agent",
+        abstract: "Pull ready chunks from softcopy coordinators and write them, verified, under a data root.",
+        version: SoftcopyVersion.string)
+
+    @Option(help: ArgumentHelp("The data root: everything this agent writes lies under it.", valueName: "DIR"))
+    var root: String
+
+    @Option(help: ArgumentHelp("The port of the agent's API (default 7481; 0 picks a free one).", valueName: "N"))
+    var port: Int = AgentConfiguration.defaultPort
+
+    @Option(help: ArgumentHelp("The address to listen on (default 0.0.0.0).", valueName: "HOST"))
+    var host: String = "0.0.0.0"
+
+    @Option(help: ArgumentHelp("This node's name (default: the host name).", valueName: "NAME"))
+    var name: String?
+
+    @Option(help: ArgumentHelp("A file holding the token shared with coordinators; then every request but health must present it.", valueName: "FILE"))
+    var tokenFile: String?
+
+    @Option(help: ArgumentHelp("Transfers at once per job (default 4).", valueName: "N"))
+    var transfers: Int = 4
+
+    @Flag(help: "Log every request refused and every transfer retried.")
+    var verbose = false
+
+    mutating func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        guard (1...64).contains(transfers) else { throw ValidationError("--transfers must be from 1 to 64") }
+    }
+}
+
+@main
+enum Main {
+    static func main() {
+        let command: AgentCommand
+        do {
+            command = try AgentCommand.parse(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            if AgentCommand.exitCode(for: error) == .success { AgentCommand.exit(withError: error) }
+            Terminal.write(AgentCommand.fullMessage(for: error) + "\n")
+            exit(ExitStatus.usage.rawValue)
+        }
+        let level: Logger.Level = command.verbose ? .debug : .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "softcopy-agent")
+
+        let root = PathNormalizer.absolute(command.root, base: TargetsFileLoaderless.currentDirectory(), home: nil)
+        guard (try? FileStatus.of(root))??.kind == .directory else {
+            Terminal.write("error: --root \(root) is not an existing folder\n")
+            exit(ExitStatus.usage.rawValue)
+        }
+        guard access(root, W_OK) == 0 else {
+            Terminal.write("error: --root \(root) is not writable by this user\n")
+            exit(ExitStatus.usage.rawValue)
+        }
+        var configuration = AgentConfiguration(root: root, name: command.name ?? Clock.hostName())
+        configuration.host = command.host
+        configuration.port = command.port
+        configuration.transfers = command.transfers
+        configuration.verbose = command.verbose
+        if let file = command.tokenFile {
+            do {
+                configuration.token = try TokenFile.read(file)
+            } catch {
+                Terminal.write("error: \(error)\n")
+                exit(ExitStatus.usage.rawValue)
+            }
+        }
+
+        SignalWatcher.blockInThisThread()
+        let stop = ConditionLock()
+        nonisolated(unsafe) var stopping = false
+        _ = SignalWatcher { signal in
+            guard signal == SIGINT || signal == SIGTERM else { return }
+            stop.withLock {
+                stopping = true
+                stop.broadcast()
+            }
+        }
+        let agent: Agent
+        let port: Int
+        do {
+            agent = try Agent(configuration: configuration, logger: logger)
+            port = try agent.start()
+        } catch {
+            Terminal.write("error: cannot serve on \(command.host):\(command.port): \(error)\n")
+            exit(ExitStatus.usage.rawValue)
+        }
+        logger.info("softcopy-agent \(configuration.name) serving \(root) on http://\(command.host):\(port)\(configuration.token != nil ? " (token required)" : "")")
+        stop.withLock {
+            while !stopping { stop.wait(until: nil) }
+        }
+        logger.info("stopping: transfers under way finish first")
+        agent.stop()
+        exit(0)
+    }
+}
+
+enum TargetsFileLoaderless {
+    static func currentDirectory() -> String {
+        guard let cwd = getcwd(nil, 0) else { return "/" }
+        defer { free(cwd) }
+        return String(cString: cwd)
+    }
+}
