@@ -47,8 +47,9 @@ def read_bytes(path):
         return None
 
 
-def wait_for_copy(source, dest, timeout, open_with_zarr):
-    """Waits until every real file of source is at dest with the same bytes."""
+def wait_for_copy(source, dests, timeout, open_with_zarr):
+    """Waits until every real file of source is at one of dests with the same bytes
+    (several dests: the agents' roots, whose union is the copy)."""
     deadline = time.monotonic() + timeout
     missing = []
     while time.monotonic() < deadline:
@@ -57,11 +58,11 @@ def wait_for_copy(source, dest, timeout, open_with_zarr):
             data = read_bytes(full)
             if data is None:
                 continue  # removed meanwhile
-            if read_bytes(os.path.join(dest, rel)) != data:
+            if all(read_bytes(os.path.join(dest, rel)) != data for dest in dests):
                 missing.append(rel)
         if not missing:
-            if open_with_zarr:
-                open_copy(dest)
+            if open_with_zarr and len(dests) == 1:
+                open_copy(dests[0])
             return
         time.sleep(0.01)
     sys.stderr.write(f"acquire.py: lockstep timeout after {timeout}s: {len(missing)} files not copied yet, e.g. {sorted(missing)[:5]}\n")
@@ -219,7 +220,8 @@ def main():
                         "with the remaining time points (what zarr.open_group(mode='w') does)")
     p.add_argument("--crash-after", type=int, default=-1,
                    help="after this many time points, leave a half-written lock file and exit 1 (a killed writer)")
-    p.add_argument("--lockstep", default=None, metavar="DEST", help="wait after each time point until DEST has copied it")
+    p.add_argument("--lockstep", action="append", default=None, metavar="DEST",
+                   help="wait after each time point until DEST has copied it (repeat for agents: their union)")
     p.add_argument("--lockstep-timeout", type=float, default=60)
     p.add_argument("--timestamps", default=None, metavar="FILE",
                    help="write the CLOCK_MONOTONIC time each time point was durable, and of the last chunk, as JSON lines")

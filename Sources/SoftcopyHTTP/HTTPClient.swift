@@ -13,7 +13,10 @@ public final class HTTPClient {
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     private static let globalInit: Bool = {
-        curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
+        // With CURLOPT_NOSIGNAL (required with threads) libcurl no longer shields us from
+        // SIGPIPE: a peer that hangs up mid-request would kill the whole process.
+        signal(SIGPIPE, SIG_IGN)
+        return curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
     }()
 
     /// `token` is sent as `Authorization: Bearer` on every request.

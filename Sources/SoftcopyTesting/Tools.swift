@@ -25,6 +25,8 @@ public enum Tools {
     }()
 
     public static var coordinator: String { buildDirectory + "/softcopy-coordinator" }
+    public static var agent: String { buildDirectory + "/softcopy-agent" }
+    public static var fakeCoordinator: String { packageRoot + "/tools/fake_coordinator.py" }
 
     public static var python: String {
         if let override = getenv("SOFTCOPY_PYTHON") { return String(cString: override) }

@@ -43,4 +43,22 @@ public enum TreeComparison {
         }
         return out
     }
+
+    /// The same for a copy spread over several agents' roots: each source file must be
+    /// on at least one of them, byte for byte, and no agent may hold a real-named file
+    /// whose bytes the source never had (a partial or stale file).
+    public static func unionDifferences(source: String, destinations: [String]) throws -> [String] {
+        let a = try files(source)
+        let copies = try destinations.map { try files($0) }
+        var out: [String] = []
+        for key in a.keys.sorted() where !copies.contains(where: { $0[key] == a[key] }) {
+            out.append(copies.contains(where: { $0[key] != nil }) ? "different bytes on every agent: \(key)" : "missing on every agent: \(key)")
+        }
+        for (n, copy) in copies.enumerated() {
+            for key in copy.keys.sorted() where a[key] == nil || a[key] != copy[key] {
+                out.append("agent \(n + 1) holds \(key) that the source does not have with these bytes")
+            }
+        }
+        return out
+    }
 }

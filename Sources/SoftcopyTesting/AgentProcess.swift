@@ -1,0 +1,42 @@
+import Glibc
+import SoftcopyIO
+
+/// A real `softcopy-agent` on a loopback port it picked itself, with its own data root.
+public final class AgentProcess: @unchecked Sendable {
+    public let process: ChildProcess
+    public let root: String
+    public let url: String
+
+    public init(in directory: TestDirectory, name: String, tokenFile: String? = nil, transfers: Int = 4) throws {
+        try Tools.requireRealParts()
+        root = directory.appending(name)
+        _ = mkdir(root, 0o755)
+        var arguments = [Tools.agent, "--root", root, "--host", "127.0.0.1", "--port", "0", "--name", name, "--transfers", String(transfers)]
+        if let tokenFile { arguments += ["--token-file", tokenFile] }
+        let process = try ChildProcess(arguments, logPrefix: directory.appending(name + "-agent"))
+        self.process = process
+        var found: String?
+        try ChildProcess.waitUntil(timeout: .seconds(20), "agent \(name) to listen") {
+            found = Self.url(in: process.stderr, after: " on ")
+            return found != nil
+        }
+        url = found!
+    }
+
+    /// The first `http://127.0.0.1:PORT` that follows `marker` in a log.
+    public static func url(in log: String, after marker: String) -> String? {
+        guard let range = log.firstRange(of: marker + "http://127.0.0.1:") else { return nil }
+        let digits = log[range.upperBound...].prefix(while: { $0.isNumber })
+        return digits.isEmpty ? nil : "http://127.0.0.1:" + digits
+    }
+
+    /// Real-named files under this agent's copy of `destination`.
+    public func files(_ destination: String) throws -> [String: [UInt8]] {
+        try TreeComparison.files(root + "/" + destination)
+    }
+
+    deinit {
+        process.signal(SIGKILL)
+        _ = try? process.wait(timeout: .seconds(10))
+    }
+}

@@ -1,0 +1,225 @@
+import Glibc
+import Testing
+import SoftcopyCore
+import SoftcopyHTTP
+import SoftcopyIO
+import SoftcopyTesting
+
+extension IntegrationTests {
+    /// The coordinator's API address, from its log.
+    static func coordinatorURL(_ process: ChildProcess) throws -> String {
+        var found: String?
+        try ChildProcess.waitUntil(timeout: .seconds(30), "the coordinator API to listen") {
+            found = AgentProcess.url(in: process.stderr.replacingOccurrences("listening on 127", "listening on http://127"), after: "listening on ")
+            return found != nil
+        }
+        return found!
+    }
+
+    @Test("Two agents: a live tensorstore acquisition ends up on the agents byte for byte, and the verdict says so")
+    func twoAgentsLive() throws {
+        let dir = TestDirectory("agents-live")
+        let a = try AgentProcess(in: dir, name: "a"), b = try AgentProcess(in: dir, name: "b")
+        let source = dir.appending("src.zarr")
+        let coordinator = try ChildProcess(
+            [Tools.coordinator, "--wait-for-source", "--progress", "never", "--listen", "127.0.0.1:0",
+             "--agent", a.url, "--agent", b.url, source, "acq.zarr"],
+            logPrefix: dir.appending("coordinator"))
+        // Lockstep on the union of both roots: each time point must reach an agent before the next is written.
+        let writer = try ChildProcess(
+            [Tools.python, Tools.acquire, source, "--lockstep", a.root + "/acq.zarr", "--lockstep", b.root + "/acq.zarr",
+             "--lockstep-timeout", "60", "--shape", "8,2,64,64", "--chunks", "1,1,32,32", "--complete"],
+            logPrefix: dir.appending("writer"))
+        #expect(try writer.wait(timeout: .seconds(180)) == 0, "\(writer.stderr)")
+        let code = try coordinator.wait(timeout: .seconds(180))
+        #expect(code == 0, "\(coordinator.stderr)")
+        #expect(coordinator.stderr.contains("softcopy OK"))
+        #expect(coordinator.stderr.contains("found only by the final rescan: 0"))
+        #expect(try TreeComparison.unionDifferences(source: source, destinations: [a.root + "/acq.zarr", b.root + "/acq.zarr"]) == [])
+        // The manifest reached every agent.
+        for agent in [a, b] {
+            let manifest = try JSONParser.parse(bytes: readSmallFile(agent.root + "/acq.zarr/" + Manifest.relativePath.string))
+            #expect(manifest["status"] == .string("verified"), "\(manifest.serialized())")
+        }
+    }
+
+    @Test("SIGKILL of an agent mid-run: its leases go to the other agent, and no partial file sits under a real name")
+    func agentKilled() throws {
+        let dir = TestDirectory("agent-kill")
+        let source = dir.appending("src.zarr")
+        try Scenario.writeArchive(source, ["--shape", "40,256,256", "--chunks", "1,128,128", "--complete"])
+        let a = try AgentProcess(in: dir, name: "a"), b = try AgentProcess(in: dir, name: "b")
+        // A rate cap keeps the copy going long enough to kill an agent in the middle of it.
+        let coordinator = try ChildProcess(
+            [Tools.coordinator, "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--max-rate", "4M",
+             "--agent", a.url, "--agent", b.url, source, "acq.zarr"],
+            logPrefix: dir.appending("coordinator"))
+        try ChildProcess.waitUntil(timeout: .seconds(60), "agent b to hold some files") {
+            ((try? b.files("acq.zarr").count) ?? 0) >= 5
+        }
+        b.process.signal(SIGKILL)
+        _ = try b.process.wait(timeout: .seconds(10))
+        let code = try coordinator.wait(timeout: .seconds(180))
+        #expect(code == 0, "\(coordinator.stderr)")
+        #expect(coordinator.stderr.contains("go to the other agents"), "\(coordinator.stderr)")
+        // What b left under real names is complete and correct...
+        let sourceFiles = try TreeComparison.files(source)
+        for (path, bytes) in try b.files("acq.zarr") {
+            #expect(sourceFiles[path] == bytes, "agent b holds a partial or wrong \(path)")
+        }
+        // ...and the surviving agent alone holds the whole archive: everything b had was sent again.
+        #expect(try TreeComparison.differences(source: source, destination: a.root + "/acq.zarr") == [])
+    }
+
+    @Test("Restarting the coordinator mid-run sends nothing again that an agent already holds")
+    func coordinatorRestartWithAgent() throws {
+        let dir = TestDirectory("agent-restart")
+        let source = dir.appending("src.zarr")
+        try Scenario.writeArchive(source, ["--shape", "40,256,256", "--chunks", "1,128,128", "--complete"])
+        let a = try AgentProcess(in: dir, name: "a")
+        let first = try ChildProcess(
+            [Tools.coordinator, "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--max-rate", "4M", "--agent", a.url, source, "acq.zarr"],
+            logPrefix: dir.appending("first"))
+        try ChildProcess.waitUntil(timeout: .seconds(60), "the agent to hold some files") {
+            ((try? a.files("acq.zarr").count) ?? 0) >= 20
+        }
+        first.signal(SIGKILL)
+        _ = try first.wait(timeout: .seconds(10))
+        // Each file that landed, by inode and change time: a resend would replace it.
+        var landed: [String: (UInt64, Int64)] = [:]
+        for path in try a.files("acq.zarr").keys {
+            let status = try FileStatus.of(a.root + "/acq.zarr/" + path)!
+            landed[path] = (status.version.inode, status.version.ctimeNanoseconds)
+        }
+        let (code, log) = try Scenario.coordinator(["--once", "--listen", "127.0.0.1:0", "--agent", a.url, source, "acq.zarr"], in: dir, name: "second")
+        #expect(code == 0, "\(log)")
+        #expect(try TreeComparison.differences(source: source, destination: a.root + "/acq.zarr") == [])
+        for (path, (inode, ctime)) in landed {
+            let status = try FileStatus.of(a.root + "/acq.zarr/" + path)!
+            #expect(status.version.inode == inode && status.version.ctimeNanoseconds == ctime, "\(path) was sent again")
+        }
+        let total = try TreeComparison.files(source).count
+        #expect(log.contains("copied \(total - landed.count) files"), "\(log)")
+        #expect(log.contains("it already holds \(landed.count) files"), "\(log)")
+    }
+
+    @Test("A coordinator with a token refuses agents' requests without it (401) and malformed ones (400)")
+    func coordinatorRefusesBadRequests() throws {
+        let dir = TestDirectory("coordinator-refuse")
+        let tokenFile = dir.appending("token")
+        try writeFile(tokenFile, "s3cret-token-for-tests\n")
+        let a = try AgentProcess(in: dir, name: "a", tokenFile: tokenFile)
+        // An empty source that never ends, so the coordinator keeps serving while we probe it.
+        _ = mkdir(dir.appending("src.zarr"), 0o755)
+        let coordinator = try ChildProcess(
+            [Tools.coordinator, "--wait-for-source", "--progress", "never", "--listen", "127.0.0.1:0", "--token-file", tokenFile,
+             "--agent", a.url, dir.appending("src.zarr"), "acq.zarr"],
+            logPrefix: dir.appending("coordinator"))
+        defer { coordinator.signal(SIGKILL); _ = try? coordinator.wait(timeout: .seconds(10)) }
+        try ChildProcess.waitUntil(timeout: .seconds(30), "the job to be attached with the token") {
+            coordinator.stderr.contains("attached to agent")
+        }
+        let url = try Self.coordinatorURL(coordinator)
+        let job = try JSONParser.parse(bytes: HTTPClient(token: nil).request("GET", url + "/v1/health", timeout: .seconds(5)).body)["job"]!.stringValue!
+        let lease = LeaseRequest(agent: 1, maxItems: 4, maxBytes: 1 << 20, waitMilliseconds: 0).json
+        #expect(try HTTPClient(token: nil).request("POST", url + "/v1/jobs/\(job)/lease", json: lease, timeout: .seconds(5)).status == 401)
+        #expect(try HTTPClient(token: "wrong-token-x").request("POST", url + "/v1/jobs/\(job)/lease", json: lease, timeout: .seconds(5)).status == 401)
+        let good = HTTPClient(token: "s3cret-token-for-tests")
+        #expect(try good.request("POST", url + "/v1/jobs/\(job)/lease", json: lease, timeout: .seconds(5)).status == 200)
+        let bad = try good.request("POST", url + "/v1/jobs/\(job)/lease", json: .object([("agent", .integer(1))]), timeout: .seconds(5))
+        #expect(bad.status == 400 && bad.bodyText.contains("max_items"), "\(bad.bodyText)")
+        #expect(try good.request("GET", url + "/v1/jobs/\(job)/targets/0/files/..%2F..%2Fetc%2Fpasswd?lease=1", timeout: .seconds(5)).status == 400)
+        #expect(try good.request("GET", url + "/v1/jobs/\(job)/targets/0/files/zarr.json?lease=99", timeout: .seconds(5)).status == 409)
+        #expect(try good.request("POST", url + "/v1/jobs/jother/lease", json: lease, timeout: .seconds(5)).status == 410)
+        #expect(coordinator.stderr.contains("token (401)"))
+    }
+
+    @Test("Bad paths and a bad token are refused with a clear error, and nothing is written")
+    func agentRefusesBadRequests() throws {
+        let dir = TestDirectory("agent-refuse")
+        let tokenFile = dir.appending("token")
+        try writeFile(tokenFile, "s3cret-token-for-tests\n")
+        let a = try AgentProcess(in: dir, name: "a", tokenFile: tokenFile)
+        let outside = dir.appending("outside")
+        _ = mkdir(outside, 0o755)
+        try writeFile(outside + "/secret", "do not serve me")
+        #expect(symlink(outside, a.root + "/link") == 0)
+
+        let anonymous = HTTPClient(token: nil), wrong = HTTPClient(token: "not-the-token"), good = HTTPClient(token: "s3cret-token-for-tests")
+        let attach = { (destination: String) -> JSONValue in
+            JobAttachment(job: "jtest", coordinator: "http://127.0.0.1:9", agent: 1, targets: [.init(index: 0, destination: destination)]).json
+        }
+        // Health is open; nothing else is without the token.
+        #expect(try anonymous.request("GET", a.url + "/v1/health", timeout: .seconds(5)).status == 200)
+        #expect(try anonymous.request("POST", a.url + "/v1/jobs", json: attach("x.zarr"), timeout: .seconds(5)).status == 401)
+        #expect(try wrong.request("POST", a.url + "/v1/jobs", json: attach("x.zarr"), timeout: .seconds(5)).status == 401)
+        #expect(try wrong.request("GET", a.url + "/v1/files/link/secret", timeout: .seconds(5)).status == 401)
+        #expect((try? FileStatus.of(a.root + "/x.zarr")) == .some(nil), "a refused attach created its destination")
+        #expect(a.process.stderr.contains("token (401)"))
+
+        // Paths that leave the root.
+        for destination in ["../escape.zarr", "/etc/escape.zarr", "a/../../escape.zarr", ""] {
+            let response = try good.request("POST", a.url + "/v1/jobs", json: attach(destination), timeout: .seconds(5))
+            #expect(response.status == 400, "destination \(destination.debugDescription): \(response.status) \(response.bodyText)")
+        }
+        let symlinked = try good.request("POST", a.url + "/v1/jobs", json: attach("link/escape.zarr"), timeout: .seconds(5))
+        #expect(symlinked.status == 403, "\(symlinked.bodyText)")
+        #expect((try? FileStatus.of(outside + "/escape.zarr")) == .some(nil), "a write went through the symlink")
+        #expect((try? FileStatus.of(dir.appending("escape.zarr"))) == .some(nil))
+        for path in ["/v1/files/link/secret", "/v1/files/%2e%2e/outside/secret", "/v1/files/..%2Foutside%2Fsecret", "/v1/list/link", "/v1/list/%2e%2e"] {
+            let response = try good.request("GET", a.url + path, timeout: .seconds(5))
+            #expect([400, 403, 404].contains(response.status), "\(path): \(response.status)")
+            #expect(!response.bodyText.contains("do not serve me"), "\(path) served a file outside the root")
+        }
+        // A malformed body names what is wrong.
+        let malformed = try good.request("POST", a.url + "/v1/jobs", json: .object([("job", .string("j1"))]), timeout: .seconds(5))
+        #expect(malformed.status == 400 && malformed.bodyText.contains("coordinator"), "\(malformed.bodyText)")
+    }
+
+    @Test("A checksum mismatch or a truncated body is retried and never lands under a real name", arguments: ["mismatch", "truncate"])
+    func agentRejectsBadBytes(mode: String) throws {
+        let dir = TestDirectory("agent-bad-bytes")
+        let a = try AgentProcess(in: dir, name: "a", transfers: 1)
+        let acks = dir.appending("acks.jsonl")
+        let fake = try ChildProcess([Tools.python, Tools.fakeCoordinator, "--mode", mode, "--acks", acks], logPrefix: dir.appending("fake"))
+        defer { fake.signal(SIGKILL); _ = try? fake.wait(timeout: .seconds(5)) }
+        var fakeURL: String?
+        try ChildProcess.waitUntil(timeout: .seconds(20), "the fake coordinator to listen") {
+            fakeURL = AgentProcess.url(in: fake.stdout, after: "listening on ")
+            return fakeURL != nil
+        }
+        let client = HTTPClient(token: nil)
+        let attach = JobAttachment(job: "jfake", coordinator: fakeURL!, agent: 1, targets: [.init(index: 0, destination: "bad.zarr")])
+        #expect(try client.request("POST", a.url + "/v1/jobs", json: attach.json, timeout: .seconds(5)).status == 200)
+        // Three failed attempts reported, each a retry of the same file.
+        try ChildProcess.waitUntil(timeout: .seconds(60), "three failed acks") {
+            let text = (try? String(decoding: readSmallFile(acks), as: UTF8.self)) ?? ""
+            return text.split(separator: "\n").filter { $0.contains("\"failed\"") }.count >= 3
+        }
+        _ = try client.request("DELETE", a.url + "/v1/jobs/jfake", timeout: .seconds(30))
+        let text = try String(decoding: readSmallFile(acks), as: UTF8.self)
+        #expect(!text.contains("\"copied\""), "a bad body was reported as copied")
+        #expect((try? FileStatus.of(a.root + "/bad.zarr/c/0/0")) == .some(nil), "a bad body landed under its real name")
+        let leftovers = try DirectoryLister.list(a.root + "/bad.zarr/c/0")?.map(\.name) ?? []
+        #expect(leftovers.isEmpty, "temp files left behind: \(leftovers)")
+    }
+}
+
+private func writeFile(_ path: String, _ text: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    guard fd >= 0 else { throw SystemError("open", path: path) }
+    defer { close(fd) }
+    _ = text.withCString { write(fd, $0, strlen($0)) }
+}
+
+private extension String {
+    func replacingOccurrences(_ a: String, _ b: String) -> String {
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: a) {
+            out += rest[..<r.lowerBound] + b
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}

@@ -1,0 +1,96 @@
+import Testing
+@testable import SoftcopyCore
+
+@Suite("HTTP protocol: bodies, listings, destinations")
+struct ProtocolTests {
+    @Test("A lease grant and an ack survive a round trip through JSON")
+    func roundTrips() throws {
+        let grant = LeaseGrant(items: [.init(target: 1, path: path("c/0/1"), operation: .delete, lease: LeaseID(7), size: 42)], finished: false)
+        #expect(try LeaseGrant(json: JSONParser.parse(grant.json.serialized())) == grant)
+        let ack = AckReport(agent: 3, entries: [
+            .init(target: 0, path: path("c/0/0"), lease: LeaseID(9), outcome: .copied(version: version(5), checksum: someChecksum, destinationInode: 11, bytesWritten: 100)),
+            .init(target: 0, path: path("zarr.json"), lease: LeaseID(10), outcome: .failed(message: "disk full", transient: true)),
+            .init(target: 0, path: path("gone"), lease: LeaseID(12), outcome: .sourceVanished),
+        ])
+        #expect(try AckReport(json: JSONParser.parse(ack.json.serialized())) == ack)
+    }
+
+    @Test("A malformed body is refused, naming the field")
+    func malformedBodies() throws {
+        #expect(throws: ProtocolError("lease request: 'max_items' must be from 1 to 1024")) {
+            try LeaseRequest(json: JSONParser.parse(#"{"agent": 1, "max_items": 0}"#))
+        }
+        #expect(throws: ProtocolError.self) { try AckReport(json: JSONParser.parse(#"{"agent": 1, "results": [{"target": 0, "path": "../x", "lease": 1, "outcome": "deleted"}]}"#)) }
+        #expect(throws: ProtocolError.self) { try LeaseGrant(json: JSONParser.parse(#"{"items": [{"target": 0, "path": "/etc/passwd", "op": "copy", "lease": 1}]}"#)) }
+        #expect(throws: ProtocolError.self) { try JobAttachment(json: JSONParser.parse(#"{"job": "a b", "coordinator": "http://x:1", "agent": 1, "targets": []}"#)) }
+    }
+
+    @Test("Destinations resolve under the agent's root, or are refused")
+    func destinations() throws {
+        #expect(try JobAttachment.resolve(destination: "acq.zarr", root: "/data") == path("acq.zarr"))
+        #expect(try JobAttachment.resolve(destination: "/data/lab/acq.zarr", root: "/data/") == path("lab/acq.zarr"))
+        #expect(try JobAttachment.resolve(destination: "./lab/./acq.zarr", root: "/data") == path("lab/acq.zarr"))
+        for bad in ["../acq.zarr", "/database/acq.zarr", "/etc", "lab/../../x", "/data", "."] {
+            #expect(throws: ProtocolError.self, "\(bad)") { try JobAttachment.resolve(destination: bad, root: "/data") }
+        }
+    }
+
+    @Test("PYME listings: folders with a trailing slash and flags, files with size, checksum and version on request")
+    func listings() throws {
+        let entries = [
+            ListingEntry(path: path("a.zarr/c"), isDirectory: true, size: 4),
+            ListingEntry(path: path("a.zarr/zarr.json"), size: 269, checksum: someChecksum, sourceVersion: version(3, size: 269)),
+        ]
+        let plain = AgentListing.encode(entries, relativeTo: path("a.zarr"), checksums: false)
+        #expect(plain.serialized() == #"{"c/":[1,4],"zarr.json":[0,269]}"#)
+        let full = AgentListing.encode(entries, relativeTo: path("a.zarr"), checksums: true)
+        let decoded = try AgentListing.decode(full, base: path("a.zarr"))
+        #expect(decoded == entries)
+        #expect(throws: ProtocolError.self) { try AgentListing.decode(JSONParser.parse(#"{"../x": [0, 1]}"#), base: .root) }
+    }
+
+    @Test("A listing entry matches a record by size, checksum and, when recorded, source version")
+    func matching() {
+        let record = DestinationRecord(version: version(3, size: 269), checksum: someChecksum, inode: 1)
+        #expect(ListingEntry(path: path("f"), size: 269, checksum: someChecksum, sourceVersion: version(3, size: 269)).matches(record))
+        #expect(ListingEntry(path: path("f"), size: 269, checksum: someChecksum).matches(record))
+        #expect(!ListingEntry(path: path("f"), size: 269, checksum: someChecksum, sourceVersion: version(4, size: 269)).matches(record))
+        #expect(!ListingEntry(path: path("f"), size: 269, checksum: Checksum(high: 9, low: 9)).matches(record))
+        #expect(!ListingEntry(path: path("f"), size: 268, checksum: someChecksum).matches(record))
+    }
+}
+
+@Suite("Leasing to several agents")
+struct ArchiveTrackerAgentTests {
+    @Test("A key an agent holds goes back to that agent while it is there, and to any agent once it is gone")
+    func stickyHolder() {
+        var tracker = ArchiveTracker()
+        let now = MonotonicInstant.zero
+        tracker.observe(path("c/0"), .file(version(1)), cause: .renamedInto, at: now)
+        let first = tracker.lease(maxItems: 8, consumer: 1, now: now)
+        #expect(first.map(\.path) == [path("c/0")])
+        tracker.complete(path("c/0"), lease: first[0].lease, outcome: .copied(version: version(1), checksum: someChecksum, destinationInode: 5, bytesWritten: 100), at: now)
+        #expect(tracker.destinationRecord(of: path("c/0"))?.holder == 1)
+        // A new version: agent 2 may not take it while agent 1 is there.
+        tracker.observe(path("c/0"), .file(version(2)), cause: .renamedInto, at: now)
+        #expect(tracker.lease(maxItems: 8, consumer: 2, now: now, accepts: { _ in false }).isEmpty)
+        let again = tracker.lease(maxItems: 8, consumer: 1, now: now, accepts: { _ in false })
+        #expect(again.map(\.path) == [path("c/0")], "the holder gets its key back")
+        _ = tracker.releaseLeases(of: 1, now: now)
+        // Agent 1 went away: agent 2 takes it.
+        #expect(tracker.lease(maxItems: 8, consumer: 2, now: now, accepts: { _ in true }).map(\.path) == [path("c/0")])
+    }
+
+    @Test("Declined keys keep their place at the head of the queue")
+    func declinedKeepOrder() {
+        var tracker = ArchiveTracker()
+        let now = MonotonicInstant.zero
+        for n in 0..<3 { tracker.observe(path("c/\(n)"), .file(version(UInt64(n + 1))), cause: .renamedInto, at: now) }
+        let held = tracker.lease(maxItems: 1, consumer: 1, now: now)
+        tracker.complete(held[0].path, lease: held[0].lease, outcome: .copied(version: version(1), checksum: someChecksum, destinationInode: 5, bytesWritten: 100), at: now)
+        tracker.observe(path("c/0"), .file(version(9)), cause: .renamedInto, at: now)
+        let other = tracker.lease(maxItems: 8, consumer: 2, now: now, accepts: { _ in false })
+        #expect(other.map(\.path) == [path("c/1"), path("c/2")])
+        #expect(tracker.lease(maxItems: 8, consumer: 1, now: now).map(\.path) == [path("c/0")])
+    }
+}
