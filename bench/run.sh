@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs softcopy's benchmarks on this machine (needs root: they mount fresh ext4 images).
-#   bench/run.sh [finished|live|all]
+#   bench/run.sh [finished|agent|live|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 swift build -c release --product softcopy-coordinator
+swift build -c release --product softcopy-agent
 which mkfs.ext4 >/dev/null || { apt-get install -y -qq e2fsprogs >/dev/null; }
 what="${1:-all}"
 if [ "$what" = finished ] || [ "$what" = all ]; then .venv/bin/python bench/finished_archive.py; fi
+if [ "$what" = agent ] || [ "$what" = all ]; then .venv/bin/python bench/agent_finished.py; fi
 if [ "$what" = live ] || [ "$what" = all ]; then .venv/bin/python bench/live_acquisition.py; fi
