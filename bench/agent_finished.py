@@ -16,7 +16,7 @@ import re
 import subprocess
 import time
 
-from common import ACQUIRE, PYTHON, FreshFilesystem, hot_cache, median, release_binary, table, timed, write_json
+from common import FreshFilesystem, finished_archive, hot_cache, median, release_binary, table, timed, write_json
 
 
 def cpu_seconds(pid):
@@ -52,12 +52,8 @@ def main():
     coordinator = release_binary("softcopy-coordinator")
     agent = release_binary("softcopy-agent")
     os.makedirs(args.work, exist_ok=True)
-    source = os.path.join(args.work, "finished.zarr")
+    source = finished_archive(args.work, args.gib)
     chunks = args.gib * 1024
-    if not os.path.exists(os.path.join(source, "zarr.json")):
-        print(f"bench: writing {args.gib} GiB of 1 MiB chunks with tensorstore ...", flush=True)
-        subprocess.run([PYTHON, ACQUIRE, source, "--shape", f"{chunks // 16},16,512,1024",
-                        "--chunks", "1,1,512,1024"], check=True)
     mount = os.path.join(args.work, "dest")
 
     def via_agent():

@@ -12,6 +12,18 @@ PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
 ACQUIRE = os.path.join(ROOT, "tools", "acquire.py")
 
 
+def finished_archive(work, gib):
+    """The finished archive of the copy benchmarks: GIB GiB of 1 MiB chunks, (T, 16, 512,
+    1024) uint16 in (1, 1, 512, 1024) chunks, nested c/t/z/0/0, written by tensorstore once
+    and reused (one per size, so a run never measures an archive of another size)."""
+    source = os.path.join(work, f"finished-{gib}GiB.zarr")
+    if not os.path.exists(os.path.join(source, "zarr.json")):
+        print(f"bench: writing {gib} GiB of 1 MiB chunks with tensorstore ...", flush=True)
+        subprocess.run([PYTHON, ACQUIRE, source, "--shape", f"{gib * 1024 // 16},16,512,1024",
+                        "--chunks", "1,1,512,1024"], check=True)
+    return source
+
+
 def release_binary(name):
     path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
                           capture_output=True, text=True, check=True).stdout.strip()

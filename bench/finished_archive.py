@@ -10,10 +10,8 @@ usage: bench/finished_archive.py [--repeat N] [--gib G] [--work DIR]
 """
 import argparse
 import os
-import shutil
-import subprocess
 
-from common import ACQUIRE, PYTHON, FreshFilesystem, hot_cache, median, release_binary, table, timed, write_json
+from common import FreshFilesystem, finished_archive, hot_cache, median, release_binary, table, timed, write_json
 
 
 def main():
@@ -25,13 +23,8 @@ def main():
 
     coordinator = release_binary("softcopy-coordinator")
     os.makedirs(args.work, exist_ok=True)
-    source = os.path.join(args.work, "finished.zarr")
+    source = finished_archive(args.work, args.gib)
     chunks = args.gib * 1024
-    if not os.path.exists(os.path.join(source, "zarr.json")):
-        print(f"bench: writing {args.gib} GiB of 1 MiB chunks with tensorstore ...", flush=True)
-        # (T, 16, 512, 1024) uint16 in (1, 1, 512, 1024) chunks: 1 MiB each, nested c/t/z/0/0.
-        subprocess.run([PYTHON, ACQUIRE, source, "--shape", f"{chunks // 16},16,512,1024",
-                        "--chunks", "1,1,512,1024"], check=True)
     hot_cache(source)
     mount = os.path.join(args.work, "dest")
 

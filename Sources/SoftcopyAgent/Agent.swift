@@ -195,8 +195,7 @@ public final class Agent: Sendable {
             guard status.kind == .regular else { return .error(.notFound, "\(path) is not a file") }
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "application/octet-stream")
-            if let record = fd.attribute(WrittenRecord.attributeName).flatMap(WrittenRecord.init(bytes:)),
-               record.describes(size: status.version.size, mtimeNanoseconds: status.version.mtimeNanoseconds) {
+            if let record = WrittenRecord.current(on: fd, status: status) {
                 headers.add(name: SoftcopyHeaders.checksum, value: record.checksum.hex)
                 headers.add(name: SoftcopyHeaders.version, value: record.version.token)
             }

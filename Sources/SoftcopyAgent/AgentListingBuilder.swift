@@ -46,8 +46,7 @@ struct AgentListingBuilder {
 
     private func describe(_ entry: inout ListingEntry, status: FileStatus, buffer: UnsafeMutableRawBufferPointer) {
         guard let fd = try? tree.openForReading(entry.path) else { return }
-        let record = fd.attribute(WrittenRecord.attributeName).flatMap(WrittenRecord.init(bytes:))
-            .flatMap { $0.describes(size: status.version.size, mtimeNanoseconds: status.version.mtimeNanoseconds) ? $0 : nil }
+        let record = WrittenRecord.current(on: fd, status: status)
         if let record, !verify {
             entry.checksum = record.checksum
             entry.sourceVersion = record.version

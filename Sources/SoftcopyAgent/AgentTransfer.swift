@@ -120,9 +120,7 @@ struct AgentTransfer {
 
     /// The record on the file now at `path`, if it has a valid one.
     static func record(at path: RelativePath, in tree: DestinationTree) -> WrittenRecord? {
-        guard let fd = try? tree.openForReading(path), let status = try? fd.status(),
-              let bytes = fd.attribute(WrittenRecord.attributeName), let record = WrittenRecord(bytes: bytes),
-              record.describes(size: status.version.size, mtimeNanoseconds: status.version.mtimeNanoseconds) else { return nil }
-        return record
+        guard let fd = try? tree.openForReading(path), let status = try? fd.status() else { return nil }
+        return WrittenRecord.current(on: fd, status: status)
     }
 }

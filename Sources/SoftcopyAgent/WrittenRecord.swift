@@ -1,4 +1,5 @@
 import SoftcopyCore
+import SoftcopyIO
 
 /// What an agent records on each file it writes, in the `user.softcopy` extended
 /// attribute: the source version the bytes came from and their checksum. It is set on
@@ -29,5 +30,12 @@ struct WrittenRecord: Sendable, Hashable {
     /// Still the file softcopy wrote: same size, and the mtime it set from the source.
     func describes(size: UInt64, mtimeNanoseconds: Int64) -> Bool {
         version.size == size && version.mtimeNanoseconds == mtimeNanoseconds
+    }
+
+    /// The record on an open file, if it has one that still describes the file (`status`).
+    static func current(on file: borrowing FileDescriptor, status: FileStatus) -> WrittenRecord? {
+        guard let bytes = file.attribute(attributeName), let record = WrittenRecord(bytes: bytes),
+              record.describes(size: status.version.size, mtimeNanoseconds: status.version.mtimeNanoseconds) else { return nil }
+        return record
     }
 }

@@ -115,8 +115,6 @@ final class AgentFleet: Sendable {
         members.withLock { $0.values.allSatisfy(\.contacted) }
     }
 
-    var attachedCount: Int { snapshot.filter { $0.state == .attached }.count }
-
     private func update(_ id: UInt32, _ body: (inout Member) -> Void) {
         members.withLock { m in
             if var member = m[id] {
@@ -199,28 +197,20 @@ final class AgentFleet: Sendable {
     private func attach(_ id: UInt32, url: String, client: HTTPClient) -> String? {
         var seeded = 0
         for (index, target) in context.targets.enumerated() {
-            let listURL = url + "/v1/list?destination=" + URLCoding.encodePath(target.agentDestination) + "&recursive=1&checksums=1"
-            let response: HTTPClientResponse
             do {
-                response = try client.request("GET", listURL, timeout: .seconds(600))
-            } catch {
-                return markDown(id, "cannot list \(target.agentDestination) (\(error.message))")
-            }
-            if response.status == 404 { continue }  // nothing there yet
-            if response.status == 401 {
+                guard let entries = try AgentListingFetch.fetch(client, agentURL: url, destination: target.agentDestination,
+                                                                verify: false, timeout: .seconds(600)) else { continue }  // nothing there yet
+                seeded += engine.seed(index, entries: entries, holder: id)
+            } catch .unreachable(let message) {
+                return markDown(id, "cannot list \(target.agentDestination) (\(message))")
+            } catch .refused(401, _) {
                 update(id) { $0.state = .refused }
                 return "refused our token (401); check that both use the same token file"
-            }
-            guard response.status == 200 else {
+            } catch .refused(let status, let message) {
                 update(id) { $0.state = .refused }
-                return "cannot list \(target.agentDestination): \(response.status) \(response.bodyText)"
-            }
-            do {
-                let json = try ProtocolError.parseBody(response.body, what: "the listing")
-                let entries = try AgentListing.decode(json, base: .root)
-                seeded += engine.seed(index, entries: entries, holder: id)
+                return "cannot list \(target.agentDestination): \(status) \(message)"
             } catch {
-                return markDown(id, "sent a listing that does not parse: \(error)")
+                return markDown(id, error.description)
             }
         }
         let coordinatorURL = context.advertiseURL ?? client.localIP.map { ip in

@@ -57,7 +57,7 @@ extension Coordinator {
         fleet.setPort(server.port)
         engine.onChange = { [weak api] in api?.workMayBeReady() }
         remote = RemoteSide(job: job, server: server, fleet: fleet, api: api, token: token)
-        logger.info("coordinator API listening on \(host):\(server.port) (job \(job)); agents: \((settings.agents ?? []).joined(separator: ", "))")
+        logger.info("coordinator API listening on http://\(host):\(server.port) (job \(job)); agents: \((settings.agents ?? []).joined(separator: ", "))")
         fleet.start()
     }
 
@@ -75,21 +75,14 @@ extension Coordinator {
         let client = HTTPClient(token: remote.token)
         var merged: [RelativePath: [ListingEntry]] = [:]
         for member in remote.fleet.snapshot where member.state == .attached {
-            let url = member.url + "/v1/list?destination=" + URLCoding.encodePath(runtime.spec.agentDestination)
-                + "&recursive=1&checksums=1" + (configuration.verifyFull ? "&verify=1" : "")
             do {
-                let response = try client.request("GET", url, timeout: .seconds(3600))
-                if response.status == 404 { continue }
-                guard response.status == 200 else {
-                    logger.warning("agent \(member.url) could not list \(runtime.spec.agentDestination): \(response.status) \(response.bodyText)")
-                    continue
-                }
-                let entries = try AgentListing.decode(try ProtocolError.parseBody(response.body, what: "the listing"), base: .root)
+                let entries = try AgentListingFetch.fetch(client, agentURL: member.url, destination: runtime.spec.agentDestination,
+                                                          verify: configuration.verifyFull, timeout: .seconds(3600)) ?? []
                 for entry in entries where !entry.isDirectory {
                     merged[entry.path, default: []].append(entry)
                 }
             } catch {
-                logger.warning("cannot get the listing of agent \(member.url): \(error)")
+                logger.warning("cannot get the listing of \(runtime.spec.agentDestination) from agent \(member.url): \(error)")
             }
         }
         return files.map { file in

@@ -145,8 +145,9 @@ final class Engine: @unchecked Sendable {
         defer { for (i, n) in notices { report(n, target: i) } }
         return lock.withLock {
             guard !shuttingDown else { return nil }
-            var unused = Clock.now()
-            return leaseLocked(consumer: consumer, maxItems: maxItems, maxBytes: maxBytes, ttl: ttl, now: Clock.now(),
+            let now = Clock.now()
+            var unused = now
+            return leaseLocked(consumer: consumer, maxItems: maxItems, maxBytes: maxBytes, ttl: ttl, now: now,
                                nextDeadline: &unused, notices: &notices, accepts: accepts)
         }
     }

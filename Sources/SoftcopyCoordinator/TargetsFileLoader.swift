@@ -23,18 +23,9 @@ public enum TargetsFileLoader {
             throw ConfigError(file: path, mark: nil, message: "is not UTF-8 text")
         }
         let document = try YAMLLoader.load(bytes, file: path)
-        let absolute = PathNormalizer.absolute(path, base: currentDirectory(), home: nil)
+        let absolute = PathNormalizer.absolute(path, base: ProcessEnvironment.currentDirectory(), home: nil)
         return try TargetsFile.parse(
-            document, file: path, baseDirectory: PathNormalizer.directory(of: absolute), home: homeDirectory())
+            document, file: path, baseDirectory: PathNormalizer.directory(of: absolute), home: ProcessEnvironment.homeDirectory())
     }
 
-    public static func currentDirectory() -> String {
-        guard let cwd = getcwd(nil, 0) else { return "/" }
-        defer { free(cwd) }
-        return String(cString: cwd)
-    }
-
-    public static func homeDirectory() -> String? {
-        getenv("HOME").map { String(cString: $0) }
-    }
 }

@@ -20,4 +20,12 @@ public final class TestDirectory: @unchecked Sendable {
     public func appending(_ name: String) -> String {
         path + "/" + name
     }
+
+    /// Writes `text` to a file (made or truncated): a targets file, a token, a source file.
+    public static func write(_ text: String, to file: String, mode: UInt32 = 0o644) {
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, mode_t(mode))
+        precondition(fd >= 0, "cannot create \(file)")
+        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+        close(fd)
+    }
 }

@@ -59,7 +59,7 @@ enum Main {
         }
         let logger = Logger(label: "softcopy-agent")
 
-        let root = PathNormalizer.absolute(command.root, base: TargetsFileLoaderless.currentDirectory(), home: nil)
+        let root = PathNormalizer.absolute(command.root, base: ProcessEnvironment.currentDirectory(), home: nil)
         guard (try? FileStatus.of(root))??.kind == .directory else {
             Terminal.write("error: --root \(root) is not an existing folder\n")
             exit(ExitStatus.usage.rawValue)
@@ -108,13 +108,5 @@ enum Main {
         logger.info("stopping: transfers under way finish first")
         agent.stop()
         exit(0)
-    }
-}
-
-enum TargetsFileLoaderless {
-    static func currentDirectory() -> String {
-        guard let cwd = getcwd(nil, 0) else { return "/" }
-        defer { free(cwd) }
-        return String(cString: cwd)
     }
 }

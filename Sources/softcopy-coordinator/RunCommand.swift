@@ -102,7 +102,7 @@ struct RunCommand: ParsableCommand {
             settings = file.settings
             targetsFile = paths[0]
         } else {
-            let cwd = TargetsFileLoader.currentDirectory()
+            let cwd = ProcessEnvironment.currentDirectory()
             let source = PathNormalizer.absolute(paths[0], base: cwd, home: nil)
             let destination = PathNormalizer.absolute(paths[1], base: cwd, home: nil)
             guard !PathNormalizer.isSameOrInside(destination, source), !PathNormalizer.isSameOrInside(source, destination) else {
@@ -139,7 +139,7 @@ struct RunCommand: ParsableCommand {
             guard let url = AgentAddress.normalizedURL(text) else { throw ValidationError("--advertise-url must be a URL such as http://acq-pc:7480, found '\(text)'") }
             return url
         }
-        overrides.tokenFile = tokenFile.map { PathNormalizer.absolute($0, base: TargetsFileLoader.currentDirectory(), home: nil) }
+        overrides.tokenFile = tokenFile.map { PathNormalizer.absolute($0, base: ProcessEnvironment.currentDirectory(), home: nil) }
         overrides.leaseTimeout = try leaseTimeout.map { try Self.duration($0, "--lease-timeout", allowZero: false) }
 
         var configuration = CoordinatorConfiguration(targets: targets, targetsFile: targetsFile, settings: settings.merging(overrides))

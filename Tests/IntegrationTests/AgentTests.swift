@@ -10,7 +10,7 @@ extension IntegrationTests {
     static func coordinatorURL(_ process: ChildProcess) throws -> String {
         var found: String?
         try ChildProcess.waitUntil(timeout: .seconds(30), "the coordinator API to listen") {
-            found = AgentProcess.url(in: process.stderr.replacingOccurrences("listening on 127", "listening on http://127"), after: "listening on ")
+            found = AgentProcess.url(in: process.stderr, after: "listening on ")
             return found != nil
         }
         return found!
@@ -107,7 +107,7 @@ extension IntegrationTests {
     func coordinatorRefusesBadRequests() throws {
         let dir = TestDirectory("coordinator-refuse")
         let tokenFile = dir.appending("token")
-        try writeFile(tokenFile, "s3cret-token-for-tests\n")
+        TestDirectory.write("s3cret-token-for-tests\n", to: tokenFile, mode: 0o600)
         let a = try AgentProcess(in: dir, name: "a", tokenFile: tokenFile)
         // An empty source that never ends, so the coordinator keeps serving while we probe it.
         _ = mkdir(dir.appending("src.zarr"), 0o755)
@@ -138,11 +138,11 @@ extension IntegrationTests {
     func agentRefusesBadRequests() throws {
         let dir = TestDirectory("agent-refuse")
         let tokenFile = dir.appending("token")
-        try writeFile(tokenFile, "s3cret-token-for-tests\n")
+        TestDirectory.write("s3cret-token-for-tests\n", to: tokenFile, mode: 0o600)
         let a = try AgentProcess(in: dir, name: "a", tokenFile: tokenFile)
         let outside = dir.appending("outside")
         _ = mkdir(outside, 0o755)
-        try writeFile(outside + "/secret", "do not serve me")
+        TestDirectory.write("do not serve me", to: outside + "/secret")
         #expect(symlink(outside, a.root + "/link") == 0)
 
         let anonymous = HTTPClient(token: nil), wrong = HTTPClient(token: "not-the-token"), good = HTTPClient(token: "s3cret-token-for-tests")
@@ -202,24 +202,5 @@ extension IntegrationTests {
         #expect((try? FileStatus.of(a.root + "/bad.zarr/c/0/0")) == .some(nil), "a bad body landed under its real name")
         let leftovers = try DirectoryLister.list(a.root + "/bad.zarr/c/0")?.map(\.name) ?? []
         #expect(leftovers.isEmpty, "temp files left behind: \(leftovers)")
-    }
-}
-
-private func writeFile(_ path: String, _ text: String) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard fd >= 0 else { throw SystemError("open", path: path) }
-    defer { close(fd) }
-    _ = text.withCString { write(fd, $0, strlen($0)) }
-}
-
-private extension String {
-    func replacingOccurrences(_ a: String, _ b: String) -> String {
-        var out = ""
-        var rest = Substring(self)
-        while let r = rest.firstRange(of: a) {
-            out += rest[..<r.lowerBound] + b
-            rest = rest[r.upperBound...]
-        }
-        return out + rest
     }
 }

@@ -30,9 +30,7 @@ extension IntegrationTests {
         try Tools.requireRealParts()
         let dir = TestDirectory("yaml")
         let file = dir.appending("targets.yaml")
-        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        _ = bad.text.withCString { write(fd, $0, strlen($0)) }
-        close(fd)
+        TestDirectory.write(bad.text, to: file)
         let (code, log) = try Scenario.coordinator([file], in: dir)
         #expect(code == ExitStatus.usage.rawValue)
         #expect(log.contains("error: \(file)\(bad.message)"), "\(log)")

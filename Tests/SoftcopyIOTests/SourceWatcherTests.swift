@@ -33,9 +33,7 @@ final class EventLog: Sendable {
 }
 
 func touch(_ path: String, _ text: String = "x") {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    _ = text.withCString { write(fd, $0, strlen($0)) }
-    close(fd)
+    TestDirectory.write(text, to: path)
 }
 
 @Suite("Source watcher: inotify, the way real writers behave", .serialized)

@@ -52,9 +52,7 @@ public struct AckReport: Sendable, Hashable {
 
     public init(json: JSONValue) throws(ProtocolError) {
         let r = try FieldReader(json, context: "ack")
-        let agent = try r.unsigned("agent")
-        guard agent > 0, agent <= UInt64(UInt32.max) else { throw ProtocolError("ack: 'agent' must be the number given at attach") }
-        self.agent = UInt32(agent)
+        self.agent = try r.agentNumber()
         let results = try r.array("results")
         guard results.count <= Self.maximumEntries else { throw ProtocolError("ack: at most \(Self.maximumEntries) results per request") }
         var entries: [Entry] = []
@@ -76,9 +74,7 @@ public struct AckReport: Sendable, Hashable {
             case let other:
                 throw ProtocolError("ack result \(n + 1): unknown 'outcome' \(other.debugDescription)")
             }
-            let target = try e.unsigned("target")
-            guard target < 1 << 20 else { throw ProtocolError("ack result \(n + 1): 'target' is out of range") }
-            entries.append(Entry(target: Int(target), path: try e.path("path"), lease: LeaseID(try e.unsigned("lease")), outcome: outcome))
+            entries.append(Entry(target: try e.index("target"), path: try e.path("path"), lease: LeaseID(try e.unsigned("lease")), outcome: outcome))
         }
         self.entries = entries
     }

@@ -42,19 +42,16 @@ public struct JobAttachment: Sendable, Hashable {
         guard coordinator.hasPrefix("http://") || coordinator.hasPrefix("https://"), coordinator.utf8.count < 2048 else {
             throw ProtocolError("attach: 'coordinator' must be an http:// or https:// URL, found \(coordinator.debugDescription)")
         }
-        let agent = try r.unsigned("agent")
-        guard agent > 0, agent <= UInt64(UInt32.max) else { throw ProtocolError("attach: 'agent' must be a number from 1") }
-        self.agent = UInt32(agent)
+        self.agent = try r.agentNumber()
         var targets: [Target] = []
         for (n, value) in try r.array("targets").enumerated() {
             let t = try FieldReader(value, context: "attach target \(n + 1)")
-            let index = try t.unsigned("index")
-            guard index < 1 << 20 else { throw ProtocolError("attach target \(n + 1): 'index' is out of range") }
+            let index = try t.index("index")
             let destination = try t.string("destination")
             guard !destination.isEmpty, !destination.utf8.contains(0) else {
                 throw ProtocolError("attach target \(n + 1): 'destination' must be a non-empty path")
             }
-            targets.append(Target(index: Int(index), destination: destination))
+            targets.append(Target(index: index, destination: destination))
         }
         guard !targets.isEmpty else { throw ProtocolError("attach: 'targets' is empty") }
         self.targets = targets

@@ -52,9 +52,7 @@ public struct LeaseGrant: Sendable, Hashable {
             case "delete": op = .delete
             case let other: throw ProtocolError("lease grant item \(n + 1): 'op' must be copy or delete, found \(other.debugDescription)")
             }
-            let target = try e.unsigned("target")
-            guard target < 1 << 20 else { throw ProtocolError("lease grant item \(n + 1): 'target' is out of range") }
-            items.append(Item(target: Int(target), path: try e.path("path"), operation: op,
+            items.append(Item(target: try e.index("target"), path: try e.path("path"), operation: op,
                               lease: LeaseID(try e.unsigned("lease")), size: try e.optionalUnsigned("size") ?? 0))
         }
         self.items = items

@@ -26,9 +26,7 @@ public struct LeaseRequest: Sendable, Hashable {
 
     public init(json: JSONValue) throws(ProtocolError) {
         let r = try FieldReader(json, context: "lease request")
-        let agent = try r.unsigned("agent")
-        guard agent > 0, agent <= UInt64(UInt32.max) else { throw ProtocolError("lease request: 'agent' must be the number given at attach") }
-        self.agent = UInt32(agent)
+        self.agent = try r.agentNumber()
         let items = try r.unsigned("max_items")
         guard (1...UInt64(Self.maximumItems)).contains(items) else {
             throw ProtocolError("lease request: 'max_items' must be from 1 to \(Self.maximumItems)")

@@ -52,6 +52,20 @@ struct FieldReader {
         return n
     }
 
+    /// An agent's number in a job: 1 or more, within UInt32.
+    func agentNumber(_ key: String = "agent") throws(ProtocolError) -> UInt32 {
+        let n = try unsigned(key)
+        guard n > 0, n <= UInt64(UInt32.max) else { throw ProtocolError("\(context): '\(key)' must be an agent number from 1 to \(UInt32.max)") }
+        return UInt32(n)
+    }
+
+    /// A target index (bounded, so a hostile number cannot size anything).
+    func index(_ key: String) throws(ProtocolError) -> Int {
+        let n = try unsigned(key)
+        guard n < 1 << 20 else { throw ProtocolError("\(context): '\(key)' is out of range") }
+        return Int(n)
+    }
+
     func bool(_ key: String, default defaultValue: Bool) throws(ProtocolError) -> Bool {
         guard let v = value[key], v != .null else { return defaultValue }
         guard let b = v.boolValue else { throw ProtocolError("\(context): '\(key)' must be true or false") }
