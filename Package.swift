@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Linked in its module map: pkg-config's -D_REENTRANT is a flag SwiftPM warns about.
+        .systemLibrary(name: "CAvahi", providers: [.apt(["libavahi-client-dev"])]),
         // Typed wrappers for the C calls Swift cannot make (variadic syscall(2), curl_easy_setopt).
         .target(name: "CSoftcopyShims"),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
@@ -59,11 +61,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // DNS-SD through avahi-daemon: agents advertise _softcopy._tcp, coordinators browse it.
+        .target(
+            name: "SoftcopyDiscovery",
+            dependencies: ["CAvahi", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
         // The coordinator service: wires core and I/O together.
         .target(
             name: "SoftcopyCoordinator",
             dependencies: [
-                "SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP",
+                "SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyDiscovery",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -84,7 +93,7 @@ let package = Package(
         .target(
             name: "SoftcopyAgent",
             dependencies: [
-                "SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP",
+                "SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyDiscovery",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -28,7 +28,7 @@ def cpu_seconds(pid):
 
 def start_agent(agent, root, transfers):
     log = open(root + ".agent.log", "w+")
-    process = subprocess.Popen([agent, "--root", root, "--host", "127.0.0.1", "--port", "0", "--transfers", str(transfers)],
+    process = subprocess.Popen([agent, "--no-advertise", "--root", root, "--host", "127.0.0.1", "--port", "0", "--transfers", str(transfers)],
                                stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -60,7 +60,7 @@ def main():
         process, url = start_agent(agent, mount, args.transfers)
         try:
             hot_cache(source)
-            m = timed([coordinator, "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--agent", url, source, "copy.zarr"])
+            m = timed([coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--agent", url, source, "copy.zarr"])
             m["cpu"] += cpu_seconds(process.pid)
             return m
         finally:

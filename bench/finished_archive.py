@@ -31,7 +31,7 @@ def main():
     contenders = {
         "cp -r": lambda d: ["cp", "-r", source, d],
         "cp -r; sync": lambda d: ["sh", "-c", f"cp -r '{source}' '{d}' && sync"],
-        "softcopy --once": lambda d: [coordinator, "--once", "--progress", "never", source, d],
+        "softcopy --once": lambda d: [coordinator, "--no-discovery", "--once", "--progress", "never", source, d],
     }
     results = {name: [] for name in contenders}
     for round_ in range(args.repeat + 1):  # round 0 is the warm-up

@@ -44,7 +44,7 @@ def main():
         subprocess.run(["rm", "-rf", source])
         with FreshFilesystem(mount, size_gib=4):
             copy = os.path.join(mount, "copy.zarr")
-            copier = subprocess.Popen([coordinator, "--wait-for-source", "--progress", "never", source, copy],
+            copier = subprocess.Popen([coordinator, "--no-discovery", "--wait-for-source", "--progress", "never", source, copy],
                                       stderr=subprocess.PIPE, text=True)
             start = time.monotonic()
             subprocess.run([PYTHON, ACQUIRE, source, "--shape", f"{args.timepoints},16,512,1024",

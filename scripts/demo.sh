@@ -24,7 +24,8 @@ echo
 writer=$!
 
 status=0
-"$bin" --wait-for-source "$source" "$copy" || status=$?
+# --no-discovery: the demo copies locally and never hands its data to agents on your network.
+"$bin" --no-discovery --wait-for-source "$source" "$copy" || status=$?
 wait "$writer"
 
 echo

@@ -16,6 +16,13 @@ public final class Agent: Sendable {
     private let jobs = Mutex<[String: AgentJob]>([:])
     private let keyLocks = KeyLocks()
     private let server = Mutex<HTTPServer?>(nil)
+    private let advertiser = Mutex<AgentAdvertiser?>(nil)
+    /// Wall-clock time this agent started (temp files older than this are leftovers).
+    private let startedWallNanoseconds: Int64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }()
 
     public init(configuration: AgentConfiguration, logger: Logger) throws(SystemError) {
         self.configuration = configuration
@@ -29,11 +36,23 @@ public final class Agent: Sendable {
             AgentAPI(agent: self, pool: pool)
         }
         server.withLock { $0 = s }
+        if configuration.advertise {
+            do {
+                let a = try AgentAdvertiser(configuration: configuration, port: s.port, logger: logger)
+                advertiser.withLock { $0 = a }
+            } catch {
+                logger.warning("not advertised through Avahi (\(error)); coordinators must name this agent with --agent")
+            }
+        }
         return s.port
     }
 
     /// Stops every job (transfers under way finish) and the server.
     public func stop() {
+        advertiser.withLock { a -> AgentAdvertiser? in
+            defer { a = nil }
+            return a
+        }?.stop()
         let running = jobs.withLock { j -> [AgentJob] in
             defer { j.removeAll() }
             return Array(j.values)
@@ -45,10 +64,7 @@ public final class Agent: Sendable {
     // MARK: - Health
 
     func health() -> JSONValue {
-        var fs = statvfs()
-        let ok = statvfs(configuration.root, &fs) == 0
-        let free = ok ? UInt64(fs.f_bavail) * UInt64(fs.f_frsize) : 0
-        let total = ok ? UInt64(fs.f_blocks) * UInt64(fs.f_frsize) : 0
+        let (free, total) = AgentAdvertiser.space(configuration.root)
         let list: [JSONValue] = jobs.withLock { Array($0.values) }.map { job in
             let c = job.snapshot
             return .object([
@@ -118,6 +134,9 @@ public final class Agent: Sendable {
     }
 
     /// Temp files of a crashed agent (another process id) in a job's destination.
+    /// Removes temp files a crashed writer left: those last changed before this agent
+    /// started. Newer ones belong to a transfer under way, here or (on a shared
+    /// filesystem) on another agent.
     private func removeLeftoverTemporaries(_ tree: DestinationTree) {
         let ours = DestinationTree.temporaryPrefix + "\(getpid())-"
         var stack: [RelativePath] = [.root]
@@ -128,7 +147,8 @@ public final class Agent: Sendable {
                 let path = folder.appending(component: entry.name)
                 if entry.kind == .directory {
                     stack.append(path)
-                } else if entry.name.hasPrefix(DestinationTree.temporaryPrefix), !entry.name.hasPrefix(ours) {
+                } else if entry.name.hasPrefix(DestinationTree.temporaryPrefix), !entry.name.hasPrefix(ours),
+                          let status = entry.status, status.version.mtimeNanoseconds < startedWallNanoseconds {
                     if (try? tree.remove(path, syncDirectory: false)) == true { removed += 1 }
                 }
             }

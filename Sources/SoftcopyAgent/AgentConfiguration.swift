@@ -11,6 +11,8 @@ public struct AgentConfiguration: Sendable {
     /// Transfers at once per job, each on its own thread with its own connection.
     public var transfers = 4
     public var verbose = false
+    /// Advertise `_softcopy._tcp` through avahi-daemon.
+    public var advertise = true
 
     public static let defaultPort = 7481
 

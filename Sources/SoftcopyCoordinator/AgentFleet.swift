@@ -4,7 +4,8 @@ import SoftcopyCore
 import SoftcopyHTTP
 import SoftcopyIO
 
-/// The agents this coordinator works with. Each has a monitor thread that checks its
+/// The agents this coordinator works with: named in the targets file, or discovered
+/// through Avahi at any time during the run. Each has a monitor thread that checks its
 /// health every second, attaches the job when the agent does not have it (first contact,
 /// or after the agent restarted) after seeding the trackers from the agent's listing, and
 /// marks it down when it stops answering, so its leases go to the others at once.
@@ -26,6 +27,14 @@ final class AgentFleet: Sendable {
         var problem: String?
         /// The first health check (and listing) is done, whatever its outcome.
         var contacted = false
+        /// Known before work was first handed out: work waits until it was contacted.
+        var gating = false
+        /// Found through Avahi under this service name (nil: named in the configuration).
+        var serviceName: String?
+        /// Check at once (its advertisement was withdrawn).
+        var checkNow = false
+        var lastLease: MonotonicInstant?
+        var attachedAt: MonotonicInstant?
     }
 
     struct Context: Sendable {
@@ -36,7 +45,9 @@ final class AgentFleet: Sendable {
     }
 
     private let members: Mutex<[UInt32: Member]>
-    private let order: [UInt32]
+    private let order = Mutex<[UInt32]>([])
+    /// Set once work is handed out: later members do not hold it back.
+    private let opened = Atomic(false)
     private let context: Context
     private let engine: Engine
     private let logger: Logger
@@ -48,16 +59,8 @@ final class AgentFleet: Sendable {
 
     static let healthInterval: Duration = .seconds(1)
 
-    init(urls: [String], context: Context, engine: Engine, logger: Logger) {
-        var members: [UInt32: Member] = [:]
-        var order: [UInt32] = []
-        for (n, url) in urls.enumerated() {
-            let id = UInt32(n + 1)
-            members[id] = Member(id: id, url: url)
-            order.append(id)
-        }
-        self.members = Mutex(members)
-        self.order = order
+    init(context: Context, engine: Engine, logger: Logger) {
+        self.members = Mutex([:])
         self.context = context
         self.engine = engine
         self.logger = logger
@@ -67,10 +70,72 @@ final class AgentFleet: Sendable {
         port.store(value, ordering: .releasing)
     }
 
-    func start() {
-        let started = order.map { id in OSThread(name: "sc-agent-\(id)") { [self] in monitor(id) } }
-        threads.withLock { $0 = started }
+    /// Adds an agent (or finds the one already known by this URL or service name) and
+    /// starts watching it; returns its number.
+    @discardableResult
+    func add(url: String, serviceName: String? = nil) -> UInt32 {
+        let (id, isNew) = members.withLock { m -> (UInt32, Bool) in
+            if let known = m.values.first(where: { $0.url == url || (serviceName != nil && $0.serviceName == serviceName) }) {
+                if known.url != url || known.serviceName != serviceName {
+                    m[known.id]?.checkNow = true
+                    if known.serviceName == nil { m[known.id]?.serviceName = serviceName }
+                }
+                return (known.id, false)
+            }
+            let id = UInt32(m.count + 1)
+            var member = Member(id: id, url: url)
+            member.gating = !opened.load(ordering: .acquiring)
+            member.serviceName = serviceName
+            m[id] = member
+            return (id, true)
+        }
+        guard isNew, !stopping.load(ordering: .acquiring) else { return id }
+        order.withLock { $0.append(id) }
+        if serviceName != nil { logger.info("found agent \(serviceName!) at \(url) through Avahi") }
+        let thread = OSThread(name: "sc-agent-\(id)") { [self] in monitor(id) }
+        threads.withLock { $0.append(thread) }
+        return id
     }
+
+    /// An advertisement was withdrawn: check that agent now rather than in a second.
+    func withdrawn(serviceName: String) {
+        stopLock.withLock {
+            members.withLock { m in
+                for (id, member) in m where member.serviceName == serviceName { m[id]?.checkNow = true }
+            }
+            stopLock.broadcast()
+        }
+    }
+
+    /// From now on, newly found agents join without holding back work.
+    func open() {
+        opened.store(true, ordering: .releasing)
+    }
+
+    func recordLease(_ id: UInt32) {
+        members.withLock { $0[id]?.lastLease = Clock.now() }
+    }
+
+    /// An agent that asked for work this recently counts as pulling (a waiting long-poll
+    /// asks again every 50 ms).
+    static let pullingWindow: Duration = .seconds(2)
+
+    /// Agents as placement sees them. Two agents with one name (a misconfiguration)
+    /// are told apart by number, so rendezvous hashing still ranks them.
+    func placementNodes() -> [PlacementNode] {
+        let now = Clock.now()
+        return members.withLock { m in
+            let names = m.values.map { $0.name ?? $0.url }
+            return m.values.sorted { $0.id < $1.id }.map { member in
+                var name = member.name ?? member.url
+                if names.filter({ $0 == name }).count > 1 { name += "#\(member.id)" }
+                return PlacementNode(id: member.id, name: name, freeBytes: member.freeBytes, attached: member.state == .attached,
+                                     pulling: [member.lastLease, member.attachedAt].contains { $0.map { now - $0 < Self.pullingWindow } ?? false })
+            }
+        }
+    }
+
+    var count: Int { members.withLock { $0.count } }
 
     /// Detaches the job from every agent and stops the monitors.
     func stop() {
@@ -106,13 +171,14 @@ final class AgentFleet: Sendable {
     }
 
     var snapshot: [Member] {
-        members.withLock { m in order.compactMap { m[$0] } }
+        let ids = order.withLock { $0 }
+        return members.withLock { m in ids.compactMap { m[$0] } }
     }
 
-    /// Every agent was tried once: what each already holds is known before any work is
-    /// handed out, so nothing one agent holds is sent to another.
+    /// Every agent known at the start was tried once: what each already holds is known
+    /// before any work is handed out, so nothing one agent holds is sent to another.
     var allContacted: Bool {
-        members.withLock { $0.values.allSatisfy(\.contacted) }
+        members.withLock { $0.values.allSatisfy { $0.contacted || !$0.gating } }
     }
 
     private func update(_ id: UInt32, _ body: (inout Member) -> Void) {
@@ -142,9 +208,16 @@ final class AgentFleet: Sendable {
                 }
             }
             lastProblem = problem
+            // A down agent is looked at less often; a withdrawn one at once.
+            let interval = problem == nil ? Self.healthInterval : Self.healthInterval * 3
+            let deadline = Clock.now() + interval
             stopLock.withLock {
-                if !stopping.load(ordering: .acquiring) { stopLock.wait(until: Clock.now() + Self.healthInterval) }
+                while !stopping.load(ordering: .acquiring), Clock.now() < deadline,
+                      !members.withLock({ m in m[id]?.checkNow ?? false }) {
+                    stopLock.wait(until: deadline)
+                }
             }
+            members.withLock { $0[id]?.checkNow = false }
         }
         if isAttached(id) {
             _ = try? client.request("DELETE", url + "/v1/jobs/" + context.job, timeout: .seconds(3))
@@ -218,7 +291,9 @@ final class AgentFleet: Sendable {
         } ?? "http://127.0.0.1:\(port.load(ordering: .acquiring))"
         let attachment = JobAttachment(
             job: context.job, coordinator: coordinatorURL, agent: id,
-            targets: context.targets.enumerated().map { .init(index: $0.offset, destination: $0.element.agentDestination) })
+            targets: engine.targetLanes.enumerated().flatMap { target, lanes in
+                lanes.map { JobAttachment.Target(index: $0, destination: context.targets[target].agentDestination) }
+            })
         let response: HTTPClientResponse
         do {
             response = try client.request("POST", url + "/v1/jobs", json: attachment.json, timeout: .seconds(10))
@@ -230,6 +305,8 @@ final class AgentFleet: Sendable {
             update(id) { m in
                 m.state = .attached
                 m.problem = nil
+                // Its transfers are about to ask: count it as pulling from now on.
+                m.attachedAt = Clock.now()
             }
             let name = members.withLock { $0[id]?.name ?? url }
             logger.info("attached to agent \(name) at \(url) (it pulls from \(coordinatorURL))\(seeded > 0 ? "; it already holds \(seeded) files of this job" : "")")

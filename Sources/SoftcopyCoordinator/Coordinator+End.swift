@@ -20,7 +20,9 @@ extension Coordinator {
         if !runtime.leftovers.isEmpty {
             awaitTemporaries(runtime)
         }
-        engine.withTarget(runtime.index) { $0.tracker.beginFinalPhase(at: Clock.now()) }
+        for lane in runtime.lanes {
+            engine.withTarget(lane) { $0.tracker.beginFinalPhase(at: Clock.now()) }
+        }
         runtime.stage = .finishing(round: 1)
     }
 
@@ -42,7 +44,7 @@ extension Coordinator {
     private func mirrorDirectories(_ runtime: TargetRuntime) {
         guard let scan = runtime.finalScan, scan.rootPresent, let destinationTree = runtime.destination else { return }
         let sourceDirectories = scan.directories
-        let mayDelete = engine.withTarget(runtime.index) {
+        let mayDelete = engine.withTarget(runtime.lane) {
             $0.tracker.deletionsAuthorized && $0.tracker.configuration.deletions != .never
         }
         do {
@@ -61,29 +63,41 @@ extension Coordinator {
         }
     }
 
-    /// Once the tracker has drained: verify every destination file, copy again what no
-    /// longer matches (up to three rounds), then judge and write the manifest.
+    /// Once every copy's tracker has drained: verify every destination file where its
+    /// holder keeps it (the local destination, or that agent's listing), copy again what
+    /// no longer matches (up to three rounds), then judge and write the manifest.
     func advanceEnd(_ runtime: TargetRuntime, round: Int) {
-        let drained = engine.withTarget(runtime.index) { $0.tracker.isDrained }
+        let drained = runtime.lanes.allSatisfy { lane in engine.withTarget(lane) { $0.tracker.isDrained } }
         guard drained else { return }
         if round == 1 { mirrorDirectories(runtime) }
-        let files = engine.withTarget(runtime.index) { $0.tracker.filesToVerify() }
-        var results: [(RelativePath, Bool)] = []
-        if let destinationTree = runtime.destination {
-            results.reserveCapacity(files.count)
-            for (path, record) in files {
-                results.append((path, verify(destinationTree, path, record)))
+        let files = runtime.lanes.map { lane in (lane, engine.withTarget(lane) { $0.tracker.filesToVerify() }) }
+        let listings = files.contains { $0.1.contains { $0.record.holder != 0 } } ? agentListings(runtime) : [:]
+        var mismatched: [RelativePath] = []
+        var onAbsentAgents = 0
+        for (lane, laneFiles) in files {
+            var results: [(RelativePath, Bool)] = []
+            results.reserveCapacity(laneFiles.count)
+            for (path, record) in laneFiles {
+                let matches: Bool
+                if record.holder == 0 {
+                    matches = runtime.destination.map { verify($0, path, record) } ?? false
+                } else {
+                    matches = listings[record.holder]?[path]?.matches(record) ?? false
+                }
+                results.append((path, matches))
+                if !matches {
+                    mismatched.append(path)
+                    if record.holder != 0, listings[record.holder] == nil { onAbsentAgents += 1 }
+                }
             }
-        } else {
-            results = verifyOnAgents(runtime, files)
+            engine.withTarget(lane) { state in
+                let now = Clock.now()
+                for (path, matches) in results { state.tracker.recordVerification(path, matches: matches, at: now) }
+            }
         }
-        engine.withTarget(runtime.index) { state in
-            let now = Clock.now()
-            for (path, matches) in results { state.tracker.recordVerification(path, matches: matches, at: now) }
-        }
-        let mismatched = results.filter { !$0.1 }.map(\.0)
         if !mismatched.isEmpty, round < 3 {
-            logger.warning("\(mismatched.count) destination files changed since they were verified (first: \(mismatched[0])); copying them again")
+            let gone = onAbsentAgents > 0 ? " (\(onAbsentAgents) of them on agents that are gone or not answering)" : ""
+            logger.warning("\(mismatched.count) destination files are no longer as verified\(gone) (first: \(mismatched[0])); copying them again")
             runtime.stage = .finishing(round: round + 1)
             return
         }
@@ -106,16 +120,35 @@ extension Coordinator {
     }
 
     private func finish(_ runtime: TargetRuntime) {
-        let (verdict, statistics, records) = engine.withTarget(runtime.index) { state in
-            (state.tracker.verdict(leftovers: runtime.leftovers, hierarchy: state.hierarchy,
-                                   unreadable: runtime.finalScan?.unreadable ?? [:], skipped: runtime.finalScan?.skipped ?? []),
-             state.tracker.statistics, state.tracker.destinationRecords())
+        var verdicts: [ArchiveVerdict] = []
+        var statistics = TrackerStatistics()
+        var records: [(RelativePath, DestinationRecord)] = []
+        for lane in runtime.lanes {
+            let (v, st, r) = engine.withTarget(lane) { state in
+                (state.tracker.verdict(leftovers: runtime.leftovers, hierarchy: state.hierarchy,
+                                       unreadable: runtime.finalScan?.unreadable ?? [:], skipped: runtime.finalScan?.skipped ?? []),
+                 state.tracker.statistics, state.tracker.destinationRecords())
+            }
+            verdicts.append(v)
+            if lane == runtime.lane {
+                statistics = st
+            } else {
+                statistics.copiedFiles += st.copiedFiles
+                statistics.copiedBytes &+= st.copiedBytes
+                statistics.retries += st.retries
+            }
+            // The local journal lists what the local destination holds.
+            records += r.filter { $0.1.holder == 0 }
         }
+        let verdict = ArchiveVerdict.merging(replicas: verdicts)
         runtime.finished = Clock.now()
-        let manifest = Manifest(
+        var manifest = Manifest(
             softcopyVersion: SoftcopyVersion.string, source: runtime.spec.source, destination: runtime.spec.destination,
             host: Clock.hostName(), started: runtime.startedWall, finished: Clock.wallTimestamp(),
             endReason: runtime.endReason, verdict: verdict, statistics: statistics)
+        manifest.nodeNames[0] = Clock.hostName()
+        for member in remote?.fleet.snapshot ?? [] { manifest.nodeNames[member.id] = member.name ?? member.url }
+        if remote != nil { manifest.placement = configuration.placement(for: runtime.spec).description }
         var status = verdict.exitStatus
         if let destinationTree = runtime.destination {
             do {
@@ -124,8 +157,9 @@ extension Coordinator {
                 logger.error("cannot write the manifest at \(destinationTree.rootPath): \(error)")
                 status = .incomplete
             }
-        } else if !sendManifestToAgents(runtime, manifest) {
-            status = .incomplete
+        }
+        if remote?.fleet.snapshot.contains(where: { $0.state == .attached }) ?? false || isRemote {
+            if !sendManifestToAgents(runtime, manifest), isRemote { status = .incomplete }
         }
         do {
             try runtime.journal?.compact(records)

@@ -24,7 +24,7 @@ extension Coordinator {
                 throw RemoteSetupError(description: error.description)
             }
         }
-        let listen = settings.listen ?? Self.defaultListen
+        var listen = settings.listen ?? Self.defaultListen
         guard let (host, port) = AgentAddress.hostAndPort(listen) else {
             throw RemoteSetupError(description: "cannot listen on \(listen): expected HOST:PORT")
         }
@@ -33,32 +33,48 @@ extension Coordinator {
         let engine = self.engine!
         let leaseTimeout = settings.leaseTimeout ?? Self.defaultLeaseTimeout
         let fleet = AgentFleet(
-            urls: settings.agents ?? [],
             context: .init(job: job, targets: configuration.targets, token: token, advertiseURL: settings.advertiseURL),
             engine: engine, logger: logger)
         let reader = ChunkReader(ioPriority: configuration.ioPriority, maxRate: settings.maxRate)
-        let sourceRoots = configuration.targets.map(\.source)
         let logger = self.logger
         nonisolated(unsafe) var built: CoordinatorAPI?
-        let server: HTTPServer
-        do {
-            server = try HTTPServer(host: host, port: port, logger: logger) { pool, eventLoop in
+        let makeServer = { (port: Int) throws -> HTTPServer in
+            try HTTPServer(host: host, port: port, logger: logger) { pool, eventLoop in
                 let api = CoordinatorAPI(
-                    job: job, engine: engine, fleet: fleet, sourceRoots: sourceRoots, token: token, leaseTimeout: leaseTimeout,
+                    job: job, engine: engine, fleet: fleet, token: token, leaseTimeout: leaseTimeout,
                     pool: pool, reader: reader, eventLoop: eventLoop, logger: logger,
                     status: { [weak self] in self?.statusDocument() ?? .null })
                 built = api
                 return api
             }
+        }
+        let server: HTTPServer
+        do {
+            server = try makeServer(port)
         } catch {
-            throw RemoteSetupError(description: "cannot listen on \(listen) for agents: \(error)")
+            // A local copy that only listens in case agents appear must not fail because
+            // another coordinator has the default port: agents learn the port at attach.
+            guard settings.listen == nil, !isRemote, let fallback = try? makeServer(0) else {
+                throw RemoteSetupError(description: "cannot listen on \(listen) for agents: \(error)")
+            }
+            logger.info("port \(port) is taken (another coordinator?); listening for agents on port \(fallback.port) instead")
+            server = fallback
+            listen = "\(host):\(fallback.port)"
         }
         guard let api = built else { throw RemoteSetupError(description: "internal: the API was not built") }
         fleet.setPort(server.port)
         engine.onChange = { [weak api] in api?.workMayBeReady() }
+        if isRemote {
+            engine.nodes = { fleet.placementNodes() }
+        } else {
+            // A local copy is one more node; agents that join share the work with it.
+            engine.nodes = { [PlacementNode(id: 0, name: "local", freeBytes: nil)] + fleet.placementNodes() }
+        }
         remote = RemoteSide(job: job, server: server, fleet: fleet, api: api, token: token)
-        logger.info("coordinator API listening on http://\(host):\(server.port) (job \(job)); agents: \((settings.agents ?? []).joined(separator: ", "))")
-        fleet.start()
+        logger.info("coordinator API listening on http://\(host):\(server.port) (job \(job))")
+        for url in settings.agents ?? [] { fleet.add(url: url) }
+        discovery?.feed(fleet)
+        fleet.open()
     }
 
     func stopRemote() {
@@ -67,27 +83,24 @@ extension Coordinator {
         remote.server.shutdown()
     }
 
-    /// Merges the listings of every attached agent and checks each file the tracker
-    /// believes is at the destination against them: the union of what the agents hold,
-    /// not what the coordinator thinks it sent, decides.
-    func verifyOnAgents(_ runtime: TargetRuntime, _ files: [(path: RelativePath, record: DestinationRecord)]) -> [(RelativePath, Bool)] {
-        guard let remote else { return files.map { ($0.path, false) } }
+    /// The listing of the target's destination on every attached agent, by agent: the
+    /// end check compares each file with the listing of the agent that holds it.
+    func agentListings(_ runtime: TargetRuntime) -> [UInt32: [RelativePath: ListingEntry]] {
+        guard let remote else { return [:] }
         let client = HTTPClient(token: remote.token)
-        var merged: [RelativePath: [ListingEntry]] = [:]
+        var result: [UInt32: [RelativePath: ListingEntry]] = [:]
         for member in remote.fleet.snapshot where member.state == .attached {
             do {
                 let entries = try AgentListingFetch.fetch(client, agentURL: member.url, destination: runtime.spec.agentDestination,
                                                           verify: configuration.verifyFull, timeout: .seconds(3600)) ?? []
-                for entry in entries where !entry.isDirectory {
-                    merged[entry.path, default: []].append(entry)
-                }
+                var byPath: [RelativePath: ListingEntry] = [:]
+                for entry in entries where !entry.isDirectory { byPath[entry.path] = entry }
+                result[member.id] = byPath
             } catch {
                 logger.warning("cannot get the listing of \(runtime.spec.agentDestination) from agent \(member.url): \(error)")
             }
         }
-        return files.map { file in
-            (file.path, merged[file.path]?.contains { $0.matches(file.record) } ?? false)
-        }
+        return result
     }
 
     /// Writes the manifest to every attached agent, under the target's destination.
@@ -96,7 +109,7 @@ extension Coordinator {
         let client = HTTPClient(token: remote.token)
         var written = 0
         for member in remote.fleet.snapshot where member.state == .attached {
-            let url = member.url + "/v1/jobs/" + remote.job + "/targets/\(runtime.index)/manifest"
+            let url = member.url + "/v1/jobs/" + remote.job + "/targets/\(runtime.lane)/manifest"
             do {
                 let response = try client.request("PUT", url, json: manifest.json(), timeout: .seconds(60))
                 if response.status == 200 {
@@ -116,11 +129,13 @@ extension Coordinator {
     func statusDocument() -> JSONValue {
         let now = Clock.now()
         let targets: [JSONValue] = runtimes.map { runtime in
-            let progress = engine.peek(runtime.index) { $0.tracker.progress(now: now) }
+            let progress = engine.peek(runtime.lane) { $0.tracker.progress(now: now) }
             let c = progress.counters
             return .object([
                 ("index", .integer(runtime.index)), ("source", .string(runtime.spec.source)),
                 ("destination", .string(runtime.spec.agentDestination)),
+                ("placement", .string(configuration.placement(for: runtime.spec).description)),
+                ("placement_problem", runtime.placementProblem.map { .string($0.message) } ?? .null),
                 ("phase", .string(progress.phase == .live ? "live" : "final")),
                 ("files_present", .integer(c.seenFiles)), ("files_done", .integer(c.doneFiles)),
                 ("bytes_present", .integer(c.seenBytes)), ("bytes_done", .integer(c.doneBytes)),

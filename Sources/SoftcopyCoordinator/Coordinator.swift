@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Synchronization
+import SoftcopyDiscovery
 public import SoftcopyCore
 import SoftcopyIO
 
@@ -15,9 +16,12 @@ public final class Coordinator: @unchecked Sendable {
     var runtimes: [TargetRuntime] = []
     var engine: Engine!
     var rates = RateMeter()
-    /// Set when agents do the copying (see Coordinator+Remote).
+    /// Set when agents take part (see Coordinator+Remote): always with agents, and in a
+    /// local copy while discovery may still bring agents in.
     var remote: RemoteSide?
-    var isRemote: Bool { !(configuration.settings.agents ?? []).isEmpty }
+    /// Agents do the copying: there is no local destination.
+    var isRemote = false
+    var discovery: AgentDiscovery?
 
     struct SignalState {
         var interrupts = 0
@@ -47,6 +51,25 @@ public final class Coordinator: @unchecked Sendable {
             logger.error("--writer-pid \(pid): no such process is running")
             return .usage
         }
+        let staticAgents = configuration.settings.agents ?? []
+        var found: [String] = []
+        if configuration.settings.discovery ?? true {
+            let discovery = AgentDiscovery(haveToken: configuration.settings.tokenFile != nil, logger: logger)
+            self.discovery = discovery
+            if staticAgents.isEmpty {
+                let wait = configuration.settings.discoveryWait ?? Self.defaultDiscoveryWait
+                found = discovery.waitForAgents(within: wait).map { "\($0.name) (\($0.url))" }.sorted()
+                if found.isEmpty {
+                    logger.info("no agent found through Avahi (_softcopy._tcp) within \(Quantity.formatDuration(wait)): copying locally; agents that appear later join the run")
+                }
+            }
+        }
+        isRemote = !staticAgents.isEmpty || !found.isEmpty
+        if isRemote {
+            let names = staticAgents + found
+            logger.info("copying through \(names.count) agent\(names.count == 1 ? "" : "s"): \(names.joined(separator: ", "))\(discovery != nil ? "; more join as Avahi finds them" : "")")
+        }
+        defer { discovery?.stop() }
         for spec in configuration.targets {
             if let status = checkSource(spec, checkOverlap: !isRemote) { return status }
         }
@@ -61,17 +84,21 @@ public final class Coordinator: @unchecked Sendable {
         }
 
         var copier: LocalCopier?
-        if isRemote {
+        if isRemote || discovery != nil {
             do {
                 try startRemote()
             } catch {
                 logger.error("\(error)")
                 return .usage
             }
-        } else {
+        }
+        if !isRemote {
+            let lanes = runtimes.flatMap { runtime in
+                runtime.lanes.map { _ in LocalCopier.Target(sourceRoot: runtime.spec.source, destination: runtime.destination!, journal: runtime.journal!) }
+            }
             copier = LocalCopier(
                 engine: engine,
-                targets: runtimes.map { .init(sourceRoot: $0.spec.source, destination: $0.destination!, journal: $0.journal!) },
+                targets: lanes,
                 workers: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers,
                 sleepTime: configuration.settings.sleepTime,
                 maxRate: configuration.settings.maxRate,
@@ -156,13 +183,18 @@ public final class Coordinator: @unchecked Sendable {
     }
 
     private func setUp() throws {
-        var states: [Engine.TargetState] = []
+        var states: [[Engine.TargetState]] = []
         let now = Clock.now()
+        var nextLane = 0
         for (index, spec) in configuration.targets.enumerated() {
+            let replicas = configuration.placement(for: spec).replicas
+            let lanes = nextLane..<(nextLane + replicas)
+            nextLane += replicas
+            let fresh = { Engine.TargetState(tracker: ArchiveTracker(configuration: self.configuration.trackerConfiguration(for: spec)), started: now) }
             if isRemote {
                 // The agents' listings say what is already there; they are merged as each agent attaches.
-                states.append(Engine.TargetState(tracker: ArchiveTracker(configuration: configuration.trackerConfiguration(for: spec)), started: now))
-                runtimes.append(TargetRuntime(index: index, spec: spec, destination: nil, journal: nil, watcher: makeWatcher(index: index, spec: spec), now: now))
+                states.append(lanes.map { _ in fresh() })
+                runtimes.append(TargetRuntime(index: index, lanes: lanes, spec: spec, destination: nil, journal: nil, watcher: makeWatcher(index: index, spec: spec), now: now))
                 continue
             }
             let destination: DestinationTree
@@ -185,13 +217,14 @@ public final class Coordinator: @unchecked Sendable {
             if preparation.skippedJournalLines > 0 {
                 logger.debug("skipped \(preparation.skippedJournalLines) torn journal lines")
             }
-            states.append(Engine.TargetState(tracker: tracker, started: now))
+            states.append([Engine.TargetState(tracker: tracker, started: now)] + lanes.dropFirst().map { _ in fresh() })
             let watcher = makeWatcher(index: index, spec: spec)
-            let runtime = TargetRuntime(index: index, spec: spec, destination: destination, journal: journal, watcher: watcher, now: now)
+            let runtime = TargetRuntime(index: index, lanes: lanes, spec: spec, destination: destination, journal: journal, watcher: watcher, now: now)
             runtime.resumedFiles = preparation.fromJournal
             runtimes.append(runtime)
         }
-        engine = Engine(targets: states, sourceRoots: configuration.targets.map(\.source), logger: logger)
+        engine = Engine(lanes: states, placements: configuration.targets.map { configuration.placement(for: $0) },
+                        sourceRoots: configuration.targets.map(\.source), logger: logger)
         for runtime in runtimes {
             let mode = configuration.watchMode(for: runtime.spec)
             let how: String
@@ -200,7 +233,9 @@ public final class Coordinator: @unchecked Sendable {
             case .polling(let interval): how = "polling every \(Quantity.formatDuration(interval))"
             }
             let to = isRemote ? "\(runtime.spec.agentDestination) on the agents" : runtime.spec.destination
-            logger.info("\(how) \(runtime.spec.source) -> \(to)")
+            let placement = configuration.placement(for: runtime.spec)
+            let spread = isRemote || discovery != nil ? " (placement: \(placement.description))" : ""
+            logger.info("\(how) \(runtime.spec.source) -> \(to)\(spread)")
         }
     }
 
@@ -232,12 +267,19 @@ public final class Coordinator: @unchecked Sendable {
     private var interrupted: Bool { signals.withLock { $0.interrupts > 0 } }
     private var operatorEnded: Bool { signals.withLock { $0.endRequested } }
 
+    static let defaultDiscoveryWait: Duration = .seconds(3)
+
     private func mainLoop() -> ExitStatus {
         var writerGone = false
         var lastProgress = MonotonicInstant.zero
+        var lastPlacementCheck = MonotonicInstant.zero
         while true {
             if interrupted { return .interrupted }
             let now = Clock.now()
+            if now - lastPlacementCheck >= .seconds(1) {
+                lastPlacementCheck = now
+                if let status = checkPlacement(now: now) { return status }
+            }
             if let pid = configuration.writerPID, !writerGone, !ProcessProbe.isRunning(pid) {
                 writerGone = true
                 logger.info("the writer (pid \(pid)) exited")
@@ -272,7 +314,7 @@ public final class Coordinator: @unchecked Sendable {
         if operatorEnded { return .operatorSignal }
         if writerGone, let pid = configuration.writerPID { return .writerExited(pid: pid) }
         let marker = RelativePath(unchecked: ZarrNaming.endMarkerName)
-        let (markerPresent, lastChange) = engine.withTarget(runtime.index) {
+        let (markerPresent, lastChange) = engine.withTarget(runtime.lane) {
             ($0.tracker.sourceVersion(of: marker) != nil, $0.tracker.statistics.lastSourceChange)
         }
         if markerPresent { return .completeFile }
@@ -285,10 +327,10 @@ public final class Coordinator: @unchecked Sendable {
 
     /// An idle timeout is only a hint: a rescan must find nothing new before it counts.
     private func confirmIdle(_ runtime: TargetRuntime, idle: Duration) -> EndReason? {
-        let before = engine.withTarget(runtime.index) { $0.tracker.statistics.sourceChanges }
+        let before = engine.withTarget(runtime.lane) { $0.tracker.statistics.sourceChanges }
         runtime.watcher.stop()
         let scan = runtime.watcher.scanOnce(.final)
-        let after = engine.withTarget(runtime.index) { $0.tracker.statistics.sourceChanges }
+        let after = engine.withTarget(runtime.lane) { $0.tracker.statistics.sourceChanges }
         if after == before {
             runtime.finalScan = scan
             return .idleTimeout(idle)

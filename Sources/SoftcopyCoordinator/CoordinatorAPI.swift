@@ -13,7 +13,6 @@ final class CoordinatorAPI: HTTPResponder {
     let job: String
     let engine: Engine
     let fleet: AgentFleet
-    let sourceRoots: [String]
     let token: String?
     let leaseTimeout: Duration
     let pool: NIOThreadPool
@@ -22,12 +21,11 @@ final class CoordinatorAPI: HTTPResponder {
     let status: @Sendable () -> JSONValue
     private let waiters: LeaseWaiters
 
-    init(job: String, engine: Engine, fleet: AgentFleet, sourceRoots: [String], token: String?, leaseTimeout: Duration,
+    init(job: String, engine: Engine, fleet: AgentFleet, token: String?, leaseTimeout: Duration,
          pool: NIOThreadPool, reader: ChunkReader, eventLoop: any EventLoop, logger: Logger, status: @escaping @Sendable () -> JSONValue) {
         self.job = job
         self.engine = engine
         self.fleet = fleet
-        self.sourceRoots = sourceRoots
         self.token = token
         self.leaseTimeout = leaseTimeout
         self.pool = pool
@@ -105,10 +103,10 @@ final class CoordinatorAPI: HTTPResponder {
     static func grant(_ request: LeaseRequest, engine: Engine, fleet: AgentFleet, leaseTimeout: Duration) -> HTTPResponse? {
         if engine.isShuttingDown { return .json(LeaseGrant(items: [], finished: true).json) }
         guard fleet.isAttached(request.agent), fleet.allContacted else { return nil }
-        // A key another agent holds goes only to that agent while it is attached.
+        fleet.recordLease(request.agent)
+        // The target's placement policy decides which keys this agent may take.
         guard let (target, items) = engine.lease(
-            consumer: request.agent, maxItems: request.maxItems, maxBytes: request.maxBytes, ttl: leaseTimeout,
-            accepts: { holder in !fleet.isAttached(holder) })
+            consumer: request.agent, maxItems: request.maxItems, maxBytes: request.maxBytes, ttl: leaseTimeout)
         else { return nil }
         let grant = LeaseGrant(items: items.map { item in
             LeaseGrant.Item(target: target, path: item.path, operation: item.operation, lease: item.lease, size: item.expectedSize)
@@ -129,8 +127,8 @@ final class CoordinatorAPI: HTTPResponder {
             return .error(.forbidden, "agent \(report.agent) is not attached to job \(job)")
         }
         fleet.touch(report.agent)
-        if let bad = report.entries.first(where: { $0.target >= engine.targetCount }) {
-            return .error(.badRequest, "ack: target \(bad.target) does not exist (this job has \(engine.targetCount))")
+        if let bad = report.entries.first(where: { $0.target >= engine.laneCount }) {
+            return .error(.badRequest, "ack: target \(bad.target) does not exist (this job has \(engine.laneCount))")
         }
         var byTarget: [Int: [(RelativePath, LeaseID, WorkOutcome)]] = [:]
         var files: UInt64 = 0
@@ -154,7 +152,7 @@ final class CoordinatorAPI: HTTPResponder {
 
     private func chunk(_ request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
         let c = request.components
-        guard let target = Int(c[4]), target >= 0, target < sourceRoots.count else {
+        guard let target = Int(c[4]), target >= 0, target < engine.laneCount else {
             return eventLoop.makeSucceededFuture(.error(.notFound, "no target \(c[4]) in job \(job)"))
         }
         let path: RelativePath
@@ -171,7 +169,7 @@ final class CoordinatorAPI: HTTPResponder {
             return eventLoop.makeSucceededFuture(.error(.conflict, "lease \(leaseNumber) of \(path) is not current (it expired or was completed)",
                                                         headers: HTTPHeaders([(SoftcopyHeaders.reason, "stale-lease")])))
         }
-        let root = sourceRoots[target]
+        let root = engine.sourceRoot(ofLane: target)
         let reader = self.reader
         return pool.runIfActive(eventLoop: eventLoop) {
             reader.serve(sourceRoot: root, path: path, requireStableRead: stable)

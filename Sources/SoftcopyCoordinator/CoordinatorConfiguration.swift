@@ -43,6 +43,17 @@ public struct CoordinatorConfiguration: Sendable {
             deletions: spec.deletions ?? settings.deletions ?? .atEnd)
     }
 
+    /// The placement for one target: its own keys, else the run's.
+    public func placement(for spec: TargetSpec) -> Placement {
+        Placement(
+            kind: spec.placement ?? settings.placement ?? .balanced,
+            localityDimensions: spec.localityDimensions ?? settings.localityDimensions ?? 1,
+            replicas: spec.replicas ?? settings.replicas ?? 1,
+            reserve: settings.freeSpaceReserve ?? Self.defaultFreeSpaceReserve)
+    }
+
+    public static let defaultFreeSpaceReserve: UInt64 = 1 << 30
+
     func watchMode(for spec: TargetSpec) -> SourceWatcher.Mode {
         if let interval = spec.pollInterval ?? settings.pollInterval { return .polling(interval) }
         return .inotify

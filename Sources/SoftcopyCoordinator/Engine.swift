@@ -3,8 +3,10 @@ import Synchronization
 import SoftcopyCore
 import SoftcopyIO
 
-/// The coordinator's shared state: one tracker and one zarr hierarchy per archive,
-/// behind one lock. Watcher threads feed it source events, copy workers block in it for
+/// The coordinator's shared state: one tracker and one zarr hierarchy per archive and
+/// copy ("lane": a target with `replicas: N` has N lanes, each tracking one copy of every
+/// key, on distinct nodes), behind one lock. Lanes are numbered across all targets; the
+/// HTTP API's target numbers are lane numbers. Watcher threads feed it source events, copy workers block in it for
 /// work and report outcomes, and the main thread drives each archive's end. The lock is
 /// only ever held for in-memory work; all file I/O happens outside it.
 final class Engine: @unchecked Sendable {
@@ -18,7 +20,14 @@ final class Engine: @unchecked Sendable {
 
     private let lock = ConditionLock()
     private var targets: [TargetState]
+    /// The target of each lane, and the lanes of each target.
+    private let laneTarget: [Int]
+    let targetLanes: [Range<Int>]
+    private let placements: [Placement]
     private var shuttingDown = false
+    /// The nodes that may receive work, for placement (agents, and the local copier when
+    /// there is one). Called under the engine's lock: it must not call back into the engine.
+    var nodes: @Sendable () -> [PlacementNode] = { [PlacementNode(id: 0, name: "local", freeBytes: nil)] }
     /// Called (outside the lock) after anything that may have made work ready: the HTTP
     /// API uses it to answer waiting long-polls at once.
     var onChange: (@Sendable () -> Void)?
@@ -34,11 +43,27 @@ final class Engine: @unchecked Sendable {
     }
     static let retryLogInterval: Duration = .seconds(10)
 
-    init(targets: [TargetState], sourceRoots: [String], logger: Logger) {
-        self.targets = targets
-        self.sourceRoots = sourceRoots
+    /// `lanes[t]` holds target t's lanes (one per replica).
+    init(lanes: [[TargetState]], placements: [Placement], sourceRoots: [String], logger: Logger) {
+        var flat: [TargetState] = []
+        var laneTarget: [Int] = []
+        var targetLanes: [Range<Int>] = []
+        for (t, states) in lanes.enumerated() {
+            targetLanes.append(flat.count..<(flat.count + states.count))
+            flat += states
+            laneTarget += Array(repeating: t, count: states.count)
+        }
+        self.targets = flat
+        self.laneTarget = laneTarget
+        self.targetLanes = targetLanes
+        self.placements = placements
+        self.sourceRoots = laneTarget.map { sourceRoots[$0] }
         self.logger = logger
     }
+
+    func target(ofLane lane: Int) -> Int { laneTarget[lane] }
+
+    func sourceRoot(ofLane lane: Int) -> String { sourceRoots[lane] }
 
     /// Runs `body` on one archive's state under the lock, then wakes waiting workers.
     func withTarget<T>(_ index: Int, _ body: (inout TargetState) -> T) -> T {
@@ -58,13 +83,15 @@ final class Engine: @unchecked Sendable {
         lock.withLock { body(targets[index]) }
     }
 
-    var targetCount: Int { targets.count }
+    var laneCount: Int { targets.count }
 
     var isShuttingDown: Bool { lock.withLock { shuttingDown } }
 
     // MARK: - Source events (watcher threads)
 
-    func handle(_ index: Int, _ events: [SourceEvent]) {
+    /// Source events of target `target`, applied to each of its lanes.
+    func handle(_ target: Int, _ events: [SourceEvent]) {
+        let index = targetLanes[target].lowerBound
         // Metadata is small: read and parse it before taking the lock.
         var parsed: [RelativePath: Result<ZarrNode, ZarrMetadataParser.Error>] = [:]
         for case .observed(let path, .file, _) in events where ZarrNaming.role(of: path) == .metadata {
@@ -76,7 +103,9 @@ final class Engine: @unchecked Sendable {
             }
         }
         var warnings: [String] = []
-        withTarget(index) { state in
+        for lane in targetLanes[target] {
+          let first = lane == index
+          withTarget(lane) { state in
             let now = Clock.now()
             for event in events {
                 switch event {
@@ -85,7 +114,7 @@ final class Engine: @unchecked Sendable {
                     if case .failure(let error) = parsed[path] {
                         if state.malformedMetadata[path] != error.message {
                             state.malformedMetadata[path] = error.message
-                            warnings.append("malformed zarr metadata \(sourceRoots[index])/\(path): \(error.message) (copied as it is)")
+                            if first { warnings.append("malformed zarr metadata \(sourceRoots[index])/\(path): \(error.message) (copied as it is)") }
                         }
                     } else if case .success(let node) = parsed[path] {
                         state.malformedMetadata[path] = nil
@@ -106,14 +135,15 @@ final class Engine: @unchecked Sendable {
                     }
                 case .rootVanished:
                     state.tracker.sourceRootVanished(at: now)
-                    warnings.append("the source \(sourceRoots[index]) disappeared; nothing will be deleted at the destination while it is gone")
+                    if first { warnings.append("the source \(sourceRoots[index]) disappeared; nothing will be deleted at the destination while it is gone") }
                 case .rootRestored:
                     state.tracker.sourceRootRestored(at: now)
-                    logger.info("the source \(sourceRoots[index]) is back; rescanning")
+                    if first { logger.info("the source \(sourceRoots[index]) is back; rescanning") }
                 case .warning(let message):
-                    warnings.append(message)
+                    if first { warnings.append(message) }
                 }
             }
+          }
         }
         for warning in warnings { logger.warning("\(warning)") }
     }
@@ -129,7 +159,7 @@ final class Engine: @unchecked Sendable {
                 let now = Clock.now()
                 var nextDeadline = now + .seconds(1)
                 if let found = leaseLocked(consumer: 0, maxItems: maxItems, maxBytes: maxBytes, ttl: nil, now: now,
-                                           nextDeadline: &nextDeadline, notices: &notices, accepts: { _ in true }) {
+                                           nextDeadline: &nextDeadline, notices: &notices) {
                     return found
                 }
                 lock.wait(until: nextDeadline)
@@ -140,7 +170,7 @@ final class Engine: @unchecked Sendable {
 
     /// A batch for a remote consumer from one archive, without waiting; nil if nothing
     /// is ready now. Leases expire after `ttl` if the agent goes silent.
-    func lease(consumer: UInt32, maxItems: Int, maxBytes: UInt64, ttl: Duration, accepts: (UInt32) -> Bool) -> (target: Int, items: [WorkItem])? {
+    func lease(consumer: UInt32, maxItems: Int, maxBytes: UInt64, ttl: Duration) -> (target: Int, items: [WorkItem])? {
         var notices: [(Int, [TrackerNotice])] = []
         defer { for (i, n) in notices { report(n, target: i) } }
         return lock.withLock {
@@ -148,18 +178,38 @@ final class Engine: @unchecked Sendable {
             let now = Clock.now()
             var unused = now
             return leaseLocked(consumer: consumer, maxItems: maxItems, maxBytes: maxBytes, ttl: ttl, now: now,
-                               nextDeadline: &unused, notices: &notices, accepts: accepts)
+                               nextDeadline: &unused, notices: &notices)
         }
     }
 
     private func leaseLocked(
         consumer: UInt32, maxItems: Int, maxBytes: UInt64, ttl: Duration?, now: MonotonicInstant,
-        nextDeadline: inout MonotonicInstant, notices: inout [(Int, [TrackerNotice])], accepts: (UInt32) -> Bool
+        nextDeadline: inout MonotonicInstant, notices: inout [(Int, [TrackerNotice])]
     ) -> (target: Int, items: [WorkItem])? {
+        let view = nodeView()
+        guard view.contains(where: { $0.id == consumer && $0.attached }) else { return nil }
         for k in 0..<targets.count {
             let i = (roundRobin + k) % targets.count
-            let items = targets[i].tracker.lease(maxItems: maxItems, maxBytes: maxBytes, consumer: consumer,
-                                                 expiresAfter: ttl, now: now, accepts: accepts)
+            let placement = placements[laneTarget[i]]
+            let others = targetLanes[laneTarget[i]].filter { $0 != i }
+            let hierarchy = targets[i].hierarchy
+            var round = Placement.Round(placement: placement, asker: consumer, nodes: view)
+            // Take this lane's tracker out while it leases, so the placement can look at
+            // the other lanes (the other copies) without overlapping access to `targets`.
+            var tracker = ArchiveTracker(configuration: targets[i].tracker.configuration)
+            swap(&tracker, &targets[i].tracker)
+            let items = tracker.lease(maxItems: maxItems, maxBytes: maxBytes, consumer: consumer,
+                                      expiresAfter: ttl, now: now) { path, holder, size in
+                var copies: [UInt32] = []
+                for j in others {
+                    if let h = targets[j].tracker.destinationRecord(of: path)?.holder { copies.append(h) }
+                    if let c = targets[j].tracker.leaseHolder(of: path) { copies.append(c) }
+                }
+                let group = placement.kind == .locality
+                    ? PlacementGroup.key(for: path, dimensions: placement.localityDimensions, hierarchy: hierarchy) : ""
+                return round.offer(.init(size: size, holder: holder, otherCopies: copies, group: group))
+            }
+            swap(&tracker, &targets[i].tracker)
             notices.append((i, targets[i].tracker.drainNotices()))
             if !items.isEmpty {
                 roundRobin = i + 1
@@ -169,6 +219,27 @@ final class Engine: @unchecked Sendable {
         }
         return nil
     }
+
+    /// The nodes with what is leased to each now (lock held).
+    private func nodeView() -> [PlacementNode] {
+        var outstanding: [UInt32: UInt64] = [:]
+        for lane in targets {
+            for (consumer, o) in lane.tracker.outstanding() { outstanding[consumer, default: 0] &+= o.bytes }
+        }
+        return nodes().map { node in
+            var node = node
+            node.outstandingBytes = outstanding[node.id] ?? 0
+            return node
+        }
+    }
+
+    /// Why target `target`'s placement cannot be met now, or nil.
+    func placementProblem(_ target: Int) -> String? {
+        let view = lock.withLock { nodeView() }
+        return placements[target].problem(nodes: view)
+    }
+
+    func placement(of target: Int) -> Placement { placements[target] }
 
     /// Takes back every lease `consumer` holds (an agent that went away); returns how many.
     func releaseLeases(of consumer: UInt32) -> Int {
@@ -180,20 +251,28 @@ final class Engine: @unchecked Sendable {
     }
 
     /// Records what an agent's listing says it holds (files it wrote, with the source
-    /// version and checksum), unless another agent is already known to hold the key.
+    /// version and checksum) in one of target `target`'s lanes: the lane where this agent
+    /// is already the holder, else the first lane where nobody holds the key yet.
     /// Returns how many files were recorded.
-    func seed(_ index: Int, entries: [ListingEntry], holder: UInt32) -> Int {
-        withTarget(index) { state in
+    func seed(_ target: Int, entries: [ListingEntry], holder: UInt32) -> Int {
+        let lanes = targetLanes[target]
+        let (seeded, notices) = lock.withLock { () -> (Int, [(Int, [TrackerNotice])]) in
             let now = Clock.now()
             var seeded = 0
             for entry in entries where !entry.isDirectory {
                 guard let checksum = entry.checksum, let version = entry.sourceVersion, version.size == entry.size else { continue }
-                if let known = state.tracker.destinationRecord(of: entry.path), known.holder != holder { continue }
-                state.tracker.seedDestination(entry.path, .holds(DestinationRecord(version: version, checksum: checksum, inode: entry.inode ?? 0, holder: holder)), at: now)
+                let known = lanes.map { targets[$0].tracker.destinationRecord(of: entry.path)?.holder }
+                guard let lane = lanes.first(where: { known[$0 - lanes.lowerBound] == holder })
+                    ?? lanes.first(where: { known[$0 - lanes.lowerBound] == nil }) else { continue }
+                targets[lane].tracker.seedDestination(entry.path, .holds(DestinationRecord(version: version, checksum: checksum, inode: entry.inode ?? 0, holder: holder)), at: now)
                 seeded += 1
             }
-            return seeded
+            lock.broadcast()
+            return (seeded, lanes.map { ($0, targets[$0].tracker.drainNotices()) })
         }
+        for (lane, n) in notices { report(n, target: lane) }
+        onChange?()
+        return seeded
     }
 
     /// Outcomes reported by an agent, by path and lease; returns how many were current.

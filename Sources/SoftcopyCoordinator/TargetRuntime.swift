@@ -12,6 +12,10 @@ final class TargetRuntime {
     }
 
     let index: Int
+    /// The engine lanes of this archive, one per copy (`replicas`); the first is the one
+    /// used for what all copies share (source events, the end marker).
+    let lanes: Range<Int>
+    var lane: Int { lanes.lowerBound }
     let spec: TargetSpec
     /// Local mode only; with agents the destination is under each agent's root.
     let destination: DestinationTree?
@@ -30,9 +34,12 @@ final class TargetRuntime {
     let startedWall: String
     var finished: MonotonicInstant?
     var exitStatus: ExitStatus?
+    /// The placement policy could not be met since then (with the problem last reported).
+    var placementProblem: (since: MonotonicInstant, message: String, reported: Bool)?
 
-    init(index: Int, spec: TargetSpec, destination: DestinationTree?, journal: JournalFile?, watcher: SourceWatcher, now: MonotonicInstant) {
+    init(index: Int, lanes: Range<Int>, spec: TargetSpec, destination: DestinationTree?, journal: JournalFile?, watcher: SourceWatcher, now: MonotonicInstant) {
         self.index = index
+        self.lanes = lanes
         self.spec = spec
         self.destination = destination
         self.journal = journal

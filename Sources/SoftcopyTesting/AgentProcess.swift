@@ -11,7 +11,7 @@ public final class AgentProcess: @unchecked Sendable {
         try Tools.requireRealParts()
         root = directory.appending(name)
         _ = mkdir(root, 0o755)
-        var arguments = [Tools.agent, "--root", root, "--host", "127.0.0.1", "--port", "0", "--name", name, "--transfers", String(transfers)]
+        var arguments = [Tools.agent, "--no-advertise", "--root", root, "--host", "127.0.0.1", "--port", "0", "--name", name, "--transfers", String(transfers)]
         if let tokenFile { arguments += ["--token-file", tokenFile] }
         let process = try ChildProcess(arguments, logPrefix: directory.appending(name + "-agent"))
         self.process = process

@@ -51,7 +51,7 @@ public enum Scenario {
         try Tools.requireRealParts()
         let source = directory.appending("src.zarr"), destination = directory.appending("dst.zarr")
         let process = try ChildProcess(
-            [Tools.coordinator, "--wait-for-source", "--progress", "never"] + options + [source, destination],
+            [Tools.coordinator, "--no-discovery", "--wait-for-source", "--progress", "never"] + options + [source, destination],
             logPrefix: directory.appending("coordinator"))
         return (process, source, destination)
     }
@@ -73,7 +73,7 @@ public enum Scenario {
 
     /// Runs the coordinator to completion.
     public static func coordinator(_ arguments: [String], in directory: TestDirectory, name: String = "coordinator", timeout: Duration = .seconds(180)) throws -> (code: Int32, log: String) {
-        let child = try ChildProcess([Tools.coordinator, "--progress", "never"] + arguments, logPrefix: directory.appending(name))
+        let child = try ChildProcess([Tools.coordinator, "--no-discovery", "--progress", "never"] + arguments, logPrefix: directory.appending(name))
         let code = try child.wait(timeout: timeout)
         return (code, child.stderr + child.stdout)
     }

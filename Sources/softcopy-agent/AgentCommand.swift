@@ -31,6 +31,9 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Transfers at once per job (default 4).", valueName: "N"))
     var transfers: Int = 4
 
+    @Flag(help: "Do not advertise _softcopy._tcp through avahi-daemon (coordinators then need --agent URL).")
+    var noAdvertise = false
+
     @Flag(help: "Log every request refused and every transfer retried.")
     var verbose = false
 
@@ -73,6 +76,7 @@ enum Main {
         configuration.port = command.port
         configuration.transfers = command.transfers
         configuration.verbose = command.verbose
+        configuration.advertise = !command.noAdvertise
         if let file = command.tokenFile {
             do {
                 configuration.token = try TokenFile.read(file)

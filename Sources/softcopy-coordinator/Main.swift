@@ -7,7 +7,10 @@ import SoftcopyIO
 @main
 enum Main {
     static func main() {
-        let arguments = compatibleArguments(Array(CommandLine.arguments.dropFirst()))
+        var arguments = compatibleArguments(Array(CommandLine.arguments.dropFirst()))
+        // `verify TARGETS_FILE`: re-check finished copies with the same options as a run.
+        let verify = arguments.first == "verify"
+        if verify { arguments.removeFirst() }
         let command: RunCommand
         let configuration: CoordinatorConfiguration
         do {
@@ -24,7 +27,7 @@ enum Main {
             Terminal.write(RunCommand.fullMessage(for: error) + "\n")
             exit(ExitStatus.usage.rawValue)
         }
-        let status = Coordinator(configuration: configuration).run()
+        let status = verify ? CopyVerifier(configuration: configuration).run() : Coordinator(configuration: configuration).run()
         exit(status.rawValue)
     }
 

@@ -16,6 +16,11 @@ struct RunCommand: ParsableCommand {
             exits, or on SIGUSR1; then softcopy rescans, copies metadata last, verifies every file and \
             writes DESTINATION/.softcopy/manifest.json. SIGINT/SIGTERM stop early; run again to resume.
 
+            'softcopy-coordinator verify TARGETS_FILE' re-checks finished copies: it hashes every source \
+            file and has every node (the local destination, each agent named or found through Avahi) \
+            re-hash its copy, and exits 0 only if every file is there with its exact bytes, as many \
+            times as 'replicas' asks.
+
             Exit status: 0 verified; 1 incomplete (each missing or failed file is named); 2 usage or \
             configuration error; 3 interrupted (resumable); 4 verified, but the source holds a crashed \
             writer's temp files.
@@ -85,11 +90,24 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Work leased by an agent that says nothing for this long goes to another (default 30s).", valueName: "SECONDS"))
     var leaseTimeout: String?
 
+    @Flag(help: "Do not look for agents through Avahi (_softcopy._tcp); only --agent and the targets file's agents are used.")
+    var noDiscovery = false
+
+    @Option(help: ArgumentHelp("Look for agents this long at the start; with none found, copy locally (default 3s).", valueName: "SECONDS"))
+    var discoveryWait: String?
+
+    @Option(help: ArgumentHelp("How chunks spread over agents: balanced, locality or shared (default balanced).", valueName: "POLICY"))
+    var placement: String?
+
+    @Option(help: ArgumentHelp("Copies of every chunk, each on a different agent (default 1).", valueName: "N"))
+    var replicas: Int?
+
     mutating func validate() throws {
         guard paths.count == 1 || paths.count == 2 else {
             throw ValidationError("give a targets file, or a source and a destination (got \(paths.count) paths)")
         }
         if let nprocs, !(1...1024).contains(nprocs) { throw ValidationError("--nprocs must be from 1 to 1024") }
+        if let replicas, !(1...16).contains(replicas) { throw ValidationError("--replicas must be from 1 to 16") }
     }
 
     func configuration() throws -> CoordinatorConfiguration {
@@ -141,8 +159,21 @@ struct RunCommand: ParsableCommand {
         }
         overrides.tokenFile = tokenFile.map { PathNormalizer.absolute($0, base: ProcessEnvironment.currentDirectory(), home: nil) }
         overrides.leaseTimeout = try leaseTimeout.map { try Self.duration($0, "--lease-timeout", allowZero: false) }
+        overrides.discovery = noDiscovery ? false : nil
+        overrides.discoveryWait = try discoveryWait.map { try Self.duration($0, "--discovery-wait", allowZero: true) }
+        overrides.placement = try placement.map { try Self.choice($0, "--placement", PlacementKind.self) }
+        overrides.replicas = replicas
 
-        var configuration = CoordinatorConfiguration(targets: targets, targetsFile: targetsFile, settings: settings.merging(overrides))
+        // The command line wins over the targets' own keys too.
+        for i in targets.indices {
+            if let p = overrides.placement { targets[i].placement = p }
+            if let r = overrides.replicas { targets[i].replicas = r }
+        }
+        let merged = settings.merging(overrides)
+        if (merged.replicas ?? 1) > 1, merged.placement == .shared || targets.contains(where: { $0.placement == .shared }) {
+            throw ValidationError("replicas need separate filesystems, but placement 'shared' has one filesystem for every agent")
+        }
+        var configuration = CoordinatorConfiguration(targets: targets, targetsFile: targetsFile, settings: merged)
         configuration.once = once
         configuration.writerPID = writerPid
         configuration.verifyFull = verifyFull

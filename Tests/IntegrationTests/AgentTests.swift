@@ -22,7 +22,7 @@ extension IntegrationTests {
         let a = try AgentProcess(in: dir, name: "a"), b = try AgentProcess(in: dir, name: "b")
         let source = dir.appending("src.zarr")
         let coordinator = try ChildProcess(
-            [Tools.coordinator, "--wait-for-source", "--progress", "never", "--listen", "127.0.0.1:0",
+            [Tools.coordinator, "--no-discovery", "--wait-for-source", "--progress", "never", "--listen", "127.0.0.1:0",
              "--agent", a.url, "--agent", b.url, source, "acq.zarr"],
             logPrefix: dir.appending("coordinator"))
         // Lockstep on the union of both roots: each time point must reach an agent before the next is written.
@@ -51,7 +51,7 @@ extension IntegrationTests {
         let a = try AgentProcess(in: dir, name: "a"), b = try AgentProcess(in: dir, name: "b")
         // A rate cap keeps the copy going long enough to kill an agent in the middle of it.
         let coordinator = try ChildProcess(
-            [Tools.coordinator, "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--max-rate", "4M",
+            [Tools.coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--max-rate", "4M",
              "--agent", a.url, "--agent", b.url, source, "acq.zarr"],
             logPrefix: dir.appending("coordinator"))
         try ChildProcess.waitUntil(timeout: .seconds(60), "agent b to hold some files") {
@@ -78,7 +78,7 @@ extension IntegrationTests {
         try Scenario.writeArchive(source, ["--shape", "40,256,256", "--chunks", "1,128,128", "--complete"])
         let a = try AgentProcess(in: dir, name: "a")
         let first = try ChildProcess(
-            [Tools.coordinator, "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--max-rate", "4M", "--agent", a.url, source, "acq.zarr"],
+            [Tools.coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--max-rate", "4M", "--agent", a.url, source, "acq.zarr"],
             logPrefix: dir.appending("first"))
         try ChildProcess.waitUntil(timeout: .seconds(60), "the agent to hold some files") {
             ((try? a.files("acq.zarr").count) ?? 0) >= 20
@@ -112,7 +112,7 @@ extension IntegrationTests {
         // An empty source that never ends, so the coordinator keeps serving while we probe it.
         _ = mkdir(dir.appending("src.zarr"), 0o755)
         let coordinator = try ChildProcess(
-            [Tools.coordinator, "--wait-for-source", "--progress", "never", "--listen", "127.0.0.1:0", "--token-file", tokenFile,
+            [Tools.coordinator, "--no-discovery", "--wait-for-source", "--progress", "never", "--listen", "127.0.0.1:0", "--token-file", tokenFile,
              "--agent", a.url, dir.appending("src.zarr"), "acq.zarr"],
             logPrefix: dir.appending("coordinator"))
         defer { coordinator.signal(SIGKILL); _ = try? coordinator.wait(timeout: .seconds(10)) }

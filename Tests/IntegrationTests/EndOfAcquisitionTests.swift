@@ -70,7 +70,7 @@ extension IntegrationTests {
         let dir = TestDirectory("term")
         let source = dir.appending("src.zarr"), destination = dir.appending("dst.zarr")
         try Scenario.writeArchive(source, ["--shape", "4,2,64,64"])
-        let copier = try ChildProcess([Tools.coordinator, "--progress", "never", source, destination], logPrefix: dir.appending("first"))
+        let copier = try ChildProcess([Tools.coordinator, "--no-discovery", "--progress", "never", source, destination], logPrefix: dir.appending("first"))
         try ChildProcess.waitUntil(timeout: .seconds(60), "the coordinator to start watching") { copier.stderr.contains("watching") }
         copier.signal(SIGTERM)
         #expect(try copier.wait(timeout: .seconds(60)) == ExitStatus.interrupted.rawValue)

@@ -14,7 +14,7 @@ extension IntegrationTests {
             [Tools.python, Tools.acquire, source, "--lockstep", destination, "--lockstep-timeout", "120",
              "--shape", "16,2,128,128", "--chunks", "1,1,64,64", "--complete"],
             logPrefix: dir.appending("writer"))
-        let first = try ChildProcess([Tools.coordinator, "--wait-for-source", "--progress", "never", source, destination], logPrefix: dir.appending("first"))
+        let first = try ChildProcess([Tools.coordinator, "--no-discovery", "--wait-for-source", "--progress", "never", source, destination], logPrefix: dir.appending("first"))
         // Kill it once a few time points are journaled (lockstep holds the writer meanwhile).
         try ChildProcess.waitUntil(timeout: .seconds(120), "some chunks journaled at the destination") {
             ((try? JournalFile.load(destinationRoot: destination).records.count) ?? 0) >= 30

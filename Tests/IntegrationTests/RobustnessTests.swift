@@ -21,7 +21,7 @@ extension IntegrationTests {
         let copier: ChildProcess
         do {
             defer { _ = try? ChildProcess.run(["/bin/sh", "-c", "echo \(original) > \(sysctl)"], timeout: .seconds(10)) }
-            copier = try ChildProcess([Tools.coordinator, "--progress", "never", source, destination], logPrefix: dir.appending("coordinator"))
+            copier = try ChildProcess([Tools.coordinator, "--no-discovery", "--progress", "never", source, destination], logPrefix: dir.appending("coordinator"))
             // The first file reaching the copy proves the watcher's inotify instance exists.
             try ChildProcess.waitUntil(timeout: .seconds(60), "the first copy") {
                 (try? statusOf(destination + "/marker-before")) != nil
@@ -85,7 +85,7 @@ extension IntegrationTests {
             wait_for_source: true
             """
         try ChildProcess.run(["/bin/sh", "-c", "cat > \(dir.appending("targets.yaml")) <<'EOF'\n\(yaml)\nEOF"], timeout: .seconds(10))
-        let copier = try ChildProcess([Tools.coordinator, "--progress", "never", dir.appending("targets.yaml")], logPrefix: dir.appending("coordinator"))
+        let copier = try ChildProcess([Tools.coordinator, "--no-discovery", "--progress", "never", dir.appending("targets.yaml")], logPrefix: dir.appending("coordinator"))
         let a = try ChildProcess([Tools.python, Tools.acquire, dir.appending("a.zarr"), "--lockstep", dir.appending("out/a.zarr"), "--complete"], logPrefix: dir.appending("a"))
         let b = try ChildProcess([Tools.python, Tools.acquire, dir.appending("b.zarr"), "--writer", "zarr", "--format", "v2", "--lockstep", dir.appending("out/b.zarr"), "--complete"], logPrefix: dir.appending("b"))
         #expect(try a.wait(timeout: .seconds(120)) == 0, "\(a.stderr)")

@@ -73,12 +73,20 @@ struct ArchiveTrackerAgentTests {
         #expect(tracker.destinationRecord(of: path("c/0"))?.holder == 1)
         // A new version: agent 2 may not take it while agent 1 is there.
         tracker.observe(path("c/0"), .file(version(2)), cause: .renamedInto, at: now)
-        #expect(tracker.lease(maxItems: 8, consumer: 2, now: now, accepts: { _ in false }).isEmpty)
-        let again = tracker.lease(maxItems: 8, consumer: 1, now: now, accepts: { _ in false })
+        let nodes = [PlacementNode(id: 1, name: "a", freeBytes: nil), PlacementNode(id: 2, name: "b", freeBytes: nil)]
+        let placement = Placement()
+        let policy = { (asker: UInt32, nodes: [PlacementNode]) in
+            { (_: RelativePath, holder: UInt32?, size: UInt64) in
+                placement.decide(.init(size: size, holder: holder), asker: asker, nodes: nodes)
+            }
+        }
+        #expect(tracker.lease(maxItems: 8, consumer: 2, now: now, accepts: policy(2, nodes)).isEmpty)
+        let again = tracker.lease(maxItems: 8, consumer: 1, now: now, accepts: policy(1, nodes))
         #expect(again.map(\.path) == [path("c/0")], "the holder gets its key back")
         _ = tracker.releaseLeases(of: 1, now: now)
         // Agent 1 went away: agent 2 takes it.
-        #expect(tracker.lease(maxItems: 8, consumer: 2, now: now, accepts: { _ in true }).map(\.path) == [path("c/0")])
+        let agentOneGone = [PlacementNode(id: 1, name: "a", freeBytes: nil, attached: false), nodes[1]]
+        #expect(tracker.lease(maxItems: 8, consumer: 2, now: now, accepts: policy(2, agentOneGone)).map(\.path) == [path("c/0")])
     }
 
     @Test("Declined keys keep their place at the head of the queue")
@@ -89,7 +97,7 @@ struct ArchiveTrackerAgentTests {
         let held = tracker.lease(maxItems: 1, consumer: 1, now: now)
         tracker.complete(held[0].path, lease: held[0].lease, outcome: .copied(version: version(1), checksum: someChecksum, destinationInode: 5, bytesWritten: 100), at: now)
         tracker.observe(path("c/0"), .file(version(9)), cause: .renamedInto, at: now)
-        let other = tracker.lease(maxItems: 8, consumer: 2, now: now, accepts: { _ in false })
+        let other = tracker.lease(maxItems: 8, consumer: 2, now: now, accepts: { _, holder, _ in holder == nil ? .take : .skip })
         #expect(other.map(\.path) == [path("c/1"), path("c/2")])
         #expect(tracker.lease(maxItems: 8, consumer: 1, now: now).map(\.path) == [path("c/0")])
     }

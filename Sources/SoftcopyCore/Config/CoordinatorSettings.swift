@@ -26,6 +26,18 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var tokenFile: String?
     /// A leased item whose agent has said nothing for this long is leased again.
     public var leaseTimeout: Duration?
+    /// Browse for agents advertised through Avahi (`_softcopy._tcp`).
+    public var discovery: Bool?
+    /// How long to look for agents at start before copying locally.
+    public var discoveryWait: Duration?
+    /// An agent whose free space would fall below this gets no more work.
+    public var freeSpaceReserve: UInt64?
+    /// What to do when the placement policy cannot be met.
+    public var whenUnsatisfiable: UnsatisfiableAction?
+    /// Defaults for every target.
+    public var placement: PlacementKind?
+    public var replicas: Int?
+    public var localityDimensions: Int?
 
     public init() {}
 
@@ -46,6 +58,13 @@ public struct CoordinatorSettings: Sendable, Hashable {
         if let v = overrides.advertiseURL { merged.advertiseURL = v }
         if let v = overrides.tokenFile { merged.tokenFile = v }
         if let v = overrides.leaseTimeout { merged.leaseTimeout = v }
+        if let v = overrides.discovery { merged.discovery = v }
+        if let v = overrides.discoveryWait { merged.discoveryWait = v }
+        if let v = overrides.freeSpaceReserve { merged.freeSpaceReserve = v }
+        if let v = overrides.whenUnsatisfiable { merged.whenUnsatisfiable = v }
+        if let v = overrides.placement { merged.placement = v }
+        if let v = overrides.replicas { merged.replicas = v }
+        if let v = overrides.localityDimensions { merged.localityDimensions = v }
         return merged
     }
 }

@@ -11,6 +11,10 @@ public struct TargetSpec: Sendable, Hashable {
     /// Poll the source every interval instead of watching it (network filesystems).
     public var pollInterval: Duration?
     public var deletions: DeletionPolicy?
+    /// How chunks are spread over agents; copies of each chunk; locality group size.
+    public var placement: PlacementKind?
+    public var replicas: Int?
+    public var localityDimensions: Int?
     /// Where the target was written in the targets file, for later errors (source missing).
     public var sourceMark: SourceMark?
     public var destinationMark: SourceMark?

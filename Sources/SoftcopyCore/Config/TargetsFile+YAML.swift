@@ -10,6 +10,9 @@
 ///     quiet_period: 2s          # in-place writers: wait this long after the last change
 ///     poll_interval: 5s         # poll instead of inotify (network filesystems)
 ///     deletions: at-end         # at-end | live | never
+///     placement: balanced       # balanced | locality | shared  (how chunks spread over agents)
+///     locality_dimensions: 1    # locality: chunks sharing their first N grid indices share a node
+///     replicas: 1               # copies of every chunk, each on a different agent
 /// nprocs: 8                     # copy workers (softcopy's --nprocs)
 /// sleep_time: 0                 # pause per worker after each file (softcopy's --sleep-time)
 /// max_rate: 200MB               # cap on source reads, bytes per second
@@ -22,6 +25,11 @@
 /// advertise_url: http://acq-pc:7480  # how agents reach it (default: found per agent)
 /// token_file: /etc/softcopy/token    # shared token between coordinator and agents
 /// lease_timeout: 30s            # work leased by a silent agent goes to another after this
+/// discovery: true               # find agents through Avahi (_softcopy._tcp)
+/// discovery_wait: 3s            # look this long at start; none found: copy locally
+/// free_space_reserve: 1GiB      # an agent below this much free space gets no more work
+/// when_unsatisfiable: wait      # wait | stop  (too few agents for the policy, or no room)
+/// placement / locality_dimensions / replicas  # defaults for every target
 /// ```
 extension TargetsFile {
     /// Keys allowed at the top level, with a one-line meaning (used in error messages).
@@ -29,9 +37,12 @@ extension TargetsFile {
         "targets", "nprocs", "sleep_time", "max_rate", "idle_timeout", "wait_for_source",
         "writer", "quiet_period", "poll_interval", "deletions",
         "agents", "listen", "advertise_url", "token_file", "lease_timeout",
+        "discovery", "discovery_wait", "free_space_reserve", "when_unsatisfiable",
+        "placement", "locality_dimensions", "replicas",
     ]
     public static let targetKeys: [String] = [
         "source", "destination", "writer", "quiet_period", "poll_interval", "deletions",
+        "placement", "locality_dimensions", "replicas",
     ]
 
     /// Parses a loaded document. Relative paths are taken relative to `baseDirectory`
@@ -70,6 +81,13 @@ extension TargetsFile {
             PathNormalizer.absolute(try reader.path(v, key: "token_file"), base: baseDirectory, home: home)
         }
         settings.leaseTimeout = try top["lease_timeout"].map { v throws(ConfigError) in try reader.duration(v, key: "lease_timeout", allowZero: false) }
+        settings.discovery = try top["discovery"].map { v throws(ConfigError) in try reader.bool(v, key: "discovery") }
+        settings.discoveryWait = try top["discovery_wait"].map { v throws(ConfigError) in try reader.duration(v, key: "discovery_wait", allowZero: true) }
+        settings.freeSpaceReserve = try top["free_space_reserve"].map { v throws(ConfigError) in try reader.size(v, key: "free_space_reserve") }
+        settings.whenUnsatisfiable = try top["when_unsatisfiable"].map { v throws(ConfigError) in try reader.choice(v, key: "when_unsatisfiable", UnsatisfiableAction.self) }
+        settings.placement = try top["placement"].map { v throws(ConfigError) in try reader.choice(v, key: "placement", PlacementKind.self) }
+        settings.replicas = try top["replicas"].map { v throws(ConfigError) in try reader.integer(v, key: "replicas", in: 1...16) }
+        settings.localityDimensions = try top["locality_dimensions"].map { v throws(ConfigError) in try reader.integer(v, key: "locality_dimensions", in: 1...32) }
 
         guard let targetsNode = top["targets"] else {
             throw reader.error(document.mark, "missing required key 'targets' (a list of source/destination pairs)")
@@ -121,6 +139,12 @@ extension TargetsFile {
             spec.quietPeriod = try keys["quiet_period"].map { v throws(ConfigError) in try reader.duration(v, key: "quiet_period", allowZero: true) }
             spec.pollInterval = try keys["poll_interval"].map { v throws(ConfigError) in try reader.duration(v, key: "poll_interval", allowZero: false) }
             spec.deletions = try keys["deletions"].map { v throws(ConfigError) in try reader.choice(v, key: "deletions", DeletionPolicy.self) }
+            spec.placement = try keys["placement"].map { v throws(ConfigError) in try reader.choice(v, key: "placement", PlacementKind.self) }
+            spec.replicas = try keys["replicas"].map { v throws(ConfigError) in try reader.integer(v, key: "replicas", in: 1...16) }
+            spec.localityDimensions = try keys["locality_dimensions"].map { v throws(ConfigError) in try reader.integer(v, key: "locality_dimensions", in: 1...32) }
+            if (spec.placement ?? settings.placement) == .shared, let r = keys["replicas"] ?? top["replicas"], (spec.replicas ?? settings.replicas ?? 1) > 1 {
+                throw reader.error(r.mark, "replicas need separate filesystems, but placement 'shared' has one filesystem for every agent \(context)")
+            }
             targets.append(spec)
         }
         return TargetsFile(targets: targets, settings: settings)
@@ -211,6 +235,14 @@ extension TargetsFile {
             let s = try scalar(node, key: key)
             guard let n = Quantity.byteCount(s), n > 0 else {
                 throw error(node.mark, "'\(key)' must be bytes per second such as 200000000, 200M or 1.5GiB, found '\(s)'")
+            }
+            return n
+        }
+
+        func size(_ node: YAMLNode, key: String) throws(ConfigError) -> UInt64 {
+            let s = try scalar(node, key: key)
+            guard let n = Quantity.byteCount(s) else {
+                throw error(node.mark, "'\(key)' must be a size such as 0, 500MB or 10GiB, found '\(s)'")
             }
             return n
         }

@@ -14,6 +14,9 @@ public struct Manifest: Sendable {
     public var endReason: EndReason?
     public var verdict: ArchiveVerdict
     public var statistics: TrackerStatistics
+    /// Names of the nodes that hold files, by number (0: the coordinator's own destination).
+    public var nodeNames: [UInt32: String] = [:]
+    public var placement: String?
 
     public init(
         softcopyVersion: String, source: String, destination: String, host: String, started: String,
@@ -58,6 +61,7 @@ public struct Manifest: Sendable {
             ("groups", .integer(v.groups)),
             ("maximum_chunk_files", v.maximumChunkFiles.map { .integer($0) } ?? .null),
             ("found_by_final_rescan", .integer(v.foundByFinalScan)),
+            ("placement", placement.map { .string($0) } ?? .null),
             ("statistics", .object([
                 ("copied_files", .integer(statistics.copiedFiles)),
                 ("copied_bytes", .integer(statistics.copiedBytes)),
@@ -82,6 +86,7 @@ public struct Manifest: Sendable {
                 ("size", .integer(f.size)),
                 ("xxh3_128", .string(f.checksum.hex)),
                 ("mtime_ns", .integer(f.mtimeNanoseconds)),
+                ("nodes", .array(f.holders.map { .string(nodeNames[$0] ?? "node \($0)") })),
             ])
         })))
         return .object(members)

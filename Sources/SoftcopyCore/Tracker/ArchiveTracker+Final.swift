@@ -62,7 +62,7 @@ extension ArchiveTracker {
                 case .holds(let d) where d.version == version:
                     if r.verified {
                         verdict.verified.append(.init(path: r.path, role: r.role, size: version.size,
-                                                      checksum: d.checksum, mtimeNanoseconds: version.mtimeNanoseconds))
+                                                      checksum: d.checksum, mtimeNanoseconds: version.mtimeNanoseconds, holders: [d.holder]))
                         verdict.verifiedBytes &+= version.size
                         if r.role == .data, case .chunk(inBounds: false)? = hierarchy.locate(r.path)?.key {
                             verdict.outOfBounds.append(r.path)

@@ -3,17 +3,19 @@ extension ArchiveTracker {
     /// phase wants: while live, metadata first; after the end, data, then deletions, then
     /// metadata, then the end marker. Each key is leased to one consumer at a time.
     ///
-    /// `accepts` is asked, for a key some consumer already holds a copy of, whether this
-    /// consumer may take it (given the holder): new versions and deletions go where the
-    /// old copy is, so a key never ends up on two agents; a holder that went away
-    /// gives its keys up. Keys it declines stay at the head of their queue.
+    /// `accepts` is the placement policy: it is asked, for each ready key, whether this
+    /// consumer may take it, given who holds the key's copy now (nil: nobody) and its
+    /// size; `.stop` ends the scan of this queue. Keys it declines stay at the head of
+    /// their queue; at most `maxDeclines` are looked at per call, so a consumer that may
+    /// take little does not scan everything.
     public mutating func lease(
         maxItems: Int,
         maxBytes: UInt64 = .max,
         consumer: UInt32 = 0,
         expiresAfter ttl: Duration? = nil,
         now: MonotonicInstant,
-        accepts: (_ holder: UInt32) -> Bool = { _ in true }
+        maxDeclines: Int = 4096,
+        accepts: (_ path: RelativePath, _ holder: UInt32?, _ size: UInt64) -> PlacementDecision = { _, _, _ in .take }
     ) -> [WorkItem] {
         promoteDue(now: now)
         var items: [WorkItem] = []
@@ -23,9 +25,21 @@ extension ArchiveTracker {
             : [.data, .delete, .metadata, .marker]
         for kind in order {
             var declined: [Int] = []
-            while items.count < maxItems, bytes < maxBytes, allowed(kind), let i = popReady(kind, now: now) {
-                if case .holds(let d) = records[i].destination, d.holder != consumer, !accepts(d.holder) {
+            var stopped = false
+            while !stopped, items.count < maxItems, bytes < maxBytes, declined.count < maxDeclines, allowed(kind),
+                  let i = popReady(kind, now: now) {
+                var holder: UInt32?
+                if case .holds(let d) = records[i].destination { holder = d.holder }
+                var size: UInt64 = 0
+                if case .present(let v) = records[i].source { size = v.size }
+                switch accepts(records[i].path, holder, size) {
+                case .take: break
+                case .skip:
                     declined.append(i)
+                    continue
+                case .stop:
+                    declined.append(i)
+                    stopped = true
                     continue
                 }
                 let item = grant(i, consumer: consumer, ttl: ttl, now: now)
@@ -109,6 +123,24 @@ extension ArchiveTracker {
         return WorkItem(
             path: r.path, role: r.role, operation: operation, lease: id, destination: hint,
             expectedSize: size, requireStableRead: inPlaceActive)
+    }
+
+    /// Bytes (and files) leased to each consumer and not yet completed.
+    public func outstanding() -> [UInt32: (files: Int, bytes: UInt64)] {
+        var result: [UInt32: (files: Int, bytes: UInt64)] = [:]
+        for i in inFlight {
+            guard let lease = records[i].lease else { continue }
+            var size: UInt64 = 0
+            if case .present(let v) = records[i].source { size = v.size }
+            let old = result[lease.consumer] ?? (0, 0)
+            result[lease.consumer] = (old.files + 1, old.bytes &+ size)
+        }
+        return result
+    }
+
+    /// The consumer holding the current lease on `path`, if it is leased.
+    public func leaseHolder(of path: RelativePath) -> UInt32? {
+        indexByPath[path].flatMap { records[$0].lease?.consumer }
     }
 
     /// Takes back every lease held by `consumer` (an agent that went away).

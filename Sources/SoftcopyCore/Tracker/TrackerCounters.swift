@@ -65,4 +65,6 @@ public struct TrackerStatistics: Sendable, Hashable {
     public var expiredLeases = 0
     public var lastSourceChange: MonotonicInstant?
     public var lastDestinationWrite: MonotonicInstant?
+
+    public init() {}
 }

@@ -8,6 +8,8 @@ public struct ArchiveVerdict: Sendable, Hashable {
         public var size: UInt64
         public var checksum: Checksum
         public var mtimeNanoseconds: Int64
+        /// The nodes holding a verified copy (0 is the coordinator's local destination).
+        public var holders: [UInt32] = [0]
     }
 
     public enum ProblemKind: Sendable, Hashable, CustomStringConvertible {
@@ -59,6 +61,35 @@ public struct ArchiveVerdict: Sendable, Hashable {
     public var sourceRootPresent = true
 
     public init() {}
+
+    /// One verdict over the replicas of an archive (one tracker per copy): a file counts as
+    /// verified only when every copy is, and a copy's problem is named with its number.
+    public static func merging(replicas: [ArchiveVerdict]) -> ArchiveVerdict {
+        guard var merged = replicas.first else { return ArchiveVerdict() }
+        guard replicas.count > 1 else { return merged }
+        var holders: [RelativePath: [UInt32]] = [:]
+        for file in merged.verified { holders[file.path] = file.holders }
+        for (n, other) in replicas.enumerated().dropFirst() {
+            var seen = Set<RelativePath>()
+            for file in other.verified where holders[file.path] != nil {
+                holders[file.path]! += file.holders
+                seen.insert(file.path)
+            }
+            for path in holders.keys where !seen.contains(path) { holders[path] = nil }
+            for problem in other.problems where problem.kind != .sourceVanished {
+                merged.problems.append(.init(path: problem.path, kind: .failed("copy \(n + 1) of \(replicas.count): \(problem.kind.description)")))
+            }
+        }
+        merged.verified = merged.verified.compactMap { file in
+            guard let h = holders[file.path] else { return nil }
+            var file = file
+            file.holders = h
+            return file
+        }
+        merged.verifiedBytes = merged.verified.reduce(0) { $0 &+ $1.size }
+        merged.problems.sort { $0.path < $1.path }
+        return merged
+    }
 
     /// Every file at the source is at the destination, at its last version, verified.
     public var isComplete: Bool { problems.isEmpty }

@@ -1,0 +1,75 @@
+import Glibc
+import SoftcopyCore
+import SoftcopyIO
+
+/// Separate hosts on this machine for discovery tests: network namespaces on a bridge,
+/// each with its own dbus-daemon and avahi-daemon (tools/netns.sh). Host n has the
+/// address 10.77.0.(10+n), reachable only from the other hosts: every client a test
+/// runs against them runs inside one of them. Torn down (processes killed, namespaces
+/// deleted) when released.
+public final class Cluster: @unchecked Sendable {
+    public let prefix: String
+    public let hosts: Int
+    private let script = Tools.packageRoot + "/tools/netns.sh"
+
+    public init(hosts: Int) throws {
+        try Tools.requireRealParts()
+        guard getuid() == 0 else {
+            throw ChildProcess.Failure(description: "cluster tests need root (network namespaces); run them as root, as CI does")
+        }
+        prefix = "sc\(getpid() % 100_000)"
+        self.hosts = hosts
+        _ = try? ChildProcess.run(["/bin/bash", script, "down", prefix], timeout: .seconds(30))
+        let up = try ChildProcess.run(["/bin/bash", script, "up", prefix, String(hosts)], timeout: .seconds(60))
+        guard up.code == 0 else {
+            throw ChildProcess.Failure(description: "tools/netns.sh up failed (\(up.code)): \(up.stderr)")
+        }
+    }
+
+    public func address(_ host: Int) -> String { "10.77.0.\(10 + host)" }
+
+    /// Starts `arguments` (an absolute path first) on `host`, on that host's system bus.
+    public func start(on host: Int, _ arguments: [String], logPrefix: String) throws -> ChildProcess {
+        try ChildProcess(["/bin/bash", script, "exec", prefix, String(host)] + arguments, logPrefix: logPrefix)
+    }
+
+    /// Runs a command on `host` to completion.
+    public func run(on host: Int, _ arguments: [String], timeout: Duration) throws -> (code: Int32, stdout: String, stderr: String) {
+        try ChildProcess.run(["/bin/bash", script, "exec", prefix, String(host)] + arguments, timeout: timeout)
+    }
+
+    /// A softcopy-agent on `host` (port 7481, advertised through Avahi), once it is advertised.
+    public func agent(on host: Int, name: String, root: String, logPrefix: String) throws -> ChildProcess {
+        _ = mkdir(root, 0o755)
+        let process = try start(on: host, [Tools.agent, "--root", root, "--name", name], logPrefix: logPrefix)
+        try ChildProcess.waitUntil(timeout: .seconds(30), "agent \(name) to be advertised") {
+            process.stderr.contains("advertised through Avahi as") || !process.isRunning
+        }
+        guard process.isRunning else { throw ChildProcess.Failure(description: "agent \(name) exited: \(process.stderr)") }
+        return process
+    }
+
+    /// `avahi-browse -rtp _softcopy._tcp` on `host`, parsed: TXT records by service name.
+    public func browse(from host: Int) throws -> [String: [String: String]] {
+        let result = try run(on: host, ["/usr/bin/avahi-browse", "-rtp", "_softcopy._tcp"], timeout: .seconds(30))
+        var services: [String: [String: String]] = [:]
+        for line in result.stdout.split(separator: "\n") where line.hasPrefix("=;") {
+            let fields = line.split(separator: ";", omittingEmptySubsequences: false)
+            guard fields.count >= 10 else { continue }
+            var txt: [String: String] = [:]
+            // TXT: "k=v" "k=v" ...
+            for item in fields[9...].joined(separator: ";").split(separator: "\"") where item.contains("=") {
+                let pair = item.split(separator: "=", maxSplits: 1)
+                txt[String(pair[0])] = pair.count > 1 ? String(pair[1]) : ""
+            }
+            txt["address"] = String(fields[7])
+            txt["port"] = String(fields[8])
+            services[String(fields[3])] = txt
+        }
+        return services
+    }
+
+    deinit {
+        _ = try? ChildProcess.run(["/bin/bash", script, "down", prefix], timeout: .seconds(60))
+    }
+}
