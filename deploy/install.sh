@@ -4,6 +4,7 @@
 #   /etc/systemd/system/softcopy-coordinator.service, softcopy-agent.service
 #   /etc/softcopy/agent.env                (the example, if none exists yet)
 #   /etc/softcopy/targets.yaml            (the example, if none exists yet)
+#   /usr/local/share/softcopy/softcopy.avahi.service  (the static Avahi alternative, not active)
 #   /etc/sysctl.d/60-softcopy.conf        (more inotify watches for archives with many folders)
 #   /usr/local/share/doc/softcopy/        (docs)
 # Run as root from the repository. It does not enable or start the service.
@@ -23,9 +24,11 @@ install -d -m 0755 /etc/softcopy /usr/local/share/doc/softcopy
 [ -e /etc/softcopy/targets.yaml ] || install -m 0644 deploy/targets.example.yaml /etc/softcopy/targets.yaml
 [ -e /etc/softcopy/agent.env ] || install -m 0644 deploy/agent.env /etc/softcopy/agent.env
 install -m 0644 docs/*.md /usr/local/share/doc/softcopy/
+install -d -m 0755 /usr/local/share/softcopy
+install -m 0644 deploy/softcopy.avahi.service /usr/local/share/softcopy/softcopy.avahi.service
 echo "fs.inotify.max_user_watches = 1048576" > /etc/sysctl.d/60-softcopy.conf
 sysctl -q -p /etc/sysctl.d/60-softcopy.conf || true
 id softcopy >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin softcopy
 command -v systemctl >/dev/null && systemctl daemon-reload || true
 echo "installed. Edit /etc/softcopy/targets.yaml (and User= in the unit), then: systemctl enable --now softcopy-coordinator"
-echo "on a storage node: edit /etc/softcopy/agent.env, then: systemctl enable --now softcopy-agent"
+echo "on a storage node: edit /etc/softcopy/agent.env, then: systemctl enable --now avahi-daemon softcopy-agent"

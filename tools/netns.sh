@@ -3,6 +3,7 @@
 # with its own dbus-daemon and avahi-daemon (see docs/testing.md). Needs root.
 #   tools/netns.sh up PREFIX N      hosts PREFIX1..PREFIXN at 10.77.0.11.., a switch PREFIXsw
 #   tools/netns.sh exec PREFIX I CMD...   run CMD on host I, on that host's system bus
+#   tools/netns.sh restart-avahi PREFIX I   kill host I's avahi-daemon and start it again
 #   tools/netns.sh down PREFIX      stop everything in the hosts, delete them
 # PREFIX must be short (interface names are at most 15 characters), such as sc4711.
 set -euo pipefail
@@ -60,6 +61,16 @@ CONF
         [ -s "$state/$h/run-avahi/pid" ] || { echo "netns: avahi-daemon did not start on $h" >&2; exit 1; }
     done
     ;;
+restart-avahi)
+    h=$(host "$3")
+    kill "$(cat "$state/$h/run-avahi/pid")"
+    for _ in $(seq 1 100); do [ -e "$state/$h/run-avahi/pid" ] || break; sleep 0.1; done
+    rm -f "$state/$h/run-avahi/pid"
+    ip netns exec "$h" sh -c "
+        mount --bind '$state/$h/run-dbus' /run/dbus &&
+        mount --bind '$state/$h/run-avahi' /run/avahi-daemon &&
+        avahi-daemon -D -f '$state/$h/avahi.conf' --no-chroot"
+    ;;
 exec)
     i=$3
     shift 3
@@ -75,7 +86,7 @@ down)
     rm -rf "$state"
     ;;
 *)
-    echo "usage: $0 up PREFIX N | exec PREFIX I CMD... | down PREFIX" >&2
+    echo "usage: $0 up PREFIX N | exec PREFIX I CMD... | restart-avahi PREFIX I | down PREFIX" >&2
     exit 2
     ;;
 esac

@@ -64,7 +64,7 @@ public final class Agent: Sendable {
     // MARK: - Health
 
     func health() -> JSONValue {
-        let (free, total) = AgentAdvertiser.space(configuration.root)
+        let (free, total) = FileSystemSpace.of(configuration.root)
         let list: [JSONValue] = jobs.withLock { Array($0.values) }.map { job in
             let c = job.snapshot
             return .object([

@@ -1,4 +1,3 @@
-import Glibc
 import Logging
 import Synchronization
 import SoftcopyCore
@@ -23,7 +22,7 @@ final class AgentAdvertiser: Sendable {
         self.configuration = configuration
         publisher = try ServicePublisher(
             name: configuration.name, type: Self.serviceType, port: UInt16(port),
-            txt: Self.record(configuration, space: Self.space(configuration.root)), logger: logger)
+            txt: Self.record(configuration, space: FileSystemSpace.of(configuration.root)), logger: logger)
         thread.withLock { $0 = OSThread(name: "sc-advertise") { [self] in refresh() } }
     }
 
@@ -45,23 +44,17 @@ final class AgentAdvertiser: Sendable {
         ]
     }
 
-    static func space(_ root: String) -> (free: UInt64, total: UInt64) {
-        var fs = statvfs()
-        guard statvfs(root, &fs) == 0 else { return (0, 0) }
-        return (UInt64(fs.f_bavail) * UInt64(fs.f_frsize), UInt64(fs.f_blocks) * UInt64(fs.f_frsize))
-    }
-
     /// Republishes the record when free space moved by more than 0.1% of the disk (at
     /// least 16 MiB): current enough to place work, without flooding the network.
     private func refresh() {
-        var published = Self.space(configuration.root)
+        var published = FileSystemSpace.of(configuration.root)
         while true {
             let stop = wake.withLock { () -> Bool in
                 if !stopping.load(ordering: .acquiring) { wake.wait(until: Clock.now() + Self.refreshInterval) }
                 return stopping.load(ordering: .acquiring)
             }
             if stop { return }
-            let now = Self.space(configuration.root)
+            let now = FileSystemSpace.of(configuration.root)
             let step = max(now.total / 1000, 16 << 20)
             let moved = now.free > published.free ? now.free - published.free : published.free - now.free
             if moved >= step || now.total != published.total {

@@ -45,6 +45,8 @@ final class AgentDiscovery: Sendable {
     }
 
     func stop() {
+        // Stopping the browser reports every service lost: that is not news for the fleet.
+        state.withLock { $0.fleet = nil }
         browser.withLock { b -> ServiceBrowser? in
             defer { b = nil }
             return b

@@ -12,6 +12,7 @@ extension Coordinator {
     /// to end the run with.
     func checkPlacement(now: MonotonicInstant) -> ExitStatus? {
         guard remote != nil else { return nil }
+        if !isRemote { updateLocalFreeBytes() }
         let action = configuration.settings.whenUnsatisfiable ?? .wait
         for runtime in runtimes where !runtime.isDone {
             let placement = engine.placement(of: runtime.index)

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import NIOCore
+import Synchronization
 import SoftcopyCore
 import SoftcopyHTTP
 import SoftcopyIO
@@ -68,13 +69,22 @@ extension Coordinator {
             engine.nodes = { fleet.placementNodes() }
         } else {
             // A local copy is one more node; agents that join share the work with it.
-            engine.nodes = { [PlacementNode(id: 0, name: "local", freeBytes: nil)] + fleet.placementNodes() }
+            updateLocalFreeBytes()
+            engine.nodes = { [weak self] in
+                [PlacementNode(id: 0, name: "local", freeBytes: self?.localFreeBytes.load(ordering: .relaxed))] + fleet.placementNodes()
+            }
         }
         remote = RemoteSide(job: job, server: server, fleet: fleet, api: api, token: token)
         logger.info("coordinator API listening on http://\(host):\(server.port) (job \(job))")
         for url in settings.agents ?? [] { fleet.add(url: url) }
         discovery?.feed(fleet)
         fleet.open()
+    }
+
+    /// Free space at the first local destination, for placement (refreshed each second).
+    func updateLocalFreeBytes() {
+        guard let root = runtimes.first?.destination?.rootPath else { return }
+        localFreeBytes.store(FileSystemSpace.of(root).free, ordering: .relaxed)
     }
 
     func stopRemote() {

@@ -22,6 +22,8 @@ public final class Coordinator: @unchecked Sendable {
     /// Agents do the copying: there is no local destination.
     var isRemote = false
     var discovery: AgentDiscovery?
+    /// Free bytes at the local destination (a local copy is a placement node too).
+    let localFreeBytes = Atomic<UInt64>(0)
 
     struct SignalState {
         var interrupts = 0

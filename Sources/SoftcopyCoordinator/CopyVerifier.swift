@@ -43,6 +43,11 @@ public final class CopyVerifier {
                 agents.append((service.url, service.name))
             }
         }
+        if agents.isEmpty {
+            logger.info("no agent named or found through Avahi: checking the local destinations only")
+        } else {
+            logger.info("checking on \(agents.count) agent\(agents.count == 1 ? "" : "s"): \(agents.map(\.name).joined(separator: ", "))")
+        }
         let client = HTTPClient(token: token)
         // Each agent's own name, from its health answer.
         var named: [(url: String, name: String)] = []

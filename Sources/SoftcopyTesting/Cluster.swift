@@ -17,7 +17,8 @@ public final class Cluster: @unchecked Sendable {
         guard getuid() == 0 else {
             throw ChildProcess.Failure(description: "cluster tests need root (network namespaces); run them as root, as CI does")
         }
-        prefix = "sc\(getpid() % 100_000)"
+        // Unique per cluster, so that tearing one down never touches another.
+        prefix = "sc" + String(UInt32.random(in: 0..<0x10_0000), radix: 16)
         self.hosts = hosts
         _ = try? ChildProcess.run(["/bin/bash", script, "down", prefix], timeout: .seconds(30))
         let up = try ChildProcess.run(["/bin/bash", script, "up", prefix, String(hosts)], timeout: .seconds(60))
@@ -49,6 +50,12 @@ public final class Cluster: @unchecked Sendable {
         return process
     }
 
+    /// Kills `host`'s avahi-daemon and starts it again.
+    public func restartAvahi(on host: Int) throws {
+        let result = try ChildProcess.run(["/bin/bash", script, "restart-avahi", prefix, String(host)], timeout: .seconds(30))
+        guard result.code == 0 else { throw ChildProcess.Failure(description: "restarting avahi-daemon failed: \(result.stderr)") }
+    }
+
     /// `avahi-browse -rtp _softcopy._tcp` on `host`, parsed: TXT records by service name.
     public func browse(from host: Int) throws -> [String: [String: String]] {
         let result = try run(on: host, ["/usr/bin/avahi-browse", "-rtp", "_softcopy._tcp"], timeout: .seconds(30))
@@ -64,9 +71,29 @@ public final class Cluster: @unchecked Sendable {
             }
             txt["address"] = String(fields[7])
             txt["port"] = String(fields[8])
-            services[String(fields[3])] = txt
+            services[Self.unescape(fields[3])] = txt
         }
         return services
+    }
+
+    /// avahi-browse -p writes bytes of names as `\DDD` (decimal): `store1\032#2` is "store1 #2".
+    static func unescape(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var i = text.utf8.startIndex
+        let utf8 = text.utf8
+        while i < utf8.endIndex {
+            let c = utf8[i]
+            let digits = utf8[utf8.index(after: i)...].prefix(3)
+            if c == UInt8(ascii: "\\"), digits.count == 3, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+               let value = UInt8(String(decoding: digits, as: UTF8.self)) {
+                bytes.append(value)
+                i = utf8.index(i, offsetBy: 4)
+            } else {
+                bytes.append(c)
+                i = utf8.index(after: i)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     deinit {

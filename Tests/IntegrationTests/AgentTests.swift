@@ -204,3 +204,23 @@ extension IntegrationTests {
         #expect(leftovers.isEmpty, "temp files left behind: \(leftovers)")
     }
 }
+
+extension IntegrationTests {
+    @Test("A placement that cannot be met (2 replicas, 1 agent) is named, and when_unsatisfiable: stop ends the run as incomplete")
+    func unsatisfiablePlacement() throws {
+        let dir = TestDirectory("unsatisfiable")
+        let source = dir.appending("src.zarr")
+        try Scenario.writeArchive(source, ["--shape", "4,64,64", "--chunks", "1,32,32", "--complete"])
+        let a = try AgentProcess(in: dir, name: "a")
+        let targets = dir.appending("targets.yaml")
+        TestDirectory.write("targets:\n  - source: \(source)\n    destination: acq.zarr\n    replicas: 2\nwhen_unsatisfiable: stop\n", to: targets)
+        let coordinator = try ChildProcess(
+            [Tools.coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--agent", a.url, targets],
+            logPrefix: dir.appending("coordinator"))
+        #expect(try coordinator.wait(timeout: .seconds(120)) == 1, "\(coordinator.stderr)")
+        #expect(coordinator.stderr.contains("replicas: 2 needs 2 nodes with room, but only 1 has it (a)"), "\(coordinator.stderr)")
+        #expect(coordinator.stderr.contains("stopping (when_unsatisfiable: stop)"))
+        // What could be placed was placed: one copy of everything, durable.
+        #expect(try TreeComparison.differences(source: source, destination: a.root + "/acq.zarr") == [])
+    }
+}

@@ -183,3 +183,76 @@ extension IntegrationTests {
         #expect(agents.allSatisfy { $0.isRunning })
     }
 }
+
+extension IntegrationTests {
+    @Test("No agent at the start: the coordinator says it copies locally; an agent that appears later joins the run")
+    func clusterLocalFallback() throws {
+        let dir = TestDirectory("cluster-fallback")
+        let cluster = try Cluster(hosts: 2)
+        let source = dir.appending("src.zarr")
+        // A relative destination: next to the targets file locally, under the root on an agent.
+        let targets = dir.appending("fallback.yaml")
+        TestDirectory.write("targets:\n  - source: \(source)\n    destination: copy.zarr\ndiscovery_wait: 2s\n", to: targets)
+        let coordinator = try cluster.start(on: 2, [Tools.coordinator, "--progress", "never", "--wait-for-source", targets],
+                                            logPrefix: dir.appending("coordinator"))
+        let writer = try ChildProcess(
+            [Tools.python, Tools.acquire, source, "--shape", "40,4,128,128", "--chunks", "1,1,64,64", "--rate", "0.4", "--complete"],
+            logPrefix: dir.appending("writer"))
+        try ChildProcess.waitUntil(timeout: .seconds(30), "the coordinator to choose a local copy") {
+            coordinator.stderr.contains("no agent found through Avahi")
+        }
+        let root = dir.appending("store1")
+        let agent = try cluster.agent(on: 1, name: "store1", root: root, logPrefix: dir.appending("store1"))
+        try ChildProcess.waitUntil(timeout: .seconds(60), "the agent found later to receive chunks") {
+            ((try? Self.chunks(root + "/copy.zarr").count) ?? 0) >= 4
+        }
+        #expect(writer.isRunning, "the agent must join while the acquisition runs")
+        #expect(try writer.wait(timeout: .seconds(180)) == 0, "\(writer.stderr)")
+        #expect(try coordinator.wait(timeout: .seconds(180)) == 0, "\(coordinator.stderr)")
+        #expect(try TreeComparison.unionDifferences(source: source, destinations: [dir.appending("copy.zarr"), root + "/copy.zarr"]) == [])
+        // The manifest says which node holds each file: this host or the agent.
+        let manifest = try JSONParser.parse(bytes: readSmallFile(dir.appending("copy.zarr/") + Manifest.relativePath.string))
+        let nodes = Set((manifest["entries"]?.arrayValue ?? []).compactMap { $0["nodes"]?.arrayValue?.first?.stringValue })
+        #expect(nodes.contains("store1") && nodes.count == 2, "\(nodes)")
+        #expect(agent.isRunning)
+    }
+}
+
+extension IntegrationTests {
+    @Test("The advertisement stays true: a name collision is resolved, an avahi-daemon restart is survived, free space is kept current")
+    func clusterAdvertisement() throws {
+        let dir = TestDirectory("cluster-advertise")
+        let cluster = try Cluster(hosts: 3)
+        // A small filesystem as the first agent's root, so that writing into it moves its free space visibly.
+        let small = dir.appending("small")
+        _ = mkdir(small, 0o755)
+        #expect(try ChildProcess.run(["/bin/mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", small], timeout: .seconds(10)).code == 0)
+        defer { _ = try? ChildProcess.run(["/bin/umount", "-l", small], timeout: .seconds(10)) }
+        let first = try cluster.agent(on: 1, name: "store1", root: small, logPrefix: dir.appending("first"))
+        let twin = try cluster.agent(on: 2, name: "store1", root: dir.appending("twin"), logPrefix: dir.appending("twin"))
+        #expect(twin.stderr.contains("advertising as store1 #2"), "\(twin.stderr)")
+        var seen: [String: [String: String]] = [:]
+        try ChildProcess.waitUntil(timeout: .seconds(15), "both agents to be listed") {
+            seen = (try? cluster.browse(from: 3)) ?? [:]
+            return Set(seen.keys) == ["store1", "store1 #2"]
+        }
+        let freeBefore = UInt64(seen["store1"]?["free"] ?? "") ?? 0
+        #expect(freeBefore > 0 && freeBefore <= 64 << 20, "\(seen)")
+
+        // 24 MiB written under the root: the record follows within a few seconds.
+        TestDirectory.write(String(repeating: "x", count: 24 << 20), to: small + "/filler")
+        try ChildProcess.waitUntil(timeout: .seconds(20), "the TXT record to show less free space") {
+            let free = UInt64((try? cluster.browse(from: 3))?["store1"]?["free"] ?? "") ?? .max
+            return free + (20 << 20) <= freeBefore
+        }
+
+        // avahi-daemon on the first host restarts: the agent registers again by itself.
+        try cluster.restartAvahi(on: 1)
+        try ChildProcess.waitUntil(timeout: .seconds(30), "the agent to be advertised again") {
+            first.stderr.split(separator: "\n").filter { $0.contains("advertised through Avahi as store1 (") }.count >= 2
+                && ((try? cluster.browse(from: 3))?["store1"] != nil)
+        }
+        #expect(first.stderr.contains("avahi-daemon went away; reconnecting"), "\(first.stderr)")
+        #expect(first.isRunning && twin.isRunning)
+    }
+}
