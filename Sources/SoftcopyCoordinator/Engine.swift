@@ -102,50 +102,62 @@ final class Engine: @unchecked Sendable {
                 continue  // gone already; its removal event follows
             }
         }
-        var warnings: [String] = []
+        var said: (warnings: [String], infos: [String]) = ([], [])
         for lane in targetLanes[target] {
-          let first = lane == index
-          withTarget(lane) { state in
-            let now = Clock.now()
-            for event in events {
-                switch event {
-                case .observed(let path, let observed, let cause):
-                    state.tracker.observe(path, observed, cause: cause, at: now)
-                    if case .failure(let error) = parsed[path] {
-                        if state.malformedMetadata[path] != error.message {
-                            state.malformedMetadata[path] = error.message
-                            if first { warnings.append("malformed zarr metadata \(sourceRoots[index])/\(path): \(error.message) (copied as it is)") }
-                        }
-                    } else if case .success(let node) = parsed[path] {
-                        state.malformedMetadata[path] = nil
-                        state.hierarchy.update(metadataFile: path, node: node)
-                    } else if observed == .absent, ZarrNaming.role(of: path) == .metadata {
-                        state.hierarchy.remove(metadataFile: path)
-                    }
-                case .subtreeRemoved(let directory):
-                    state.tracker.observeSubtreeRemoved(directory, cause: .removed, at: now)
-                    state.hierarchy.removeSubtree(directory)
-                case .fullScanStarted:
-                    state.tracker.beginFullScan()
-                case .fullScanFinished(let kind):
-                    state.tracker.endFullScan(kind, at: now)
-                    let tracker = state.tracker
-                    state.hierarchy.prune { directory in
-                        ZarrNaming.nodeMetadataNames.contains { tracker.sourceVersion(of: directory.appending(component: String($0))) != nil }
-                    }
-                case .rootVanished:
-                    state.tracker.sourceRootVanished(at: now)
-                    if first { warnings.append("the source \(sourceRoots[index]) disappeared; nothing will be deleted at the destination while it is gone") }
-                case .rootRestored:
-                    state.tracker.sourceRootRestored(at: now)
-                    if first { logger.info("the source \(sourceRoots[index]) is back; rescanning") }
-                case .warning(let message):
-                    if first { warnings.append(message) }
-                }
-            }
-          }
+            let root = sourceRoots[index]
+            let notes = withTarget(lane) { state in Self.apply(events, parsed: parsed, to: &state, root: root) }
+            // Every copy sees the same source: say things once.
+            if lane == index { said = notes }
         }
-        for warning in warnings { logger.warning("\(warning)") }
+        for info in said.infos { logger.info("\(info)") }
+        for warning in said.warnings { logger.warning("\(warning)") }
+    }
+
+    /// Applies source events to one lane's tracker and hierarchy; returns what to log.
+    private static func apply(
+        _ events: [SourceEvent], parsed: [RelativePath: Result<ZarrNode, ZarrMetadataParser.Error>],
+        to state: inout TargetState, root: String
+    ) -> (warnings: [String], infos: [String]) {
+        var warnings: [String] = []
+        var infos: [String] = []
+        let now = Clock.now()
+        for event in events {
+            switch event {
+            case .observed(let path, let observed, let cause):
+                state.tracker.observe(path, observed, cause: cause, at: now)
+                if case .failure(let error) = parsed[path] {
+                    if state.malformedMetadata[path] != error.message {
+                        state.malformedMetadata[path] = error.message
+                        warnings.append("malformed zarr metadata \(root)/\(path): \(error.message) (copied as it is)")
+                    }
+                } else if case .success(let node) = parsed[path] {
+                    state.malformedMetadata[path] = nil
+                    state.hierarchy.update(metadataFile: path, node: node)
+                } else if observed == .absent, ZarrNaming.role(of: path) == .metadata {
+                    state.hierarchy.remove(metadataFile: path)
+                }
+            case .subtreeRemoved(let directory):
+                state.tracker.observeSubtreeRemoved(directory, cause: .removed, at: now)
+                state.hierarchy.removeSubtree(directory)
+            case .fullScanStarted:
+                state.tracker.beginFullScan()
+            case .fullScanFinished(let kind):
+                state.tracker.endFullScan(kind, at: now)
+                let tracker = state.tracker
+                state.hierarchy.prune { directory in
+                    ZarrNaming.nodeMetadataNames.contains { tracker.sourceVersion(of: directory.appending(component: String($0))) != nil }
+                }
+            case .rootVanished:
+                state.tracker.sourceRootVanished(at: now)
+                warnings.append("the source \(root) disappeared; nothing will be deleted at the destination while it is gone")
+            case .rootRestored:
+                state.tracker.sourceRootRestored(at: now)
+                infos.append("the source \(root) is back; rescanning")
+            case .warning(let message):
+                warnings.append(message)
+            }
+        }
+        return (warnings, infos)
     }
 
     // MARK: - Work (worker threads)

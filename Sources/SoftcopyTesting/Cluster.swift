@@ -56,13 +56,20 @@ public final class Cluster: @unchecked Sendable {
         guard result.code == 0 else { throw ChildProcess.Failure(description: "restarting avahi-daemon failed: \(result.stderr)") }
     }
 
-    /// `avahi-browse -rtp _softcopy._tcp` on `host`, parsed: TXT records by service name.
+    /// `avahi-browse -rtp _softcopy._tcp` on `host`, parsed: TXT records (plus `address` and
+    /// `port`) by service name. A service seen but not yet resolved has an empty record.
     public func browse(from host: Int) throws -> [String: [String: String]] {
         let result = try run(on: host, ["/usr/bin/avahi-browse", "-rtp", "_softcopy._tcp"], timeout: .seconds(30))
         var services: [String: [String: String]] = [:]
-        for line in result.stdout.split(separator: "\n") where line.hasPrefix("=;") {
+        for line in result.stdout.split(separator: "\n") {
             let fields = line.split(separator: ";", omittingEmptySubsequences: false)
-            guard fields.count >= 10 else { continue }
+            guard fields.count >= 4 else { continue }
+            let name = Self.unescape(fields[3])
+            if fields[0] == "+" {
+                if services[name] == nil { services[name] = [:] }
+                continue
+            }
+            guard fields[0] == "=", fields.count >= 10 else { continue }
             var txt: [String: String] = [:]
             // TXT: "k=v" "k=v" ...
             for item in fields[9...].joined(separator: ";").split(separator: "\"") where item.contains("=") {
@@ -71,7 +78,7 @@ public final class Cluster: @unchecked Sendable {
             }
             txt["address"] = String(fields[7])
             txt["port"] = String(fields[8])
-            services[Self.unescape(fields[3])] = txt
+            services[name] = txt
         }
         return services
     }

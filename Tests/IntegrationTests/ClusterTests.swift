@@ -32,8 +32,13 @@ extension IntegrationTests {
             try cluster.agent(on: n + 1, name: Self.agentNames[n], root: roots[n], logPrefix: dir.appending(Self.agentNames[n]))
         }
 
-        // The coordinator's host sees every agent, with its TXT record.
-        let seen = try cluster.browse(from: 4)
+        // The coordinator's host sees every agent, with its TXT record (resolved: give a
+        // loaded machine a few tries).
+        var seen: [String: [String: String]] = [:]
+        try? ChildProcess.waitUntil(timeout: .seconds(20), "three agents resolved by avahi-browse") {
+            seen = (try? cluster.browse(from: 4)) ?? [:]
+            return Set(seen.keys) == Set(Self.agentNames) && seen.values.allSatisfy { $0["node"] != nil }
+        }
         #expect(Set(seen.keys) == Set(Self.agentNames), "\(seen)")
         for (n, name) in Self.agentNames.enumerated() {
             let txt = seen[name] ?? [:]
@@ -108,7 +113,7 @@ extension IntegrationTests {
         #expect(try agents[2].wait(timeout: .seconds(30)) == 0)
         // (mDNS drops a withdrawn record about a second after the goodbye.)
         var after: [String: [String: String]] = [:]
-        try? ChildProcess.waitUntil(timeout: .seconds(15), "store3 to disappear from Avahi") {
+        try? ChildProcess.waitUntil(timeout: .seconds(20), "store3 to disappear from Avahi") {
             after = (try? cluster.browse(from: 4)) ?? [:]
             return Set(after.keys) == ["store1", "store2"]
         }
@@ -232,9 +237,9 @@ extension IntegrationTests {
         let twin = try cluster.agent(on: 2, name: "store1", root: dir.appending("twin"), logPrefix: dir.appending("twin"))
         #expect(twin.stderr.contains("advertising as store1 #2"), "\(twin.stderr)")
         var seen: [String: [String: String]] = [:]
-        try ChildProcess.waitUntil(timeout: .seconds(15), "both agents to be listed") {
+        try ChildProcess.waitUntil(timeout: .seconds(20), "both agents to be listed") {
             seen = (try? cluster.browse(from: 3)) ?? [:]
-            return Set(seen.keys) == ["store1", "store1 #2"]
+            return Set(seen.keys) == ["store1", "store1 #2"] && seen.values.allSatisfy { $0["free"] != nil }
         }
         let freeBefore = UInt64(seen["store1"]?["free"] ?? "") ?? 0
         #expect(freeBefore > 0 && freeBefore <= 64 << 20, "\(seen)")
