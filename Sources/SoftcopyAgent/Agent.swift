@@ -139,19 +139,14 @@ public final class Agent: Sendable {
     /// filesystem) on another agent.
     private func removeLeftoverTemporaries(_ tree: DestinationTree) {
         let ours = DestinationTree.temporaryPrefix + "\(getpid())-"
-        var stack: [RelativePath] = [.root]
         var removed = 0
-        while let folder = stack.popLast() {
-            guard let entries = try? DirectoryLister.list(tree.displayPath(folder)) else { continue }
-            for entry in entries {
-                let path = folder.appending(component: entry.name)
-                if entry.kind == .directory {
-                    stack.append(path)
-                } else if entry.name.hasPrefix(DestinationTree.temporaryPrefix), !entry.name.hasPrefix(ours),
-                          let status = entry.status, status.version.mtimeNanoseconds < startedWallNanoseconds {
-                    if (try? tree.remove(path, syncDirectory: false)) == true { removed += 1 }
-                }
+        try? DirectoryLister.walk(tree.rootPath) { path, entry in
+            if entry.name.hasPrefix(DestinationTree.temporaryPrefix), !entry.name.hasPrefix(ours),
+               let status = entry.status, status.version.mtimeNanoseconds < startedWallNanoseconds,
+               (try? tree.remove(path, syncDirectory: false)) == true {
+                removed += 1
             }
+            return true
         }
         if removed > 0 { logger.info("removed \(removed) temp files of an interrupted run under \(tree.rootPath)") }
     }

@@ -17,13 +17,11 @@ extension Coordinator {
     /// Starts the HTTP API for agents and the monitors that attach the job to each agent.
     func startRemote() throws(RemoteSetupError) {
         let settings = configuration.settings
-        var token: String?
-        if let file = settings.tokenFile {
-            do {
-                token = try TokenFile.read(file)
-            } catch {
-                throw RemoteSetupError(description: error.description)
-            }
+        let token: String?
+        do {
+            token = try TokenFile.read(optional: settings.tokenFile)
+        } catch {
+            throw RemoteSetupError(description: error.description)
         }
         var listen = settings.listen ?? Self.defaultListen
         guard let (host, port) = AgentAddress.hostAndPort(listen) else {

@@ -25,14 +25,12 @@ public final class CopyVerifier {
 
     public func run() -> ExitStatus {
         let settings = configuration.settings
-        var token: String?
-        if let file = settings.tokenFile {
-            do {
-                token = try TokenFile.read(file)
-            } catch {
-                logger.error("\(error)")
-                return .usage
-            }
+        let token: String?
+        do {
+            token = try TokenFile.read(optional: settings.tokenFile)
+        } catch {
+            logger.error("\(error)")
+            return .usage
         }
         var agents = (settings.agents ?? []).map { (url: $0, name: $0) }
         if settings.discovery ?? true {
@@ -133,25 +131,20 @@ public final class CopyVerifier {
         var result: [(RelativePath, UInt64, Checksum)] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
-        var stack: [RelativePath] = [.root]
-        while let folder = stack.popLast() {
-            let absolute = folder == .root ? root : root + "/" + folder.string
-            for entry in try DirectoryLister.list(absolute) ?? [] {
-                if ZarrNaming.isTemporary(name: entry.name) || entry.name.hasPrefix(DestinationTree.temporaryPrefix) { continue }
-                let path = folder.appending(component: entry.name)
-                switch entry.kind {
-                case .directory where entry.name != ZarrNaming.stateDirectoryName:
-                    stack.append(path)
-                case .regular:
-                    let name = absolute + "/" + entry.name
-                    let fd = Glibc.open(name, O_RDONLY | O_CLOEXEC)
-                    guard fd >= 0 else { throw SystemError("open", path: name) }
-                    let file = FileDescriptor(owning: fd)
-                    let (checksum, length) = try file.checksum(buffer: buffer, path: name)
-                    result.append((path, length, checksum))
-                default:
-                    continue
-                }
+        try DirectoryLister.walk(root) { path, entry throws(SystemError) in
+            if ZarrNaming.isTemporary(name: entry.name) || entry.name.hasPrefix(DestinationTree.temporaryPrefix) { return false }
+            switch entry.kind {
+            case .directory:
+                return entry.name != ZarrNaming.stateDirectoryName
+            case .regular:
+                let name = root + "/" + path.string
+                let fd = Glibc.open(name, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw SystemError("open", path: name) }
+                let (checksum, length) = try FileDescriptor(owning: fd).checksum(buffer: buffer, path: name)
+                result.append((path, length, checksum))
+                return false
+            default:
+                return false
             }
         }
         return result

@@ -8,6 +8,12 @@ public enum TokenFile {
         public var description: String
     }
 
+    /// The token in `path`, or nil when no token file is configured.
+    public static func read(optional path: String?) throws(Error) -> String? {
+        guard let path else { return nil }
+        return try read(path)
+    }
+
     public static func read(_ path: String) throws(Error) -> String {
         let bytes: [UInt8]
         do {

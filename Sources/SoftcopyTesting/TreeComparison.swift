@@ -7,20 +7,15 @@ public enum TreeComparison {
     /// softcopy's own `.softcopy/` state folder.
     public static func files(_ root: String) throws -> [String: [UInt8]] {
         var result: [String: [UInt8]] = [:]
-        var stack: [RelativePath] = [.root]
-        while let directory = stack.popLast() {
-            let absolute = directory.isRoot ? root : root + "/" + directory.string
-            guard let entries = try DirectoryLister.list(absolute) else { continue }
-            for entry in entries {
-                let path = directory.appending(component: entry.name)
-                if directory.isRoot, entry.name == ZarrNaming.stateDirectoryName { continue }
-                switch entry.kind {
-                case .directory: stack.append(path)
-                case .regular:
-                    if ZarrNaming.isTemporary(name: entry.name) { continue }
-                    result[path.string] = try readSmallFile(root + "/" + path.string, limit: Int.max)
-                default: continue
-                }
+        try DirectoryLister.walk(root) { path, entry throws(SystemError) in
+            switch entry.kind {
+            case .directory:
+                return !(path.parent == .root && entry.name == ZarrNaming.stateDirectoryName)
+            case .regular where !ZarrNaming.isTemporary(name: entry.name):
+                result[path.string] = try readSmallFile(root + "/" + path.string, limit: Int.max)
+                return false
+            default:
+                return false
             }
         }
         return result
