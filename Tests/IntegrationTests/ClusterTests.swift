@@ -18,6 +18,20 @@ extension IntegrationTests {
         return file
     }
 
+    /// A coordinator on `host` for `targets`, and a live tensorstore acquisition of `timePoints`
+    /// time points (16 chunks of 8 KiB each) at `rate` MB/s, written in the test's namespace.
+    static func liveRun(
+        _ cluster: Cluster, on host: Int, _ dir: TestDirectory, _ name: String, source: String, targets: String,
+        timePoints: Int, rate: String
+    ) throws -> (coordinator: ChildProcess, writer: ChildProcess) {
+        let coordinator = try cluster.start(on: host, [Tools.coordinator, "--verbose", "--progress", "never", "--wait-for-source", targets],
+                                            logPrefix: dir.appending("coordinator" + name))
+        let writer = try ChildProcess(
+            [Tools.python, Tools.acquire, source, "--shape", "\(timePoints),4,128,128", "--chunks", "1,1,64,64", "--rate", rate, "--complete"],
+            logPrefix: dir.appending("writer" + name))
+        return (coordinator, writer)
+    }
+
     /// Chunk files (not metadata) under one agent's copy, by path.
     static func chunks(_ root: String) throws -> [String: [UInt8]] {
         try TreeComparison.files(root).filter { ZarrNaming.role(of: RelativePath(unchecked: $0.key)) == .data }
@@ -51,11 +65,8 @@ extension IntegrationTests {
             let source = dir.appending("src-\(policy).zarr")
             let destination = "acq-\(policy).zarr"
             let targets = Self.targetsFile(dir, policy, source: source, destination: destination, policy: lines)
-            let coordinator = try cluster.start(on: 4, [Tools.coordinator, "--verbose", "--progress", "never", "--wait-for-source", targets],
-                                                logPrefix: dir.appending("coordinator-\(policy)"))
-            let writer = try ChildProcess(
-                [Tools.python, Tools.acquire, source, "--shape", "12,4,128,128", "--chunks", "1,1,64,64", "--rate", "0.5", "--complete"],
-                logPrefix: dir.appending("writer-\(policy)"))
+            let (coordinator, writer) = try Self.liveRun(cluster, on: 4, dir, "-" + policy, source: source, targets: targets,
+                                                         timePoints: 12, rate: "0.5")
             #expect(try writer.wait(timeout: .seconds(120)) == 0, "\(writer.stderr)")
             #expect(try coordinator.wait(timeout: .seconds(120)) == 0, "\(policy): \(coordinator.stderr)")
             #expect(coordinator.stderr.contains("copying through 3 agents"), "\(coordinator.stderr)")
@@ -131,11 +142,7 @@ extension IntegrationTests {
         let second = try cluster.agent(on: 2, name: "store2", root: roots[1], logPrefix: dir.appending("store2"))
         let source = dir.appending("src.zarr")
         let targets = Self.targetsFile(dir, "churn", source: source, destination: "acq.zarr", policy: ["placement: balanced"])
-        let coordinator = try cluster.start(on: 4, [Tools.coordinator, "--verbose", "--progress", "never", "--wait-for-source", targets],
-                                            logPrefix: dir.appending("coordinator"))
-        let writer = try ChildProcess(
-            [Tools.python, Tools.acquire, source, "--shape", "40,4,128,128", "--chunks", "1,1,64,64", "--rate", "0.4", "--complete"],
-            logPrefix: dir.appending("writer"))
+        let (coordinator, writer) = try Self.liveRun(cluster, on: 4, dir, "", source: source, targets: targets, timePoints: 40, rate: "0.4")
         let copies = roots.map { $0 + "/acq.zarr" }
         try ChildProcess.waitUntil(timeout: .seconds(60), "both agents to hold chunks") {
             copies.prefix(2).allSatisfy { ((try? Self.chunks($0).count) ?? 0) >= 8 }
@@ -172,11 +179,7 @@ extension IntegrationTests {
         }
         let source = dir.appending("src.zarr")
         let targets = Self.targetsFile(dir, "shared", source: source, destination: "acq.zarr", policy: ["placement: shared"])
-        let coordinator = try cluster.start(on: 4, [Tools.coordinator, "--verbose", "--progress", "never", "--wait-for-source", targets],
-                                            logPrefix: dir.appending("coordinator"))
-        let writer = try ChildProcess(
-            [Tools.python, Tools.acquire, source, "--shape", "12,4,128,128", "--chunks", "1,1,64,64", "--rate", "0.5", "--complete"],
-            logPrefix: dir.appending("writer"))
+        let (coordinator, writer) = try Self.liveRun(cluster, on: 4, dir, "", source: source, targets: targets, timePoints: 12, rate: "0.5")
         #expect(try writer.wait(timeout: .seconds(120)) == 0, "\(writer.stderr)")
         #expect(try coordinator.wait(timeout: .seconds(120)) == 0, "\(coordinator.stderr)")
         #expect(try TreeComparison.differences(source: source, destination: shared + "/acq.zarr") == [])
@@ -198,11 +201,7 @@ extension IntegrationTests {
         // A relative destination: next to the targets file locally, under the root on an agent.
         let targets = dir.appending("fallback.yaml")
         TestDirectory.write("targets:\n  - source: \(source)\n    destination: copy.zarr\ndiscovery_wait: 2s\n", to: targets)
-        let coordinator = try cluster.start(on: 2, [Tools.coordinator, "--progress", "never", "--wait-for-source", targets],
-                                            logPrefix: dir.appending("coordinator"))
-        let writer = try ChildProcess(
-            [Tools.python, Tools.acquire, source, "--shape", "40,4,128,128", "--chunks", "1,1,64,64", "--rate", "0.4", "--complete"],
-            logPrefix: dir.appending("writer"))
+        let (coordinator, writer) = try Self.liveRun(cluster, on: 2, dir, "", source: source, targets: targets, timePoints: 40, rate: "0.4")
         try ChildProcess.waitUntil(timeout: .seconds(30), "the coordinator to choose a local copy") {
             coordinator.stderr.contains("no agent found through Avahi")
         }
