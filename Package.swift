@@ -123,6 +123,12 @@ let package = Package(
             dependencies: ["SoftcopyIO", "SoftcopyCore", "SoftcopyTesting"],
             swiftSettings: swiftSettings
         ),
+        // Bounded, deterministic fuzzing of every parser of untrusted input.
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: ["SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyTesting"],

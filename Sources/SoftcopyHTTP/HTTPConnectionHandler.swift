@@ -4,6 +4,9 @@ import NIOHTTP1
 
 /// Collects one request at a time (head and a bounded body), hands it to the responder,
 /// and writes the response, closing the connection when the client did not ask to keep it.
+/// A connection that sends nothing for the idle timeout while no request of it is being
+/// answered is closed: a slow or stalled client holds a socket, never a thread, and not
+/// for long.
 final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -14,6 +17,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var oversized = false
+    /// Requests of this connection being answered (a long-poll, a file being sent).
+    private var answering = 0
 
     init(responder: any HTTPResponder, maxBodyBytes: Int, logger: Logger) {
         self.responder = responder
@@ -46,6 +51,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body, remote: remote)
             body = ByteBuffer()
             let logger = self.logger
+            answering += 1
             responder.respond(to: request, on: context.eventLoop)
                 .hop(to: context.eventLoop)
                 .assumeIsolated()
@@ -86,9 +92,18 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
         done.futureResult.assumeIsolated().whenComplete { _ in
+            if !forceClose { self.answering -= 1 }
             if case .file(let handle, _, _) = response.body { try? handle.close() }
             if !keepAlive { context.close(promise: nil) }
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, answering == 0 {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -13,9 +13,14 @@ public final class HTTPServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
 
+    /// A connection that sends nothing for this long, with no request of it being
+    /// answered, is closed (longer than any client's pause between requests).
+    public static let defaultIdleTimeout: TimeAmount = .seconds(60)
+
     /// Binds and starts serving. `port` 0 picks a free port (see `port`).
     public init(
         host: String, port: Int, eventLoops: Int = 2, blockingThreads: Int = 4, maxBodyBytes: Int = 16 << 20,
+        idleTimeout: TimeAmount = HTTPServer.defaultIdleTimeout,
         logger: Logger, makeResponder: (NIOThreadPool, any EventLoop) -> any HTTPResponder
     ) throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
@@ -29,6 +34,7 @@ public final class HTTPServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPConnectionHandler(responder: responder, maxBodyBytes: maxBodyBytes, logger: logger))

@@ -12,6 +12,10 @@ public final class ChildProcess: @unchecked Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// Starts `arguments[0]` (an absolute path) with output going to files next to `logPrefix`.

@@ -110,3 +110,16 @@ struct ZarrTests {
         #expect(h.maximumChunkFiles == 4)
     }
 }
+
+@Suite("Zarr layouts at the limits")
+struct ZarrLimitTests {
+    @Test("A huge or negative shape never overflows the file count (found by fuzzing)")
+    func hugeShapes() {
+        let huge = ZarrArrayLayout(zarrFormat: 2, shape: [Int64.max, Int64.max], fileGrid: [2, 1], keyEncoding: .v2(separator: "."), sharded: false)
+        #expect(huge.filesPerDimension == [Int64.max / 2 + 1, Int64.max])
+        #expect(huge.maximumFileCount == .max)
+        let negative = ZarrArrayLayout(zarrFormat: 2, shape: [-5], fileGrid: [0], keyEncoding: .v2(separator: "."), sharded: false)
+        #expect(negative.maximumFileCount == 0)
+        #expect(negative.classify(key: "0") == .chunk(inBounds: false))
+    }
+}

@@ -21,7 +21,11 @@ public struct ZarrArrayLayout: Sendable, Hashable {
     /// Files per dimension: ceil(shape / grid).
     public var filesPerDimension: [Int64]? {
         guard let grid = fileGrid, grid.count == shape.count else { return nil }
-        return zip(shape, grid).map { extent, step in step > 0 ? (extent + step - 1) / step : 0 }
+        // Written so that no shape, however large or negative, can overflow (found by fuzzing).
+        return zip(shape, grid).map { extent, step in
+            guard step > 0, extent > 0 else { return 0 }
+            return extent / step + (extent % step == 0 ? 0 : 1)
+        }
     }
 
     /// The most chunk files this array can have. Fill-value chunks are never written, so the
