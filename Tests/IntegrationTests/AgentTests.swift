@@ -224,3 +224,31 @@ extension IntegrationTests {
         #expect(try TreeComparison.differences(source: source, destination: a.root + "/acq.zarr") == [])
     }
 }
+
+extension IntegrationTests {
+    @Test("Shards rewritten many times while copies are in flight end at their last version on both copies (replicas: 2)")
+    func rewrittenShardsWithReplicas() throws {
+        let dir = TestDirectory("rewrites")
+        let a = try AgentProcess(in: dir, name: "a"), b = try AgentProcess(in: dir, name: "b")
+        let source = dir.appending("src.zarr")
+        let coordinator = try ChildProcess(
+            [Tools.coordinator, "--no-discovery", "--wait-for-source", "--progress", "never", "--listen", "127.0.0.1:0",
+             "--replicas", "2", "--agent", a.url, "--agent", b.url, source, "acq.zarr"],
+            logPrefix: dir.appending("coordinator"))
+        // Each shard spans 8 time points and is rewritten whole for every partial write.
+        let writer = try ChildProcess(
+            [Tools.python, Tools.acquire, source, "--shape", "16,2,64,64", "--chunks", "1,1,32,32", "--shards", "8,2,64,64",
+             "--rate", "0.2", "--complete"],
+            logPrefix: dir.appending("writer"))
+        #expect(try writer.wait(timeout: .seconds(120)) == 0, "\(writer.stderr)")
+        #expect(try coordinator.wait(timeout: .seconds(120)) == 0, "\(coordinator.stderr)")
+        for agent in [a, b] {
+            #expect(try TreeComparison.differences(source: source, destination: agent.root + "/acq.zarr") == [], "\(agent.root)")
+        }
+        let manifest = try JSONParser.parse(bytes: readSmallFile(a.root + "/acq.zarr/" + Manifest.relativePath.string))
+        let files = manifest["files"]?.uint64Value ?? 0
+        let changes = manifest["statistics"]?["source_changes"]?.uint64Value ?? 0
+        #expect(changes > files * 3, "the shards must really have been rewritten: \(changes) changes over \(files) files")
+        #expect((manifest["entries"]?.arrayValue ?? []).allSatisfy { $0["nodes"]?.arrayValue?.count == 2 })
+    }
+}
