@@ -77,7 +77,7 @@ public final class Agent: Sendable {
         return .object([
             ("softcopy", .string(SoftcopyVersion.string)), ("api", .integer(1)), ("role", .string("agent")),
             ("name", .string(configuration.name)), ("root", .string(configuration.root)),
-            ("free_bytes", .integer(free)), ("total_bytes", .integer(total)),
+            ("free_bytes", .integer(free)), ("total_bytes", .integer(total)), ("reserve_bytes", .integer(configuration.reserve)),
             ("token_required", .bool(configuration.token != nil)), ("transfers", .integer(configuration.transfers)),
             ("jobs", .array(list)),
         ])
@@ -113,6 +113,7 @@ public final class Agent: Sendable {
         }
         let name = attachment.job
         let job = AgentJob(attachment: attachment, trees: trees, token: configuration.token, transfers: configuration.transfers,
+                           root: configuration.root, reserve: configuration.reserve,
                            keyLocks: keyLocks, logger: logger) { [weak self] state in
             self?.jobs.withLock { j -> Void in j[name] = nil }
             self?.logger.info("job \(name) ended (\(state))")

@@ -13,6 +13,8 @@ public struct AgentConfiguration: Sendable {
     public var verbose = false
     /// Advertise `_softcopy._tcp` through avahi-daemon.
     public var advertise = true
+    /// A chunk that would take the root's free space below this is refused (507).
+    public var reserve: UInt64 = 1 << 30
 
     public static let defaultPort = 7481
 

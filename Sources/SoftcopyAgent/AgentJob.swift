@@ -11,6 +11,9 @@ final class AgentJob: Sendable {
     let attachment: JobAttachment
     /// Each target's tree under the agent's root, by target index.
     let trees: [Int: DestinationTree]
+    /// The data root, and the free space chunks may not take it below.
+    let root: String
+    let reserve: UInt64
     private let token: String?
     private let transfers: Int
     private let keyLocks: KeyLocks
@@ -36,8 +39,10 @@ final class AgentJob: Sendable {
     static let abandonAfter: Duration = .seconds(600)
 
     init(attachment: JobAttachment, trees: [Int: DestinationTree], token: String?, transfers: Int,
-         keyLocks: KeyLocks, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
+         root: String, reserve: UInt64, keyLocks: KeyLocks, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
         self.attachment = attachment
+        self.root = root
+        self.reserve = reserve
         self.trees = trees
         self.token = token
         self.transfers = max(1, transfers)
@@ -77,7 +82,8 @@ final class AgentJob: Sendable {
 
     private func pull() {
         let client = HTTPClient(token: token)
-        let transfer = AgentTransfer(coordinator: attachment.coordinator, job: attachment.job, client: client, keyLocks: keyLocks, logger: logger)
+        let transfer = AgentTransfer(coordinator: attachment.coordinator, job: attachment.job, client: client, keyLocks: keyLocks,
+                                     root: root, reserve: reserve, logger: logger)
         let request = LeaseRequest(agent: attachment.agent, maxItems: Self.batchItems, maxBytes: Self.batchBytes,
                                    waitMilliseconds: Int(Self.longPoll.secondsValue * 1000))
         let leaseURL = attachment.coordinator + "/v1/jobs/" + attachment.job + "/lease"
@@ -179,7 +185,7 @@ final class AgentJob: Sendable {
         }
         guard !entries.isEmpty else { return .acked }
         let ackURL = attachment.coordinator + "/v1/jobs/" + attachment.job + "/ack"
-        let report = AckReport(agent: attachment.agent, entries: entries)
+        let report = AckReport(agent: attachment.agent, entries: entries, freeBytes: FileSystemSpace.of(root).free)
         var backoff = Backoff()
         for _ in 0..<8 {
             do {

@@ -13,6 +13,8 @@ struct AgentTransfer {
     let job: String
     let client: HTTPClient
     let keyLocks: KeyLocks
+    let root: String
+    let reserve: UInt64
     let logger: Logger
 
     enum Result {
@@ -40,7 +42,16 @@ struct AgentTransfer {
         }
     }
 
+    /// The failure for a chunk that does not fit above the reserve, or nil if it fits.
+    /// Transient: the coordinator places it on another node.
+    private func refusalForSpace(_ size: UInt64) -> WorkOutcome? {
+        let free = FileSystemSpace.of(root).free
+        guard free < reserve || free - reserve < size else { return nil }
+        return .failed(message: "insufficient storage (507) on this agent: \(Quantity.formatBytes(free)) free under \(root), reserve \(Quantity.formatBytes(reserve)), chunk \(Quantity.formatBytes(size))", transient: true)
+    }
+
     private func copy(_ item: LeaseGrant.Item, tree: DestinationTree) -> Result {
+        if let refused = refusalForSpace(item.size) { return .done(refused, changedDirectory: nil) }
         let pending: PendingFile
         do {
             pending = try tree.beginWrite(item.path)
@@ -68,6 +79,10 @@ struct AgentTransfer {
             }
         } catch {
             if let writeError {
+                // The temp file is never renamed; dropping `pending` removes it.
+                if writeError.errno == ENOSPC || writeError.errno == EDQUOT {
+                    return .done(.failed(message: "insufficient storage (507) on this agent: \(writeError)", transient: true), changedDirectory: nil)
+                }
                 return .done(.failed(message: writeError.description, transient: writeError.isTransient), changedDirectory: nil)
             }
             return .done(.failed(message: "transfer of \(item.path) failed: \(error.message)", transient: true), changedDirectory: nil)

@@ -22,6 +22,8 @@ final class AgentFleet: Sendable {
         var lastContact: MonotonicInstant?
         var freeBytes: UInt64?
         var totalBytes: UInt64?
+        /// The agent's own reserve: what it refuses to fill (from its health answer).
+        var reserveBytes: UInt64 = 0
         var filesAcked: UInt64 = 0
         var bytesAcked: UInt64 = 0
         var problem: String?
@@ -129,7 +131,9 @@ final class AgentFleet: Sendable {
             return m.values.sorted { $0.id < $1.id }.map { member in
                 var name = member.name ?? member.url
                 if names.filter({ $0 == name }).count > 1 { name += "#\(member.id)" }
-                return PlacementNode(id: member.id, name: name, freeBytes: member.freeBytes, attached: member.state == .attached,
+                // What the agent will accept: its free space above its own reserve.
+                let usable = member.freeBytes.map { $0 > member.reserveBytes ? $0 - member.reserveBytes : 0 }
+                return PlacementNode(id: member.id, name: name, freeBytes: usable, attached: member.state == .attached,
                                      pulling: [member.lastLease, member.attachedAt].contains { $0.map { now - $0 < Self.pullingWindow } ?? false })
             }
         }
@@ -163,10 +167,11 @@ final class AgentFleet: Sendable {
         members.withLock { $0[id]?.lastContact = Clock.now() }
     }
 
-    func recordAcks(_ id: UInt32, files: UInt64, bytes: UInt64) {
+    func recordAcks(_ id: UInt32, files: UInt64, bytes: UInt64, freeBytes: UInt64?) {
         members.withLock { m in
             m[id]?.filesAcked &+= files
             m[id]?.bytesAcked &+= bytes
+            if let freeBytes { m[id]?.freeBytes = freeBytes }
         }
     }
 
@@ -240,6 +245,7 @@ final class AgentFleet: Sendable {
             m.name = doc["name"]?.stringValue
             m.freeBytes = doc["free_bytes"]?.uint64Value
             m.totalBytes = doc["total_bytes"]?.uint64Value
+            m.reserveBytes = doc["reserve_bytes"]?.uint64Value ?? 0
             m.lastContact = Clock.now()
         }
         if jobs.contains(context.job), isAttached(id) { return nil }

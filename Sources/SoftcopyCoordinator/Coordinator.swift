@@ -22,6 +22,8 @@ public final class Coordinator: @unchecked Sendable {
     /// Agents do the copying: there is no local destination.
     var isRemote = false
     var discovery: AgentDiscovery?
+    /// The start-up comparison of bytes to copy with free space was made.
+    var capacityChecked = false
     /// Free bytes at the local destination (a local copy is a placement node too).
     let localFreeBytes = Atomic<UInt64>(0)
 

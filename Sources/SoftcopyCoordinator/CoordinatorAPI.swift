@@ -144,7 +144,7 @@ final class CoordinatorAPI: HTTPResponder {
         for (target, results) in byTarget {
             current += engine.completeRemote(target, results)
         }
-        fleet.recordAcks(report.agent, files: files, bytes: bytes)
+        fleet.recordAcks(report.agent, files: files, bytes: bytes, freeBytes: report.freeBytes)
         return .json(.object([("accepted", .integer(current)), ("stale", .integer(report.entries.count - current))]))
     }
 

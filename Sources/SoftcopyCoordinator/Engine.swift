@@ -246,12 +246,28 @@ final class Engine: @unchecked Sendable {
     }
 
     /// Why target `target`'s placement cannot be met now, or nil.
-    func placementProblem(_ target: Int) -> String? {
-        let view = lock.withLock { nodeView() }
-        return placements[target].problem(nodes: view)
+    func placementProblem(_ target: Int) -> PlacementProblem? {
+        let (view, typical) = lock.withLock { () -> ([PlacementNode], UInt64) in
+            let c = targets[targetLanes[target].lowerBound].tracker.counters
+            return (nodeView(), c.seenFiles > 0 ? c.seenBytes / UInt64(c.seenFiles) : 0)
+        }
+        return placements[target].problem(nodes: view, typicalSize: typical)
+    }
+
+    /// Bytes target `target` still has to place, over all its copies.
+    func bytesToPlace(_ target: Int) -> UInt64 {
+        lock.withLock {
+            targetLanes[target].reduce(0) { sum, lane in
+                let c = targets[lane].tracker.counters
+                return sum &+ (c.seenBytes > c.doneBytes ? c.seenBytes - c.doneBytes : 0)
+            }
+        }
     }
 
     func placement(of target: Int) -> Placement { placements[target] }
+
+    /// The nodes as placement sees them now.
+    func placementNodes() -> [PlacementNode] { lock.withLock { nodeView() } }
 
     /// Takes back every lease `consumer` holds (an agent that went away); returns how many.
     func releaseLeases(of consumer: UInt32) -> Int {

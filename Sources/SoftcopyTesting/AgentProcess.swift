@@ -7,12 +7,15 @@ public final class AgentProcess: @unchecked Sendable {
     public let root: String
     public let url: String
 
-    public init(in directory: TestDirectory, name: String, tokenFile: String? = nil, transfers: Int = 4) throws {
+    /// `root` defaults to a folder named after the agent; `extra` are more options.
+    public init(in directory: TestDirectory, name: String, tokenFile: String? = nil, transfers: Int = 4,
+                root: String? = nil, extra: [String] = []) throws {
         try Tools.requireRealParts()
-        root = directory.appending(name)
-        _ = mkdir(root, 0o755)
-        var arguments = [Tools.agent, "--no-advertise", "--root", root, "--host", "127.0.0.1", "--port", "0", "--name", name, "--transfers", String(transfers)]
+        self.root = root ?? directory.appending(name)
+        _ = mkdir(self.root, 0o755)
+        var arguments = [Tools.agent, "--no-advertise", "--root", self.root, "--host", "127.0.0.1", "--port", "0", "--name", name, "--transfers", String(transfers)]
         if let tokenFile { arguments += ["--token-file", tokenFile] }
+        arguments += extra
         let process = try ChildProcess(arguments, logPrefix: directory.appending(name + "-agent"))
         self.process = process
         var found: String?

@@ -31,6 +31,9 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Transfers at once per job (default 4).", valueName: "N"))
     var transfers: Int = 4
 
+    @Option(help: ArgumentHelp("Refuse chunks that would leave less than this free under the root (default 1GiB; 0: fill the disk).", valueName: "BYTES"))
+    var reserve: String = "1GiB"
+
     @Flag(help: "Do not advertise _softcopy._tcp through avahi-daemon (coordinators then need --agent URL).")
     var noAdvertise = false
 
@@ -40,6 +43,7 @@ struct AgentCommand: ParsableCommand {
     mutating func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard (1...64).contains(transfers) else { throw ValidationError("--transfers must be from 1 to 64") }
+        guard Quantity.byteCount(reserve) != nil else { throw ValidationError("--reserve must be a size such as 0, 500MB or 10GiB, found '\(reserve)'") }
     }
 }
 
@@ -77,6 +81,7 @@ enum Main {
         configuration.transfers = command.transfers
         configuration.verbose = command.verbose
         configuration.advertise = !command.noAdvertise
+        configuration.reserve = Quantity.byteCount(command.reserve) ?? configuration.reserve
         if let file = command.tokenFile {
             do {
                 configuration.token = try TokenFile.read(file)

@@ -184,11 +184,17 @@ struct PlacementTests {
 
     @Test("A policy that cannot be met says why")
     func problems() {
-        #expect(Placement().problem(nodes: []) == "no agent is attached")
-        #expect(Placement().problem(nodes: [node(1, attached: false)]) == "no agent is attached")
-        #expect(Placement(reserve: 10 * GiB).problem(nodes: [node(1, free: 2 * GiB)])?.hasPrefix("every node is below the free-space reserve of 10") == true)
-        #expect(Placement(replicas: 3).problem(nodes: [node(1), node(2)]) == "replicas: 3 needs 3 nodes with room, but only 2 have it (store1, store2)")
+        #expect(Placement().problem(nodes: []) == .init(kind: .noNode, message: "no agent is attached"))
+        #expect(Placement().problem(nodes: [node(1, attached: false)])?.kind == .noNode)
+        let full = Placement(reserve: 10 * GiB).problem(nodes: [node(1, free: 2 * GiB)])
+        #expect(full?.kind == .noRoom && full?.message.hasPrefix("no node has room above the free-space reserve (10") == true)
+        #expect(Placement(replicas: 3).problem(nodes: [node(1), node(2)])
+                == .init(kind: .tooFewNodes, message: "replicas: 3 needs 3 nodes with room, but only 2 have it (store1, store2)"))
         #expect(Placement(replicas: 2).problem(nodes: [node(1), node(2)]) == nil)
+        // A few bytes above the reserve are no room when the archive's files are larger.
+        let nearlyFull = [node(1, free: 10 * GiB + 100 << 10)]
+        #expect(Placement(reserve: 10 * GiB).problem(nodes: nearlyFull) == nil)
+        #expect(Placement(reserve: 10 * GiB).problem(nodes: nearlyFull, typicalSize: MiB)?.kind == .noRoom)
     }
 }
 

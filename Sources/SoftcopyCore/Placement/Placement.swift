@@ -77,18 +77,20 @@ public struct Placement: Sendable, Hashable {
         }
     }
 
-    /// Why the policy cannot be met with these nodes, or nil if it can.
-    public func problem(nodes: [PlacementNode]) -> String? {
+    /// Why the policy cannot be met with these nodes, or nil if it can. A node has room
+    /// if a file of `typicalSize` (the archive's average) still fits above the reserve.
+    public func problem(nodes: [PlacementNode], typicalSize: UInt64 = 0) -> PlacementProblem? {
         let attached = nodes.filter(\.attached)
-        if attached.isEmpty { return "no agent is attached" }
-        let roomy = attached.filter { hasRoom($0, for: 0) }
+        if attached.isEmpty { return PlacementProblem(kind: .noNode, message: "no agent is attached") }
+        let roomy = attached.filter { hasRoom($0, for: typicalSize) }
         if roomy.isEmpty {
             let list = attached.map { "\($0.name) (\(Quantity.formatBytes($0.expectedFreeBytes ?? 0)) free)" }.joined(separator: ", ")
-            return "every node is below the free-space reserve of \(Quantity.formatBytes(reserve)): \(list)"
+            let files = typicalSize > 0 ? " for files of about \(Quantity.formatBytes(typicalSize))" : ""
+            return PlacementProblem(kind: .noRoom, message: "no node has room\(files) above the free-space reserve (\(Quantity.formatBytes(reserve)) here, plus each agent's own): \(list)")
         }
         if replicas > roomy.count {
             let names = roomy.map(\.name).joined(separator: ", ")
-            return "replicas: \(replicas) needs \(replicas) nodes with room, but only \(roomy.count) \(roomy.count == 1 ? "has" : "have") it (\(names))"
+            return PlacementProblem(kind: .tooFewNodes, message: "replicas: \(replicas) needs \(replicas) nodes with room, but only \(roomy.count) \(roomy.count == 1 ? "has" : "have") it (\(names))")
         }
         return nil
     }

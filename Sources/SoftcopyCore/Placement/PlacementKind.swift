@@ -25,3 +25,25 @@ public enum PlacementDecision: Sendable, Hashable {
     /// Nothing more for this node in this call (it has its share).
     case stop
 }
+
+/// Why a placement cannot be met now.
+public struct PlacementProblem: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// No node is attached.
+        case noNode
+        /// Every node is below the free-space reserve.
+        case noRoom
+        /// Fewer nodes with room than the replicas need.
+        case tooFewNodes
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -17,17 +17,22 @@ public struct AckReport: Sendable, Hashable {
 
     public var agent: UInt32
     public var entries: [Entry]
+    /// The agent's free bytes under its root when it sent the ack: placement learns at
+    /// once that a node filled up, not at its next health check.
+    public var freeBytes: UInt64?
 
     public static let maximumEntries = 4096
 
-    public init(agent: UInt32, entries: [Entry]) {
+    public init(agent: UInt32, entries: [Entry], freeBytes: UInt64? = nil) {
         self.agent = agent
         self.entries = entries
+        self.freeBytes = freeBytes
     }
 
     public var json: JSONValue {
         .object([
             ("agent", .integer(agent)),
+            ("free_bytes", freeBytes.map { .integer($0) } ?? .null),
             ("results", .array(entries.map { e in
                 var members: [(key: String, value: JSONValue)] = [
                     ("target", .integer(e.target)), ("path", .string(e.path.string)), ("lease", .integer(e.lease.rawValue)),
@@ -53,6 +58,7 @@ public struct AckReport: Sendable, Hashable {
     public init(json: JSONValue) throws(ProtocolError) {
         let r = try FieldReader(json, context: "ack")
         self.agent = try r.agentNumber()
+        self.freeBytes = try r.optionalUnsigned("free_bytes")
         let results = try r.array("results")
         guard results.count <= Self.maximumEntries else { throw ProtocolError("ack: at most \(Self.maximumEntries) results per request") }
         var entries: [Entry] = []

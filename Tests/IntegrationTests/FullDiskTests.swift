@@ -1,0 +1,67 @@
+import Glibc
+import Testing
+import SoftcopyCore
+import SoftcopyIO
+import SoftcopyTesting
+
+extension IntegrationTests {
+    /// A tmpfs of `size` mounted at a new folder, unmounted when the returned closure runs.
+    static func smallFilesystem(_ dir: TestDirectory, _ name: String, size: String) throws -> (path: String, unmount: () -> Void) {
+        let path = dir.appending(name)
+        _ = mkdir(path, 0o755)
+        let mounted = try ChildProcess.run(["/bin/mount", "-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path], timeout: .seconds(10))
+        guard mounted.code == 0 else { throw ChildProcess.Failure(description: "mount tmpfs: \(mounted.stderr)") }
+        return (path, { _ = try? ChildProcess.run(["/bin/umount", "-l", path], timeout: .seconds(10)) })
+    }
+
+    @Test("An agent that fills up refuses chunks above its reserve (507); they land on the other agent, and the copy is whole")
+    func fullAgentHandsOver() throws {
+        let dir = TestDirectory("full-agent")
+        let source = dir.appending("src.zarr")
+        // 48 MiB of 128 KiB chunks.
+        try Scenario.writeArchive(source, ["--shape", "96,512,512", "--chunks", "1,256,256", "--complete"])
+        let (small, unmount) = try Self.smallFilesystem(dir, "small", size: "20m")
+        defer { unmount() }
+        let tight = try AgentProcess(in: dir, name: "tight", root: small, extra: ["--reserve", "4M"])
+        let roomy = try AgentProcess(in: dir, name: "roomy")
+        let targets = dir.appending("targets.yaml")
+        // No reserve at the coordinator: the agent's own reserve is what protects its disk.
+        TestDirectory.write("targets:\n  - source: \(source)\n    destination: acq.zarr\nfree_space_reserve: 0\n", to: targets)
+        let coordinator = try ChildProcess(
+            [Tools.coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:0",
+             "--agent", tight.url, "--agent", roomy.url, targets],
+            logPrefix: dir.appending("coordinator"))
+        #expect(try coordinator.wait(timeout: .seconds(180)) == 0, "\(coordinator.stderr)")
+        #expect(try TreeComparison.unionDifferences(source: source, destinations: [small + "/acq.zarr", roomy.root + "/acq.zarr"]) == [])
+        // The small disk was used, and left with (about) its reserve: at most one chunk per transfer thread below it.
+        let free = FileSystemSpace.of(small).free
+        #expect(free + 4 * (128 << 10) >= 4 << 20, "\(free) bytes left on the small disk")
+        #expect(try Self.chunks(small + "/acq.zarr").count > 10)
+        // No temp file was left behind by a write that ran out of space.
+        #expect(try TreeComparison.files(small).keys.allSatisfy { !$0.contains(".softcopy-tmp-") })
+    }
+
+    @Test("No agent with room: the run stops, naming the nodes and the bytes still to place; what landed stays")
+    func noRoomAnywhere() throws {
+        let dir = TestDirectory("no-room")
+        let source = dir.appending("src.zarr")
+        try Scenario.writeArchive(source, ["--shape", "64,512,512", "--chunks", "1,256,256", "--complete"])
+        let (small, unmount) = try Self.smallFilesystem(dir, "small", size: "16m")
+        defer { unmount() }
+        let tight = try AgentProcess(in: dir, name: "tight", root: small, extra: ["--reserve", "4M"])
+        let targets = dir.appending("targets.yaml")
+        TestDirectory.write("targets:\n  - source: \(source)\n    destination: acq.zarr\nfree_space_reserve: 0\n", to: targets)
+        let coordinator = try ChildProcess(
+            [Tools.coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--agent", tight.url, targets],
+            logPrefix: dir.appending("coordinator"))
+        #expect(try coordinator.wait(timeout: .seconds(120)) == ExitStatus.incomplete.rawValue, "\(coordinator.stderr)")
+        #expect(coordinator.stderr.contains("no node has room for files of about ") && coordinator.stderr.contains("above the free-space reserve"), "\(coordinator.stderr)")
+        #expect(coordinator.stderr.contains("tight (") && coordinator.stderr.contains("still to place"), "\(coordinator.stderr)")
+        // It said so at the start, before the disk filled up.
+        #expect(coordinator.stderr.contains("but the agents have only"), "\(coordinator.stderr)")
+        // What landed is intact.
+        let landed = try TreeComparison.files(small + "/acq.zarr")
+        let original = try TreeComparison.files(source)
+        #expect(!landed.isEmpty && landed.allSatisfy { original[$0.key] == $0.value })
+    }
+}
