@@ -25,6 +25,8 @@ final class Engine: @unchecked Sendable {
     let targetLanes: [Range<Int>]
     private let placements: [Placement]
     private var shuttingDown = false
+    /// Files each target's agents already held when they attached (not sent again).
+    private var seededFiles: [Int]
     /// The nodes that may receive work, for placement (agents, and the local copier when
     /// there is one). Called under the engine's lock: it must not call back into the engine.
     var nodes: @Sendable () -> [PlacementNode] = { [PlacementNode(id: 0, name: "local", freeBytes: nil)] }
@@ -54,6 +56,7 @@ final class Engine: @unchecked Sendable {
             laneTarget += Array(repeating: t, count: states.count)
         }
         self.targets = flat
+        self.seededFiles = Array(repeating: 0, count: lanes.count)
         self.laneTarget = laneTarget
         self.targetLanes = targetLanes
         self.placements = placements
@@ -254,6 +257,9 @@ final class Engine: @unchecked Sendable {
         return placements[target].problem(nodes: view, typicalSize: typical)
     }
 
+    /// Files of target `target` that agents already held when they attached.
+    func seededCount(_ target: Int) -> Int { lock.withLock { seededFiles[target] } }
+
     /// Bytes target `target` still has to place, over all its copies.
     func bytesToPlace(_ target: Int) -> UInt64 {
         lock.withLock {
@@ -295,6 +301,7 @@ final class Engine: @unchecked Sendable {
                 targets[lane].tracker.seedDestination(entry.path, .holds(DestinationRecord(version: version, checksum: checksum, inode: entry.inode ?? 0, holder: holder)), at: now)
                 seeded += 1
             }
+            seededFiles[target] += seeded
             lock.broadcast()
             return (seeded, lanes.map { ($0, targets[$0].tracker.drainNotices()) })
         }

@@ -1,22 +1,27 @@
 import Glibc
+import Synchronization
 import SoftcopyIO
 
 /// A real `softcopy-agent` on a loopback port it picked itself, with its own data root.
 public final class AgentProcess: @unchecked Sendable {
+    /// Numbers each start, so a restarted agent logs to a file of its own.
+    private static let starts = Atomic<Int>(0)
+
     public let process: ChildProcess
     public let root: String
     public let url: String
 
     /// `root` defaults to a folder named after the agent; `extra` are more options.
+    /// `port` 0 lets the agent pick one; a fixed port lets a restarted agent keep its URL.
     public init(in directory: TestDirectory, name: String, tokenFile: String? = nil, transfers: Int = 4,
-                root: String? = nil, extra: [String] = []) throws {
+                root: String? = nil, port: Int = 0, extra: [String] = []) throws {
         try Tools.requireRealParts()
         self.root = root ?? directory.appending(name)
         _ = mkdir(self.root, 0o755)
-        var arguments = [Tools.agent, "--no-advertise", "--root", self.root, "--host", "127.0.0.1", "--port", "0", "--name", name, "--transfers", String(transfers)]
+        var arguments = [Tools.agent, "--no-advertise", "--root", self.root, "--host", "127.0.0.1", "--port", String(port), "--name", name, "--transfers", String(transfers)]
         if let tokenFile { arguments += ["--token-file", tokenFile] }
         arguments += extra
-        let process = try ChildProcess(arguments, logPrefix: directory.appending(name + "-agent"))
+        let process = try ChildProcess(arguments, logPrefix: directory.appending(name + "-agent-\(Self.starts.add(1, ordering: .relaxed).newValue)"))
         self.process = process
         var found: String?
         try ChildProcess.waitUntil(timeout: .seconds(20), "agent \(name) to listen") {
