@@ -27,6 +27,7 @@ public enum Tools {
     public static var coordinator: String { buildDirectory + "/softcopy-coordinator" }
     public static var agent: String { buildDirectory + "/softcopy-agent" }
     public static var fakeCoordinator: String { packageRoot + "/tools/fake_coordinator.py" }
+    public static var faultyProxy: String { packageRoot + "/tools/faulty_proxy.py" }
 
     public static var python: String {
         if let override = getenv("SOFTCOPY_PYTHON") { return String(cString: override) }
