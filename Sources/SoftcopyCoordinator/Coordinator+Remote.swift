@@ -23,7 +23,7 @@ extension Coordinator {
         } catch {
             throw RemoteSetupError(description: error.description)
         }
-        var listen = settings.listen ?? Self.defaultListen
+        let listen = settings.listen ?? Self.defaultListen
         guard let (host, port) = AgentAddress.hostAndPort(listen) else {
             throw RemoteSetupError(description: "cannot listen on \(listen): expected HOST:PORT")
         }
@@ -58,7 +58,6 @@ extension Coordinator {
             }
             logger.info("port \(port) is taken (another coordinator?); listening for agents on port \(fallback.port) instead")
             server = fallback
-            listen = "\(host):\(fallback.port)"
         }
         guard let api = built else { throw RemoteSetupError(description: "internal: the API was not built") }
         fleet.setPort(server.port)

@@ -228,10 +228,8 @@ extension IntegrationTests {
         let dir = TestDirectory("cluster-advertise")
         let cluster = try Cluster(hosts: 3)
         // A small filesystem as the first agent's root, so that writing into it moves its free space visibly.
-        let small = dir.appending("small")
-        _ = mkdir(small, 0o755)
-        #expect(try ChildProcess.run(["/bin/mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", small], timeout: .seconds(10)).code == 0)
-        defer { _ = try? ChildProcess.run(["/bin/umount", "-l", small], timeout: .seconds(10)) }
+        let (small, unmount) = try Self.smallFilesystem(dir, "small", size: "64m")
+        defer { unmount() }
         let first = try cluster.agent(on: 1, name: "store1", root: small, logPrefix: dir.appending("first"))
         let twin = try cluster.agent(on: 2, name: "store1", root: dir.appending("twin"), logPrefix: dir.appending("twin"))
         #expect(twin.stderr.contains("advertising as store1 #2"), "\(twin.stderr)")
