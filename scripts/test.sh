@@ -19,4 +19,14 @@ done
 swift build --build-tests
 # Serial: the integration tests are CPU-heavy on small machines, and one of them changes
 # a global inotify limit for a moment.
-swift test --skip-build --no-parallel "$@"
+# The whole log stays in .build/test.log; on failure the failing tests are repeated at
+# the end, where a CI page that shows only the tail will have them.
+set +e
+swift test --skip-build --no-parallel "$@" 2>&1 | tee .build/test.log
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+    echo "=== test.sh: the tests failed (status $status); the failures again ==="
+    grep -a -E "✘|recorded an issue|Expectation failed|error:" -A4 .build/test.log | tail -c 20000
+fi
+exit "$status"

@@ -32,7 +32,10 @@ public final class Agent: Sendable {
 
     /// Binds the API; returns the port (useful with port 0).
     public func start() throws -> Int {
-        let s = try HTTPServer(host: configuration.host, port: configuration.port, logger: logger) { pool, _ in
+        let tls = try configuration.tlsCertificate.map { certificate in
+            try ServerTLS(certificateFile: certificate, keyFile: configuration.tlsKey ?? certificate)
+        }
+        let s = try HTTPServer(host: configuration.host, port: configuration.port, tls: tls, logger: logger) { pool, _ in
             AgentAPI(agent: self, pool: pool)
         }
         server.withLock { $0 = s }
@@ -112,7 +115,7 @@ public final class Agent: Sendable {
             }
         }
         let name = attachment.job
-        let job = AgentJob(attachment: attachment, trees: trees, token: configuration.token, transfers: configuration.transfers,
+        let job = AgentJob(attachment: attachment, trees: trees, token: configuration.token, caFile: configuration.tlsCA, transfers: configuration.transfers,
                            root: configuration.root, reserve: configuration.reserve,
                            keyLocks: keyLocks, logger: logger) { [weak self] state in
             self?.jobs.withLock { j -> Void in j[name] = nil }

@@ -35,12 +35,13 @@ final class AgentAdvertiser: Sendable {
         publisher.stop()
     }
 
-    /// TXT keys (docs/discovery.md): api, node, free, total, token, softcopy.
+    /// TXT keys (docs/cluster.md): api, node, free, total, token, tls, softcopy.
     static func record(_ configuration: AgentConfiguration, space: (free: UInt64, total: UInt64)) -> [String: String] {
         [
             "txtvers": "1", "api": "1", "node": configuration.name,
             "free": String(space.free), "total": String(space.total),
-            "token": configuration.token == nil ? "no" : "yes", "softcopy": SoftcopyVersion.string,
+            "token": configuration.token == nil ? "no" : "yes", "tls": configuration.tlsCertificate == nil ? "no" : "yes",
+            "softcopy": SoftcopyVersion.string,
         ]
     }
 

@@ -15,6 +15,11 @@ public struct AgentConfiguration: Sendable {
     public var advertise = true
     /// A chunk that would take the root's free space below this is refused (507).
     public var reserve: UInt64 = 1 << 30
+    /// TLS for the agent's API: a PEM certificate chain and its key.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// CAs an https coordinator's certificate must chain to; nil: the system's.
+    public var tlsCA: String?
 
     public static let defaultPort = 7481
 

@@ -15,6 +15,8 @@ final class AgentJob: Sendable {
     let root: String
     let reserve: UInt64
     private let token: String?
+    /// CAs an https coordinator's certificate must chain to; nil: the system's.
+    private let caFile: String?
     private let transfers: Int
     private let keyLocks: KeyLocks
     private let logger: Logger
@@ -38,13 +40,14 @@ final class AgentJob: Sendable {
     /// A coordinator unreachable this long has gone for good; its job is dropped.
     static let abandonAfter: Duration = .seconds(600)
 
-    init(attachment: JobAttachment, trees: [Int: DestinationTree], token: String?, transfers: Int,
+    init(attachment: JobAttachment, trees: [Int: DestinationTree], token: String?, caFile: String?, transfers: Int,
          root: String, reserve: UInt64, keyLocks: KeyLocks, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
         self.attachment = attachment
         self.root = root
         self.reserve = reserve
         self.trees = trees
         self.token = token
+        self.caFile = caFile
         self.transfers = max(1, transfers)
         self.keyLocks = keyLocks
         self.logger = logger
@@ -81,7 +84,7 @@ final class AgentJob: Sendable {
     }
 
     private func pull() {
-        let client = HTTPClient(token: token)
+        let client = HTTPClient(token: token, caFile: caFile)
         let transfer = AgentTransfer(coordinator: attachment.coordinator, job: attachment.job, client: client, keyLocks: keyLocks,
                                      root: root, reserve: reserve, logger: logger)
         let request = LeaseRequest(agent: attachment.agent, maxItems: Self.batchItems, maxBytes: Self.batchBytes,

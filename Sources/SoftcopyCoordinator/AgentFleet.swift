@@ -44,6 +44,10 @@ final class AgentFleet: Sendable {
         let targets: [TargetSpec]
         let token: String?
         let advertiseURL: String?
+        /// CAs that agents' certificates must chain to (https agents); nil: the system's.
+        let caFile: String?
+        /// "https" when the coordinator's API is served over TLS.
+        var scheme = "http"
     }
 
     private let members: Mutex<[UInt32: Member]>
@@ -154,6 +158,11 @@ final class AgentFleet: Sendable {
         for thread in running { thread.join() }
     }
 
+    /// The agent's name (or URL), to say where a failure happened.
+    func label(of id: UInt32) -> String {
+        members.withLock { m in m[id].map { $0.name ?? $0.url } ?? "agent \(id)" }
+    }
+
     func isAttached(_ id: UInt32) -> Bool {
         members.withLock { $0[id]?.state == .attached }
     }
@@ -199,7 +208,7 @@ final class AgentFleet: Sendable {
 
     private func monitor(_ id: UInt32) {
         let url = members.withLock { $0[id]!.url }
-        let client = HTTPClient(token: context.token)
+        let client = HTTPClient(token: context.token, caFile: context.caFile)
         var lastProblem: String?
         while !stopping.load(ordering: .acquiring) {
             let problem = check(id, url: url, client: client)
@@ -234,6 +243,8 @@ final class AgentFleet: Sendable {
         let health: HTTPClientResponse
         do {
             health = try client.request("GET", url + "/v1/health", timeout: .seconds(3))
+        } catch where error.isTLSProblem {
+            return markDown(id, "not trusted: its TLS certificate does not verify (\(error.message)); give tls_ca (--tls-ca) the CA that signed it")
         } catch {
             return markDown(id, "not answering (\(error.message))")
         }
@@ -293,8 +304,8 @@ final class AgentFleet: Sendable {
             }
         }
         let coordinatorURL = context.advertiseURL ?? client.localIP.map { ip in
-            "http://" + (ip.contains(":") ? "[\(ip)]" : ip) + ":\(port.load(ordering: .acquiring))"
-        } ?? "http://127.0.0.1:\(port.load(ordering: .acquiring))"
+            "\(context.scheme)://" + (ip.contains(":") ? "[\(ip)]" : ip) + ":\(port.load(ordering: .acquiring))"
+        } ?? "\(context.scheme)://127.0.0.1:\(port.load(ordering: .acquiring))"
         let attachment = JobAttachment(
             job: context.job, coordinator: coordinatorURL, agent: id,
             targets: engine.targetLanes.enumerated().flatMap { target, lanes in

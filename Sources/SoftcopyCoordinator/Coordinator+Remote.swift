@@ -23,6 +23,14 @@ extension Coordinator {
         } catch {
             throw RemoteSetupError(description: error.description)
         }
+        var tls: ServerTLS?
+        if let certificate = settings.tlsCertificate, let key = settings.tlsKey {
+            do {
+                tls = try ServerTLS(certificateFile: certificate, keyFile: key)
+            } catch {
+                throw RemoteSetupError(description: error.description)
+            }
+        }
         let listen = settings.listen ?? Self.defaultListen
         guard let (host, port) = AgentAddress.hostAndPort(listen) else {
             throw RemoteSetupError(description: "cannot listen on \(listen): expected HOST:PORT")
@@ -32,13 +40,14 @@ extension Coordinator {
         let engine = self.engine!
         let leaseTimeout = settings.leaseTimeout ?? Self.defaultLeaseTimeout
         let fleet = AgentFleet(
-            context: .init(job: job, targets: configuration.targets, token: token, advertiseURL: settings.advertiseURL),
+            context: .init(job: job, targets: configuration.targets, token: token, advertiseURL: settings.advertiseURL,
+                           caFile: settings.tlsCA, scheme: tls == nil ? "http" : "https"),
             engine: engine, logger: logger)
         let reader = ChunkReader(ioPriority: configuration.ioPriority, maxRate: settings.maxRate)
         let logger = self.logger
         nonisolated(unsafe) var built: CoordinatorAPI?
         let makeServer = { (port: Int) throws -> HTTPServer in
-            try HTTPServer(host: host, port: port, logger: logger) { pool, eventLoop in
+            try HTTPServer(host: host, port: port, tls: tls, logger: logger) { pool, eventLoop in
                 let api = CoordinatorAPI(
                     job: job, engine: engine, fleet: fleet, token: token, leaseTimeout: leaseTimeout,
                     pool: pool, reader: reader, eventLoop: eventLoop, logger: logger,
@@ -71,8 +80,8 @@ extension Coordinator {
                 [PlacementNode(id: 0, name: "local", freeBytes: self?.localFreeBytes.load(ordering: .relaxed))] + fleet.placementNodes()
             }
         }
-        remote = RemoteSide(job: job, server: server, fleet: fleet, api: api, token: token)
-        logger.info("coordinator API listening on http://\(host):\(server.port) (job \(job))")
+        remote = RemoteSide(job: job, server: server, fleet: fleet, api: api, token: token, caFile: settings.tlsCA)
+        logger.info("coordinator API listening on \(server.scheme)://\(host):\(server.port) (job \(job))")
         for url in settings.agents ?? [] { fleet.add(url: url) }
         discovery?.feed(fleet)
         fleet.open()
@@ -94,7 +103,7 @@ extension Coordinator {
     /// end check compares each file with the listing of the agent that holds it.
     func agentListings(_ runtime: TargetRuntime) -> [UInt32: [RelativePath: ListingEntry]] {
         guard let remote else { return [:] }
-        let client = HTTPClient(token: remote.token)
+        let client = HTTPClient(token: remote.token, caFile: remote.caFile)
         var result: [UInt32: [RelativePath: ListingEntry]] = [:]
         for member in remote.fleet.snapshot where member.state == .attached {
             do {
@@ -113,7 +122,7 @@ extension Coordinator {
     /// Writes the manifest to every attached agent, under the target's destination.
     func sendManifestToAgents(_ runtime: TargetRuntime, _ manifest: Manifest) -> Bool {
         guard let remote else { return false }
-        let client = HTTPClient(token: remote.token)
+        let client = HTTPClient(token: remote.token, caFile: remote.caFile)
         var written = 0
         for member in remote.fleet.snapshot where member.state == .attached {
             let url = member.url + "/v1/jobs/" + remote.job + "/targets/\(runtime.lane)/manifest"

@@ -134,7 +134,12 @@ final class CoordinatorAPI: HTTPResponder {
         var files: UInt64 = 0
         var bytes: UInt64 = 0
         for entry in report.entries {
-            byTarget[entry.target, default: []].append((entry.path, entry.lease, entry.outcome))
+            var outcome = entry.outcome
+            if case .failed(let message, let transient) = outcome {
+                // Said where it happened: with several agents, "Permission denied" alone is no lead.
+                outcome = .failed(message: "on agent \(fleet.label(of: report.agent)): \(message)", transient: transient)
+            }
+            byTarget[entry.target, default: []].append((entry.path, entry.lease, outcome))
             if case .copied(_, _, _, let n) = entry.outcome {
                 files += 1
                 bytes &+= n

@@ -40,7 +40,8 @@ public struct CoordinatorConfiguration: Sendable {
         ArchiveTracker.Configuration(
             writerMode: spec.writer ?? settings.writer ?? .auto,
             quietPeriod: spec.quietPeriod ?? settings.quietPeriod ?? Self.defaultQuietPeriod,
-            deletions: spec.deletions ?? settings.deletions ?? .atEnd)
+            deletions: spec.deletions ?? settings.deletions ?? .atEnd,
+            retryDeadline: Self.retryDeadline(settings.retryDeadline))
     }
 
     /// The placement for one target: its own keys, else the run's.
@@ -50,6 +51,14 @@ public struct CoordinatorConfiguration: Sendable {
             localityDimensions: spec.localityDimensions ?? settings.localityDimensions ?? 1,
             replicas: spec.replicas ?? settings.replicas ?? 1,
             reserve: settings.freeSpaceReserve ?? Self.defaultFreeSpaceReserve)
+    }
+
+    public static let defaultRetryDeadline: Duration = .seconds(600)
+
+    /// Zero means no deadline: retry while the acquisition runs.
+    static func retryDeadline(_ configured: Duration?) -> Duration? {
+        let value = configured ?? defaultRetryDeadline
+        return value == .zero ? nil : value
     }
 
     public static let defaultFreeSpaceReserve: UInt64 = 1 << 30

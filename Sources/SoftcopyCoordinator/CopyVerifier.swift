@@ -46,7 +46,7 @@ public final class CopyVerifier {
         } else {
             logger.info("checking on \(agents.count) agent\(agents.count == 1 ? "" : "s"): \(agents.map(\.name).joined(separator: ", "))")
         }
-        let client = HTTPClient(token: token)
+        let client = HTTPClient(token: token, caFile: settings.tlsCA)
         // Each agent's own name, from its health answer.
         var named: [(url: String, name: String)] = []
         for agent in agents {

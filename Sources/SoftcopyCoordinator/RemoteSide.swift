@@ -7,12 +7,14 @@ final class RemoteSide {
     let fleet: AgentFleet
     let api: CoordinatorAPI
     let token: String?
+    let caFile: String?
 
-    init(job: String, server: HTTPServer, fleet: AgentFleet, api: CoordinatorAPI, token: String?) {
+    init(job: String, server: HTTPServer, fleet: AgentFleet, api: CoordinatorAPI, token: String?, caFile: String?) {
         self.job = job
         self.server = server
         self.fleet = fleet
         self.api = api
         self.token = token
+        self.caFile = caFile
     }
 }

@@ -17,8 +17,9 @@ public struct DiscoveredService: Sendable, Hashable {
         self.txt = txt
     }
 
-    /// `http://ADDRESS:PORT` (IPv6 in brackets).
+    /// `http://ADDRESS:PORT` (IPv6 in brackets); `https://` when the TXT record says `tls=yes`.
     public var url: String {
-        address.contains(":") ? "http://[\(address)]:\(port)" : "http://\(address):\(port)"
+        let scheme = txt["tls"] == "yes" ? "https" : "http"
+        return address.contains(":") ? "\(scheme)://[\(address)]:\(port)" : "\(scheme)://\(address):\(port)"
     }
 }

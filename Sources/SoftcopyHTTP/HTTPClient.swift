@@ -19,8 +19,9 @@ public final class HTTPClient {
         return curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
     }()
 
-    /// `token` is sent as `Authorization: Bearer` on every request.
-    public init(token: String?) {
+    /// `token` is sent as `Authorization: Bearer` on every request. `https://` URLs are
+    /// verified (certificate chain and host name) against `caFile`, or the system's CAs.
+    public init(token: String?, caFile: String? = nil) {
         _ = Self.globalInit
         guard let h = curl_easy_init() else { fatalError("curl_easy_init failed (out of memory)") }
         handle = h
@@ -30,6 +31,9 @@ public final class HTTPClient {
         softcopy_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
         softcopy_curl_setopt_long(h, CURLOPT_BUFFERSIZE, 512 * 1024)
         softcopy_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, 5000)
+        softcopy_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
+        softcopy_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
+        if let caFile { softcopy_curl_setopt_string(h, CURLOPT_CAINFO, caFile) }
         softcopy_curl_setopt_write_function(h, { data, size, count, userdata in
             let context = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
             return context.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0

@@ -18,4 +18,9 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
 
     /// 7 = could not connect: the peer is not there at all (as opposed to slow).
     public var isConnectionRefused: Bool { code == 7 }
+
+    /// The TLS handshake failed or the peer's certificate did not verify (libcurl's
+    /// SSL_CONNECT_ERROR 35, SSL_CERTPROBLEM 58, SSL_CIPHER 59, PEER_FAILED_VERIFICATION 60,
+    /// SSL_CACERT_BADFILE 77, SSL_ISSUER_ERROR 83): a setup problem, not a flaky network.
+    public var isTLSProblem: Bool { [35, 58, 59, 60, 77, 83].contains(code) }
 }

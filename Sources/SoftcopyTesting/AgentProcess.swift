@@ -13,12 +13,15 @@ public final class AgentProcess: @unchecked Sendable {
 
     /// `root` defaults to a folder named after the agent; `extra` are more options.
     /// `port` 0 lets the agent pick one; a fixed port lets a restarted agent keep its URL.
+    /// `user` runs it under that uid and gid (root ignores file permissions).
     public init(in directory: TestDirectory, name: String, tokenFile: String? = nil, transfers: Int = 4,
-                root: String? = nil, port: Int = 0, extra: [String] = []) throws {
+                root: String? = nil, port: Int = 0, user: UInt32? = nil, extra: [String] = []) throws {
         try Tools.requireRealParts()
         self.root = root ?? directory.appending(name)
         _ = mkdir(self.root, 0o755)
-        var arguments = [Tools.agent, "--no-advertise", "--root", self.root, "--host", "127.0.0.1", "--port", String(port), "--name", name, "--transfers", String(transfers)]
+        var arguments = user.map { ["/usr/bin/setpriv", "--reuid=\($0)", "--regid=\($0)", "--clear-groups"] } ?? []
+        if let user { _ = chown(self.root, user, user) }
+        arguments += [Tools.agent, "--no-advertise", "--root", self.root, "--host", "127.0.0.1", "--port", String(port), "--name", name, "--transfers", String(transfers)]
         if let tokenFile { arguments += ["--token-file", tokenFile] }
         arguments += extra
         let process = try ChildProcess(arguments, logPrefix: directory.appending(name + "-agent-\(Self.starts.add(1, ordering: .relaxed).newValue)"))
@@ -31,11 +34,14 @@ public final class AgentProcess: @unchecked Sendable {
         url = found!
     }
 
-    /// The first `http://127.0.0.1:PORT` that follows `marker` in a log.
+    /// The first `http://127.0.0.1:PORT` (or `https://`) that follows `marker` in a log.
     public static func url(in log: String, after marker: String) -> String? {
-        guard let range = log.firstRange(of: marker + "http://127.0.0.1:") else { return nil }
-        let digits = log[range.upperBound...].prefix(while: { $0.isNumber })
-        return digits.isEmpty ? nil : "http://127.0.0.1:" + digits
+        for scheme in ["http", "https"] {
+            guard let range = log.firstRange(of: marker + scheme + "://127.0.0.1:") else { continue }
+            let digits = log[range.upperBound...].prefix(while: { $0.isNumber })
+            return digits.isEmpty ? nil : scheme + "://127.0.0.1:" + digits
+        }
+        return nil
     }
 
     /// Real-named files under this agent's copy of `destination`.

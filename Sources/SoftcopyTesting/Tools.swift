@@ -28,6 +28,7 @@ public enum Tools {
     public static var agent: String { buildDirectory + "/softcopy-agent" }
     public static var fakeCoordinator: String { packageRoot + "/tools/fake_coordinator.py" }
     public static var faultyProxy: String { packageRoot + "/tools/faulty_proxy.py" }
+    public static var testCertificates: String { packageRoot + "/tools/test_certs.sh" }
 
     public static var python: String {
         if let override = getenv("SOFTCOPY_PYTHON") { return String(cString: override) }

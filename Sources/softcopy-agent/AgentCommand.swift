@@ -37,12 +37,22 @@ struct AgentCommand: ParsableCommand {
     @Flag(help: "Do not advertise _softcopy._tcp through avahi-daemon (coordinators then need --agent URL).")
     var noAdvertise = false
 
+    @Option(help: ArgumentHelp("Serve the API over HTTPS with this PEM certificate chain (with --tls-key).", valueName: "FILE"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "FILE"))
+    var tlsKey: String?
+
+    @Option(help: ArgumentHelp("PEM CA certificates that an https coordinator's certificate must chain to (default: the system's).", valueName: "FILE"))
+    var tlsCa: String?
+
     @Flag(help: "Log every request refused and every transfer retried.")
     var verbose = false
 
     mutating func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard (1...64).contains(transfers) else { throw ValidationError("--transfers must be from 1 to 64") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together: give both, or neither") }
         guard Quantity.byteCount(reserve) != nil else { throw ValidationError("--reserve must be a size such as 0, 500MB or 10GiB, found '\(reserve)'") }
     }
 }
@@ -82,6 +92,10 @@ enum Main {
         configuration.verbose = command.verbose
         configuration.advertise = !command.noAdvertise
         configuration.reserve = Quantity.byteCount(command.reserve) ?? configuration.reserve
+        let absolute = { (path: String) in PathNormalizer.absolute(path, base: ProcessEnvironment.currentDirectory(), home: nil) }
+        configuration.tlsCertificate = command.tlsCert.map(absolute)
+        configuration.tlsKey = command.tlsKey.map(absolute)
+        configuration.tlsCA = command.tlsCa.map(absolute)
         if let file = command.tokenFile {
             do {
                 configuration.token = try TokenFile.read(file)
@@ -107,10 +121,14 @@ enum Main {
             agent = try Agent(configuration: configuration, logger: logger)
             port = try agent.start()
         } catch {
-            Terminal.write("error: cannot serve on \(command.host):\(command.port): \(error)\n")
+            if let error = error as? TLSSetupError {
+                Terminal.write("error: \(error)\n")
+            } else {
+                Terminal.write("error: cannot serve on \(command.host):\(command.port): \(error)\n")
+            }
             exit(ExitStatus.usage.rawValue)
         }
-        logger.info("softcopy-agent \(configuration.name) serving \(root) on http://\(command.host):\(port)\(configuration.token != nil ? " (token required)" : "")")
+        logger.info("softcopy-agent \(configuration.name) serving \(root) on \(configuration.tlsCertificate == nil ? "http" : "https")://\(command.host):\(port)\(configuration.token != nil ? " (token required)" : "")")
         stop.withLock {
             while !stopping { stop.wait(until: nil) }
         }

@@ -90,6 +90,18 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Work leased by an agent that says nothing for this long goes to another (default 30s).", valueName: "SECONDS"))
     var leaseTimeout: String?
 
+    @Option(help: ArgumentHelp("Serve the API for agents over HTTPS with this PEM certificate chain (with --tls-key).", valueName: "FILE"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "FILE"))
+    var tlsKey: String?
+
+    @Option(help: ArgumentHelp("PEM CA certificates that agents' HTTPS certificates must chain to (default: the system's).", valueName: "FILE"))
+    var tlsCa: String?
+
+    @Option(help: ArgumentHelp("A file whose copy keeps failing this long is reported as failed instead of retried (default 10m; 0 retries while the acquisition runs).", valueName: "SECONDS"))
+    var retryDeadline: String?
+
     @Flag(help: "Do not look for agents through Avahi (_softcopy._tcp); only --agent and the targets file's agents are used.")
     var noDiscovery = false
 
@@ -159,6 +171,11 @@ struct RunCommand: ParsableCommand {
         }
         overrides.tokenFile = tokenFile.map { PathNormalizer.absolute($0, base: ProcessEnvironment.currentDirectory(), home: nil) }
         overrides.leaseTimeout = try leaseTimeout.map { try Self.duration($0, "--lease-timeout", allowZero: false) }
+        let absolute = { (path: String) in PathNormalizer.absolute(path, base: ProcessEnvironment.currentDirectory(), home: nil) }
+        overrides.tlsCertificate = tlsCert.map(absolute)
+        overrides.tlsKey = tlsKey.map(absolute)
+        overrides.tlsCA = tlsCa.map(absolute)
+        overrides.retryDeadline = try retryDeadline.map { try Self.duration($0, "--retry-deadline", allowZero: true) }
         overrides.discovery = noDiscovery ? false : nil
         overrides.discoveryWait = try discoveryWait.map { try Self.duration($0, "--discovery-wait", allowZero: true) }
         overrides.placement = try placement.map { try Self.choice($0, "--placement", PlacementKind.self) }
@@ -170,6 +187,9 @@ struct RunCommand: ParsableCommand {
             if let r = overrides.replicas { targets[i].replicas = r }
         }
         let merged = settings.merging(overrides)
+        if (merged.tlsCertificate == nil) != (merged.tlsKey == nil) {
+            throw ValidationError("--tls-cert and --tls-key go together (or tls_cert and tls_key in the targets file): give both, or neither")
+        }
         if (merged.replicas ?? 1) > 1, merged.placement == .shared || targets.contains(where: { $0.placement == .shared }) {
             throw ValidationError("replicas need separate filesystems, but placement 'shared' has one filesystem for every agent")
         }

@@ -74,6 +74,70 @@ struct ArchiveTrackerFailureTests {
         #expect(t.counters.failedFiles == 1)
     }
 
+    @Test("while live, a file failing past the retry deadline is reported with its cause, and the rest goes on")
+    func retryDeadline() {
+        var t = ArchiveTracker(configuration: .init(retryBase: .milliseconds(100), retryCap: .seconds(1), retryDeadline: .seconds(5)))
+        t.observe(path("c/0"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        t.observe(path("c/1"), .file(version(2)), cause: .renamedInto, at: ms(0))
+        var now = ms(0)
+        var attempts = 0
+        while t.counters.failedFiles == 0, attempts < 100 {
+            for item in t.lease(maxItems: 10, now: now) {
+                if item.path == path("c/0") {
+                    attempts += 1
+                    t.complete(item.path, lease: item.lease, outcome: .failed(message: "connection refused", transient: true), at: now)
+                } else {
+                    t.finishCopy(item, version(2), at: now)
+                }
+            }
+            now = t.nextDeadline ?? now + .milliseconds(100)
+        }
+        #expect(t.counters.failedFiles == 1)
+        #expect(attempts > 3, "retried with backoff first")
+        #expect(t.phase == .live)
+        #expect(t.leasePaths(at: now + .seconds(60)).isEmpty, "no retry loop after the deadline")
+        let notices = t.drainNotices()
+        guard case .permanentFailure(let failed, let cause)? = notices.last else {
+            Issue.record("no permanent failure notice: \(notices)"); return
+        }
+        #expect(failed == path("c/0"))
+        #expect(cause.hasPrefix("connection refused (gave up after \(attempts) attempts in "), "\(cause)")
+        t.beginFinalPhase(at: now)
+        for (file, _) in t.filesToVerify() { t.recordVerification(file, matches: true, at: now) }
+        let verdict = t.verdict(leftovers: [], hierarchy: ZarrHierarchy())
+        #expect(verdict.problems.map(\.path) == [path("c/0")], "c/1 was copied and verified")
+        #expect(verdict.exitStatus == .incomplete)
+    }
+
+    @Test("the retry deadline counts from the first failure of the current version")
+    func retryDeadlineRestartsWithNewVersion() {
+        var t = ArchiveTracker(configuration: .init(retryBase: .milliseconds(100), retryCap: .seconds(1), retryDeadline: .seconds(5)))
+        t.observe(path("a"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        var item = t.lease(maxItems: 1, now: ms(0))[0]
+        t.complete(item.path, lease: item.lease, outcome: .failed(message: "timeout", transient: true), at: ms(0))
+        t.observe(path("a"), .file(version(2)), cause: .renamedInto, at: ms(4_900))
+        item = t.lease(maxItems: 1, now: ms(4_900))[0]
+        t.complete(item.path, lease: item.lease, outcome: .failed(message: "timeout", transient: true), at: ms(6_000))
+        #expect(t.counters.failedFiles == 0, "1.1 s since the new version's first failure")
+        #expect(t.leasePaths(at: t.nextDeadline!) == ["a"])
+    }
+
+    @Test("with no deadline, a transient failure is retried for as long as the acquisition runs")
+    func noRetryDeadline() {
+        var t = ArchiveTracker(configuration: .init(retryBase: .milliseconds(100), retryCap: .seconds(30), retryDeadline: nil))
+        t.observe(path("a"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        var now = ms(0)
+        for _ in 0..<40 {
+            let items = t.lease(maxItems: 1, now: now)
+            #expect(items.count == 1)
+            guard let item = items.first else { return }
+            t.complete(item.path, lease: item.lease, outcome: .failed(message: "timeout", transient: true), at: now)
+            now = t.nextDeadline!
+        }
+        #expect(now - ms(0) > .seconds(600))
+        #expect(t.counters.failedFiles == 0)
+    }
+
     @Test("an expired lease is handed out again, and the old holder's outcome is ignored")
     func leaseExpiry() {
         var t = ArchiveTracker()

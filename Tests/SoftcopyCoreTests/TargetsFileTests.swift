@@ -31,6 +31,20 @@ struct TargetsFileTests {
         #expect(file.settings.idleTimeout == .seconds(600))
     }
 
+    @Test("TLS files are paths relative to the targets file; the retry deadline is a duration")
+    func tlsAndRetryDeadline() throws {
+        let doc = map([
+            (s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b"))])])),
+            (s("tls_cert"), s("tls/cert.pem")), (s("tls_key"), s("/etc/k.pem")), (s("tls_ca"), s("~/ca.pem")),
+            (s("retry_deadline"), s("15m")),
+        ])
+        let file = try parse(doc)
+        #expect(file.settings.tlsCertificate == "/cfg/tls/cert.pem")
+        #expect(file.settings.tlsKey == "/etc/k.pem")
+        #expect(file.settings.tlsCA == "/home/u/ca.pem")
+        #expect(file.settings.retryDeadline == .seconds(900))
+    }
+
     @Test("errors name the line and column of the culprit", arguments: [
         (map([(s("targets"), list([map([(s("sorce", 3, 5), s("/a")), (s("destination"), s("/b"))])]))]), "targets.yaml:3:5: unknown key 'sorce' in target 1 (did you mean 'source'?)"),
         (map([(s("tragets", 1, 1), list([]))]), "targets.yaml:1:1: unknown key 'tragets' at the top level (did you mean 'targets'?)"),
@@ -38,6 +52,7 @@ struct TargetsFileTests {
         (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination", 6, 5), s("/a/b", 6, 18))])]))]), "targets.yaml:6:18: destination /a/b lies inside the source /a"),
         (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b"))])])), (s("nprocs"), s("0", 9, 9))]), "targets.yaml:9:9: 'nprocs' must be a whole number from 1 to 1024, found '0'"),
         (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b")), (s("writer"), s("sometimes", 5, 13))])]))]), "targets.yaml:5:13: 'writer' must be one of auto, atomic, in-place, found 'sometimes'"),
+        (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b"))])])), (s("tls_cert"), s("c.pem", 7, 11))]), "targets.yaml:7:11: 'tls_cert' and 'tls_key' go together"),
         (list([], 1), "targets.yaml:1:1: expected a mapping with a 'targets:' key at the top level, found a list"),
     ])
     func errors(doc: YAMLNode, message: String) {

@@ -24,6 +24,14 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var advertiseURL: String?
     /// A file holding the shared token that agents and coordinator present to each other.
     public var tokenFile: String?
+    /// TLS for the coordinator's API: a PEM certificate chain and its key.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// CA certificates (PEM) that agents' certificates are checked against; default: the system's.
+    public var tlsCA: String?
+    /// A file that keeps failing transiently for this long is reported as failed; zero
+    /// retries for as long as the acquisition runs.
+    public var retryDeadline: Duration?
     /// A leased item whose agent has said nothing for this long is leased again.
     public var leaseTimeout: Duration?
     /// Browse for agents advertised through Avahi (`_softcopy._tcp`).
@@ -58,6 +66,10 @@ public struct CoordinatorSettings: Sendable, Hashable {
         if let v = overrides.advertiseURL { merged.advertiseURL = v }
         if let v = overrides.tokenFile { merged.tokenFile = v }
         if let v = overrides.leaseTimeout { merged.leaseTimeout = v }
+        if let v = overrides.retryDeadline { merged.retryDeadline = v }
+        if let v = overrides.tlsCertificate { merged.tlsCertificate = v }
+        if let v = overrides.tlsKey { merged.tlsKey = v }
+        if let v = overrides.tlsCA { merged.tlsCA = v }
         if let v = overrides.discovery { merged.discovery = v }
         if let v = overrides.discoveryWait { merged.discoveryWait = v }
         if let v = overrides.freeSpaceReserve { merged.freeSpaceReserve = v }

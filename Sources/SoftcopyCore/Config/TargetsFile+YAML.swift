@@ -25,6 +25,8 @@
 /// advertise_url: http://acq-pc:7480  # how agents reach it (default: found per agent)
 /// token_file: /etc/softcopy/token    # shared token between coordinator and agents
 /// lease_timeout: 30s            # work leased by a silent agent goes to another after this
+/// tls_cert: /etc/softcopy/tls/cert.pem  # HTTPS for the API (with tls_key); tls_ca: CAs to check agents
+/// retry_deadline: 10m           # a file failing this long is reported, not retried (0: no limit)
 /// discovery: true               # find agents through Avahi (_softcopy._tcp)
 /// discovery_wait: 3s            # look this long at start; none found: copy locally
 /// free_space_reserve: 1GiB      # an agent below this much free space gets no more work
@@ -37,7 +39,7 @@ extension TargetsFile {
         "targets", "nprocs", "sleep_time", "max_rate", "idle_timeout", "wait_for_source",
         "writer", "quiet_period", "poll_interval", "deletions",
         "agents", "listen", "advertise_url", "token_file", "lease_timeout",
-        "discovery", "discovery_wait", "free_space_reserve", "when_unsatisfiable",
+        "retry_deadline", "tls_cert", "tls_key", "tls_ca", "discovery", "discovery_wait", "free_space_reserve", "when_unsatisfiable",
         "placement", "locality_dimensions", "replicas",
     ]
     public static let targetKeys: [String] = [
@@ -81,6 +83,15 @@ extension TargetsFile {
             PathNormalizer.absolute(try reader.path(v, key: "token_file"), base: baseDirectory, home: home)
         }
         settings.leaseTimeout = try top["lease_timeout"].map { v throws(ConfigError) in try reader.duration(v, key: "lease_timeout", allowZero: false) }
+        for (key, keyPath) in [("tls_cert", \CoordinatorSettings.tlsCertificate), ("tls_key", \.tlsKey), ("tls_ca", \.tlsCA)] {
+            settings[keyPath: keyPath] = try top[key].map { v throws(ConfigError) in
+                PathNormalizer.absolute(try reader.path(v, key: key), base: baseDirectory, home: home)
+            }
+        }
+        if (settings.tlsCertificate == nil) != (settings.tlsKey == nil), let node = top["tls_cert"] ?? top["tls_key"] {
+            throw reader.error(node.mark, "'tls_cert' and 'tls_key' go together: give both, or neither")
+        }
+        settings.retryDeadline = try top["retry_deadline"].map { v throws(ConfigError) in try reader.duration(v, key: "retry_deadline", allowZero: true) }
         settings.discovery = try top["discovery"].map { v throws(ConfigError) in try reader.bool(v, key: "discovery") }
         settings.discoveryWait = try top["discovery_wait"].map { v throws(ConfigError) in try reader.duration(v, key: "discovery_wait", allowZero: true) }
         settings.freeSpaceReserve = try top["free_space_reserve"].map { v throws(ConfigError) in try reader.size(v, key: "free_space_reserve") }

@@ -11,6 +11,7 @@ extension ArchiveTracker {
         let finalAttempts = configuration.finalAttempts
         let retryBase = configuration.retryBase
         let isFinal = phase == .final
+        let retryDeadline = configuration.retryDeadline
         update(i, now: now) { r in
             r.lease = nil
             let unchangedSinceLease = r.seq == held.seq
@@ -39,11 +40,15 @@ extension ArchiveTracker {
             case .failed(let message, let transient):
                 r.attempts &+= 1
                 let attempts = Int(r.attempts)
-                if !transient || (isFinal && attempts >= finalAttempts) {
-                    r.failure = Failure(message: message, seq: r.seq, permanent: true)
-                    notice = .permanentFailure(r.path, message)
+                let since = r.failure.flatMap { $0.seq == r.seq ? $0.since : nil } ?? now
+                let pastDeadline = retryDeadline.map { now - since >= $0 } ?? false
+                if !transient || (isFinal && attempts >= finalAttempts) || pastDeadline {
+                    let cause = transient
+                        ? "\(message) (gave up after \(attempts) attempts in \(Quantity.formatDuration(now - since)))" : message
+                    r.failure = Failure(message: cause, seq: r.seq, permanent: true, since: since)
+                    notice = .permanentFailure(r.path, cause)
                 } else {
-                    r.failure = Failure(message: message, seq: r.seq, permanent: false)
+                    r.failure = Failure(message: message, seq: r.seq, permanent: false, since: since)
                     notice = .retrying(r.path, message, attempt: attempts)
                 }
             }

@@ -21,6 +21,9 @@ public struct ArchiveTracker: Sendable {
         public var retryCap: Duration
         /// After the end, a transient failure becomes permanent after this many attempts.
         public var finalAttempts: Int
+        /// A file whose transfers keep failing for this long (from its first failure, same
+        /// version) is reported as failed instead of retried forever; nil retries while live.
+        public var retryDeadline: Duration?
 
         public init(
             writerMode: WriterMode = .auto,
@@ -28,7 +31,8 @@ public struct ArchiveTracker: Sendable {
             deletions: DeletionPolicy = .atEnd,
             retryBase: Duration = .milliseconds(250),
             retryCap: Duration = .seconds(30),
-            finalAttempts: Int = 6
+            finalAttempts: Int = 6,
+            retryDeadline: Duration? = .seconds(600)
         ) {
             self.writerMode = writerMode
             self.quietPeriod = quietPeriod
@@ -36,6 +40,7 @@ public struct ArchiveTracker: Sendable {
             self.retryBase = retryBase
             self.retryCap = retryCap
             self.finalAttempts = finalAttempts
+            self.retryDeadline = retryDeadline
         }
     }
 
@@ -74,6 +79,8 @@ public struct ArchiveTracker: Sendable {
         var message: String
         var seq: UInt32
         var permanent: Bool
+        /// The first failure of this version, which the retry deadline counts from.
+        var since: MonotonicInstant
     }
 
     struct Record: Sendable {
