@@ -14,6 +14,12 @@ extension IntegrationTests {
         return (path, { _ = try? ChildProcess.run(["/bin/umount", "-l", path], timeout: .seconds(10)) })
     }
 
+    /// The retry count of the coordinator's summary (`…, 3 retries; …`).
+    static func retries(in log: String) -> Int {
+        guard let range = log.firstRange(of: " retries;") else { return 0 }
+        return Int(log[..<range.lowerBound].reversed().prefix(while: \.isNumber).reversed().map(String.init).joined()) ?? 0
+    }
+
     @Test("An agent that fills up refuses chunks above its reserve (507); they land on the other agent, and the copy is whole")
     func fullAgentHandsOver() throws {
         let dir = TestDirectory("full-agent")
@@ -39,6 +45,7 @@ extension IntegrationTests {
         #expect(try Self.chunks(small + "/acq.zarr").count > 10)
         // No temp file was left behind by a write that ran out of space.
         #expect(try TreeComparison.files(small).keys.allSatisfy { !$0.contains(".softcopy-tmp-") })
+        print("full disk: \(Self.retries(in: coordinator.stderr)) transfers refused by the full agent (507) and placed again; \(free) bytes left on its disk")
     }
 
     @Test("No agent with room: the run stops, naming the nodes and the bytes still to place; what landed stays")
@@ -63,5 +70,6 @@ extension IntegrationTests {
         let landed = try TreeComparison.files(small + "/acq.zarr")
         let original = try TreeComparison.files(source)
         #expect(!landed.isEmpty && landed.allSatisfy { original[$0.key] == $0.value })
+        print("no room anywhere: \(landed.count) of \(original.count) files landed intact before the run stopped")
     }
 }
