@@ -15,12 +15,15 @@ ACQUIRE = os.path.join(ROOT, "tools", "acquire.py")
 def finished_archive(work, gib):
     """The finished archive of the copy benchmarks: GIB GiB of 1 MiB chunks, (T, 16, 512,
     1024) uint16 in (1, 1, 512, 1024) chunks, nested c/t/z/0/0, written by tensorstore once
-    and reused (one per size, so a run never measures an archive of another size)."""
+    and reused (one per size, so a run never measures an archive of another size), with
+    the `complete` file of a finished acquisition."""
     source = os.path.join(work, f"finished-{gib}GiB.zarr")
     if not os.path.exists(os.path.join(source, "zarr.json")):
         print(f"bench: writing {gib} GiB of 1 MiB chunks with tensorstore ...", flush=True)
         subprocess.run([PYTHON, ACQUIRE, source, "--shape", f"{gib * 1024 // 16},16,512,1024",
                         "--chunks", "1,1,512,1024"], check=True)
+    # The original softcopy copies until this file appears; it is finished.
+    open(os.path.join(source, "complete"), "a").close()
     return source
 
 
@@ -96,3 +99,35 @@ def write_json(path, document):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         json.dump(document, f, indent=1)
+
+
+def compare(contenders, *, repeat, mount, fs_gib, log=print):
+    """Runs every contender once per round, alternating, each on a fresh filesystem at
+    MOUNT; round 0 is a warm-up. Returns {name: [measurement, ...]}."""
+    results = {name: [] for name in contenders}
+    for round_ in range(repeat + 1):
+        for name, run in contenders.items():
+            with FreshFilesystem(mount, size_gib=fs_gib):
+                m = run()
+            if round_ > 0:
+                results[name].append(m)
+            log(f"bench: round {round_}{' (warm-up)' if round_ == 0 else ''}: {name}: {m['wall']:.2f} s")
+    return results
+
+
+def summary_rows(results, *, baseline, gib=None, files=None):
+    """One row per copier: medians of wall and CPU, the ratio to BASELINE, peak memory,
+    CPU per GiB and files per second where given."""
+    base = median([m["wall"] for m in results[baseline]])
+    rows = []
+    for name, runs in results.items():
+        wall = median([m["wall"] for m in runs])
+        cpu = median([m["cpu"] for m in runs])
+        row = {"copier": name, "wall s": f"{wall:.2f}", f"x {baseline}": f"{wall / base:.2f}",
+               "CPU s": f"{cpu:.2f}", "peak MiB": f"{max(m['peak_rss_mib'] for m in runs):.0f}"}
+        if gib:
+            row["CPU s/GiB"] = f"{cpu / gib:.2f}"
+        if files:
+            row["files/s"] = f"{files / wall:.0f}"
+        rows.append(row)
+    return rows

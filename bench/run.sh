@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs softcopy's benchmarks on this machine (needs root: they mount fresh ext4 images).
-#   bench/run.sh [finished|agent|live|all]
+#   bench/run.sh [finished|small|live|scale|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
@@ -9,5 +9,6 @@ swift build -c release --product softcopy-agent
 which mkfs.ext4 >/dev/null || { apt-get install -y -qq e2fsprogs >/dev/null; }
 what="${1:-all}"
 if [ "$what" = finished ] || [ "$what" = all ]; then .venv/bin/python bench/finished_archive.py; fi
-if [ "$what" = agent ] || [ "$what" = all ]; then .venv/bin/python bench/agent_finished.py; fi
+if [ "$what" = small ] || [ "$what" = all ]; then .venv/bin/python bench/small_files.py; fi
 if [ "$what" = live ] || [ "$what" = all ]; then .venv/bin/python bench/live_acquisition.py; fi
+if [ "$what" = scale ] || [ "$what" = all ]; then .venv/bin/python bench/scale.py; fi

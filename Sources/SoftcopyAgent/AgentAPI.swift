@@ -21,6 +21,17 @@ final class AgentAPI: HTTPResponder {
 
     private var logger: Logger { agent.logger }
 
+    /// A manifest names every file (about 100 bytes each): a million-file archive's is
+    /// over 100 MB. Only an authenticated manifest upload may be that large.
+    static let manifestBodyLimit = 1 << 30
+
+    func bodyLimit(for request: HTTPRequest) -> Int? {
+        let c = request.components
+        guard request.method == .PUT, c.count == 6, c.first == "v1", c[1] == "jobs", c[3] == "targets", c[5] == "manifest" else { return nil }
+        if let token = agent.configuration.token, !TokenFile.matches(request.bearerToken, token) { return nil }
+        return Self.manifestBodyLimit
+    }
+
     func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
         let c = request.components
         if request.method == .GET, c == ["v1", "health"] {

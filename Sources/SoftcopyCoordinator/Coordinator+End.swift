@@ -70,8 +70,10 @@ extension Coordinator {
         let drained = runtime.lanes.allSatisfy { lane in engine.withTarget(lane) { $0.tracker.isDrained } }
         guard drained else { return }
         if round == 1 { mirrorDirectories(runtime) }
+        let checkStarted = Clock.now()
         let files = runtime.lanes.map { lane in (lane, engine.withTarget(lane) { $0.tracker.filesToVerify() }) }
         let listings = files.contains { $0.1.contains { $0.record.holder != 0 } } ? agentListings(runtime) : [:]
+        let listed = Clock.now()
         var mismatched: [RelativePath] = []
         var onAbsentAgents = 0
         for (lane, laneFiles) in files {
@@ -95,6 +97,8 @@ extension Coordinator {
                 for (path, matches) in results { state.tracker.recordVerification(path, matches: matches, at: now) }
             }
         }
+        let count = files.reduce(0) { $0 + $1.1.count }
+        logger.debug("end check of \(runtime.spec.source), round \(round): \(count) files, agents' listings fetched in \(Quantity.formatDuration(listed - checkStarted)), checked in \(Quantity.formatDuration(Clock.now() - listed))")
         if !mismatched.isEmpty, round < 3 {
             let gone = onAbsentAgents > 0 ? " (\(onAbsentAgents) of them on agents that are gone or not answering)" : ""
             logger.warning("\(mismatched.count) destination files are no longer as verified\(gone) (first: \(mismatched[0])); copying them again")
@@ -120,6 +124,8 @@ extension Coordinator {
     }
 
     private func finish(_ runtime: TargetRuntime) {
+        let verdictStarted = Clock.now()
+        defer { logger.debug("verdict and manifest of \(runtime.spec.source) in \(Quantity.formatDuration(Clock.now() - verdictStarted))") }
         var verdicts: [ArchiveVerdict] = []
         var statistics = TrackerStatistics()
         var records: [(RelativePath, DestinationRecord)] = []

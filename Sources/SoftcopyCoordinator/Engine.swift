@@ -16,6 +16,8 @@ final class Engine: @unchecked Sendable {
         /// Metadata files that did not parse, with the reason (each version reported once).
         var malformedMetadata: [RelativePath: String] = [:]
         var started: MonotonicInstant
+        /// When the running full scan began (for the log of how long it took).
+        var scanStarted: MonotonicInstant?
     }
 
     private let lock = ConditionLock()
@@ -143,9 +145,14 @@ final class Engine: @unchecked Sendable {
                 state.tracker.observeSubtreeRemoved(directory, cause: .removed, at: now)
                 state.hierarchy.removeSubtree(directory)
             case .fullScanStarted:
+                state.scanStarted = now
                 state.tracker.beginFullScan()
             case .fullScanFinished(let kind):
                 state.tracker.endFullScan(kind, at: now)
+                if kind == .initial, let started = state.scanStarted {
+                    // On a large archive the first scan is the wait before anything is copied: say what it cost.
+                    infos.append("\(root): the first scan found \(state.tracker.trackedPaths) files in \(Quantity.formatDuration(now - started))")
+                }
                 let tracker = state.tracker
                 state.hierarchy.prune { directory in
                     ZarrNaming.nodeMetadataNames.contains { tracker.sourceVersion(of: directory.appending(component: String($0))) != nil }

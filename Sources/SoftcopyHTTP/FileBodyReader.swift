@@ -10,6 +10,8 @@ struct FileBodyReader: HTTPResponder {
     let inner: any HTTPResponder
     let pool: NIOThreadPool
 
+    func bodyLimit(for request: HTTPRequest) -> Int? { inner.bodyLimit(for: request) }
+
     func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
         inner.respond(to: request, on: eventLoop).flatMap { response in
             guard case .file(let handle, let offset, let length) = response.body else {

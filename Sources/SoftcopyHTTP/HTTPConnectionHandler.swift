@@ -17,12 +17,15 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var oversized = false
+    /// The body limit of the request being read.
+    private var limit: Int
     /// Requests of this connection being answered (a long-poll, a file being sent).
     private var answering = 0
 
     init(responder: any HTTPResponder, maxBodyBytes: Int, logger: Logger) {
         self.responder = responder
         self.maxBodyBytes = maxBodyBytes
+        self.limit = maxBodyBytes
         self.logger = logger
     }
 
@@ -31,10 +34,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .head(let h):
             head = h
             body.clear()
-            oversized = h.headers.first(name: "content-length").flatMap(Int.init).map { $0 > maxBodyBytes } ?? false
+            let peek = HTTPRequest(method: h.method, uri: h.uri, headers: h.headers, body: ByteBuffer(), remote: "")
+            limit = responder.bodyLimit(for: peek) ?? maxBodyBytes
+            oversized = h.headers.first(name: "content-length").flatMap(Int.init).map { $0 > limit } ?? false
         case .body(var chunk):
             guard !oversized else { return }
-            if body.readableBytes + chunk.readableBytes > maxBodyBytes {
+            if body.readableBytes + chunk.readableBytes > limit {
                 oversized = true
                 body.clear()
             } else {
@@ -44,7 +49,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             guard let head else { return }
             self.head = nil
             if oversized {
-                write(context: context, head: head, response: .error(.payloadTooLarge, "the request body is larger than \(maxBodyBytes) bytes"), forceClose: true)
+                write(context: context, head: head, response: .error(.payloadTooLarge, "the request body is larger than \(limit) bytes"), forceClose: true)
                 return
             }
             let remote = context.remoteAddress?.description ?? "?"

@@ -103,6 +103,22 @@ extension IntegrationTests {
         #expect(log.contains("it already holds \(landed.count) files"), "\(log)")
     }
 
+    /// A million-file archive's manifest is over 100 MB (found by bench/scale.py, where
+    /// the agent once refused it with 413 and the copy ended incomplete).
+    @Test("An authenticated manifest may be larger than the 16 MiB control limit; other large bodies get 413")
+    func largeManifest() throws {
+        let dir = TestDirectory("large-manifest")
+        let tokenFile = dir.appending("token")
+        TestDirectory.write("s3cret-token-for-tests\n", to: tokenFile, mode: 0o600)
+        let agent = try AgentProcess(in: dir, name: "a", tokenFile: tokenFile)
+        let big = JSONValue.object([("files", .string(String(repeating: "x", count: (16 << 20) + 4096)))])
+        let manifest = agent.url + "/v1/jobs/jnone/targets/0/manifest"
+        let authenticated = try HTTPClient(token: "s3cret-token-for-tests").request("PUT", manifest, json: big, timeout: .seconds(60))
+        #expect(authenticated.status == 404 && authenticated.bodyText.contains("no job jnone"), "read whole, then judged: \(authenticated.bodyText)")
+        #expect(try HTTPClient(token: nil).request("PUT", manifest, json: big, timeout: .seconds(60)).status == 413)
+        #expect(try HTTPClient(token: "s3cret-token-for-tests").request("POST", agent.url + "/v1/jobs", json: big, timeout: .seconds(60)).status == 413)
+    }
+
     @Test("A coordinator with a token refuses agents' requests without it (401) and malformed ones (400)")
     func coordinatorRefusesBadRequests() throws {
         let dir = TestDirectory("coordinator-refuse")
