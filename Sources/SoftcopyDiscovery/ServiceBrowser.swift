@@ -87,9 +87,13 @@ public final class ServiceBrowser: AvahiClientOwner, @unchecked Sendable {
             sightings[instance, default: []].insert(sighting)
             guard resolvers[instance + "|" + sighting] == nil else { return }
             let me = Unmanaged.passUnretained(self).toOpaque()
+            // Seen over IPv4: ask for its IPv4 address. With "any address" Avahi may answer
+            // with the IPv6 link-local one, which is unusable in a URL and was then the only
+            // answer: an agent could stay unfound (a flaky `verify` in CI).
+            let addressProtocol = proto == AvahiProtocol(AVAHI_PROTO_INET) ? proto : AvahiProtocol(AVAHI_PROTO_UNSPEC)
             let resolver = avahi_service_resolver_new(
                 avahi_service_browser_get_client(browser), interface, proto, name, type, domain,
-                AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiLookupFlags(0),
+                addressProtocol, AvahiLookupFlags(0),
                 { resolver, _, _, event, name, _, _, host, address, port, txt, _, userdata in
                     guard let resolver, let userdata else { return }
                     Unmanaged<ServiceBrowser>.fromOpaque(userdata).takeUnretainedValue()
@@ -136,7 +140,10 @@ public final class ServiceBrowser: AvahiClientOwner, @unchecked Sendable {
         avahi_address_snprint(&text, text.count, address)
         let addressText = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         // A link-local IPv6 address needs an interface to be reachable: not usable as a URL.
-        if addressText.lowercased().hasPrefix("fe80:") { return }
+        if addressText.lowercased().hasPrefix("fe80:") {
+            logger.debug("\(String(cString: name)) resolved to the link-local \(addressText): not usable, waiting for another address")
+            return
+        }
         let service = DiscoveredService(
             name: String(cString: name), host: host.map { String(cString: $0) } ?? "", address: addressText,
             port: port, txt: TXTRecord.pairs(txt))
