@@ -25,6 +25,16 @@ struct ValueTests {
         }
     }
 
+    @Test("JSON strings escape exactly quotes, backslashes and control characters; the rest is copied as it is")
+    func jsonEscapes() throws {
+        let text = "plain c/0/1 \"q\" back\\slash\nline\rret\ttab\u{01}\u{1f}\u{7f} é😀 end"
+        let serialized = JSONValue.string(text).serialized()
+        #expect(serialized == #""plain c/0/1 \"q\" back\\slash\nline\rret\ttab\u0001\u001f\#u{7f} é😀 end""#)
+        #expect(try JSONParser.parse(serialized).stringValue == text)
+        #expect(JSONValue.string("").serialized() == #""""#)
+        #expect(JSONValue.string("\"").serialized() == #""\"""#)
+    }
+
     @Test("JSON accepts Python's NaN and Infinity, and unicode escapes")
     func jsonLenient() throws {
         let v = try JSONParser.parse(#"[NaN, Infinity, -Infinity, "\u00e9\ud83d\ude00"]"#)

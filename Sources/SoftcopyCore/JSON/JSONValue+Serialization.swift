@@ -50,21 +50,35 @@ extension JSONValue {
         out += String(repeating: " ", count: indent * level)
     }
 
+    /// Copies runs that need no escape in one piece: listings and manifests are mostly
+    /// plain paths and hex, and appending scalar by scalar dominated writing them.
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+        let utf8 = s.utf8
+        var start = utf8.startIndex
+        var i = start
+        while i != utf8.endIndex {
+            let byte = utf8[i]
+            // Every byte to escape is ASCII, so a run ends on a character boundary.
+            guard byte == 0x22 || byte == 0x5C || byte < 0x20 else {
+                i = utf8.index(after: i)
+                continue
             }
+            out += s[start..<i]
+            switch byte {
+            case 0x22: out += "\\\""
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            default:
+                let hex = String(byte, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+            i = utf8.index(after: i)
+            start = i
         }
+        out += s[start..<utf8.endIndex]
         out += "\""
     }
 }
