@@ -25,9 +25,14 @@ final class AgentAPI: HTTPResponder {
     /// over 100 MB. Only an authenticated manifest upload may be that large.
     static let manifestBodyLimit = 1 << 30
 
-    func bodyLimit(for request: HTTPRequest) -> Int? {
+    /// `PUT /v1/jobs/{job}/targets/{n}/manifest`.
+    private static func isManifestUpload(_ request: HTTPRequest) -> Bool {
         let c = request.components
-        guard request.method == .PUT, c.count == 6, c.first == "v1", c[1] == "jobs", c[3] == "targets", c[5] == "manifest" else { return nil }
+        return request.method == .PUT && c.count == 6 && c[0] == "v1" && c[1] == "jobs" && c[3] == "targets" && c[5] == "manifest"
+    }
+
+    func bodyLimit(for request: HTTPRequest) -> Int? {
+        guard Self.isManifestUpload(request) else { return nil }
         if let token = agent.configuration.token, !TokenFile.matches(request.bearerToken, token) { return nil }
         return Self.manifestBodyLimit
     }
@@ -48,7 +53,7 @@ final class AgentAPI: HTTPResponder {
             return pool.runIfActive(eventLoop: eventLoop) { agent.attach(request) }
         case (.DELETE, "jobs") where c.count == 3:
             return pool.runIfActive(eventLoop: eventLoop) { agent.detach(c[2]) }
-        case (.PUT, "jobs") where c.count == 6 && c[3] == "targets" && c[5] == "manifest":
+        case (.PUT, "jobs") where Self.isManifestUpload(request):
             return pool.runIfActive(eventLoop: eventLoop) { agent.storeManifest(job: c[2], target: c[4], body: request.bodyBytes) }
         case (.GET, "list"):
             return pool.runIfActive(eventLoop: eventLoop) { agent.listing(request) }

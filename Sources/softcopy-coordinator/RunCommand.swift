@@ -169,9 +169,9 @@ struct RunCommand: ParsableCommand {
             guard let url = AgentAddress.normalizedURL(text) else { throw ValidationError("--advertise-url must be a URL such as http://acq-pc:7480, found '\(text)'") }
             return url
         }
-        overrides.tokenFile = tokenFile.map { PathNormalizer.absolute($0, base: ProcessEnvironment.currentDirectory(), home: nil) }
-        overrides.leaseTimeout = try leaseTimeout.map { try Self.duration($0, "--lease-timeout", allowZero: false) }
         let absolute = { (path: String) in PathNormalizer.absolute(path, base: ProcessEnvironment.currentDirectory(), home: nil) }
+        overrides.tokenFile = tokenFile.map(absolute)
+        overrides.leaseTimeout = try leaseTimeout.map { try Self.duration($0, "--lease-timeout", allowZero: false) }
         overrides.tlsCertificate = tlsCert.map(absolute)
         overrides.tlsKey = tlsKey.map(absolute)
         overrides.tlsCA = tlsCa.map(absolute)
