@@ -15,6 +15,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private let maxBodyBytes: Int
     private let logger: Logger
     private var head: HTTPRequestHead?
+    private var request: HTTPRequest?
     private var body = ByteBuffer()
     private var oversized = false
     /// The body limit of the request being read.
@@ -34,8 +35,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .head(let h):
             head = h
             body.clear()
-            let peek = HTTPRequest(method: h.method, uri: h.uri, headers: h.headers, body: ByteBuffer(), remote: "")
-            limit = responder.bodyLimit(for: peek) ?? maxBodyBytes
+            // Parsed once, at the head: the responder sets the body limit from it, and
+            // answers it once the body is in.
+            let parsed = HTTPRequest(method: h.method, uri: h.uri, headers: h.headers, body: ByteBuffer(),
+                                     remote: context.remoteAddress?.description ?? "?")
+            request = parsed
+            limit = responder.bodyLimit(for: parsed) ?? maxBodyBytes
             oversized = h.headers.first(name: "content-length").flatMap(Int.init).map { $0 > limit } ?? false
         case .body(var chunk):
             guard !oversized else { return }
@@ -46,14 +51,15 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 body.writeBuffer(&chunk)
             }
         case .end:
-            guard let head else { return }
+            guard let head, var request else { return }
             self.head = nil
+            self.request = nil
             if oversized {
                 write(context: context, head: head, response: .error(.payloadTooLarge, "the request body is larger than \(limit) bytes"), forceClose: true)
                 return
             }
-            let remote = context.remoteAddress?.description ?? "?"
-            let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body, remote: remote)
+            let remote = request.remote
+            request.body = body
             body = ByteBuffer()
             let logger = self.logger
             answering += 1
