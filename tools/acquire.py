@@ -226,6 +226,9 @@ def main():
     p.add_argument("--timestamps", default=None, metavar="FILE",
                    help="write the CLOCK_MONOTONIC time each time point was durable, and of the last chunk, as JSON lines")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--cheap-frames", action="store_true",
+                   help="derive each frame from one random frame (base + t) so the writer's CPU goes to writing, "
+                        "not to the random generator (benchmarks at a fixed rate)")
     args = p.parse_args()
 
     shape = parse_shape(args.shape)
@@ -242,6 +245,7 @@ def main():
     levels = build_archive(args, current, chunks, shards)
     rng = np.random.default_rng(args.seed)
     pacer = Pacer(args.rate * 1e6)
+    base_frames = {}
     plan = list(range(timepoints))
     if args.recreate_after:
         plan = list(range(args.recreate_after)) + [None] + list(range(timepoints - args.recreate_after))
@@ -260,7 +264,12 @@ def main():
                 else:
                     a.resize((current[0],) + tuple(a.shape[1:]))
         for level, a in enumerate(levels):
-            frame = rng.integers(1, 60000, size=a.shape[1:], dtype=args.dtype)
+            if args.cheap_frames:
+                if level not in base_frames:
+                    base_frames[level] = rng.integers(1, 60000, size=a.shape[1:], dtype=args.dtype)
+                frame = base_frames[level] + np.asarray(t if t is not None else 0, dtype=args.dtype)
+            else:
+                frame = rng.integers(1, 60000, size=a.shape[1:], dtype=args.dtype)
             if shards:
                 # Partial writes: one z-slab at a time, so each shard file is rewritten
                 # several times; every version is valid.
