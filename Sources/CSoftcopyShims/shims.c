@@ -125,3 +125,7 @@ int softcopy_fsetxattr(int fd, const char *name, const void *value, unsigned lon
 long softcopy_fgetxattr(int fd, const char *name, void *value, unsigned long size) {
     return fgetxattr(fd, name, value, size);
 }
+
+long softcopy_lgetxattr(const char *path, const char *name, void *value, unsigned long size) {
+    return lgetxattr(path, name, value, size);
+}

@@ -193,7 +193,7 @@ public final class Agent: Sendable {
             guard let entries = try builder.list(base, recursive: request.queryFlag("recursive")) else {
                 return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
             }
-            return .json(AgentListing.encode(entries, relativeTo: base, checksums: builder.checksums))
+            return .json(text: AgentListing.encode(entries, relativeTo: base, checksums: builder.checksums))
         } catch where error.isNotFound {
             return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
         } catch {

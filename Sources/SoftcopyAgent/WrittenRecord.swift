@@ -21,10 +21,18 @@ struct WrittenRecord: Sendable, Hashable {
     }
 
     init?(bytes: [UInt8]) {
-        let parts = String(decoding: bytes, as: UTF8.self).split(separator: " ")
-        guard parts.count == 3, parts[0] == "softcopy1", let version = FileVersion(token: parts[1]),
-              let checksum = Checksum(hex: parts[2]) else { return nil }
-        self.init(version: version, checksum: checksum)
+        // Read from every file of every listing: bytes, not strings.
+        let parsed: WrittenRecord?? = bytes.withUnsafeBufferPointer { all in
+            let prefix = "softcopy1 ".utf8
+            guard all.count > prefix.count + 33, all.starts(with: prefix) else { return nil }
+            let rest = UnsafeBufferPointer(rebasing: all[prefix.count...])
+            guard let space = rest.lastIndex(of: UInt8(ascii: " ")),
+                  let version = FileVersion(tokenUTF8: UnsafeBufferPointer(rebasing: rest[..<space])),
+                  let checksum = Checksum(hexUTF8: UnsafeBufferPointer(rebasing: rest[(space + 1)...])) else { return nil }
+            return WrittenRecord(version: version, checksum: checksum)
+        }
+        guard let record = parsed ?? nil else { return nil }
+        self = record
     }
 
     /// Still the file softcopy wrote: same size, and the mtime it set from the source.

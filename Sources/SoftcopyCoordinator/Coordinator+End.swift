@@ -179,7 +179,7 @@ extension Coordinator {
 
     private func writeManifest(_ manifest: Manifest, to destination: DestinationTree) throws(SystemError) {
         let pending = try destination.beginWrite(Manifest.relativePath)
-        let bytes = Array((manifest.json().serialized(indent: 1) + "\n").utf8)
+        let bytes = Array((manifest.text(indent: 1) + "\n").utf8)
         try pending.write(bytes)
         try pending.finish(mode: 0o644, modificationTime: nil)
         _ = try pending.commit(syncDirectory: true)

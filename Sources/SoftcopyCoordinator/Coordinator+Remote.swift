@@ -123,11 +123,12 @@ extension Coordinator {
     func sendManifestToAgents(_ runtime: TargetRuntime, _ manifest: Manifest) -> Bool {
         guard let remote else { return false }
         let client = HTTPClient(token: remote.token, caFile: remote.caFile)
+        let body = Array(manifest.text().utf8)
         var written = 0
         for member in remote.fleet.snapshot where member.state == .attached {
             let url = member.url + "/v1/jobs/" + remote.job + "/targets/\(runtime.lane)/manifest"
             do {
-                let response = try client.request("PUT", url, json: manifest.json(), timeout: .seconds(60))
+                let response = try client.request("PUT", url, jsonText: body, timeout: .seconds(60))
                 if response.status == 200 {
                     written += 1
                 } else {

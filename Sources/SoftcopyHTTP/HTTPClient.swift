@@ -64,6 +64,11 @@ public final class HTTPClient {
                            timeout: timeout, stallTimeout: nil, sink: nil)
     }
 
+    /// A request whose JSON body is already written (a manifest of a million files).
+    public func request(_ method: String, _ url: String, jsonText: [UInt8], timeout: Duration) throws(HTTPClientError) -> HTTPClientResponse {
+        try perform(method, url, body: jsonText, contentType: "application/json", timeout: timeout, stallTimeout: nil, sink: nil)
+    }
+
     /// A GET whose 200 body goes to `sink` piece by piece as it arrives; returning false
     /// from the sink aborts the transfer. Other statuses' bodies are kept in the response.
     /// `stallTimeout`: give up when no byte arrived for this long (a large file may take

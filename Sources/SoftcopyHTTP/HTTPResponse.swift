@@ -23,10 +23,18 @@ public struct HTTPResponse: Sendable {
     }
 
     public static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        json(text: value.serialized(), status: status, headers: headers)
+    }
+
+    /// JSON already written as text (large listings skip the JSONValue tree).
+    public static func json(text: String, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
         var headers = headers
         headers.replaceOrAdd(name: "content-type", value: "application/json")
-        let text = value.serialized() + "\n"
-        return HTTPResponse(status: status, headers: headers, body: .bytes(ByteBuffer(string: text)))
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(text.utf8.count + 1)
+        buffer.writeString(text)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        return HTTPResponse(status: status, headers: headers, body: .bytes(buffer))
     }
 
     /// An error as JSON, `{"error": message}`: every refusal says what was wrong.

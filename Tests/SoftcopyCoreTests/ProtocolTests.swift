@@ -15,6 +15,45 @@ struct ProtocolTests {
         #expect(try AckReport(json: JSONParser.parse(ack.json.serialized())) == ack)
     }
 
+    @Test("Version tokens and checksums parse from bytes: round trips, extremes, and everything malformed refused")
+    func tokensAndChecksums() {
+        for v in [FileVersion(inode: 0, size: 0, mtimeNanoseconds: 0, ctimeNanoseconds: 0),
+                  FileVersion(inode: .max, size: .max, mtimeNanoseconds: .min, ctimeNanoseconds: .max),
+                  FileVersion(inode: 12, size: 4096, mtimeNanoseconds: -5, ctimeNanoseconds: 1_795_301_412_317_794_551)] {
+            #expect(FileVersion(token: v.token) == v)
+        }
+        for bad in ["", ":::", "1:2:3", "1:2:3:4:5", "1:2:3:", ":2:3:4", "-1:2:3:4", "1:-2:3:4", "1:2:3:4x", "1:2:--3:4",
+                    "1:2:3:-", "18446744073709551616:2:3:4", "1:2:9223372036854775808:4", "1:2:3:-9223372036854775809", "1 :2:3:4"] {
+            #expect(FileVersion(token: bad) == nil, "\(bad)")
+        }
+        let c = Checksum(high: 0x0123_4567_89ab_cdef, low: 0xfedc_ba98_7654_3210)
+        #expect(c.hex == "0123456789abcdeffedcba9876543210")
+        #expect(Checksum(hex: c.hex) == c)
+        #expect(Checksum(hex: c.hex.uppercased()) == c)
+        for bad in ["", String(repeating: "0", count: 31), String(repeating: "0", count: 33), String(repeating: "g", count: 32)] {
+            #expect(Checksum(hex: bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test("The manifest's text, written directly, is the same JSON as its JSONValue, compact and indented")
+    func manifestText() throws {
+        var verdict = ArchiveVerdict()
+        verdict.verified = [
+            .init(path: path("zarr.json"), role: .metadata, size: 10, checksum: someChecksum, mtimeNanoseconds: -3),
+            .init(path: path("c/0/q\"\\é"), role: .data, size: 1 << 40, checksum: Checksum(high: .max, low: 0), mtimeNanoseconds: 5, holders: [1, 2, 9]),
+        ]
+        verdict.problems = [.init(path: path("c/1"), kind: .missing)]
+        var manifest = Manifest(softcopyVersion: "t", source: "/s", destination: "d", host: "h", started: "a", finished: "b",
+                                endReason: nil, verdict: verdict, statistics: TrackerStatistics())
+        manifest.nodeNames = [1: "one", 2: "tw\"o"]
+        for indent in [nil, 1, 2] {
+            #expect(try JSONParser.parse(manifest.text(indent: indent)) == manifest.json())
+        }
+        manifest.verdict.verified = []
+        #expect(try JSONParser.parse(manifest.text(indent: 1)) == manifest.json())
+        #expect(try JSONParser.parse(manifest.text()) == manifest.json())
+    }
+
     @Test("A malformed body is refused, naming the field")
     func malformedBodies() throws {
         #expect(throws: ProtocolError("lease request: 'max_items' must be from 1 to 1024")) {
@@ -42,10 +81,13 @@ struct ProtocolTests {
             ListingEntry(path: path("a.zarr/zarr.json"), size: 269, checksum: someChecksum, sourceVersion: version(3, size: 269)),
         ]
         let plain = AgentListing.encode(entries, relativeTo: path("a.zarr"), checksums: false)
-        #expect(plain.serialized() == #"{"c/":[1,4],"zarr.json":[0,269]}"#)
+        #expect(plain == #"{"c/":[1,4],"zarr.json":[0,269]}"#)
         let full = AgentListing.encode(entries, relativeTo: path("a.zarr"), checksums: true)
-        let decoded = try AgentListing.decode(full, base: path("a.zarr"))
+        let decoded = try AgentListing.decode(JSONParser.parse(full), base: path("a.zarr"))
         #expect(decoded == entries)
+        let odd = [ListingEntry(path: path("q\"\\\n.zarr/x"), size: 1)]
+        #expect(try AgentListing.decode(JSONParser.parse(AgentListing.encode(odd, relativeTo: .root, checksums: true)), base: .root)
+            == odd)
         #expect(throws: ProtocolError.self) { try AgentListing.decode(JSONParser.parse(#"{"../x": [0, 1]}"#), base: .root) }
     }
 

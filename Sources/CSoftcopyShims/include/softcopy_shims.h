@@ -35,5 +35,7 @@ int softcopy_terminal_width(int fd);
 /// Return 0 / the value's length, or -1 with errno set.
 int softcopy_fsetxattr(int fd, const char *name, const void *value, unsigned long size);
 long softcopy_fgetxattr(int fd, const char *name, void *value, unsigned long size);
+/// lgetxattr: one syscall where open, fgetxattr and close would be three (listings).
+long softcopy_lgetxattr(const char *path, const char *name, void *value, unsigned long size);
 
 #endif

@@ -12,22 +12,28 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
     public static let algorithm = "xxh3-128"
 
     public var hex: String {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(32)
-        for word in [high, low] {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                let nibble = UInt8((word >> UInt64(shift)) & 0xF)
-                bytes.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+        String(unsafeUninitializedCapacity: 32) { out in
+            for (i, word) in [high, low].enumerated() {
+                for n in 0..<16 {
+                    let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * n)) & 0xF
+                    out[i * 16 + n] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                }
             }
+            return 32
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     public init?(hex: some StringProtocol) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 32 else { return nil }
-        var words: [UInt64] = [0, 0]
-        for (i, c) in utf8.enumerated() {
+        var hex = String(hex)
+        guard let checksum = hex.withUTF8({ Checksum(hexUTF8: $0) }) else { return nil }
+        self = checksum
+    }
+
+    /// 32 hex digits, high word first; no intermediate arrays (one per file in a listing),
+    /// and not generic, so it is compiled once for these bytes.
+    public init?(hexUTF8 utf8: UnsafeBufferPointer<UInt8>) {
+        var high: UInt64 = 0, low: UInt64 = 0, count = 0
+        for c in utf8 {
             let value: UInt8
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c - UInt8(ascii: "0")
@@ -35,9 +41,12 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
             case UInt8(ascii: "A")...UInt8(ascii: "F"): value = c - UInt8(ascii: "A") + 10
             default: return nil
             }
-            words[i / 16] = words[i / 16] << 4 | UInt64(value)
+            guard count < 32 else { return nil }
+            if count < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
+            count += 1
         }
-        self.init(high: words[0], low: words[1])
+        guard count == 32 else { return nil }
+        self.init(high: high, low: low)
     }
 
     public var description: String { hex }

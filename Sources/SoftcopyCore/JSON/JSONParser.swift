@@ -198,6 +198,22 @@ public struct JSONParser {
 
     private mutating func parseString() throws(Error) -> String {
         index += 1
+        // Most strings (paths, hex) have no escapes: make the String from the bytes in one
+        // step (short ones need no allocation at all) instead of byte by byte.
+        let start = index
+        while index < bytes.count {
+            let c = bytes[index]
+            if c == UInt8(ascii: "\"") {
+                guard let s = String(validating: bytes[start..<index], as: UTF8.self) else {
+                    throw error("string is not valid UTF-8")
+                }
+                index += 1
+                return s
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            index += 1
+        }
+        index = start
         var out: [UInt8] = []
         while true {
             guard let c = current else { throw error("unterminated string") }

@@ -41,10 +41,54 @@ public struct Manifest: Sendable {
         }
     }
 
+    /// The whole manifest as a JSONValue (tests; small archives).
     public func json() -> JSONValue {
+        guard case .object(var members) = header() else { return .null }
+        members.append(("entries", .array(verdict.verified.map { f in
+            .object([
+                ("path", .string(f.path.string)),
+                ("size", .integer(f.size)),
+                ("xxh3_128", .string(f.checksum.hex)),
+                ("mtime_ns", .integer(f.mtimeNanoseconds)),
+                ("nodes", .array(f.holders.map { .string(nodeName($0)) })),
+            ])
+        })))
+        return .object(members)
+    }
+
+    /// The manifest as JSON text, the entries written directly, one per line: for a million
+    /// files a JSONValue tree of them cost seconds to build and serialise. `indent` indents
+    /// the header as `JSONValue.serialized(indent:)` does.
+    public func text(indent: Int? = nil) -> String {
+        var out = header().serialized(indent: indent)
+        out.removeLast()  // the header's closing brace; the entries follow
+        if indent != nil { out.removeLast() }  // and its newline
+        out.reserveCapacity(out.utf8.count + verdict.verified.count * 140)
+        out += indent == nil ? ",\"entries\":[" : ",\n" + String(repeating: " ", count: indent!) + "\"entries\": ["
+        for (i, f) in verdict.verified.enumerated() {
+            out += i == 0 ? "\n{\"path\":" : ",\n{\"path\":"
+            JSONValue.writeString(f.path.string, into: &out)
+            out += ",\"size\":" + String(f.size) + ",\"xxh3_128\":\"" + f.checksum.hex + "\",\"mtime_ns\":" + String(f.mtimeNanoseconds) + ",\"nodes\":["
+            for (j, holder) in f.holders.enumerated() {
+                if j > 0 { out += "," }
+                JSONValue.writeString(nodeName(holder), into: &out)
+            }
+            out += "]}"
+        }
+        out += verdict.verified.isEmpty ? "]" : "\n]"
+        out += indent == nil ? "}" : "\n}"
+        return out
+    }
+
+    private func nodeName(_ id: UInt32) -> String {
+        nodeNames[id] ?? "node \(id)"
+    }
+
+    /// Everything but the entries.
+    private func header() -> JSONValue {
         let v = verdict
         let paths: ([RelativePath]) -> JSONValue = { .array($0.map { .string($0.string) }) }
-        var members: [(key: String, value: JSONValue)] = [
+        let members: [(key: String, value: JSONValue)] = [
             ("format", .string(Self.format)),
             ("softcopy_version", .string(softcopyVersion)),
             ("status", .string(status)),
@@ -80,15 +124,6 @@ public struct Manifest: Sendable {
             ("out_of_bounds", paths(v.outOfBounds)),
             ("skipped_not_regular_files", paths(v.skipped)),
         ]
-        members.append(("entries", .array(v.verified.map { f in
-            .object([
-                ("path", .string(f.path.string)),
-                ("size", .integer(f.size)),
-                ("xxh3_128", .string(f.checksum.hex)),
-                ("mtime_ns", .integer(f.mtimeNanoseconds)),
-                ("nodes", .array(f.holders.map { .string(nodeNames[$0] ?? "node \($0)") })),
-            ])
-        })))
         return .object(members)
     }
 }
