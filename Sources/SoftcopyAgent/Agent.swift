@@ -158,7 +158,7 @@ public final class Agent: Sendable {
     func storeManifest(job name: String, target: String, body: [UInt8]) -> HTTPResponse {
         guard let job = jobs.withLock({ $0[name] }) else { return .error(.notFound, "no job \(name) here") }
         guard let index = Int(target), let tree = job.trees[index] else { return .error(.notFound, "job \(name) has no target \(target)") }
-        guard (try? JSONParser.parse(bytes: body)) != nil else { return .error(.badRequest, "the manifest is not valid JSON") }
+        guard (try? JSONParser.validate(bytes: body)) != nil else { return .error(.badRequest, "the manifest is not valid JSON") }
         do {
             let pending = try tree.beginWrite(Manifest.relativePath)
             try pending.write(body)

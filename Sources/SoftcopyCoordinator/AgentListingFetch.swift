@@ -34,7 +34,7 @@ enum AgentListingFetch {
         if response.status == 404 { return nil }
         guard response.status == 200 else { throw .refused(status: response.status, message: response.bodyText) }
         do {
-            return try AgentListing.decode(try ProtocolError.parseBody(response.body, what: "the listing"), base: .root)
+            return try AgentListing.decode(bytes: response.body, base: .root)
         } catch {
             throw .malformed(error)
         }

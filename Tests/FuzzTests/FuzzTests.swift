@@ -48,7 +48,7 @@ let regressions: [String] = [
 
 @Suite("Fuzzing the parsers of untrusted input (bounded, deterministic)")
 struct FuzzTests {
-    @Test("JSON: never crashes; what parses serialises and parses to the same value")
+    @Test("JSON: never crashes; what parses serialises and parses to the same value; validating agrees with parsing")
     func json() {
         let seeds = [
             #"{"items": [{"target": 0, "path": "c/0/1/0", "op": "copy", "lease": 42, "size": 1048576}], "finished": false}"#,
@@ -56,7 +56,9 @@ struct FuzzTests {
             #"{"a": [1, -2.5e10, "x\u00e9\n", true, null, NaN, Infinity], "b": {}}"#,
         ]
         fuzz(seed: 1, seeds: seeds, dictionary: ["\\u", "\"", "[", "{", "e+", "-0", "1e308", ",", ":"]) { input in
-            guard let value = try? JSONParser.parse(bytes: input) else { return nil }
+            let valid = (try? JSONParser.validate(bytes: input)) != nil
+            guard let value = try? JSONParser.parse(bytes: input) else { return valid ? "validate accepted what parse refused" : nil }
+            guard valid else { return "validate refused what parse accepted" }
             guard let again = try? JSONParser.parse(value.serialized()) else { return "its serialisation does not parse" }
             return again == value ? nil : "the value changed through a round trip"
         }
@@ -81,7 +83,7 @@ struct FuzzTests {
         }
     }
 
-    @Test("agent listings: never crash; every path decoded is a clean relative path")
+    @Test("agent listings: never crash; every path decoded is a clean relative path; the streaming decoder agrees with the tree")
     func listings() {
         let entries = [
             ListingEntry(path: RelativePath(unchecked: "c/0/0"), size: 10, checksum: Checksum(high: 1, low: 2),
@@ -91,7 +93,11 @@ struct FuzzTests {
         ]
         let seeds = [AgentListing.encode(entries, relativeTo: .root, checksums: true)]
         fuzz(seed: 3, seeds: seeds, dictionary: ["\"../x\"", "\"/etc\"", "\"a//b\"", "\"./\"", "[1, 2]", "\"zz\""]) { input in
-            guard let json = try? JSONParser.parse(bytes: input), let decoded = try? AgentListing.decode(json, base: .root) else { return nil }
+            let streamed = try? AgentListing.decode(bytes: input, base: .root)
+            guard let json = try? JSONParser.parse(bytes: input), let decoded = try? AgentListing.decode(json, base: .root) else {
+                return streamed == nil ? nil : "the streaming decoder accepted a listing the tree refused"
+            }
+            if streamed != decoded { return "the streaming decoder read \(streamed.map { "\($0.count) entries" } ?? "nothing") where the tree read \(decoded.count)" }
             for entry in decoded {
                 let parts = entry.path.string.split(separator: "/", omittingEmptySubsequences: false)
                 if entry.path.string.hasPrefix("/") || parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) || entry.path.string.contains("\u{0}") {

@@ -20,6 +20,8 @@ public struct JSONParser {
 
     private let bytes: [UInt8]
     private var index = 0
+    /// False when only checking: arrays and objects are parsed but not kept.
+    private var keeping = true
 
     public static func parse(_ text: String) throws(Error) -> JSONValue {
         try parse(bytes: Array(text.utf8))
@@ -34,6 +36,19 @@ public struct JSONParser {
             throw parser.error("unexpected text after the JSON value")
         }
         return value
+    }
+
+    /// Checks that `bytes` are one JSON value without building it (a manifest of a
+    /// million entries would cost hundreds of MB as a JSONValue).
+    public static func validate(bytes: [UInt8]) throws(Error) {
+        var parser = JSONParser(bytes: bytes)
+        parser.keeping = false
+        parser.skipWhitespace()
+        _ = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.index != bytes.count {
+            throw parser.error("unexpected text after the JSON value")
+        }
     }
 
     private init(bytes: [UInt8]) {
@@ -113,7 +128,7 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth + 1)
-            members.append((key, value))
+            if keeping { members.append((key, value)) }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
@@ -135,7 +150,8 @@ public struct JSONParser {
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth + 1))
+            let element = try parseValue(depth: depth + 1)
+            if keeping { elements.append(element) }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
@@ -254,6 +270,59 @@ public struct JSONParser {
             default:
                 out.append(c)
             }
+        }
+    }
+}
+
+extension JSONParser {
+    /// Reads a top-level JSON object one member at a time, so a listing of a million
+    /// entries is never one JSONValue (its tree cost more than the entries it held).
+    public struct ObjectReader {
+        private var parser: JSONParser
+        private var done = false
+        private var first = true
+
+        public init(bytes: [UInt8]) throws(Error) {
+            parser = JSONParser(bytes: bytes)
+            parser.skipWhitespace()
+            guard parser.current == UInt8(ascii: "{") else { throw parser.error("expected an object") }
+            parser.index += 1
+        }
+
+        /// The next member; nil after the last. The whole text must be that one object.
+        public mutating func next() throws(Error) -> (key: String, value: JSONValue)? {
+            guard !done else { return nil }
+            parser.skipWhitespace()
+            if first {
+                first = false
+                if parser.current == UInt8(ascii: "}") {
+                    parser.index += 1
+                    try finish()
+                    return nil
+                }
+            }
+            guard parser.current == UInt8(ascii: "\"") else { throw parser.error("expected a string key") }
+            let key = try parser.parseString()
+            parser.skipWhitespace()
+            guard parser.current == UInt8(ascii: ":") else { throw parser.error("expected ':' after key \"\(key)\"") }
+            parser.index += 1
+            parser.skipWhitespace()
+            let value = try parser.parseValue(depth: 1)
+            parser.skipWhitespace()
+            switch parser.current {
+            case UInt8(ascii: ","): parser.index += 1
+            case UInt8(ascii: "}"):
+                parser.index += 1
+                try finish()
+            default: throw parser.error("expected ',' or '}' in object")
+            }
+            return (key, value)
+        }
+
+        private mutating func finish() throws(Error) {
+            done = true
+            parser.skipWhitespace()
+            if parser.index != parser.bytes.count { throw parser.error("unexpected text after the JSON value") }
         }
     }
 }

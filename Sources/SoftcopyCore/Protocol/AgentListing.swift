@@ -34,34 +34,55 @@ public enum AgentListing {
         var entries: [ListingEntry] = []
         entries.reserveCapacity(members.count)
         for (name, value) in members {
-            guard let fields = value.arrayValue, fields.count >= 2,
-                  let flags = fields[0].uint64Value, let size = fields[1].uint64Value else {
-                throw ProtocolError("listing entry \(name.debugDescription) must be [flags, size, ...]")
-            }
-            let isDirectory = flags & 1 != 0 || name.hasSuffix("/")
-            let trimmed = name.hasSuffix("/") ? String(name.dropLast()) : name
-            let relative: RelativePath
-            do {
-                relative = try RelativePath(validating: trimmed)
-            } catch {
-                throw ProtocolError("listing entry \(name.debugDescription) is not a relative path: \(error)")
-            }
-            guard !relative.isRoot else { throw ProtocolError("listing entry \(name.debugDescription) has an empty name") }
-            var entry = ListingEntry(path: base.appending(relative), isDirectory: isDirectory, isDataset: flags & 2 != 0, size: size)
-            if fields.count > 2, let hex = fields[2].stringValue {
-                guard let checksum = Checksum(hex: hex) else {
-                    throw ProtocolError("listing entry \(name.debugDescription): checksum \(hex.debugDescription) is not 32 hex digits")
-                }
-                entry.checksum = checksum
-            }
-            if fields.count > 3, let token = fields[3].stringValue {
-                guard let version = FileVersion(token: token) else {
-                    throw ProtocolError("listing entry \(name.debugDescription): version \(token.debugDescription) is malformed")
-                }
-                entry.sourceVersion = version
-            }
-            entries.append(entry)
+            entries.append(try entry(name, value, base: base))
         }
         return entries
+    }
+
+    /// Parses a listing from its text, one entry at a time (what a coordinator does with
+    /// an agent's listing of up to millions of files).
+    public static func decode(bytes: [UInt8], base: RelativePath) throws(ProtocolError) -> [ListingEntry] {
+        var entries: [ListingEntry] = []
+        do {
+            var reader = try JSONParser.ObjectReader(bytes: bytes)
+            while let (name, value) = try reader.next() {
+                entries.append(try entry(name, value, base: base))
+            }
+        } catch let error as ProtocolError {
+            throw error
+        } catch {
+            throw ProtocolError("the listing is not valid JSON: \(error)")
+        }
+        return entries
+    }
+
+    private static func entry(_ name: String, _ value: JSONValue, base: RelativePath) throws(ProtocolError) -> ListingEntry {
+        guard let fields = value.arrayValue, fields.count >= 2,
+              let flags = fields[0].uint64Value, let size = fields[1].uint64Value else {
+            throw ProtocolError("listing entry \(name.debugDescription) must be [flags, size, ...]")
+        }
+        let isDirectory = flags & 1 != 0 || name.hasSuffix("/")
+        let trimmed = name.hasSuffix("/") ? String(name.dropLast()) : name
+        let relative: RelativePath
+        do {
+            relative = try RelativePath(validating: trimmed)
+        } catch {
+            throw ProtocolError("listing entry \(name.debugDescription) is not a relative path: \(error)")
+        }
+        guard !relative.isRoot else { throw ProtocolError("listing entry \(name.debugDescription) has an empty name") }
+        var entry = ListingEntry(path: base.appending(relative), isDirectory: isDirectory, isDataset: flags & 2 != 0, size: size)
+        if fields.count > 2, let hex = fields[2].stringValue {
+            guard let checksum = Checksum(hex: hex) else {
+                throw ProtocolError("listing entry \(name.debugDescription): checksum \(hex.debugDescription) is not 32 hex digits")
+            }
+            entry.checksum = checksum
+        }
+        if fields.count > 3, let token = fields[3].stringValue {
+            guard let version = FileVersion(token: token) else {
+                throw ProtocolError("listing entry \(name.debugDescription): version \(token.debugDescription) is malformed")
+            }
+            entry.sourceVersion = version
+        }
+        return entry
     }
 }

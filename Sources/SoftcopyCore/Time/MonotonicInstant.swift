@@ -8,6 +8,8 @@ public struct MonotonicInstant: Sendable, Hashable, Comparable, CustomStringConv
     }
 
     public static let zero = MonotonicInstant(nanoseconds: 0)
+    /// Earlier than any instant a clock gives: "not set", without an Optional's extra byte.
+    public static let never = MonotonicInstant(nanoseconds: .min)
 
     public static func < (lhs: MonotonicInstant, rhs: MonotonicInstant) -> Bool {
         lhs.nanoseconds < rhs.nanoseconds

@@ -5,7 +5,7 @@ extension ArchiveTracker {
     public mutating func complete(
         _ path: RelativePath, lease: LeaseID, outcome: WorkOutcome, at now: MonotonicInstant
     ) -> Bool {
-        guard let i = indexByPath[path], let held = records[i].lease, held.id == lease else { return false }
+        guard let i = indexByPath.find(path, in: records), let held = records[i].lease, held.id == lease else { return false }
         var notice: TrackerNotice?
         var sawInPlace = false
         let finalAttempts = configuration.finalAttempts

@@ -24,7 +24,7 @@ extension ArchiveTracker {
     /// The result of re-checking one destination file. A file that no longer matches
     /// (replaced, truncated, removed) is copied again.
     public mutating func recordVerification(_ path: RelativePath, matches: Bool, at now: MonotonicInstant) {
-        guard let i = indexByPath[path], records[i].lease == nil else { return }
+        guard let i = indexByPath.find(path, in: records), records[i].lease == nil else { return }
         update(i, now: now) { r in
             if matches {
                 r.verified = true
@@ -113,19 +113,19 @@ extension ArchiveTracker {
     /// Whether `lease` is the current lease of `path` (a stale one must not be served),
     /// and whether its read must be checked stable (in-place writers).
     public func leaseIsCurrent(_ path: RelativePath, _ lease: LeaseID) -> (current: Bool, requireStableRead: Bool) {
-        guard let i = indexByPath[path], records[i].lease?.id == lease else { return (false, false) }
+        guard let i = indexByPath.find(path, in: records), records[i].lease?.id == lease else { return (false, false) }
         return (true, inPlaceActive)
     }
 
     /// What softcopy knows the destination holds at `path`.
     public func destinationRecord(of path: RelativePath) -> DestinationRecord? {
-        guard let i = indexByPath[path], case .holds(let d) = records[i].destination else { return nil }
+        guard let i = indexByPath.find(path, in: records), case .holds(let d) = records[i].destination else { return nil }
         return d
     }
 
     /// The version the source holds at `path`, as last observed.
     public func sourceVersion(of path: RelativePath) -> FileVersion? {
-        guard let i = indexByPath[path], case .present(let v) = records[i].source else { return nil }
+        guard let i = indexByPath.find(path, in: records), case .present(let v) = records[i].source else { return nil }
         return v
     }
 

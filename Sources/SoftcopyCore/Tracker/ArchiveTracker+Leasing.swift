@@ -140,7 +140,7 @@ extension ArchiveTracker {
 
     /// The consumer holding the current lease on `path`, if it is leased.
     public func leaseHolder(of path: RelativePath) -> UInt32? {
-        indexByPath[path].flatMap { records[$0].lease?.consumer }
+        indexByPath.find(path, in: records).flatMap { records[$0].lease?.consumer }
     }
 
     /// Takes back every lease held by `consumer` (an agent that went away).

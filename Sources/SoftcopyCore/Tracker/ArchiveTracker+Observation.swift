@@ -12,7 +12,7 @@ extension ArchiveTracker {
         }
 
         let i: Int
-        if let existing = indexByPath[path] {
+        if let existing = indexByPath.find(path, in: records) {
             i = existing
         } else {
             // An absence of a path never seen needs no record.

@@ -68,38 +68,64 @@ public struct ArchiveTracker: Sendable {
         case none, metadata, data, delete, marker
     }
 
-    struct Lease: Sendable {
-        var id: LeaseID
-        var seq: UInt32
-        var operation: WorkItem.Operation
-        var consumer: UInt32
+    // Lease and Failure are classes so that a record holds one pointer for each (most
+    // records have neither); both are replaced whole, never changed in place.
+    final class Lease: Sendable {
+        let id: LeaseID
+        let seq: UInt32
+        let operation: WorkItem.Operation
+        let consumer: UInt32
+
+        init(id: LeaseID, seq: UInt32, operation: WorkItem.Operation, consumer: UInt32) {
+            self.id = id
+            self.seq = seq
+            self.operation = operation
+            self.consumer = consumer
+        }
     }
 
-    struct Failure: Sendable {
-        var message: String
-        var seq: UInt32
-        var permanent: Bool
+    final class Failure: Sendable {
+        let message: String
+        let seq: UInt32
+        let permanent: Bool
         /// The first failure of this version, which the retry deadline counts from.
-        var since: MonotonicInstant
+        let since: MonotonicInstant
+
+        init(message: String, seq: UInt32, permanent: Bool, since: MonotonicInstant) {
+            self.message = message
+            self.seq = seq
+            self.permanent = permanent
+            self.since = since
+        }
     }
 
+    /// One per file: a million of them is the coordinator's memory at scale, so the fields
+    /// are ordered by alignment (Swift lays them out as declared) and rare state is behind
+    /// pointers: 168 bytes a record.
     struct Record: Sendable {
         let path: RelativePath
-        let role: FileRole
-        var source: SourceState = .unknown
-        /// Bumped on every change of the source state; a lease remembers it.
-        var seq: UInt32 = 0
         var lastChange: MonotonicInstant
-        var destination: DestinationState = .absent
+        var retryAt: MonotonicInstant = .zero
+        /// When the waiting heap holds this record; `.never` when it does not.
+        var scheduledAt: MonotonicInstant = .never
+        var lease: Lease?
+        var failure: Failure?
+        var source: SourceState = .unknown
+        let role: FileRole
         /// The destination file was re-checked after the end and still matched.
         var verified = false
-        var lease: Lease?
-        var retryAt: MonotonicInstant = .zero
-        var attempts: UInt16 = 0
-        var failure: Failure?
         var queuedIn: QueueKind = .none
-        var scheduledAt: MonotonicInstant?
+        /// Bumped on every change of the source state; a lease remembers it.
+        var seq: UInt32 = 0
         var seenGeneration: UInt32 = 0
+        var attempts: UInt16 = 0
+        var destination: DestinationState = .absent
+
+        init(path: RelativePath, role: FileRole, lastChange: MonotonicInstant) {
+            self.path = path
+            self.role = role
+            self.lastChange = lastChange
+        }
     }
 
     public let configuration: Configuration
@@ -112,7 +138,7 @@ public struct ArchiveTracker: Sendable {
     public internal(set) var sawRootMetadata = false
 
     var records: [Record] = []
-    var indexByPath: [RelativePath: Int] = [:]
+    var indexByPath = RecordIndex()
     var metadataQueue = FIFOQueue<Int>()
     var dataQueue = FIFOQueue<Int>()
     var deleteQueue = FIFOQueue<Int>()
@@ -175,10 +201,10 @@ public struct ArchiveTracker: Sendable {
     // MARK: - Record bookkeeping
 
     mutating func insert(_ path: RelativePath, role: FileRole, now: MonotonicInstant) -> Int {
-        if let i = indexByPath[path] { return i }
+        if let i = indexByPath.find(path, in: records) { return i }
         let i = records.count
         records.append(Record(path: path, role: role, lastChange: now))
-        indexByPath[path] = i
+        indexByPath.insert(i, in: records)
         return i
     }
 
@@ -279,7 +305,7 @@ public struct ArchiveTracker: Sendable {
     mutating func promoteDue(now: MonotonicInstant) {
         while let (deadline, i) = waiting.popDue(now) {
             guard records[i].scheduledAt == deadline else { continue }
-            records[i].scheduledAt = nil
+            records[i].scheduledAt = .never
             enqueue(i, now: now)
         }
         while let (_, entry) = leaseExpiries.popDue(now) {

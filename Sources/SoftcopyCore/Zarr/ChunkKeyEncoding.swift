@@ -32,16 +32,28 @@ public enum ChunkKeyEncoding: Sendable, Hashable, CustomStringConvertible {
             guard rest.hasPrefix("c"), rest.dropFirst().first == separator else { return nil }
             rest = rest.dropFirst(2)
         }
-        let parts = rest.split(separator: separator, omittingEmptySubsequences: false)
-        guard parts.count == rank else { return nil }
+        // Bytes, not substrings: the end of a run classifies every key of the archive.
+        guard let separator = separator.asciiValue else { return nil }
         var index: [Int64] = []
         index.reserveCapacity(rank)
-        for part in parts {
-            guard !part.isEmpty, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int64(part) else {
-                return nil
+        var value: Int64 = 0, digits = 0
+        for c in rest.utf8 {
+            if c == separator {
+                guard digits > 0, index.count < rank - 1 else { return nil }
+                index.append(value)
+                value = 0
+                digits = 0
+                continue
             }
-            index.append(value)
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int64(c - 0x30))
+            guard !o1, !o2 else { return nil }
+            value = sum
+            digits += 1
         }
+        guard digits > 0, index.count == rank - 1 else { return nil }
+        index.append(value)
         return index
     }
 
