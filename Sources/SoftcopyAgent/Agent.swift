@@ -193,12 +193,23 @@ public final class Agent: Sendable {
             guard let entries = try builder.list(base, recursive: request.queryFlag("recursive")) else {
                 return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
             }
-            return .json(text: AgentListing.encode(entries, relativeTo: base, checksums: builder.checksums))
+            return .json(text: Self.listingText(entries, relativeTo: base, checksums: builder.checksums))
         } catch where error.isNotFound {
             return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
         } catch {
             return .error(.forbidden, "cannot list \(base): \(error)")
         }
+    }
+
+    /// A large listing is written as text in slices, one per core.
+    static func listingText(_ entries: [ListingEntry], relativeTo base: RelativePath, checksums: Bool) -> String {
+        let slices = entries.count < 10_000 ? 1 : 8
+        let step = (entries.count + slices - 1) / max(slices, 1)
+        let parts = Parallel.map(slices) { i throws(Never) in
+            let range = min(i * step, entries.count)..<min((i + 1) * step, entries.count)
+            return AgentListing.encodeMembers(entries[range], relativeTo: base, checksums: checksums)
+        }
+        return "{" + parts.map { $0.get() }.filter { !$0.isEmpty }.joined(separator: ",") + "}"
     }
 
     func file(_ components: [String]) -> HTTPResponse {

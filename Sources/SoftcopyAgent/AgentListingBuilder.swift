@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 import SoftcopyCore
 import SoftcopyIO
@@ -36,7 +35,7 @@ struct AgentListingBuilder {
         }
         guard !level.isEmpty else { return result }
         let subtrees = level
-        let parts = Self.concurrently(subtrees.count) { i throws(SystemError) in
+        let parts = Parallel.map(subtrees.count) { i throws(SystemError) in
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
             defer { buffer.deallocate() }
             var part: [ListingEntry] = []
@@ -85,20 +84,6 @@ struct AgentListingBuilder {
                 continue  // symlinks and special files are not data softcopy wrote
             }
         }
-    }
-
-    /// Runs `body` for 0..<count on all cores; results in order.
-    private static func concurrently<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws(SystemError) -> T) -> [Result<T, SystemError>] {
-        // Each iteration writes only its own slot, and concurrentPerform returns after all.
-        nonisolated(unsafe) let slots = UnsafeMutableBufferPointer<Result<T, SystemError>?>.allocate(capacity: count)
-        slots.initialize(repeating: nil)
-        defer { slots.deallocate() }
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: count) { i in
-                do throws(SystemError) { slots[i] = .success(try body(i)) } catch { slots[i] = .failure(error) }
-            }
-        }
-        return slots.map { $0! }
     }
 
     private func describe(_ entry: inout ListingEntry, status: FileStatus, buffer: UnsafeMutableRawBufferPointer) {

@@ -69,6 +69,9 @@ extension Coordinator {
     func advanceEnd(_ runtime: TargetRuntime, round: Int) {
         let drained = runtime.lanes.allSatisfy { lane in engine.withTarget(lane) { $0.tracker.isDrained } }
         guard drained else { return }
+        // An agent still attaching may hold files judged here (a rerun over a finished
+        // copy): without its listing each would count as missing and be sent again.
+        if remote?.fleet.snapshot.contains(where: { $0.state == .connecting }) ?? false { return }
         if round == 1 { mirrorDirectories(runtime) }
         let checkStarted = Clock.now()
         let files = runtime.lanes.map { lane in (lane, engine.withTarget(lane) { $0.tracker.filesToVerify() }) }

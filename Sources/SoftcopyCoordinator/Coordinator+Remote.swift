@@ -109,7 +109,7 @@ extension Coordinator {
             do {
                 let entries = try AgentListingFetch.fetch(client, agentURL: member.url, destination: runtime.spec.agentDestination,
                                                           verify: configuration.verifyFull, timeout: .seconds(3600)) ?? []
-                var byPath: [RelativePath: ListingEntry] = [:]
+                var byPath = [RelativePath: ListingEntry](minimumCapacity: entries.count)
                 for entry in entries where !entry.isDirectory { byPath[entry.path] = entry }
                 result[member.id] = byPath
             } catch {

@@ -3,6 +3,31 @@ import SoftcopyCore
 
 @Suite("JSON, paths, checksums, journal, quantities")
 struct ValueTests {
+    @Test("The FIFO queue keeps order through growth and wrap-around, at the back and the front")
+    func fifoQueue() {
+        var queue = FIFOQueue<UInt32>()
+        var model: [UInt32] = []
+        var next: UInt32 = 0
+        // A fixed, mixed pattern of pushes, front pushes and pops that wraps and grows.
+        for step in 0..<5000 {
+            switch step % 7 {
+            case 0, 1, 2:
+                queue.push(next)
+                model.append(next)
+                next += 1
+            case 3:
+                queue.pushFront(next)
+                model.insert(next, at: 0)
+                next += 1
+            default:
+                #expect(queue.pop() == (model.isEmpty ? nil : model.removeFirst()))
+            }
+            #expect(queue.count == model.count)
+        }
+        while let value = queue.pop() { #expect(value == model.removeFirst()) }
+        #expect(model.isEmpty && queue.isEmpty)
+    }
+
     @Test("JSON round trip keeps order and 64-bit integers")
     func jsonRoundTrip() throws {
         let text = #"{"b":[1,2,{"c":null}],"a":"x\"y\n","big":9007199254740993,"f":-1.5e3,"t":true}"#

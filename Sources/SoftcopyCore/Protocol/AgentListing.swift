@@ -8,10 +8,16 @@ public enum AgentListing {
     /// The listing as JSON text, written directly: a recursive listing of a million
     /// files as a JSONValue tree cost more than reading the files' records.
     public static func encode(_ entries: [ListingEntry], relativeTo base: RelativePath, checksums: Bool) -> String {
-        var out = "{"
-        out.reserveCapacity(entries.count * (checksums ? 120 : 30) + 2)
-        for (i, entry) in entries.enumerated() {
-            if i > 0 { out += "," }
+        "{" + encodeMembers(entries[...], relativeTo: base, checksums: checksums) + "}"
+    }
+
+    /// The members of a listing's object, without its braces: slices of one listing can
+    /// be written apart (on several cores) and joined with commas.
+    public static func encodeMembers(_ entries: ArraySlice<ListingEntry>, relativeTo base: RelativePath, checksums: Bool) -> String {
+        var out = ""
+        out.reserveCapacity(entries.count * (checksums ? 120 : 30))
+        for (i, entry) in zip(entries.indices, entries) {
+            if i > entries.startIndex { out += "," }
             let name = (entry.path.relative(to: base) ?? entry.path).string + (entry.isDirectory ? "/" : "")
             JSONValue.writeString(name, into: &out)
             out += ":["
@@ -24,7 +30,6 @@ public enum AgentListing {
             }
             out += "]"
         }
-        out += "}"
         return out
     }
 

@@ -56,10 +56,10 @@ extension ArchiveTracker {
 
     private mutating func pushFront(_ i: Int, _ kind: QueueKind) {
         switch kind {
-        case .metadata: metadataQueue.pushFront(i)
-        case .data: dataQueue.pushFront(i)
-        case .delete: deleteQueue.pushFront(i)
-        case .marker: markerQueue.pushFront(i)
+        case .metadata: metadataQueue.pushFront(UInt32(i))
+        case .data: dataQueue.pushFront(UInt32(i))
+        case .delete: deleteQueue.pushFront(UInt32(i))
+        case .marker: markerQueue.pushFront(UInt32(i))
         case .none: break
         }
     }
@@ -81,10 +81,10 @@ extension ArchiveTracker {
         while true {
             let popped: Int?
             switch kind {
-            case .metadata: popped = metadataQueue.pop()
-            case .data: popped = dataQueue.pop()
-            case .delete: popped = deleteQueue.pop()
-            case .marker: popped = markerQueue.pop()
+            case .metadata: popped = metadataQueue.pop().map(Int.init)
+            case .data: popped = dataQueue.pop().map(Int.init)
+            case .delete: popped = deleteQueue.pop().map(Int.init)
+            case .marker: popped = markerQueue.pop().map(Int.init)
             case .none: popped = nil
             }
             guard let i = popped else { return nil }

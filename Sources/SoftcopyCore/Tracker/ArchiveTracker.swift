@@ -139,10 +139,10 @@ public struct ArchiveTracker: Sendable {
 
     var records: [Record] = []
     var indexByPath = RecordIndex()
-    var metadataQueue = FIFOQueue<Int>()
-    var dataQueue = FIFOQueue<Int>()
-    var deleteQueue = FIFOQueue<Int>()
-    var markerQueue = FIFOQueue<Int>()
+    var metadataQueue = FIFOQueue<UInt32>()
+    var dataQueue = FIFOQueue<UInt32>()
+    var deleteQueue = FIFOQueue<UInt32>()
+    var markerQueue = FIFOQueue<UInt32>()
     var waiting = DeadlineHeap<Int>()
     var inFlight: Set<Int> = []
     var leaseExpiries = DeadlineHeap<(index: Int, lease: LeaseID)>()
@@ -292,10 +292,10 @@ public struct ArchiveTracker: Sendable {
         guard r.queuedIn != kind else { return }
         records[i].queuedIn = kind
         switch kind {
-        case .metadata: metadataQueue.push(i)
-        case .data: dataQueue.push(i)
-        case .delete: deleteQueue.push(i)
-        case .marker: markerQueue.push(i)
+        case .metadata: metadataQueue.push(UInt32(i))
+        case .data: dataQueue.push(UInt32(i))
+        case .delete: deleteQueue.push(UInt32(i))
+        case .marker: markerQueue.push(UInt32(i))
         case .none: break
         }
     }
