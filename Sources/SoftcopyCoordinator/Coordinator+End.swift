@@ -182,7 +182,7 @@ extension Coordinator {
 
     private func writeManifest(_ manifest: Manifest, to destination: DestinationTree) throws(SystemError) {
         let pending = try destination.beginWrite(Manifest.relativePath)
-        let bytes = Array((manifest.text(indent: 1) + "\n").utf8)
+        let bytes = manifest.bytes(indent: 1) + [UInt8(ascii: "\n")]
         try pending.write(bytes)
         try pending.finish(mode: 0o644, modificationTime: nil)
         _ = try pending.commit(syncDirectory: true)

@@ -1,8 +1,25 @@
 import Testing
-import SoftcopyCore
+@testable import SoftcopyCore
 
 @Suite("JSON, paths, checksums, journal, quantities")
 struct ValueTests {
+    @Test("The tracker's record index finds every path it was given, through growth, and no other")
+    func recordIndex() {
+        var records: [ArchiveTracker.Record] = []
+        var index = RecordIndex()
+        for i in 0..<20_000 {
+            let p = path(i % 3 == 0 ? "c/\(i / 100)/\(i % 100)" : "a/long/enough/folder/name/to/be/on/the/heap/\(i)")
+            #expect(index.find(p, in: records) == nil)
+            records.append(ArchiveTracker.Record(path: p, role: .data, lastChange: .zero))
+            index.insert(i, in: records)
+        }
+        for (i, record) in records.enumerated() {
+            #expect(index.find(record.path, in: records) == i)
+        }
+        #expect(index.find(path("c/x"), in: records) == nil)
+        #expect(index.find(path("a/long/enough/folder/name/to/be/on/the/heap/20000"), in: records) == nil)
+    }
+
     @Test("The FIFO queue keeps order through growth and wrap-around, at the back and the front")
     func fifoQueue() {
         var queue = FIFOQueue<UInt32>()

@@ -11,6 +11,16 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
 
     public static let algorithm = "xxh3-128"
 
+    /// The 32 hex digits appended to `out`, without a String in between.
+    public func appendHex(to out: inout [UInt8]) {
+        for word in [high, low] {
+            for n in 0..<16 {
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * n)) & 0xF
+                out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+            }
+        }
+    }
+
     public var hex: String {
         String(unsafeUninitializedCapacity: 32) { out in
             for (i, word) in [high, low].enumerated() {

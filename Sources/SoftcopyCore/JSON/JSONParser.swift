@@ -191,7 +191,7 @@ public struct JSONParser {
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
             guard digits(&self) > 0 else { throw error("expected a digit in the exponent") }
         }
-        return String(decoding: bytes[start..<index], as: UTF8.self)
+        return keeping ? String(decoding: bytes[start..<index], as: UTF8.self) : ""
     }
 
     private mutating func parseHex4() throws(Error) -> UInt32 {
@@ -220,6 +220,10 @@ public struct JSONParser {
         while index < bytes.count {
             let c = bytes[index]
             if c == UInt8(ascii: "\"") {
+                if !keeping, !bytes[start..<index].contains(where: { $0 >= 0x80 }) {
+                    index += 1
+                    return ""  // ASCII is valid UTF-8: nothing to build when only checking
+                }
                 guard let s = String(validating: bytes[start..<index], as: UTF8.self) else {
                     throw error("string is not valid UTF-8")
                 }

@@ -56,28 +56,73 @@ public struct Manifest: Sendable {
         return .object(members)
     }
 
-    /// The manifest as JSON text, the entries written directly, one per line: for a million
-    /// files a JSONValue tree of them cost seconds to build and serialise. `indent` indents
-    /// the header as `JSONValue.serialized(indent:)` does.
+    /// The manifest as JSON text (see `bytes(indent:)`).
     public func text(indent: Int? = nil) -> String {
-        var out = header().serialized(indent: indent)
-        out.removeLast()  // the header's closing brace; the entries follow
-        if indent != nil { out.removeLast() }  // and its newline
-        out.reserveCapacity(out.utf8.count + verdict.verified.count * 140)
-        out += indent == nil ? ",\"entries\":[" : ",\n" + String(repeating: " ", count: indent!) + "\"entries\": ["
-        for (i, f) in verdict.verified.enumerated() {
-            out += i == 0 ? "\n{\"path\":" : ",\n{\"path\":"
-            JSONValue.writeString(f.path.string, into: &out)
-            out += ",\"size\":" + String(f.size) + ",\"xxh3_128\":\"" + f.checksum.hex + "\",\"mtime_ns\":" + String(f.mtimeNanoseconds) + ",\"nodes\":["
-            for (j, holder) in f.holders.enumerated() {
-                if j > 0 { out += "," }
-                JSONValue.writeString(nodeName(holder), into: &out)
+        String(decoding: bytes(indent: indent), as: UTF8.self)
+    }
+
+    /// The manifest as JSON, the entries written directly as bytes, one per line: for a
+    /// million files a JSONValue tree of them (or a String per field) cost seconds.
+    /// `indent` indents the header as `JSONValue.serialized(indent:)` does.
+    public func bytes(indent: Int? = nil) -> [UInt8] {
+        var header = header().serialized(indent: indent)
+        header.removeLast()  // the header's closing brace; the entries follow
+        if indent != nil { header.removeLast() }  // and its newline
+        var out = Array(header.utf8)
+        out.reserveCapacity(out.count + verdict.verified.count * 140)
+        out += (indent == nil ? ",\"entries\":[" : ",\n" + String(repeating: " ", count: indent!) + "\"entries\": [").utf8
+        // Each node's name as a JSON string, written once.
+        var names: [UInt32: [UInt8]] = [:]
+        for f in verdict.verified {
+            for id in f.holders where names[id] == nil {
+                var name = ""
+                JSONValue.writeString(nodeName(id), into: &name)
+                names[id] = Array(name.utf8)
             }
-            out += "]}"
         }
-        out += verdict.verified.isEmpty ? "]" : "\n]"
-        out += indent == nil ? "}" : "\n}"
+        for (i, f) in verdict.verified.enumerated() {
+            out += (i == 0 ? "\n{\"path\":" : ",\n{\"path\":").utf8
+            Self.appendString(f.path.string, to: &out)
+            out += ",\"size\":".utf8
+            Self.appendDecimal(f.size, negative: false, to: &out)
+            out += ",\"xxh3_128\":\"".utf8
+            f.checksum.appendHex(to: &out)
+            out += "\",\"mtime_ns\":".utf8
+            Self.appendDecimal(f.mtimeNanoseconds.magnitude, negative: f.mtimeNanoseconds < 0, to: &out)
+            out += ",\"nodes\":[".utf8
+            for (j, holder) in f.holders.enumerated() {
+                if j > 0 { out.append(UInt8(ascii: ",")) }
+                out += names[holder] ?? []
+            }
+            out += "]}".utf8
+        }
+        out += (verdict.verified.isEmpty ? "]" : "\n]").utf8
+        out += (indent == nil ? "}" : "\n}").utf8
         return out
+    }
+
+    /// A JSON string: most paths need no escape and are copied as they are.
+    private static func appendString(_ s: String, to out: inout [UInt8]) {
+        if s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            var escaped = ""
+            JSONValue.writeString(s, into: &escaped)
+            out += escaped.utf8
+        } else {
+            out.append(UInt8(ascii: "\""))
+            out += s.utf8
+            out.append(UInt8(ascii: "\""))
+        }
+    }
+
+    private static func appendDecimal(_ value: UInt64, negative: Bool, to out: inout [UInt8]) {
+        if negative { out.append(UInt8(ascii: "-")) }
+        let start = out.count
+        var rest = value
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        out[start...].reverse()
     }
 
     private func nodeName(_ id: UInt32) -> String {
