@@ -201,7 +201,7 @@ public final class Agent: Sendable {
         }
     }
 
-    /// A large listing is written as text in slices, one per core.
+    /// A large listing is written as text in slices shared out over the cores.
     static func listingText(_ entries: [ListingEntry], relativeTo base: RelativePath, checksums: Bool) -> String {
         let slices = entries.count < 10_000 ? 1 : 8
         let step = (entries.count + slices - 1) / max(slices, 1)
