@@ -204,7 +204,7 @@ public final class Agent: Sendable {
     /// A large listing is written as text in slices shared out over the cores.
     static func listingText(_ entries: [ListingEntry], relativeTo base: RelativePath, checksums: Bool) -> String {
         let slices = entries.count < 10_000 ? 1 : 8
-        let step = (entries.count + slices - 1) / max(slices, 1)
+        let step = (entries.count + slices - 1) / slices
         let parts = Parallel.map(slices) { i throws(Never) in
             let range = min(i * step, entries.count)..<min((i + 1) * step, entries.count)
             return AgentListing.encodeMembers(entries[range], relativeTo: base, checksums: checksums)

@@ -87,8 +87,7 @@ struct AgentListingBuilder {
     }
 
     private func describe(_ entry: inout ListingEntry, status: FileStatus, buffer: UnsafeMutableRawBufferPointer) {
-        let record = tree.attribute(WrittenRecord.attributeName, of: entry.path).flatMap(WrittenRecord.init(bytes:))
-            .flatMap { $0.describes(size: status.version.size, mtimeNanoseconds: status.version.mtimeNanoseconds) ? $0 : nil }
+        let record = WrittenRecord.current(attribute: tree.attribute(WrittenRecord.attributeName, of: entry.path), status: status)
         if let record, !verify {
             entry.checksum = record.checksum
             entry.sourceVersion = record.version

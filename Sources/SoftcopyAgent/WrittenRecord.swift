@@ -42,7 +42,13 @@ struct WrittenRecord: Sendable, Hashable {
 
     /// The record on an open file, if it has one that still describes the file (`status`).
     static func current(on file: borrowing FileDescriptor, status: FileStatus) -> WrittenRecord? {
-        guard let bytes = file.attribute(attributeName), let record = WrittenRecord(bytes: bytes),
+        current(attribute: file.attribute(attributeName), status: status)
+    }
+
+    /// The record in an attribute's bytes (however they were read), if it still describes
+    /// the file whose status is `status`.
+    static func current(attribute bytes: [UInt8]?, status: FileStatus) -> WrittenRecord? {
+        guard let bytes, let record = WrittenRecord(bytes: bytes),
               record.describes(size: status.version.size, mtimeNanoseconds: status.version.mtimeNanoseconds) else { return nil }
         return record
     }

@@ -182,7 +182,8 @@ extension Coordinator {
 
     private func writeManifest(_ manifest: Manifest, to destination: DestinationTree) throws(SystemError) {
         let pending = try destination.beginWrite(Manifest.relativePath)
-        let bytes = manifest.bytes(indent: 1) + [UInt8(ascii: "\n")]
+        var bytes = manifest.bytes(indent: 1)
+        bytes.append(UInt8(ascii: "\n"))
         try pending.write(bytes)
         try pending.finish(mode: 0o644, modificationTime: nil)
         _ = try pending.commit(syncDirectory: true)

@@ -13,24 +13,21 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
 
     /// The 32 hex digits appended to `out`, without a String in between.
     public func appendHex(to out: inout [UInt8]) {
-        for word in [high, low] {
-            for n in 0..<16 {
-                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * n)) & 0xF
-                out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
-            }
-        }
+        for i in 0..<32 { out.append(hexDigit(i)) }
     }
 
     public var hex: String {
         String(unsafeUninitializedCapacity: 32) { out in
-            for (i, word) in [high, low].enumerated() {
-                for n in 0..<16 {
-                    let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * n)) & 0xF
-                    out[i * 16 + n] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-                }
-            }
+            for i in 0..<32 { out[i] = hexDigit(i) }
             return 32
         }
+    }
+
+    /// The `i`th of the 32 lowercase hex digits, high word first.
+    private func hexDigit(_ i: Int) -> UInt8 {
+        let word = i < 16 ? high : low
+        let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (i % 16))) & 0xF
+        return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     public init?(hex: some StringProtocol) {

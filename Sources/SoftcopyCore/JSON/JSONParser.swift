@@ -120,23 +120,31 @@ public struct JSONParser {
             return .object(members)
         }
         while true {
-            skipWhitespace()
-            guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
-            let key = try parseString()
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
-            index += 1
-            skipWhitespace()
-            let value = try parseValue(depth: depth + 1)
+            let (key, value, last) = try parseMember(depth: depth)
             if keeping { members.append((key, value)) }
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"):
-                index += 1
-                return .object(members)
-            default: throw error("expected ',' or '}' in object")
-            }
+            if last { return .object(members) }
+        }
+    }
+
+    /// One `"key": value` of an object and the `,` or `}` after it (`last` for `}`).
+    private mutating func parseMember(depth: Int) throws(Error) -> (key: String, value: JSONValue, last: Bool) {
+        skipWhitespace()
+        guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
+        let key = try parseString()
+        skipWhitespace()
+        guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
+        index += 1
+        skipWhitespace()
+        let value = try parseValue(depth: depth + 1)
+        skipWhitespace()
+        switch current {
+        case UInt8(ascii: ","):
+            index += 1
+            return (key, value, false)
+        case UInt8(ascii: "}"):
+            index += 1
+            return (key, value, true)
+        default: throw error("expected ',' or '}' in object")
         }
     }
 
@@ -305,21 +313,8 @@ extension JSONParser {
                     return nil
                 }
             }
-            guard parser.current == UInt8(ascii: "\"") else { throw parser.error("expected a string key") }
-            let key = try parser.parseString()
-            parser.skipWhitespace()
-            guard parser.current == UInt8(ascii: ":") else { throw parser.error("expected ':' after key \"\(key)\"") }
-            parser.index += 1
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 1)
-            parser.skipWhitespace()
-            switch parser.current {
-            case UInt8(ascii: ","): parser.index += 1
-            case UInt8(ascii: "}"):
-                parser.index += 1
-                try finish()
-            default: throw parser.error("expected ',' or '}' in object")
-            }
+            let (key, value, last) = try parser.parseMember(depth: 0)
+            if last { try finish() }
             return (key, value)
         }
 

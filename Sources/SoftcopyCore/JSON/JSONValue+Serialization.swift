@@ -50,6 +50,12 @@ extension JSONValue {
         out += String(repeating: " ", count: indent * level)
     }
 
+    /// Whether a byte of a string must be escaped in JSON: a quote, a backslash, or a
+    /// control character. All are ASCII, so a run of other bytes is whole characters.
+    static func needsEscape(_ byte: UInt8) -> Bool {
+        byte == 0x22 || byte == 0x5C || byte < 0x20
+    }
+
     /// Copies runs that need no escape in one piece: listings and manifests are mostly
     /// plain paths and hex, and appending scalar by scalar dominated writing them.
     static func writeString(_ s: String, into out: inout String) {
@@ -59,8 +65,7 @@ extension JSONValue {
         var i = start
         while i != utf8.endIndex {
             let byte = utf8[i]
-            // Every byte to escape is ASCII, so a run ends on a character boundary.
-            guard byte == 0x22 || byte == 0x5C || byte < 0x20 else {
+            guard needsEscape(byte) else {
                 i = utf8.index(after: i)
                 continue
             }

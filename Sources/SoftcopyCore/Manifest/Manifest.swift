@@ -103,7 +103,7 @@ public struct Manifest: Sendable {
 
     /// A JSON string: most paths need no escape and are copied as they are.
     private static func appendString(_ s: String, to out: inout [UInt8]) {
-        if s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+        if s.utf8.contains(where: JSONValue.needsEscape) {
             var escaped = ""
             JSONValue.writeString(s, into: &escaped)
             out += escaped.utf8

@@ -91,7 +91,7 @@ public enum AgentListing {
         func plainString() -> UnsafeBufferPointer<UInt8>? {
             guard byte(UInt8(ascii: "\"")) else { return nil }
             let start = i
-            while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
+            while i < b.count, !JSONValue.needsEscape(b[i]) { i += 1 }
             guard byte(UInt8(ascii: "\"")) else { return nil }
             return UnsafeBufferPointer(rebasing: b[start..<(i - 1)])
         }
@@ -123,12 +123,10 @@ public enum AgentListing {
                     version = v
                 }
             }
-            guard byte(UInt8(ascii: "]")) else { return nil }
-            let isDirectory = flags & 1 != 0 || name.hasSuffix("/")
-            guard let relative = try? RelativePath(validating: name.hasSuffix("/") ? String(name.dropLast()) : name),
-                  !relative.isRoot else { return nil }
-            entries.append(ListingEntry(path: base.appending(relative), isDirectory: isDirectory, isDataset: flags & 2 != 0,
-                                        size: size, checksum: checksum, sourceVersion: version))
+            guard byte(UInt8(ascii: "]")), var entry = try? Self.entry(named: name, flags: flags, size: size, base: base) else { return nil }
+            entry.checksum = checksum
+            entry.sourceVersion = version
+            entries.append(entry)
             if byte(UInt8(ascii: "}")) { break }
             guard byte(UInt8(ascii: ",")) else { return nil }
         }
@@ -141,16 +139,7 @@ public enum AgentListing {
               let flags = fields[0].uint64Value, let size = fields[1].uint64Value else {
             throw ProtocolError("listing entry \(name.debugDescription) must be [flags, size, ...]")
         }
-        let isDirectory = flags & 1 != 0 || name.hasSuffix("/")
-        let trimmed = name.hasSuffix("/") ? String(name.dropLast()) : name
-        let relative: RelativePath
-        do {
-            relative = try RelativePath(validating: trimmed)
-        } catch {
-            throw ProtocolError("listing entry \(name.debugDescription) is not a relative path: \(error)")
-        }
-        guard !relative.isRoot else { throw ProtocolError("listing entry \(name.debugDescription) has an empty name") }
-        var entry = ListingEntry(path: base.appending(relative), isDirectory: isDirectory, isDataset: flags & 2 != 0, size: size)
+        var entry = try Self.entry(named: name, flags: flags, size: size, base: base)
         if fields.count > 2, let hex = fields[2].stringValue {
             guard let checksum = Checksum(hex: hex) else {
                 throw ProtocolError("listing entry \(name.debugDescription): checksum \(hex.debugDescription) is not 32 hex digits")
@@ -164,5 +153,20 @@ public enum AgentListing {
             entry.sourceVersion = version
         }
         return entry
+    }
+
+    /// The entry a name and its flags describe: a trailing `/` or flag 0x01 makes a folder,
+    /// and the name must be a clean relative path.
+    private static func entry(named name: String, flags: UInt64, size: UInt64, base: RelativePath) throws(ProtocolError) -> ListingEntry {
+        let isDirectory = flags & 1 != 0 || name.hasSuffix("/")
+        let trimmed = name.hasSuffix("/") ? String(name.dropLast()) : name
+        let relative: RelativePath
+        do {
+            relative = try RelativePath(validating: trimmed)
+        } catch {
+            throw ProtocolError("listing entry \(name.debugDescription) is not a relative path: \(error)")
+        }
+        guard !relative.isRoot else { throw ProtocolError("listing entry \(name.debugDescription) has an empty name") }
+        return ListingEntry(path: base.appending(relative), isDirectory: isDirectory, isDataset: flags & 2 != 0, size: size)
     }
 }
