@@ -115,6 +115,18 @@ def compare(contenders, *, repeat, mount, fs_gib, log=print):
     return results
 
 
+def select(contenders, only, *, baseline):
+    """The contenders whose names contain one of ONLY's comma-separated parts, and always
+    BASELINE, for a quicker run of a few copiers; all of them when ONLY is empty."""
+    if not only:
+        return contenders
+    parts = [p.strip() for p in only.split(",") if p.strip()]
+    chosen = {n: run for n, run in contenders.items() if n == baseline or any(p in n for p in parts)}
+    if len(chosen) == 1 and parts:
+        sys.exit(f"bench: --only {only!r} matches no copier; the copiers are: {', '.join(contenders)}")
+    return chosen
+
+
 def summary_rows(results, *, baseline, gib=None, files=None):
     """One row per copier: medians of wall and CPU, the ratio to BASELINE, peak memory,
     CPU per GiB and files per second where given."""

@@ -15,7 +15,7 @@ usage: bench/finished_archive.py [--repeat N] [--gib G] [--work DIR]
 import argparse
 import os
 
-from common import compare, finished_archive, release_binary, summary_rows, table, write_json
+from common import select, compare, finished_archive, release_binary, summary_rows, table, write_json
 from peers import contenders, ensure_peers
 
 
@@ -24,6 +24,7 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--gib", type=int, default=2)
     p.add_argument("--work", default="/tmp/softcopy-bench")
+    p.add_argument("--only", help="comma-separated parts of copier names to run (cp -r always runs, as the baseline)")
     args = p.parse_args()
 
     ensure_peers()
@@ -32,6 +33,7 @@ def main():
     files = sum(len(f) for _, _, f in os.walk(source))
     mount = os.path.join(args.work, "dest")
     copiers = contenders(source, mount, args.work, coordinator=release_binary("softcopy-coordinator"), agent=release_binary("softcopy-agent"))
+    copiers = select(copiers, args.only, baseline="cp -r")
     results = compare(copiers, repeat=args.repeat, mount=mount, fs_gib=args.gib * 2 + 2, log=lambda s: print(s, flush=True))
     print(f"\nFinished archive: {args.gib} GiB, {files} files (1 MiB chunks), hot cache, fresh ext4 per run; medians of {args.repeat}\n")
     table(summary_rows(results, baseline="cp -r", gib=args.gib),

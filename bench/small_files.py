@@ -14,7 +14,7 @@ import argparse
 import json
 import os
 
-from common import compare, release_binary, summary_rows, table, write_json
+from common import select, compare, release_binary, summary_rows, table, write_json
 from peers import contenders, ensure_peers
 
 CHUNK = (64, 128)  # uint16: 16 KiB per chunk
@@ -54,6 +54,7 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--files", type=int, default=200_000)
     p.add_argument("--work", default="/tmp/softcopy-bench")
+    p.add_argument("--only", help="comma-separated parts of copier names to run (cp -r always runs, as the baseline)")
     args = p.parse_args()
 
     ensure_peers()
@@ -63,6 +64,7 @@ def main():
     gib = files * 16 / (1 << 20)
     mount = os.path.join(args.work, "dest")
     copiers = contenders(source, mount, args.work, coordinator=release_binary("softcopy-coordinator"), agent=release_binary("softcopy-agent"))
+    copiers = select(copiers, args.only, baseline="cp -r")
     results = compare(copiers, repeat=args.repeat, mount=mount, fs_gib=int(gib * 2) + 4, log=lambda s: print(s, flush=True))
     print(f"\nSmall files: {files} files of 16 KiB ({gib:.1f} GiB), hot cache, fresh ext4 per run; medians of {args.repeat}\n")
     table(summary_rows(results, baseline="cp -r", files=files),

@@ -129,3 +129,19 @@ long softcopy_fgetxattr(int fd, const char *name, void *value, unsigned long siz
 long softcopy_lgetxattr(const char *path, const char *name, void *value, unsigned long size) {
     return lgetxattr(path, name, value, size);
 }
+
+int softcopy_start_writeback(int fd) {
+    return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
+int softcopy_syncfs(int fd) {
+    return syncfs(fd);
+}
+
+#include <sys/vfs.h>
+
+long softcopy_filesystem_type(int fd) {
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0) return -1;
+    return (long)fs.f_type;
+}

@@ -5,8 +5,9 @@ import SoftcopyHTTP
 import SoftcopyIO
 
 /// One coordinator's job at this agent: `transfers` threads, each with its own keep-alive
-/// connection, that lease a batch (long-polled), perform it, make the batch's renames
-/// durable with one fsync per folder, and only then ack it.
+/// connection, that lease a batch (long-polled), perform it, make the batch durable
+/// together (its files synced after all have arrived, then renamed, then one fsync per
+/// folder), and only then ack it.
 final class AgentJob: Sendable {
     let attachment: JobAttachment
     /// Each target's tree under the agent's root, by target index.
@@ -34,7 +35,7 @@ final class AgentJob: Sendable {
         var state = "running"
     }
 
-    static let batchItems = 16
+    static let batchItems = 32
     static let batchBytes: UInt64 = 64 << 20
     static let longPoll: Duration = .seconds(20)
     /// A coordinator unreachable this long has gone for good; its job is dropped.
@@ -143,34 +144,69 @@ final class AgentJob: Sendable {
 
     private enum BatchResult { case acked, jobGone }
 
+    /// Fetches the batch's small copies in bundles, one request for many files. A result
+    /// per item, by position; nil for items to fetch alone.
+    private func fetchBundles(_ items: [LeaseGrant.Item], transfer: AgentTransfer) -> [AgentTransfer.Result?] {
+        var results: [AgentTransfer.Result?] = Array(repeating: nil, count: items.count)
+        var bundle: [Int] = []
+        var bytes: UInt64 = 0
+        func send() {
+            defer {
+                bundle.removeAll()
+                bytes = 0
+            }
+            guard bundle.count > 1 else { return }  // one file alone goes by sendfile
+            for (index, result) in zip(bundle, transfer.performBundle(bundle.map { items[$0] }, trees: trees)) {
+                results[index] = result
+            }
+        }
+        for (index, item) in items.enumerated()
+        where item.operation == .copy && item.size <= BundleRequest.fileLimit && trees[item.target] != nil {
+            if bytes + item.size > BundleRequest.bundleLimit || bundle.count == BundleRequest.maximumItems { send() }
+            bundle.append(index)
+            bytes += item.size
+        }
+        send()
+        return results
+    }
+
     private func perform(_ items: [LeaseGrant.Item], transfer: AgentTransfer, client: HTTPClient) -> BatchResult {
         var entries: [AckReport.Entry] = []
         var changed: [Int: Set<RelativePath>] = [:]
-        for item in items {
+        var staged: [Int: [(slot: Int, download: AgentTransfer.StagedDownload)]] = [:]
+        let bundled = fetchBundles(items, transfer: transfer)
+        for (item, fromBundle) in zip(items, bundled) {
             guard let tree = trees[item.target] else {
                 entries.append(.init(target: item.target, path: item.path, lease: item.lease,
                                      outcome: .failed(message: "target \(item.target) is not part of this job at the agent", transient: false)))
                 continue
             }
-            switch transfer.perform(item, tree: tree) {
+            switch fromBundle ?? transfer.perform(item, tree: tree) {
             case .done(let outcome, let directory):
                 entries.append(.init(target: item.target, path: item.path, lease: item.lease, outcome: outcome))
                 if let directory { changed[item.target, default: []].insert(directory) }
+            case .staged(let download):
+                staged[item.target, default: []].append((entries.count, download))
+                entries.append(.init(target: item.target, path: item.path, lease: item.lease, outcome: .sourceVanished))
             case .stale: continue
-            case .jobGone: return .jobGone
+            case .jobGone: return .jobGone  // staged temp files are removed as they drop
             }
         }
-        // One fsync per folder makes the batch's renames durable before the coordinator hears of them.
-        for (target, directories) in changed {
-            for directory in directories {
-                do {
-                    try trees[target]?.syncDirectory(directory)
-                } catch {
-                    logger.warning("cannot make \(error) durable; those files will be sent again")
-                    entries = entries.map { e in
-                        e.target == target && e.path.parent == directory
-                            ? .init(target: e.target, path: e.path, lease: e.lease, outcome: .failed(message: error.description, transient: true)) : e
-                    }
+        // Each tree's files are synced together (their writeback started as each arrived),
+        // then renamed, then the renames are made durable, before the coordinator hears.
+        for target in Set(staged.keys).union(changed.keys) {
+            guard let tree = trees[target] else { continue }
+            let files = staged[target] ?? []
+            let (outcomes, failed) = transfer.commit(files.map(\.download), tree: tree, removals: changed[target] ?? [])
+            for ((slot, _), outcome) in zip(files, outcomes) {
+                let e = entries[slot]
+                entries[slot] = .init(target: e.target, path: e.path, lease: e.lease, outcome: outcome)
+            }
+            for (directory, error) in failed {
+                logger.warning("cannot make \(error) durable; those files will be sent again")
+                entries = entries.map { e in
+                    e.target == target && e.path.parent == directory
+                        ? .init(target: e.target, path: e.path, lease: e.lease, outcome: .failed(message: error.description, transient: true)) : e
                 }
             }
         }

@@ -5,8 +5,9 @@ import SoftcopyHTTP
 import SoftcopyIO
 
 /// Performs one leased item at the agent. A copy streams the chunk's body from the
-/// coordinator into a temp file in the final folder, hashing it on the way; it lands
-/// under its real name only if its size and XXH3-128 match the headers, after fsync, and
+/// coordinator into a temp file in the final folder, hashing it on the way, and stages it
+/// there if its size and XXH3-128 match the headers. `commit`, called for each staged
+/// file once the whole batch is written, fsyncs it and renames it over its real name,
 /// never over a newer version of the same file. A deletion removes the file.
 struct AgentTransfer {
     let coordinator: String
@@ -18,15 +19,26 @@ struct AgentTransfer {
     let logger: Logger
 
     enum Result {
-        /// Report this outcome; `changedDirectory` needs an fsync before the ack.
+        /// Report this outcome; `changedDirectory` (a removal's) needs an fsync before the ack.
         case done(WorkOutcome, changedDirectory: RelativePath?)
+        /// Received and verified under a temp name; `commit` finishes it.
+        case staged(StagedDownload)
         /// The lease is no longer current: nothing to report.
         case stale
         /// The coordinator ended the job (or restarted): stop pulling.
         case jobGone
     }
 
+    struct StagedDownload {
+        let file: StagedFile
+        let version: FileVersion
+        let checksum: Checksum
+        let bytes: UInt64
+    }
+
     static let stallTimeout: Duration = .seconds(30)
+    /// A bundle is at most `BundleRequest.bundleLimit` bytes.
+    static let bundleTimeout: Duration = .seconds(120)
 
     func perform(_ item: LeaseGrant.Item, tree: DestinationTree) -> Result {
         switch item.operation {
@@ -44,9 +56,9 @@ struct AgentTransfer {
 
     /// The failure for a chunk that does not fit above the reserve, or nil if it fits.
     /// Transient: the coordinator places it on another node.
-    private func refusalForSpace(_ size: UInt64) -> WorkOutcome? {
+    private func refusalForSpace(_ size: UInt64, alreadyPlanned: UInt64 = 0) -> WorkOutcome? {
         let free = FileSystemSpace.of(root).free
-        guard free < reserve || free - reserve < size else { return nil }
+        guard free < reserve || free - reserve < size + alreadyPlanned else { return nil }
         return .failed(message: "insufficient storage (507) on this agent: \(Quantity.formatBytes(free)) free under \(root), reserve \(Quantity.formatBytes(reserve)), chunk \(Quantity.formatBytes(size))", transient: true)
     }
 
@@ -79,11 +91,7 @@ struct AgentTransfer {
             }
         } catch {
             if let writeError {
-                // The temp file is never renamed; dropping `pending` removes it.
-                if writeError.errno == ENOSPC || writeError.errno == EDQUOT {
-                    return .done(.failed(message: "insufficient storage (507) on this agent: \(writeError)", transient: true), changedDirectory: nil)
-                }
-                return .done(.failed(message: writeError.description, transient: writeError.isTransient), changedDirectory: nil)
+                return Self.writeFailure(writeError)  // never renamed: dropping `pending` removes the temp file
             }
             return .done(.failed(message: "transfer of \(item.path) failed: \(error.message)", transient: true), changedDirectory: nil)
         }
@@ -101,36 +109,167 @@ struct AgentTransfer {
               let expected = response.header(SoftcopyHeaders.checksum).flatMap({ Checksum(hex: $0) }) else {
             return .done(.failed(message: "the coordinator sent \(item.path) without a valid \(SoftcopyHeaders.version) and \(SoftcopyHeaders.checksum)", transient: true), changedDirectory: nil)
         }
-        let checksum = hasher.digest()
+        let mode = response.header(SoftcopyHeaders.mode).flatMap { UInt32($0, radix: 8) } ?? 0o644
+        return stage(pending, path: item.path, version: version, expected: expected, checksum: hasher.digest(), received: received, mode: mode)
+    }
+
+    /// Stages a received file if its size and checksum are the coordinator's: records the
+    /// source version on it, sets its mode and mtime, and starts its writeback.
+    private func stage(_ pending: consuming PendingFile, path: RelativePath, version: FileVersion, expected: Checksum,
+                       checksum: Checksum, received: UInt64, mode: UInt32) -> Result {
         guard received == version.size, checksum == expected else {
             // Never renamed: dropping `pending` removes the temp file.
-            logger.warning("\(item.path): received \(received) of \(version.size) bytes, checksum \(checksum.hex), expected \(expected.hex); discarded, it will be sent again")
+            logger.warning("\(path): received \(received) of \(version.size) bytes, checksum \(checksum.hex), expected \(expected.hex); discarded, it will be sent again")
             return .done(.failed(message: "checksum or size mismatch on arrival (\(received) of \(version.size) bytes)", transient: true), changedDirectory: nil)
         }
-        let mode = response.header(SoftcopyHeaders.mode).flatMap { UInt32($0, radix: 8) } ?? 0o644
         do {
             try pending.setAttribute(WrittenRecord.attributeName, WrittenRecord(version: version, checksum: checksum).bytes)
         } catch {
-            logger.debug("cannot record the source version on \(item.path): \(error)")
+            logger.debug("cannot record the source version on \(path): \(error)")
         }
         do {
-            try pending.finish(mode: mode, modificationTime: version.mtimeNanoseconds)
+            try pending.settle(mode: mode, modificationTime: version.mtimeNanoseconds)
+            return .staged(StagedDownload(file: try StagedFile(pending, path: path), version: version, checksum: checksum, bytes: received))
         } catch {
             return .done(.failed(message: error.description, transient: error.isTransient), changedDirectory: nil)
         }
-        let key = tree.displayPath(item.path)
-        keyLocks.acquire(key)
-        defer { keyLocks.release(key) }
-        if let existing = Self.record(at: item.path, in: tree), version.isOlder(than: existing.version) {
-            return .done(.failed(message: "a newer version of \(item.path) is already here", transient: true), changedDirectory: nil)
+    }
+
+    /// The failure for a write error at the agent: a full disk is "insufficient storage",
+    /// which sends the work to another agent.
+    private static func writeFailure(_ error: SystemError) -> Result {
+        if error.errno == ENOSPC || error.errno == EDQUOT {
+            return .done(.failed(message: "insufficient storage (507) on this agent: \(error)", transient: true), changedDirectory: nil)
         }
+        return .done(.failed(message: error.description, transient: error.isTransient), changedDirectory: nil)
+    }
+
+    /// Fetches several small files in one request (`BundleFrame`s) and stages each as
+    /// `copy` does. One result per item, by position; nil for an item to fetch alone
+    /// (too large for the bundle, or a coordinator without bundles: all nil).
+    func performBundle(_ items: [LeaseGrant.Item], trees: [Int: DestinationTree]) -> [Result?] {
+        // What fits above the reserve is asked for; the rest is refused as one by one would be.
+        var planned: UInt64 = 0
+        var refusals: [Result?] = []
+        for item in items {
+            if let refused = refusalForSpace(item.size, alreadyPlanned: planned) {
+                refusals.append(.done(refused, changedDirectory: nil))
+            } else {
+                refusals.append(nil)
+                planned += item.size
+            }
+        }
+        let asked = zip(items, refusals).filter { $0.1 == nil }.map(\.0)
+        guard !asked.isEmpty else { return refusals }
+        let results = fetchBundle(asked, trees: trees)
+        var next = results.makeIterator()
+        return refusals.map { refusal in refusal ?? next.next()! }
+    }
+
+    /// `performBundle` for files that fit: one request, and a result per file.
+    private func fetchBundle(_ items: [LeaseGrant.Item], trees: [Int: DestinationTree]) -> [Result?] {
+        func all(_ result: Result?) -> [Result?] { Array(repeating: result, count: items.count) }
+        let request = BundleRequest(items: items.map { BundleRequest.Item(target: $0.target, path: $0.path, lease: $0.lease) })
+        let response: HTTPClientResponse
         do {
-            let status = try pending.commit(syncDirectory: false)
-            return .done(.copied(version: version, checksum: checksum, destinationInode: status.version.inode, bytesWritten: received),
-                         changedDirectory: item.path.parent)
+            response = try client.request("POST", coordinator + "/v1/jobs/" + job + "/bundle", json: request.json, timeout: Self.bundleTimeout)
         } catch {
-            return .done(.failed(message: error.description, transient: error.isTransient), changedDirectory: nil)
+            return all(.done(.failed(message: "transfer of a bundle of \(items.count) files failed: \(error.message)", transient: true), changedDirectory: nil))
         }
+        switch response.status {
+        case 200: break
+        case 404: return all(nil)  // a coordinator from before bundles
+        case 410: return all(.jobGone)
+        default:
+            let transient = response.status >= 500 || response.status == 429 || response.status == 408
+            return all(.done(.failed(message: "the coordinator answered \(response.status) for a bundle: \(response.bodyText)", transient: transient), changedDirectory: nil))
+        }
+        let frames: [(frame: BundleFrame, data: Range<Int>)]
+        do {
+            frames = try BundleFrame.split(response.body)
+            guard frames.count == items.count, zip(frames, items).allSatisfy({ $0.frame.path == $1.path }) else {
+                throw ProtocolError("bundle response: \(frames.count) frames for \(items.count) files, or not in the order asked")
+            }
+        } catch {
+            logger.warning("the coordinator sent a bundle that does not parse: \(error)")
+            return all(.done(.failed(message: "\(error)", transient: true), changedDirectory: nil))
+        }
+        return zip(frames, items).map { entry, item -> Result? in
+            guard let tree = trees[item.target] else {
+                return .done(.failed(message: "target \(item.target) is not part of this job at the agent", transient: false), changedDirectory: nil)
+            }
+            return receive(entry.frame, data: response.body[entry.data], item: item, tree: tree)
+        }
+    }
+
+    /// One bundle frame's file, written to a temp file and staged; nil to fetch it alone.
+    private func receive(_ frame: BundleFrame, data: ArraySlice<UInt8>, item: LeaseGrant.Item, tree: DestinationTree) -> Result? {
+        switch (frame.status, frame.reason) {
+        case (200, _): break
+        case (404, "vanished"): return .done(.sourceVanished, changedDirectory: nil)
+        case (409, "changed"): return .done(.changedWhileReading, changedDirectory: nil)
+        case (409, _): return .stale
+        case (413, _): return nil
+        default:
+            return .done(.failed(message: "the coordinator answered \(frame.status) for \(item.path): \(frame.message ?? "")", transient: frame.status >= 500), changedDirectory: nil)
+        }
+        guard let version = frame.version, let expected = frame.checksum else { return nil }  // BundleFrame(json:) requires both for 200
+        let pending: PendingFile
+        do {
+            pending = try tree.beginWrite(item.path)
+        } catch {
+            return Self.writeFailure(error)
+        }
+        let fd = pending.rawDescriptor
+        let display = pending.displayPath
+        let failure = data.withUnsafeBytes { bytes -> SystemError? in
+            do throws(SystemError) {
+                try FileDescriptor.writeAll(fd, bytes, path: display)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { return Self.writeFailure(failure) }
+        let hasher = XXH3Hasher()
+        data.withUnsafeBytes { hasher.update($0) }
+        return stage(pending, path: item.path, version: version, expected: expected, checksum: hasher.digest(),
+                     received: UInt64(data.count), mode: frame.mode ?? 0o644)
+    }
+
+    /// Makes a batch's staged files in one tree durable and visible: all synced, then each
+    /// renamed over its real name unless a newer version is already there, then the
+    /// renames and the `removals`' folders synced. Each file's outcome, by position, and
+    /// the folders whose sync failed (the caller fails what it reports in them).
+    func commit(_ staged: [StagedDownload], tree: DestinationTree, removals: Set<RelativePath>) -> (outcomes: [WorkOutcome], failedDirectories: [RelativePath: SystemError]) {
+        let syncErrors = tree.syncStaged(staged.map(\.file))
+        var renamed: [StagedFile] = []
+        var outcomes: [WorkOutcome] = []
+        outcomes.reserveCapacity(staged.count)
+        for (download, syncError) in zip(staged, syncErrors) {
+            if let syncError {
+                outcomes.append(.failed(message: syncError.description, transient: syncError.isTransient))
+                continue
+            }
+            let path = download.file.path
+            let key = tree.displayPath(path)
+            keyLocks.acquire(key)
+            defer { keyLocks.release(key) }
+            if let existing = Self.record(at: path, in: tree), download.version.isOlder(than: existing.version) {
+                outcomes.append(.failed(message: "a newer version of \(path) is already here", transient: true))
+                continue
+            }
+            do {
+                try download.file.rename()
+            } catch {
+                outcomes.append(.failed(message: error.description, transient: error.isTransient))
+                continue
+            }
+            renamed.append(download.file)
+            outcomes.append(.copied(version: download.version, checksum: download.checksum,
+                                    destinationInode: download.file.status.version.inode, bytesWritten: download.bytes))
+        }
+        return (outcomes, tree.syncRenames(renamed, directories: removals))
     }
 
     /// The record on the file now at `path`, if it has a valid one.

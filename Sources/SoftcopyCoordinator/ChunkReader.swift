@@ -53,6 +53,75 @@ final class ChunkReader: Sendable {
         }
     }
 
+    /// One item of a bundle, checked against its lease by the caller.
+    struct BundleEntry {
+        let sourceRoot: String
+        let path: RelativePath
+        let leaseCurrent: Bool
+        let requireStableRead: Bool
+    }
+
+    /// Serves several small leased files in one body: for each, a `BundleFrame` header
+    /// line and its bytes, read and hashed as `serve` does. A file over the bundle
+    /// limits gets a 413 frame, and the agent fetches it alone.
+    func bundle(_ entries: [BundleEntry]) -> HTTPResponse {
+        _ = ioPriority.applyToCurrentThread()
+        let box = buffers.withLock { $0.popLast() } ?? UnsafeMutableRawBufferPointerBox(size: Self.bufferSize)
+        defer { buffers.withLock { $0.append(box) } }
+        var body = ByteBuffer()
+        var total: UInt64 = 0
+        for entry in entries {
+            let frame = bundleFrame(entry, buffer: box.buffer, total: &total)
+            body.writeBytes(frame.headerLine)
+            if frame.status == 200 {
+                body.writeBytes(UnsafeRawBufferPointer(rebasing: box.buffer[..<Int(frame.length)]))
+            }
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/x-softcopy-bundle")
+        return HTTPResponse(status: .ok, headers: headers, body: .bytes(body))
+    }
+
+    /// One file's frame; its bytes are left at the start of `buffer`.
+    private func bundleFrame(_ entry: BundleEntry, buffer: UnsafeMutableRawBufferPointer, total: inout UInt64) -> BundleFrame {
+        let path = entry.path
+        guard entry.leaseCurrent else {
+            return BundleFrame(path: path, status: 409, reason: "stale-lease", message: "the lease of \(path) is not current (it expired or was completed)")
+        }
+        let display = entry.sourceRoot + "/" + path.string
+        do throws(SystemError) {
+            guard let file = try SourceFile.open(display) else {
+                return BundleFrame(path: path, status: 404, reason: "vanished", message: "\(path) is no longer at the source")
+            }
+            let version = file.status.version
+            guard version.size <= BundleRequest.fileLimit, version.size < UInt64(buffer.count),
+                  total + version.size <= BundleRequest.bundleLimit else {
+                return BundleFrame(path: path, status: 413, reason: "too-large", message: "\(path) does not fit in this bundle; fetch it alone")
+            }
+            // Up to one byte more than the size, so a file that grew shows as a longer read.
+            var length = 0
+            let want = Int(version.size) + 1
+            while length < want {
+                let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[length..<want]), at: Int64(length))
+                if n == 0 { break }
+                length += n
+            }
+            rateLimiter?.consume(UInt64(length))
+            let hasher = XXH3Hasher()
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<length]))
+            let checksum = hasher.digest()
+            let changed = entry.requireStableRead ? try file.changedSinceOpen(checkPath: true) : false
+            if UInt64(length) != version.size || changed {
+                return BundleFrame(path: path, status: 409, reason: "changed", message: "\(path) changed while it was read")
+            }
+            total += UInt64(length)
+            return BundleFrame(path: path, version: version, checksum: checksum, mode: file.status.mode & 0o777, length: UInt64(length))
+        } catch {
+            return BundleFrame(path: path, status: error.isTransient ? 503 : 403, reason: error.isTransient ? "transient" : "unreadable",
+                               message: "cannot read \(display): \(error)")
+        }
+    }
+
     private func reason(_ value: String) -> HTTPHeaders {
         HTTPHeaders([(SoftcopyHeaders.reason, value)])
     }

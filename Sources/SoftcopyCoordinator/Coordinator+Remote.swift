@@ -103,17 +103,23 @@ extension Coordinator {
     /// end check compares each file with the listing of the agent that holds it.
     func agentListings(_ runtime: TargetRuntime) -> [UInt32: [RelativePath: ListingEntry]] {
         guard let remote else { return [:] }
-        let client = HTTPClient(token: remote.token, caFile: remote.caFile)
+        let members = remote.fleet.snapshot.filter { $0.state == .attached }
+        let (token, caFile, destination, verify) = (remote.token, remote.caFile, runtime.spec.agentDestination, configuration.verifyFull)
+        // Each agent lists its own disks: side by side, the end waits for the slowest
+        // listing rather than for all of them in turn.
+        let fetched = Parallel.map(members.count) { i throws(AgentListingFetch.Failure) -> [RelativePath: ListingEntry] in
+            let client = HTTPClient(token: token, caFile: caFile)
+            let entries = try AgentListingFetch.fetch(client, agentURL: members[i].url, destination: destination,
+                                                      verify: verify, timeout: .seconds(3600)) ?? []
+            var byPath = [RelativePath: ListingEntry](minimumCapacity: entries.count)
+            for entry in entries where !entry.isDirectory { byPath[entry.path] = entry }
+            return byPath
+        }
         var result: [UInt32: [RelativePath: ListingEntry]] = [:]
-        for member in remote.fleet.snapshot where member.state == .attached {
-            do {
-                let entries = try AgentListingFetch.fetch(client, agentURL: member.url, destination: runtime.spec.agentDestination,
-                                                          verify: configuration.verifyFull, timeout: .seconds(3600)) ?? []
-                var byPath = [RelativePath: ListingEntry](minimumCapacity: entries.count)
-                for entry in entries where !entry.isDirectory { byPath[entry.path] = entry }
-                result[member.id] = byPath
-            } catch {
-                logger.warning("cannot get the listing of \(runtime.spec.agentDestination) from agent \(member.url): \(error)")
+        for (member, listing) in zip(members, fetched) {
+            switch listing {
+            case .success(let byPath): result[member.id] = byPath
+            case .failure(let error): logger.warning("cannot get the listing of \(destination) from agent \(member.url): \(error)")
             }
         }
         return result

@@ -67,6 +67,7 @@ final class CoordinatorAPI: HTTPResponder {
         case (.POST, 4, "lease"): return lease(request, on: eventLoop)
         case (.POST, 4, "ack"): return eventLoop.makeSucceededFuture(ack(request))
         case (.GET, 7..., "targets") where c[5] == "files": return chunk(request, on: eventLoop)
+        case (.POST, 4, "bundle"): return bundle(request, on: eventLoop)
         default: return eventLoop.makeSucceededFuture(notFound(request))
         }
     }
@@ -178,6 +179,28 @@ final class CoordinatorAPI: HTTPResponder {
         let reader = self.reader
         return pool.runIfActive(eventLoop: eventLoop) {
             reader.serve(sourceRoot: root, path: path, requireStableRead: stable)
+        }
+    }
+
+    /// Several small files in one response (BundleFrame): each item under its lease.
+    private func bundle(_ request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
+        let parsed: BundleRequest
+        do {
+            parsed = try BundleRequest(json: try ProtocolError.parseBody(request.bodyBytes, what: "the bundle request"))
+        } catch {
+            return eventLoop.makeSucceededFuture(.error(.badRequest, error.message))
+        }
+        if let bad = parsed.items.first(where: { $0.target >= engine.laneCount }) {
+            return eventLoop.makeSucceededFuture(.error(.notFound, "no target \(bad.target) in job \(job)"))
+        }
+        let entries = parsed.items.map { item in
+            let (current, stable) = engine.peek(item.target) { $0.tracker.leaseIsCurrent(item.path, item.lease) }
+            return ChunkReader.BundleEntry(sourceRoot: engine.sourceRoot(ofLane: item.target), path: item.path,
+                                           leaseCurrent: current, requireStableRead: stable)
+        }
+        let reader = self.reader
+        return pool.runIfActive(eventLoop: eventLoop) {
+            reader.bundle(entries)
         }
     }
 }

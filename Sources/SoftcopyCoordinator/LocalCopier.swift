@@ -3,8 +3,9 @@ import SoftcopyCore
 import SoftcopyIO
 
 /// Copy workers for the local (embedded) mode: OS threads that lease batches of ready
-/// work from the engine, perform them with `LocalTransfer`, make each batch's renames
-/// durable with one fsync per folder, journal them, and only then report them done.
+/// work from the engine, perform them with `LocalTransfer`, make each batch durable
+/// together (its files synced after all are written, then renamed, then one fsync per
+/// folder), journal them, and only then report them done.
 final class LocalCopier: @unchecked Sendable {
     struct Target {
         let sourceRoot: String
@@ -23,7 +24,7 @@ final class LocalCopier: @unchecked Sendable {
 
     /// Large enough to copy a typical chunk in one read and one write.
     static let bufferSize = 4 << 20
-    static let batchItems = 16
+    static let batchItems = 64
     static let batchBytes: UInt64 = 64 << 20
 
     init(engine: Engine, targets: [Target], workers: Int, sleepTime: Duration?, maxRate: UInt64?, ioPriority: IOPriority, logger: Logger) {
@@ -62,26 +63,34 @@ final class LocalCopier: @unchecked Sendable {
             var results: [(WorkItem, WorkOutcome)] = []
             var journal: [JournalRecord] = []
             var changedDirectories: Set<RelativePath> = []
-            for item in items {
-                let result = transfers[index].perform(item)
-                results.append((item, result.outcome))
+            var staged: [(slot: Int, copy: LocalTransfer.StagedCopy)] = []
+            func record(_ result: LocalTransfer.Result, slot: Int) {
+                results[slot].1 = result.outcome
                 if let record = result.journal { journal.append(record) }
                 if let directory = result.changedDirectory { changedDirectories.insert(directory) }
+            }
+            for item in items {
+                results.append((item, .sourceVanished))
+                switch transfers[index].perform(item) {
+                case .done(let result): record(result, slot: results.count - 1)
+                case .staged(let copy): staged.append((results.count - 1, copy))
+                }
                 if let sleepTime { Clock.sleep(sleepTime) }
             }
-            // One fsync per folder makes the batch's renames durable before anyone is told.
-            for directory in changedDirectories {
-                do {
-                    try target.destination.syncDirectory(directory)
-                } catch {
-                    logger.warning("cannot make \(error) durable; its files will be copied again")
-                    results = results.map { item, outcome in
-                        item.path.parent == directory
-                            ? (item, .failed(message: error.description, transient: true)) : (item, outcome)
-                    }
-                    journal.removeAll { record in
-                        if case .copied(let p, _) = record { return p.parent == directory }
-                        return false
+            let (committed, failedDirectories) = transfers[index].commit(staged.map(\.copy), removals: changedDirectories)
+            for ((slot, _), result) in zip(staged, committed) {
+                record(result, slot: slot)
+            }
+            // Nothing in a folder whose sync failed is reported done or journaled.
+            for (directory, error) in failedDirectories {
+                logger.warning("cannot make \(error) durable; its files will be copied again")
+                results = results.map { item, outcome in
+                    item.path.parent == directory
+                        ? (item, .failed(message: error.description, transient: true)) : (item, outcome)
+                }
+                journal.removeAll { record in
+                    switch record {
+                    case .copied(let p, _), .deleted(let p): return p.parent == directory
                     }
                 }
             }

@@ -4,8 +4,9 @@ import SoftcopyIO
 
 /// Performs one work item on this machine: copies a source file into the destination
 /// tree, or deletes a destination file. The checksum is computed once, as the source is
-/// read, and checked where the bytes land: the temp file is read back after fsync and
-/// must hash the same before the rename makes it visible.
+/// read, and checked where the bytes land: the temp file is read back and must hash the
+/// same before the rename makes it visible. A copy is staged (written, checked, writeback
+/// started) and committed later with the rest of its batch: fsync, then rename.
 struct LocalTransfer {
     let sourceRoot: String
     let destination: DestinationTree
@@ -17,42 +18,80 @@ struct LocalTransfer {
     struct Result {
         var outcome: WorkOutcome
         var journal: JournalRecord?
-        /// The folder whose entries changed, to fsync once per batch.
+        /// The folder a removal changed, to fsync once per batch.
         var changedDirectory: RelativePath?
     }
 
-    func perform(_ item: WorkItem) -> Result {
+    enum Step {
+        case done(Result)
+        /// Written and checked under its temp name; `commit` finishes it.
+        case staged(StagedCopy)
+    }
+
+    struct StagedCopy {
+        let file: StagedFile
+        let version: FileVersion
+        let checksum: Checksum
+        let bytes: UInt64
+    }
+
+    func perform(_ item: WorkItem) -> Step {
         switch item.operation {
         case .delete:
             do {
                 try destination.remove(item.path, syncDirectory: false)
-                return Result(outcome: .deleted, journal: .deleted(item.path), changedDirectory: item.path.parent)
+                return .done(Result(outcome: .deleted, journal: .deleted(item.path), changedDirectory: item.path.parent))
             } catch {
-                return Result(outcome: .failed(message: error.description, transient: error.isTransient))
+                return .done(Result(outcome: .failed(message: error.description, transient: error.isTransient)))
             }
         case .copy:
             do {
                 return try copy(item)
             } catch {
-                return Result(outcome: .failed(message: error.description, transient: error.isTransient))
+                return .done(Result(outcome: .failed(message: error.description, transient: error.isTransient)))
             }
         }
     }
 
-    private func copy(_ item: WorkItem) throws(SystemError) -> Result {
+    /// Makes a batch's staged copies durable and visible: all synced, then renamed, then
+    /// the renames and the `removals`' folders synced. Each copy's result, by position, and
+    /// the folders whose sync failed (the caller fails what it reported in them).
+    func commit(_ staged: [StagedCopy], removals: Set<RelativePath>) -> (results: [Result], failedDirectories: [RelativePath: SystemError]) {
+        let syncErrors = destination.syncStaged(staged.map(\.file))
+        var renamed: [StagedFile] = []
+        var results: [Result] = []
+        results.reserveCapacity(staged.count)
+        for (copy, syncError) in zip(staged, syncErrors) {
+            do throws(SystemError) {
+                if let syncError { throw syncError }
+                try copy.file.rename()
+            } catch {
+                results.append(Result(outcome: .failed(message: error.description, transient: error.isTransient)))
+                continue
+            }
+            renamed.append(copy.file)
+            let record = DestinationRecord(version: copy.version, checksum: copy.checksum, inode: copy.file.status.version.inode)
+            results.append(Result(
+                outcome: .copied(version: copy.version, checksum: copy.checksum, destinationInode: record.inode, bytesWritten: copy.bytes),
+                journal: .copied(copy.file.path, record)))
+        }
+        return (results, destination.syncRenames(renamed, directories: removals))
+    }
+
+    private func copy(_ item: WorkItem) throws(SystemError) -> Step {
         let sourcePath = sourceRoot + "/" + item.path.string
         guard let source = try SourceFile.open(sourcePath) else {
-            return Result(outcome: .sourceVanished)
+            return .done(Result(outcome: .sourceVanished))
         }
         let version = source.status.version
 
         switch item.destination {
         case .holds(let record) where record.version == version:
             // The destination already has exactly this version (a resumed run).
-            return Result(outcome: .unchanged(version: version, checksum: record.checksum, destinationInode: record.inode))
+            return .done(Result(outcome: .unchanged(version: version, checksum: record.checksum, destinationInode: record.inode)))
         case .foreign(let size) where size == version.size:
             if let adopted = try adopt(item.path, source: source) {
-                return adopted
+                return .done(adopted)
             }
         default:
             break
@@ -69,23 +108,25 @@ struct LocalTransfer {
             hasher.update(piece)
             try pending.write(piece)
             offset += Int64(n)
+            // The whole opened version is read: no read to find the end. A file that grew
+            // meanwhile fails the check below.
+            if offset >= Int64(version.size) { break }
         }
         if try source.changedSinceOpen(checkPath: item.requireStableRead) {
-            return Result(outcome: .changedWhileReading)  // the temp file is removed with `pending`
+            return .done(Result(outcome: .changedWhileReading))  // the temp file is removed with `pending`
         }
         let checksum = hasher.digest()
-        try pending.finish(mode: source.status.mode, modificationTime: version.mtimeNanoseconds)
-        let (landed, length) = try pending.checksumOfWrittenBytes(buffer: buffer)
-        guard landed == checksum, length == UInt64(offset) else {
-            return Result(outcome: .failed(
-                message: "\(pending.displayPath): checksum mismatch where it landed (read back \(length) bytes, \(landed.hex), expected \(offset) bytes, \(checksum.hex))",
-                transient: true))
+        try pending.settle(mode: source.status.mode, modificationTime: version.mtimeNanoseconds)
+        let (landed, length) = try pending.checksumOfWrittenBytes(buffer: buffer, length: UInt64(offset))
+        let staged = try StagedFile(pending, path: item.path)
+        // The size from fstat stands for a last read that would have found the end.
+        let size = staged.status.version.size
+        guard landed == checksum, length == UInt64(offset), size == UInt64(offset) else {
+            return .done(Result(outcome: .failed(
+                message: "\(staged.displayPath): checksum mismatch where it landed (read back \(length) of \(size) bytes, \(landed.hex), expected \(offset) bytes, \(checksum.hex))",
+                transient: true)))
         }
-        let status = try pending.commit(syncDirectory: false)
-        let record = DestinationRecord(version: version, checksum: checksum, inode: status.version.inode)
-        return Result(
-            outcome: .copied(version: version, checksum: checksum, destinationInode: record.inode, bytesWritten: UInt64(offset)),
-            journal: .copied(item.path, record), changedDirectory: item.path.parent)
+        return .staged(StagedCopy(file: staged, version: version, checksum: checksum, bytes: UInt64(offset)))
     }
 
     /// A destination file softcopy did not write, of the right size: if its checksum

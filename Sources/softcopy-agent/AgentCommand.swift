@@ -68,6 +68,7 @@ enum Main {
             Terminal.write(AgentCommand.fullMessage(for: error) + "\n")
             exit(ExitStatus.usage.rawValue)
         }
+        ProcessEnvironment.raiseOpenFileLimit()
         let level: Logger.Level = command.verbose ? .debug : .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

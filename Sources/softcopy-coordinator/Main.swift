@@ -27,6 +27,7 @@ enum Main {
             Terminal.write(RunCommand.fullMessage(for: error) + "\n")
             exit(ExitStatus.usage.rawValue)
         }
+        ProcessEnvironment.raiseOpenFileLimit()
         let status = verify ? CopyVerifier(configuration: configuration).run() : Coordinator(configuration: configuration).run()
         exit(status.rawValue)
     }

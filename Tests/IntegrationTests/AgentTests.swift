@@ -147,6 +147,22 @@ extension IntegrationTests {
         #expect(try good.request("GET", url + "/v1/jobs/\(job)/targets/0/files/..%2F..%2Fetc%2Fpasswd?lease=1", timeout: .seconds(5)).status == 400)
         #expect(try good.request("GET", url + "/v1/jobs/\(job)/targets/0/files/zarr.json?lease=99", timeout: .seconds(5)).status == 409)
         #expect(try good.request("POST", url + "/v1/jobs/jother/lease", json: lease, timeout: .seconds(5)).status == 410)
+        // Bundles: the token, a well-formed list, and each file's own lease.
+        let bundle = BundleRequest(items: [BundleRequest.Item(target: 0, path: RelativePath(unchecked: "zarr.json"), lease: LeaseID(99))]).json
+        #expect(try HTTPClient(token: nil).request("POST", url + "/v1/jobs/\(job)/bundle", json: bundle, timeout: .seconds(5)).status == 401)
+        let noFiles = try good.request("POST", url + "/v1/jobs/\(job)/bundle", json: .object([("files", .array([]))]), timeout: .seconds(5))
+        #expect(noFiles.status == 400 && noFiles.bodyText.contains("'files'"), "\(noFiles.bodyText)")
+        let escape = try good.request("POST", url + "/v1/jobs/\(job)/bundle", json: .object([("files", .array([
+            .object([("target", .integer(0)), ("path", .string("../../etc/passwd")), ("lease", .integer(1))]),
+        ]))]), timeout: .seconds(5))
+        #expect(escape.status == 400 && escape.bodyText.contains("files[0]"), "\(escape.bodyText)")
+        let noTarget = BundleRequest(items: [BundleRequest.Item(target: 7, path: RelativePath(unchecked: "zarr.json"), lease: LeaseID(1))]).json
+        #expect(try good.request("POST", url + "/v1/jobs/\(job)/bundle", json: noTarget, timeout: .seconds(5)).status == 404)
+        // A lease that is not current: the answer is 200 with one 409 frame, and no bytes.
+        let stale = try good.request("POST", url + "/v1/jobs/\(job)/bundle", json: bundle, timeout: .seconds(5))
+        #expect(stale.status == 200)
+        let frames = try BundleFrame.split(stale.body)
+        #expect(frames.count == 1 && frames[0].frame.status == 409 && frames[0].frame.reason == "stale-lease" && frames[0].data.isEmpty)
         #expect(coordinator.stderr.contains("token (401)"))
     }
 

@@ -54,6 +54,28 @@ struct ProtocolTests {
         #expect(try JSONParser.parse(manifest.text()) == manifest.json())
     }
 
+    @Test("A bundle request and its frames survive a round trip; a body that is cut short, padded or inconsistent is refused")
+    func bundles() throws {
+        let request = BundleRequest(items: [.init(target: 0, path: path("c/0/0"), lease: LeaseID(3)), .init(target: 2, path: path("zarr.json"), lease: LeaseID(4))])
+        #expect(try BundleRequest(json: JSONParser.parse(request.json.serialized())) == request)
+        #expect(throws: ProtocolError.self) { try BundleRequest(json: JSONParser.parse(#"{"files": []}"#)) }
+        #expect(throws: ProtocolError.self) { try BundleRequest(json: JSONParser.parse(#"{"files": [{"target": 0, "path": "/etc/passwd", "lease": 1}]}"#)) }
+
+        let data: [UInt8] = Array("chunk bytes\n with a newline".utf8)
+        let good = BundleFrame(path: path("c/0/0"), version: version(5), checksum: someChecksum, mode: 0o640, length: UInt64(data.count))
+        let gone = BundleFrame(path: path("c/0/1"), status: 404, reason: "vanished", message: "c/0/1 is no longer at the source")
+        let body = good.headerLine + data + gone.headerLine
+        let frames = try BundleFrame.split(body)
+        #expect(frames.map(\.frame) == [good, gone])
+        #expect(Array(body[frames[0].data]) == data && frames[1].data.isEmpty)
+        #expect(throws: ProtocolError.self) { try BundleFrame.split(Array(body.dropLast())) }  // header line cut
+        #expect(throws: ProtocolError.self) { try BundleFrame.split(good.headerLine + data.dropLast()) }  // data cut
+        #expect(throws: ProtocolError.self) { try BundleFrame.split(body + [0x20]) }  // trailing bytes
+        #expect(throws: ProtocolError.self) { try BundleFrame(json: JSONParser.parse(#"{"path": "a", "status": 404, "length": 3}"#)) }
+        #expect(throws: ProtocolError.self) { try BundleFrame(json: JSONParser.parse(#"{"path": "a", "status": 200, "length": 0, "version": "1:0:0:0", "checksum": "00000000000000000000000000000000", "mode": "9"}"#)) }
+        #expect(try BundleFrame.split([]).isEmpty)
+    }
+
     @Test("A malformed body is refused, naming the field")
     func malformedBodies() throws {
         #expect(throws: ProtocolError("lease request: 'max_items' must be from 1 to 1024")) {

@@ -80,6 +80,40 @@ struct DestinationTreeTests {
         #expect(try FileStatus.of(dir.appending("root/x"))?.kind == .directory)
     }
 
+    @Test("a batch commits together: nothing under a real name until its rename, every file whole after; a dropped staged file leaves nothing")
+    func groupCommit() throws {
+        let dir = TestDirectory("group-commit")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        var staged: [StagedFile] = []
+        for n in 0..<20 {
+            let path = try RelativePath(validating: "c/\(n % 3)/\(n)/0")
+            let pending = try tree.beginWrite(path)
+            try pending.write(Array("chunk \(n)".utf8))
+            try pending.settle(mode: 0o640, modificationTime: 1_000_000_000 * Int64(n))
+            staged.append(try StagedFile(pending, path: path))
+        }
+        #expect(try TreeComparison.files(dir.appending("root")).isEmpty, "a real name before the rename")
+        #expect(tree.syncStaged(staged).allSatisfy { $0 == nil })
+        for file in staged { try file.rename() }
+        #expect(tree.syncRenames(staged, directories: [try RelativePath(validating: "c/0")]).isEmpty)
+        let landed = try TreeComparison.files(dir.appending("root"))
+        #expect(landed.count == 20)
+        for n in 0..<20 {
+            let path = dir.appending("root/c/\(n % 3)/\(n)/0")
+            #expect(landed["c/\(n % 3)/\(n)/0"] == Array("chunk \(n)".utf8))
+            #expect(try FileStatus.of(path)?.mode == 0o640)
+            #expect(try statusOf(path)?.mtimeNanoseconds == 1_000_000_000 * Int64(n))
+        }
+        // Renamed twice is an error, not a second rename.
+        #expect(throws: SystemError.self) { try staged[0].rename() }
+        do {
+            let pending = try tree.beginWrite(try RelativePath(validating: "c/9/dropped"))
+            try pending.write(Array("never renamed".utf8))
+            _ = try StagedFile(pending, path: try RelativePath(validating: "c/9/dropped"))
+        }
+        #expect(try DirectoryLister.list(dir.appending("root/c/9"))?.isEmpty == true, "the temp file of a dropped staged file is removed")
+    }
+
     @Test("the written bytes are re-read and hashed where they landed")
     func landedChecksum() throws {
         let dir = TestDirectory("landed")

@@ -38,4 +38,16 @@ long softcopy_fgetxattr(int fd, const char *name, void *value, unsigned long siz
 /// lgetxattr: one syscall where open, fgetxattr and close would be three (listings).
 long softcopy_lgetxattr(const char *path, const char *name, void *value, unsigned long size);
 
+/// sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE): starts writing a file's dirty pages
+/// back without waiting (a _GNU_SOURCE call the Glibc module does not export).
+int softcopy_start_writeback(int fd);
+
+/// syncfs(fd): writes back and commits the whole filesystem holding fd (a _GNU_SOURCE
+/// call the Glibc module does not export).
+int softcopy_syncfs(int fd);
+
+/// The f_type of the filesystem holding fd (fstatfs; sys/vfs.h is not in the Glibc
+/// module), or -1 with errno set.
+long softcopy_filesystem_type(int fd);
+
 #endif

@@ -12,9 +12,14 @@ public final class DestinationTree: Sendable {
     public let rootPath: String
     private let rootDescriptor: Int32
     private let temporaryCounter = Atomic<UInt64>(0)
+    /// The root's filesystem, if one syncfs makes a batch on it durable; nil where syncfs
+    /// may do nothing (FUSE without FUSE_SYNCFS), so each file and folder is fsynced.
+    private let syncfsDevice: UInt64?
 
     /// Temp files start with this; anything so named at start-up is a crash's leftover.
     public static let temporaryPrefix = ".softcopy-tmp-"
+    /// The prefix and this process's ID, so concurrent writers never pick the same name.
+    private static let temporaryStem = temporaryPrefix + "\(getpid())-"
     /// softcopy's own folder at the destination root: journal and manifest.
     public static let stateDirectoryName = ZarrNaming.stateDirectoryName
 
@@ -27,11 +32,23 @@ public final class DestinationTree: Sendable {
         rootDescriptor = try syscallRetrying("open", path: root) {
             open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
+        syncfsDevice = Self.syncfsDevice(of: rootDescriptor)
     }
 
     private init(rootPath: String, descriptor: Int32) {
         self.rootPath = rootPath
         self.rootDescriptor = descriptor
+        syncfsDevice = Self.syncfsDevice(of: descriptor)
+    }
+
+    private static let fuseMagic = 0x6573_5546
+
+    private static func syncfsDevice(of fd: Int32) -> UInt64? {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let type = softcopy_filesystem_type(fd)
+        guard type >= 0, type != fuseMagic else { return nil }
+        return UInt64(st.st_dev)
     }
 
     /// A tree rooted at a folder beneath this one (made if missing), reached without
@@ -66,26 +83,19 @@ public final class DestinationTree: Sendable {
         let fd = softcopy_open_beneath(rootDescriptor, relative, O_RDONLY | O_DIRECTORY, 0)
         if fd >= 0 { return FileDescriptor(owning: fd) }
         let code = errno
-        guard code == ENOENT, create else {
+        guard code == ENOENT, create, let parentPath = directory.parent else {
             throw SystemError("open", path: displayPath(directory), errno: code)
         }
-        // Create the missing components one at a time, each beneath its checked parent.
-        var parent = FileDescriptor(owning: try syscallRetrying("open", path: rootPath) {
-            softcopy_open_beneath(rootDescriptor, ".", O_RDONLY | O_DIRECTORY, 0)
-        })
-        var sofar = RelativePath.root
-        for component in directory.components {
-            let name = String(component)
-            sofar = sofar.appending(component: name)
-            if mkdirat(parent.rawValue, name, 0o755) != 0, errno != EEXIST {
-                throw SystemError("mkdir", path: displayPath(sofar))
-            }
-            let next = try syscallRetrying("open", path: displayPath(sofar)) {
-                openat(parent.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            }
-            parent = FileDescriptor(owning: next)
+        // Make the missing folder beneath its checked parent, which is found (or made) the
+        // same way: nested chunk keys usually lack only the last folder or two.
+        let parent = try openDirectory(parentPath, create: true)
+        let name = String(directory.name)
+        if mkdirat(parent.rawValue, name, 0o755) != 0, errno != EEXIST {
+            throw SystemError("mkdir", path: displayPath(directory))
         }
-        return parent
+        return FileDescriptor(owning: try syscallRetrying("open", path: displayPath(directory)) {
+            openat(parent.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        })
     }
 
     /// Starts writing `path`: a new temp file in its final folder.
@@ -97,7 +107,7 @@ public final class DestinationTree: Sendable {
         let finalName = String(path.name)
         let n = temporaryCounter.wrappingAdd(1, ordering: .relaxed).newValue
         // Keep the temp name within NAME_MAX however long the final name is.
-        let temporaryName = Self.temporaryPrefix + "\(getpid())-\(n)-" + String(decoding: finalName.utf8.prefix(180), as: UTF8.self)
+        let temporaryName = Self.temporaryStem + "\(n)-" + String(decoding: finalName.utf8.prefix(180), as: UTF8.self)
         let fd = try syscallRetrying("create", path: displayPath(path)) {
             openat(directory.rawValue, temporaryName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         }
@@ -144,6 +154,65 @@ public final class DestinationTree: Sendable {
         } catch where error.isNotFound {
             return
         }
+    }
+
+    /// Makes a batch's staged files durable before their renames: one syncfs when all are
+    /// on the root's filesystem (one journal commit for the batch), else an fsync each.
+    /// The error for each file, by position; nil where it is durable.
+    public func syncStaged(_ files: [StagedFile]) -> [SystemError?] {
+        if !files.isEmpty, let device = syncfsDevice, files.allSatisfy({ $0.status.device == device }) {
+            do {
+                try files[0].syncFileSystem()
+                return Array(repeating: nil, count: files.count)
+            } catch {
+                return Array(repeating: error, count: files.count)
+            }
+        }
+        var errors: [SystemError?] = []
+        errors.reserveCapacity(files.count)
+        for file in files {
+            do {
+                try file.sync()
+                errors.append(nil)
+            } catch {
+                errors.append(error)
+            }
+        }
+        return errors
+    }
+
+    /// Makes the renames of `renamed` and the changes in `directories` (removals) durable:
+    /// one syncfs for the files when all are on the root's filesystem, else an fsync of
+    /// each of their folders; the other folders are fsynced each. The folders that failed.
+    public func syncRenames(_ renamed: [StagedFile], directories: Set<RelativePath>) -> [RelativePath: SystemError] {
+        var failed: [RelativePath: SystemError] = [:]
+        var remaining = directories
+        if !renamed.isEmpty, let device = syncfsDevice, renamed.allSatisfy({ $0.status.device == device }) {
+            do {
+                try renamed[0].syncFileSystem()
+            } catch {
+                for file in renamed { if let parent = file.path.parent { failed[parent] = error } }
+            }
+        } else {
+            var synced: Set<RelativePath> = []
+            for file in renamed {
+                guard let parent = file.path.parent, synced.insert(parent).inserted else { continue }
+                remaining.remove(parent)
+                do {
+                    try file.syncDirectory()
+                } catch {
+                    failed[parent] = error
+                }
+            }
+        }
+        for directory in remaining where failed[directory] == nil {
+            do {
+                try syncDirectory(directory)
+            } catch {
+                failed[directory] = error
+            }
+        }
+        return failed
     }
 
     /// Sets a file's modification time (a foreign file adopted by checksum gets the

@@ -1,3 +1,4 @@
+import CSoftcopyShims
 import Glibc
 public import SoftcopyCore
 
@@ -49,14 +50,23 @@ public struct PendingFile: ~Copyable {
         try file.setAttribute(name, value, path: displayPath)
     }
 
-    /// Re-reads what was written (after fsync) and returns its checksum and length: the
-    /// check "where it lands" before the rename makes it visible.
-    public func checksumOfWrittenBytes(buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> (Checksum, UInt64) {
-        try file.checksum(buffer: buffer, path: displayPath)
+    /// Re-reads the first `length` bytes written and returns their checksum and how many
+    /// were there: the check "where it lands" before the rename makes it visible.
+    public func checksumOfWrittenBytes(buffer: UnsafeMutableRawBufferPointer, length: UInt64 = .max) throws(SystemError) -> (Checksum, UInt64) {
+        try file.checksum(buffer: buffer, path: displayPath, upTo: length)
     }
 
     /// Sets permissions and modification time, then fsyncs the data.
     public func finish(mode: UInt32, modificationTime: Int64?) throws(SystemError) {
+        try settle(mode: mode, modificationTime: modificationTime)
+        try sync()
+    }
+
+    /// Sets permissions and modification time and starts writing the data back without
+    /// waiting. A batch settles each of its files and then syncs them: the first fsync
+    /// commits the journal for all of them, where an fsync per file as it is written
+    /// would commit it once per file.
+    public func settle(mode: UInt32, modificationTime: Int64?) throws(SystemError) {
         _ = try syscallRetrying("chmod", path: displayPath) { fchmod(file.rawValue, mode_t(mode & 0o777)) }
         if let mtime = modificationTime {
             var times = [
@@ -66,6 +76,12 @@ public struct PendingFile: ~Copyable {
             ]
             _ = try syscallRetrying("utimens", path: displayPath) { futimens(file.rawValue, &times) }
         }
+        // Only a hint: a filesystem without it (some FUSE, old NFS) is synced by `sync` alone.
+        _ = softcopy_start_writeback(file.rawValue)
+    }
+
+    /// Waits until the data and the file's metadata are on disk (fsync).
+    public func sync() throws(SystemError) {
         try file.sync(path: displayPath)
     }
 
@@ -74,16 +90,34 @@ public struct PendingFile: ~Copyable {
     /// the folder once for a batch).
     public consuming func commit(syncDirectory: Bool) throws(SystemError) -> FileStatus {
         let status = try file.status(path: displayPath)
-        if status.kind == .regular, try FileStatus.of(finalName, in: directory.rawValue, displayPath: displayPath)?.kind == .directory {
-            throw SystemError("rename", path: displayPath, errno: EISDIR)
-        }
-        _ = try syscallRetrying("rename", path: displayPath) {
-            renameat(directory.rawValue, temporaryName, directory.rawValue, finalName)
-        }
-        committed = true
+        try renameIntoPlace()
         if syncDirectory {
             try directory.sync(path: displayPath)
         }
         return status
+    }
+
+    /// The rename of `commit`, leaving both descriptors open for the batch's syncs.
+    /// rename(2) itself refuses to put a file over a folder (EISDIR).
+    mutating func renameIntoPlace() throws(SystemError) {
+        _ = try syscallRetrying("rename", path: displayPath) {
+            renameat(directory.rawValue, temporaryName, directory.rawValue, finalName)
+        }
+        committed = true
+    }
+
+    /// fstat of the temp file.
+    func status() throws(SystemError) -> FileStatus {
+        try file.status(path: displayPath)
+    }
+
+    /// syncfs of the filesystem the file is on: writes back and commits everything on it.
+    func syncFileSystem() throws(SystemError) {
+        _ = try syscallRetrying("syncfs", path: displayPath) { softcopy_syncfs(file.rawValue) }
+    }
+
+    /// fsync of the folder the file is in.
+    func syncDirectory() throws(SystemError) {
+        try directory.sync(path: displayPath)
     }
 }

@@ -12,6 +12,9 @@ public struct SourceFile: ~Copyable {
     /// O_NOATIME (a GNU flag Swift does not import): reading must not touch the source.
     static let noAccessTime: Int32 = 0o1000000
 
+    /// Files above this size are read in several calls and get POSIX_FADV_SEQUENTIAL.
+    static let sequentialHintAbove: UInt64 = 4 << 20
+
     /// Opens `path` for reading without following a symlink. Nil if it is gone.
     public static func open(_ path: String) throws(SystemError) -> SourceFile? {
         var fd: Int32 = -1
@@ -35,7 +38,10 @@ public struct SourceFile: ~Copyable {
         guard status.kind == .regular else {
             throw SystemError("open", path: path, errno: EISDIR)
         }
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        // A file that fits in one read needs no readahead hint.
+        if status.version.size > Self.sequentialHintAbove {
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        }
         return SourceFile(descriptor: descriptor, status: status, path: path)
     }
 

@@ -46,16 +46,19 @@ public struct FileDescriptor: ~Copyable {
 
     /// XXH3-128 and length of everything readable from the start, read through `buffer`:
     /// the one loop behind checking where bytes landed, adopting files, and --verify-full.
-    public func checksum(buffer: UnsafeMutableRawBufferPointer, path: String? = nil) throws(SystemError) -> (checksum: Checksum, length: UInt64) {
+    /// XXH3-128 of the file's bytes from the start, up to `limit` of them (all without),
+    /// and how many it hashed.
+    public func checksum(buffer: UnsafeMutableRawBufferPointer, path: String? = nil, upTo limit: UInt64 = .max) throws(SystemError) -> (checksum: Checksum, length: UInt64) {
         let hasher = XXH3Hasher()
-        var offset: Int64 = 0
-        while true {
-            let n = try read(into: buffer, at: offset, path: path)
+        var offset: UInt64 = 0
+        while offset < limit {
+            let want = Int(min(UInt64(buffer.count), limit - offset))
+            let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), at: Int64(offset), path: path)
             if n == 0 { break }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
-            offset += Int64(n)
+            offset += UInt64(n)
         }
-        return (hasher.digest(), UInt64(offset))
+        return (hasher.digest(), offset)
     }
 
     public func status(path: String? = nil) throws(SystemError) -> FileStatus {

@@ -12,3 +12,17 @@ public enum ProcessEnvironment {
         getenv("HOME").map { String(cString: $0) }
     }
 }
+
+extension ProcessEnvironment {
+    /// Raises the soft limit on open files to the hard one (at most 65,536). A batch keeps
+    /// each staged file and its folder open until its group commit, so several workers'
+    /// batches can pass the usual soft limit of 1024; the hard limit is what the admin set.
+    public static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = min(limit.rlim_max, 65_536)
+        guard limit.rlim_cur < wanted else { return }
+        limit.rlim_cur = wanted
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}

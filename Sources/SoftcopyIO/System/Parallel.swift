@@ -1,10 +1,11 @@
 import Dispatch
 
 /// Work shared out over the cores (GCD's concurrentPerform): an agent's listing of a
-/// million files is stat and getxattr calls, and then text, that the coordinator waits for.
-enum Parallel {
+/// million files is stat and getxattr calls, and then text, that the coordinator waits
+/// for; the coordinator fetches several agents' listings side by side.
+public enum Parallel {
     /// Runs `body` for 0..<count on all cores; the results in order.
-    static func map<T: Sendable, E: Error>(_ count: Int, _ body: @Sendable (Int) throws(E) -> T) -> [Result<T, E>] {
+    public static func map<T: Sendable, E: Error>(_ count: Int, _ body: @Sendable (Int) throws(E) -> T) -> [Result<T, E>] {
         // Each iteration writes only its own slot, and concurrentPerform returns after all.
         nonisolated(unsafe) let slots = UnsafeMutableBufferPointer<Result<T, E>?>.allocate(capacity: count)
         slots.initialize(repeating: nil)
