@@ -10,7 +10,7 @@ Wall time runs from start to exit (for softcopy: a verified exit). CPU is user +
 the copier's processes; peak memory adds its processes' peaks. softcopy alone makes each
 file durable (fsync) before it counts; cp -r; sync shows what durability costs here.
 
-usage: bench/finished_archive.py [--repeat N] [--gib G] [--work DIR]
+usage: bench/finished_archive.py [--repeat N] [--gib G] [--work DIR] [--only NAMES]
 """
 import argparse
 import os

@@ -8,7 +8,7 @@ each copier's wall time to cp -r's.
 The archive is written directly (zarr.json plus chunk files of distinct bytes), which takes
 seconds where a writer would take minutes; copiers only see files.
 
-usage: bench/small_files.py [--repeat N] [--files N] [--work DIR]
+usage: bench/small_files.py [--repeat N] [--files N] [--work DIR] [--only NAMES]
 """
 import argparse
 import json

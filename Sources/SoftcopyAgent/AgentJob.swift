@@ -5,9 +5,9 @@ import SoftcopyHTTP
 import SoftcopyIO
 
 /// One coordinator's job at this agent: `transfers` threads, each with its own keep-alive
-/// connection, that lease a batch (long-polled), perform it, make the batch durable
-/// together (its files synced after all have arrived, then renamed, then one fsync per
-/// folder), and only then ack it.
+/// connection, that lease a batch (long-polled), fetch it (small files several to a
+/// request), make it durable together (a group commit: one syncfs once all its files
+/// have arrived, the renames, one syncfs for the renames), and only then ack it.
 final class AgentJob: Sendable {
     let attachment: JobAttachment
     /// Each target's tree under the agent's root, by target index.

@@ -6,9 +6,10 @@ import SoftcopyIO
 
 /// Performs one leased item at the agent. A copy streams the chunk's body from the
 /// coordinator into a temp file in the final folder, hashing it on the way, and stages it
-/// there if its size and XXH3-128 match the headers. `commit`, called for each staged
-/// file once the whole batch is written, fsyncs it and renames it over its real name,
-/// never over a newer version of the same file. A deletion removes the file.
+/// there if its size and XXH3-128 match the headers (small files come several to a
+/// request: `performBundle`). `commit`, once the whole batch has arrived, makes the
+/// staged files durable together and renames each over its real name, never over a
+/// newer version of the same file. A deletion removes the file.
 struct AgentTransfer {
     let coordinator: String
     let job: String

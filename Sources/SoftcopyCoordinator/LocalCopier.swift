@@ -4,8 +4,8 @@ import SoftcopyIO
 
 /// Copy workers for the local (embedded) mode: OS threads that lease batches of ready
 /// work from the engine, perform them with `LocalTransfer`, make each batch durable
-/// together (its files synced after all are written, then renamed, then one fsync per
-/// folder), journal them, and only then report them done.
+/// together (a group commit: one syncfs once all its files are written, the renames,
+/// one syncfs for the renames), journal them, and only then report them done.
 final class LocalCopier: @unchecked Sendable {
     struct Target {
         let sourceRoot: String
