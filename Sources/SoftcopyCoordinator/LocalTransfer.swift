@@ -6,7 +6,7 @@ import SoftcopyIO
 /// tree, or deletes a destination file. The checksum is computed once, as the source is
 /// read, and checked where the bytes land: the temp file is read back and must hash the
 /// same before the rename makes it visible. A copy is staged (written, checked, writeback
-/// started) and committed later with the rest of its batch: fsync, then rename.
+/// started), and `commit` finishes the whole batch together: durable, then renamed.
 struct LocalTransfer {
     let sourceRoot: String
     let destination: DestinationTree
