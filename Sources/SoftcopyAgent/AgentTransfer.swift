@@ -57,8 +57,8 @@ struct AgentTransfer {
 
     /// The failure for a chunk that does not fit above the reserve, or nil if it fits.
     /// Transient: the coordinator places it on another node.
-    private func refusalForSpace(_ size: UInt64, alreadyPlanned: UInt64 = 0) -> WorkOutcome? {
-        let free = FileSystemSpace.of(root).free
+    private func refusalForSpace(_ size: UInt64, alreadyPlanned: UInt64 = 0, free: UInt64? = nil) -> WorkOutcome? {
+        let free = free ?? FileSystemSpace.of(root).free
         guard free < reserve || free - reserve < size + alreadyPlanned else { return nil }
         return .failed(message: "insufficient storage (507) on this agent: \(Quantity.formatBytes(free)) free under \(root), reserve \(Quantity.formatBytes(reserve)), chunk \(Quantity.formatBytes(size))", transient: true)
     }
@@ -96,15 +96,8 @@ struct AgentTransfer {
             }
             return .done(.failed(message: "transfer of \(item.path) failed: \(error.message)", transient: true), changedDirectory: nil)
         }
-        switch response.status {
-        case 200: break
-        case 404 where response.header(SoftcopyHeaders.reason) == "vanished": return .done(.sourceVanished, changedDirectory: nil)
-        case 409 where response.header(SoftcopyHeaders.reason) == "changed": return .done(.changedWhileReading, changedDirectory: nil)
-        case 409: return .stale
-        case 410: return .jobGone
-        default:
-            let transient = response.status >= 500 || response.status == 429 || response.status == 408
-            return .done(.failed(message: "the coordinator answered \(response.status) for \(item.path): \(response.bodyText)", transient: transient), changedDirectory: nil)
+        if let refused = Self.refusal(status: response.status, reason: response.header(SoftcopyHeaders.reason), detail: response.bodyText, path: item.path) {
+            return refused
         }
         guard let version = response.header(SoftcopyHeaders.version).flatMap({ FileVersion(token: $0) }),
               let expected = response.header(SoftcopyHeaders.checksum).flatMap({ Checksum(hex: $0) }) else {
@@ -136,6 +129,21 @@ struct AgentTransfer {
         }
     }
 
+    /// What the coordinator's answer for one file means when it is not 200, the same for a
+    /// single GET and a bundle frame; nil for 200.
+    private static func refusal(status: Int, reason: String?, detail: String, path: RelativePath) -> Result? {
+        switch (status, reason) {
+        case (200, _): return nil
+        case (404, "vanished"): return .done(.sourceVanished, changedDirectory: nil)
+        case (409, "changed"): return .done(.changedWhileReading, changedDirectory: nil)
+        case (409, _): return .stale
+        case (410, _): return .jobGone
+        default:
+            let transient = status >= 500 || status == 429 || status == 408
+            return .done(.failed(message: "the coordinator answered \(status) for \(path): \(detail)", transient: transient), changedDirectory: nil)
+        }
+    }
+
     /// The failure for a write error at the agent: a full disk is "insufficient storage",
     /// which sends the work to another agent.
     private static func writeFailure(_ error: SystemError) -> Result {
@@ -150,10 +158,11 @@ struct AgentTransfer {
     /// (too large for the bundle, or a coordinator without bundles: all nil).
     func performBundle(_ items: [LeaseGrant.Item], trees: [Int: DestinationTree]) -> [Result?] {
         // What fits above the reserve is asked for; the rest is refused as one by one would be.
+        let free = FileSystemSpace.of(root).free
         var planned: UInt64 = 0
         var refusals: [Result?] = []
         for item in items {
-            if let refused = refusalForSpace(item.size, alreadyPlanned: planned) {
+            if let refused = refusalForSpace(item.size, alreadyPlanned: planned, free: free) {
                 refusals.append(.done(refused, changedDirectory: nil))
             } else {
                 refusals.append(nil)
@@ -205,14 +214,9 @@ struct AgentTransfer {
 
     /// One bundle frame's file, written to a temp file and staged; nil to fetch it alone.
     private func receive(_ frame: BundleFrame, data: ArraySlice<UInt8>, item: LeaseGrant.Item, tree: DestinationTree) -> Result? {
-        switch (frame.status, frame.reason) {
-        case (200, _): break
-        case (404, "vanished"): return .done(.sourceVanished, changedDirectory: nil)
-        case (409, "changed"): return .done(.changedWhileReading, changedDirectory: nil)
-        case (409, _): return .stale
-        case (413, _): return nil
-        default:
-            return .done(.failed(message: "the coordinator answered \(frame.status) for \(item.path): \(frame.message ?? "")", transient: frame.status >= 500), changedDirectory: nil)
+        if frame.status == 413 { return nil }
+        if let refused = Self.refusal(status: frame.status, reason: frame.reason, detail: frame.message ?? "", path: item.path) {
+            return refused
         }
         guard let version = frame.version, let expected = frame.checksum else { return nil }  // BundleFrame(json:) requires both for 200
         let pending: PendingFile
@@ -243,34 +247,29 @@ struct AgentTransfer {
     /// renames and the `removals`' folders synced. Each file's outcome, by position, and
     /// the folders whose sync failed (the caller fails what it reports in them).
     func commit(_ staged: [StagedDownload], tree: DestinationTree, removals: Set<RelativePath>) -> (outcomes: [WorkOutcome], failedDirectories: [RelativePath: SystemError]) {
-        let syncErrors = tree.syncStaged(staged.map(\.file))
-        var renamed: [StagedFile] = []
-        var outcomes: [WorkOutcome] = []
-        outcomes.reserveCapacity(staged.count)
-        for (download, syncError) in zip(staged, syncErrors) {
-            if let syncError {
-                outcomes.append(.failed(message: syncError.description, transient: syncError.isTransient))
-                continue
-            }
-            let path = download.file.path
-            let key = tree.displayPath(path)
+        let (committed, failed) = tree.commit(staged.map(\.file), removals: removals) { index throws(SystemError) in
+            let download = staged[index]
+            let key = tree.displayPath(download.file.path)
             keyLocks.acquire(key)
             defer { keyLocks.release(key) }
-            if let existing = Self.record(at: path, in: tree), download.version.isOlder(than: existing.version) {
-                outcomes.append(.failed(message: "a newer version of \(path) is already here", transient: true))
-                continue
+            if let existing = Self.record(at: download.file.path, in: tree), download.version.isOlder(than: existing.version) {
+                return "a newer version of \(download.file.path) is already here"
             }
-            do {
-                try download.file.rename()
-            } catch {
-                outcomes.append(.failed(message: error.description, transient: error.isTransient))
-                continue
-            }
-            renamed.append(download.file)
-            outcomes.append(.copied(version: download.version, checksum: download.checksum,
-                                    destinationInode: download.file.status.version.inode, bytesWritten: download.bytes))
+            try download.file.rename()
+            return nil
         }
-        return (outcomes, tree.syncRenames(renamed, directories: removals))
+        let outcomes = zip(staged, committed).map { download, result -> WorkOutcome in
+            switch result {
+            case .renamed:
+                return .copied(version: download.version, checksum: download.checksum,
+                               destinationInode: download.file.status.version.inode, bytesWritten: download.bytes)
+            case .declined(let reason):
+                return .failed(message: reason, transient: true)
+            case .failed(let error):
+                return .failed(message: error.description, transient: error.isTransient)
+            }
+        }
+        return (outcomes, failed)
     }
 
     /// The record on the file now at `path`, if it has a valid one.

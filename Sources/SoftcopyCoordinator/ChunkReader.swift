@@ -30,14 +30,14 @@ final class ChunkReader: Sendable {
         defer { buffers.withLock { $0.append(box) } }
         do throws(SystemError) {
             guard let file = try SourceFile.open(display) else {
-                return .error(.notFound, "\(path) is no longer at the source", headers: reason("vanished"))
+                return Refusal.vanished.response(path: path, display: display)
             }
             let version = file.status.version
             let (checksum, length) = try file.descriptor.checksum(buffer: box.buffer, path: display)
             rateLimiter?.consume(length)
             let changed = requireStableRead ? try file.changedSinceOpen(checkPath: true) : false
             if length != version.size || changed {
-                return .error(.conflict, "\(path) changed while it was read", headers: reason("changed"))
+                return Refusal.changed.response(path: path, display: display)
             }
             var headers = HTTPHeaders()
             headers.add(name: SoftcopyHeaders.version, value: version.token)
@@ -48,8 +48,45 @@ final class ChunkReader: Sendable {
             return HTTPResponse(status: .ok, headers: headers,
                                 body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), offset: 0, length: Int(length)))
         } catch {
-            let status: HTTPResponseStatus = error.isTransient ? .serviceUnavailable : .forbidden
-            return .error(status, "cannot read \(display): \(error)", headers: reason(error.isTransient ? "transient" : "unreadable"))
+            return Refusal.unreadable(error).response(path: path, display: display)
+        }
+    }
+
+    /// Why a leased file is not served: the same status, reason and message for a single
+    /// GET and for a bundle frame.
+    enum Refusal {
+        case vanished, changed, unreadable(SystemError)
+
+        var status: HTTPResponseStatus {
+            switch self {
+            case .vanished: .notFound
+            case .changed: .conflict
+            case .unreadable(let error): error.isTransient ? .serviceUnavailable : .forbidden
+            }
+        }
+
+        var reason: String {
+            switch self {
+            case .vanished: "vanished"
+            case .changed: "changed"
+            case .unreadable(let error): error.isTransient ? "transient" : "unreadable"
+            }
+        }
+
+        func message(path: RelativePath, display: String) -> String {
+            switch self {
+            case .vanished: "\(path) is no longer at the source"
+            case .changed: "\(path) changed while it was read"
+            case .unreadable(let error): "cannot read \(display): \(error)"
+            }
+        }
+
+        func response(path: RelativePath, display: String) -> HTTPResponse {
+            .error(status, message(path: path, display: display), headers: HTTPHeaders([(SoftcopyHeaders.reason, reason)]))
+        }
+
+        func frame(path: RelativePath, display: String) -> BundleFrame {
+            BundleFrame(path: path, status: Int(status.code), reason: reason, message: message(path: path, display: display))
         }
     }
 
@@ -91,7 +128,7 @@ final class ChunkReader: Sendable {
         let display = entry.sourceRoot + "/" + path.string
         do throws(SystemError) {
             guard let file = try SourceFile.open(display) else {
-                return BundleFrame(path: path, status: 404, reason: "vanished", message: "\(path) is no longer at the source")
+                return Refusal.vanished.frame(path: path, display: display)
             }
             let version = file.status.version
             guard version.size <= BundleRequest.fileLimit, version.size < UInt64(buffer.count),
@@ -112,18 +149,13 @@ final class ChunkReader: Sendable {
             let checksum = hasher.digest()
             let changed = entry.requireStableRead ? try file.changedSinceOpen(checkPath: true) : false
             if UInt64(length) != version.size || changed {
-                return BundleFrame(path: path, status: 409, reason: "changed", message: "\(path) changed while it was read")
+                return Refusal.changed.frame(path: path, display: display)
             }
             total += UInt64(length)
             return BundleFrame(path: path, version: version, checksum: checksum, mode: file.status.mode & 0o777, length: UInt64(length))
         } catch {
-            return BundleFrame(path: path, status: error.isTransient ? 503 : 403, reason: error.isTransient ? "transient" : "unreadable",
-                               message: "cannot read \(display): \(error)")
+            return Refusal.unreadable(error).frame(path: path, display: display)
         }
-    }
-
-    private func reason(_ value: String) -> HTTPHeaders {
-        HTTPHeaders([(SoftcopyHeaders.reason, value)])
     }
 }
 

@@ -57,25 +57,24 @@ struct LocalTransfer {
     /// the renames and the `removals`' folders synced. Each copy's result, by position, and
     /// the folders whose sync failed (the caller fails what it reported in them).
     func commit(_ staged: [StagedCopy], removals: Set<RelativePath>) -> (results: [Result], failedDirectories: [RelativePath: SystemError]) {
-        let syncErrors = destination.syncStaged(staged.map(\.file))
-        var renamed: [StagedFile] = []
-        var results: [Result] = []
-        results.reserveCapacity(staged.count)
-        for (copy, syncError) in zip(staged, syncErrors) {
-            do throws(SystemError) {
-                if let syncError { throw syncError }
-                try copy.file.rename()
-            } catch {
-                results.append(Result(outcome: .failed(message: error.description, transient: error.isTransient)))
-                continue
-            }
-            renamed.append(copy.file)
-            let record = DestinationRecord(version: copy.version, checksum: copy.checksum, inode: copy.file.status.version.inode)
-            results.append(Result(
-                outcome: .copied(version: copy.version, checksum: copy.checksum, destinationInode: record.inode, bytesWritten: copy.bytes),
-                journal: .copied(copy.file.path, record)))
+        let (committed, failed) = destination.commit(staged.map(\.file), removals: removals) { index throws(SystemError) in
+            try staged[index].file.rename()
+            return nil
         }
-        return (results, destination.syncRenames(renamed, directories: removals))
+        let results = zip(staged, committed).map { copy, result -> Result in
+            switch result {
+            case .renamed:
+                let record = DestinationRecord(version: copy.version, checksum: copy.checksum, inode: copy.file.status.version.inode)
+                return Result(
+                    outcome: .copied(version: copy.version, checksum: copy.checksum, destinationInode: record.inode, bytesWritten: copy.bytes),
+                    journal: .copied(copy.file.path, record))
+            case .declined(let reason):
+                return Result(outcome: .failed(message: reason, transient: true))
+            case .failed(let error):
+                return Result(outcome: .failed(message: error.description, transient: error.isTransient))
+            }
+        }
+        return (results, failed)
     }
 
     private func copy(_ item: WorkItem) throws(SystemError) -> Step {

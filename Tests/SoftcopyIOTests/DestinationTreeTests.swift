@@ -93,9 +93,12 @@ struct DestinationTreeTests {
             staged.append(try StagedFile(pending, path: path))
         }
         #expect(try TreeComparison.files(dir.appending("root")).isEmpty, "a real name before the rename")
-        #expect(tree.syncStaged(staged).allSatisfy { $0 == nil })
-        for file in staged { try file.rename() }
-        #expect(tree.syncRenames(staged, directories: [try RelativePath(validating: "c/0")]).isEmpty)
+        let (results, failed) = tree.commit(staged, removals: [try RelativePath(validating: "c/0")]) { index throws(SystemError) in
+            try staged[index].rename()
+            return nil
+        }
+        #expect(results.count == 20 && results.allSatisfy { if case .renamed = $0 { true } else { false } })
+        #expect(failed.isEmpty)
         let landed = try TreeComparison.files(dir.appending("root"))
         #expect(landed.count == 20)
         for n in 0..<20 {

@@ -63,9 +63,9 @@ public struct PendingFile: ~Copyable {
     }
 
     /// Sets permissions and modification time and starts writing the data back without
-    /// waiting. A batch settles each of its files and then syncs them: the first fsync
-    /// commits the journal for all of them, where an fsync per file as it is written
-    /// would commit it once per file.
+    /// waiting. A batch settles each of its files and then makes them durable together
+    /// (`DestinationTree.commit`), where an fsync per file as it is written would commit
+    /// the journal once per file.
     public func settle(mode: UInt32, modificationTime: Int64?) throws(SystemError) {
         _ = try syscallRetrying("chmod", path: displayPath) { fchmod(file.rawValue, mode_t(mode & 0o777)) }
         if let mtime = modificationTime {

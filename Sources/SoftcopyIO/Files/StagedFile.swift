@@ -2,7 +2,7 @@ public import SoftcopyCore
 
 /// A `PendingFile` that is written and settled and waits for its batch: the batch syncs
 /// all of its staged files, then renames them, then makes the renames durable
-/// (`DestinationTree.syncStaged` and `syncRenames`), so the journal commits once per
+/// (`DestinationTree.commit`), so the journal commits once per
 /// batch rather than once or twice per file. A class because a batch holds several and
 /// arrays need copyable elements; dropped unrenamed, it removes its temp file as the
 /// PendingFile would.
