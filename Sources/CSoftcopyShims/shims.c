@@ -130,6 +130,29 @@ long softcopy_lgetxattr(const char *path, const char *name, void *value, unsigne
     return lgetxattr(path, name, value, size);
 }
 
+// getxattrat(2), Linux 6.13; the same number on every architecture. Spelled out, as libc
+// headers of the day lack it.
+#ifndef __NR_getxattrat
+#define __NR_getxattrat 464
+#endif
+struct softcopy_xattr_args {
+    uint64_t value;
+    uint32_t size;
+    uint32_t flags;
+};
+static atomic_int softcopy_getxattrat_missing;
+
+long softcopy_getxattrat(int dirfd, const char *path, const char *name, void *value, unsigned long size) {
+    if (atomic_load_explicit(&softcopy_getxattrat_missing, memory_order_relaxed)) {
+        errno = ENOSYS;
+        return -1;
+    }
+    struct softcopy_xattr_args args = { (uint64_t)(uintptr_t)value, (uint32_t)size, 0 };
+    long n = syscall(__NR_getxattrat, dirfd, path, AT_SYMLINK_NOFOLLOW, name, &args, sizeof args);
+    if (n < 0 && errno == ENOSYS) atomic_store_explicit(&softcopy_getxattrat_missing, 1, memory_order_relaxed);
+    return n;
+}
+
 int softcopy_start_writeback(int fd) {
     return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }

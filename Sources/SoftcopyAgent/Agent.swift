@@ -190,26 +190,15 @@ public final class Agent: Sendable {
                 // Refuses a symlink anywhere on the way, like every other path here.
                 _ = try root.openDirectory(base, create: false)
             }
-            guard let entries = try builder.list(base, recursive: request.queryFlag("recursive")) else {
+            guard let listing = try builder.listing(base, recursive: request.queryFlag("recursive")) else {
                 return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
             }
-            return .json(text: Self.listingText(entries, relativeTo: base, checksums: builder.checksums))
+            return .json(pieces: listing)
         } catch where error.isNotFound {
             return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
         } catch {
             return .error(.forbidden, "cannot list \(base): \(error)")
         }
-    }
-
-    /// A large listing is written as text in slices shared out over the cores.
-    static func listingText(_ entries: [ListingEntry], relativeTo base: RelativePath, checksums: Bool) -> String {
-        let slices = entries.count < 10_000 ? 1 : 8
-        let step = (entries.count + slices - 1) / slices
-        let parts = Parallel.map(slices) { i throws(Never) in
-            let range = min(i * step, entries.count)..<min((i + 1) * step, entries.count)
-            return AgentListing.encodeMembers(entries[range], relativeTo: base, checksums: checksums)
-        }
-        return "{" + parts.map { $0.get() }.filter { !$0.isEmpty }.joined(separator: ",") + "}"
     }
 
     func file(_ components: [String]) -> HTTPResponse {

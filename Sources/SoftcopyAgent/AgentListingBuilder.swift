@@ -2,101 +2,147 @@ import Glibc
 import SoftcopyCore
 import SoftcopyIO
 
-/// Builds listings of folders under the agent's root: one folder (PYME's listing) or a
-/// whole tree (what a coordinator merges). With checksums, each file's XXH3-128 comes
-/// from the record softcopy left on it when that record still describes the file, and is
-/// computed by reading the file otherwise (or always, with `verify`).
+/// Builds listings of folders under the agent's root, as JSON bytes written while the
+/// folders are walked: one folder (PYME's listing) or a whole tree (what a coordinator
+/// merges). With checksums, each file's XXH3-128 comes from the record softcopy left on
+/// it when that record still describes the file, and is computed by reading the file
+/// otherwise (or always, with `verify`).
 struct AgentListingBuilder {
     let tree: DestinationTree
     let checksums: Bool
     let verify: Bool
 
-    func list(_ directory: RelativePath, recursive: Bool) throws(SystemError) -> [ListingEntry]? {
-        guard let entries = try DirectoryLister.list(tree.displayPath(directory)) else { return nil }
+    /// A folder being listed: where it is under the root, and its name in the listing
+    /// (relative to the listed folder; empty for the listed folder itself).
+    private struct Folder {
+        var path: RelativePath
+        var name: String
+    }
+
+    /// The listing of `directory` (see `AgentListing`), in pieces whose concatenation is
+    /// the JSON (joined once, into the response); nil if there is no such folder.
+    func listing(_ directory: RelativePath, recursive: Bool) throws(SystemError) -> [[UInt8]]? {
+        guard let entries = try DirectoryLister.list(tree.displayPath(directory), attribute: recordName) else { return nil }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
-        var result: [ListingEntry] = []
-        guard recursive else {
-            var unused: [RelativePath] = []
-            try visit(directory, entries, recursive: false, into: &result, subfolders: &unused, buffer: buffer)
-            return result
-        }
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        var level: [Folder] = []
+        try write(Folder(path: directory, name: ""), entries, recursive: recursive, into: &out, subfolders: &level, buffer: buffer)
         // Breadth first until there are folders enough to share out, then each subtree on
-        // its own core: a listing of a million files is mostly stat, open and getxattr,
-        // and the coordinator waits for it at the end of every run.
-        var level: [RelativePath] = []
-        try visit(directory, entries, recursive: true, into: &result, subfolders: &level, buffer: buffer)
-        while !level.isEmpty, level.count < Self.parallelFolders {
-            var next: [RelativePath] = []
+        // its own core: a listing of a million files is mostly stat and getxattr, and the
+        // coordinator waits for it at the end of every run.
+        while recursive, !level.isEmpty, level.count < Self.parallelFolders {
+            var next: [Folder] = []
             for folder in level {
-                try visit(folder, into: &result, subfolders: &next, buffer: buffer)
+                try visit(folder, into: &out, subfolders: &next, buffer: buffer)
             }
             level = next
         }
-        guard !level.isEmpty else { return result }
         let subtrees = level
         let parts = Parallel.map(subtrees.count) { i throws(SystemError) in
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
             defer { buffer.deallocate() }
-            var part: [ListingEntry] = []
+            var part: [UInt8] = []
             var stack = [subtrees[i]]
             while let folder = stack.popLast() {
                 try visit(folder, into: &part, subfolders: &stack, buffer: buffer)
             }
             return part
         }
-        for part in parts { result += try part.get() }
-        return result
+        var pieces = [out]
+        var members = out.count > 1
+        for part in parts {
+            let bytes = try part.get()
+            if bytes.isEmpty { continue }
+            if members { pieces.append([UInt8(ascii: ",")]) }
+            pieces.append(bytes)
+            members = true
+        }
+        pieces.append([UInt8(ascii: "}")])
+        return pieces
     }
 
     /// Folders a recursive listing fans out over (several per core, as subtrees differ).
     static let parallelFolders = 16
 
+    /// The record softcopy left on each file, read with the folder's listing.
+    private var recordName: String? { checksums ? WrittenRecord.attributeName : nil }
+
     /// Lists one folder of a recursive listing (gone meanwhile: nothing).
-    private func visit(_ folder: RelativePath, into result: inout [ListingEntry], subfolders: inout [RelativePath],
+    private func visit(_ folder: Folder, into out: inout [UInt8], subfolders: inout [Folder],
                        buffer: UnsafeMutableRawBufferPointer) throws(SystemError) {
-        let entries = try DirectoryLister.list(tree.displayPath(folder)) ?? []
-        try visit(folder, entries, recursive: true, into: &result, subfolders: &subfolders, buffer: buffer)
+        let entries = try DirectoryLister.list(tree.displayPath(folder.path), attribute: recordName) ?? []
+        try write(folder, entries, recursive: true, into: &out, subfolders: &subfolders, buffer: buffer)
     }
 
-    /// Lists the entries of one folder into `result`; when recursive, its subfolders go to
-    /// `subfolders`, to be visited next.
-    private func visit(_ folder: RelativePath, _ entries: [DirectoryLister.Entry], recursive: Bool, into result: inout [ListingEntry],
-                       subfolders: inout [RelativePath], buffer: UnsafeMutableRawBufferPointer) throws(SystemError) {
+    /// Writes the members for the entries of one folder to `out`; when recursive, its
+    /// subfolders go to `subfolders`, to be visited next, and are not members themselves.
+    private func write(_ folder: Folder, _ entries: [DirectoryLister.Entry], recursive: Bool, into out: inout [UInt8],
+                       subfolders: inout [Folder], buffer: UnsafeMutableRawBufferPointer) throws(SystemError) {
         for entry in entries {
             if entry.name.hasPrefix(DestinationTree.temporaryPrefix) { continue }
-            let path = folder.appending(component: entry.name)
             switch entry.kind {
             case .directory:
                 if recursive {
-                    if entry.name != DestinationTree.stateDirectoryName { subfolders.append(path) }
-                } else {
-                    let children = try DirectoryLister.list(tree.displayPath(path)) ?? []
-                    let isDataset = children.contains { ZarrNaming.nodeMetadataNames.contains(Substring($0.name)) }
-                    result.append(ListingEntry(path: path, isDirectory: true, isDataset: isDataset, size: UInt64(children.count)))
+                    if entry.name != DestinationTree.stateDirectoryName {
+                        subfolders.append(Folder(path: folder.path.appending(component: entry.name), name: Self.join(folder.name, entry.name)))
+                    }
+                    continue
                 }
+                let children = try DirectoryLister.list(tree.displayPath(folder.path.appending(component: entry.name))) ?? []
+                let isDataset = children.contains { ZarrNaming.nodeMetadataNames.contains(Substring($0.name)) }
+                Self.appendSeparator(to: &out)
+                JSONBytes.appendString(Self.join(folder.name, entry.name) + "/", to: &out)
+                AgentListing.appendValue(flags: isDataset ? 3 : 1, size: UInt64(children.count), checksum: nil, sourceVersion: nil,
+                                         checksums: false, to: &out)
             case .regular:
                 guard let status = entry.status else { continue }
-                var listed = ListingEntry(path: path, size: status.version.size, inode: status.version.inode)
-                if checksums { describe(&listed, status: status, buffer: buffer) }
-                result.append(listed)
+                var size = status.version.size
+                var checksum: Checksum?
+                var sourceVersion: FileVersion?
+                if checksums {
+                    let record = WrittenRecord.current(attribute: entry.attribute, status: status)
+                    if let record, !verify {
+                        (checksum, sourceVersion) = (record.checksum, record.version)
+                    } else {
+                        // Read and hashed; a file that cannot be read is listed without a
+                        // checksum, which the coordinator counts as not verified.
+                        let path = folder.path.appending(component: entry.name)
+                        if let fd = try? tree.openForReading(path), let (computed, length) = try? fd.checksum(buffer: buffer, path: path.string) {
+                            (checksum, size) = (computed, length)
+                            if let record, record.checksum == computed { sourceVersion = record.version }
+                        }
+                    }
+                }
+                Self.appendSeparator(to: &out)
+                Self.appendName(folder.name, entry.name, to: &out)
+                AgentListing.appendValue(flags: 0, size: size, checksum: checksum, sourceVersion: sourceVersion,
+                                         checksums: checksums, to: &out)
             default:
                 continue  // symlinks and special files are not data softcopy wrote
             }
         }
     }
 
-    private func describe(_ entry: inout ListingEntry, status: FileStatus, buffer: UnsafeMutableRawBufferPointer) {
-        let record = WrittenRecord.current(attribute: tree.attribute(WrittenRecord.attributeName, of: entry.path), status: status)
-        if let record, !verify {
-            entry.checksum = record.checksum
-            entry.sourceVersion = record.version
+    private static func join(_ folder: String, _ name: String) -> String {
+        folder.isEmpty ? name : folder + "/" + name
+    }
+
+    /// A comma before every member but the first of `out` (a whole listing or a part).
+    private static func appendSeparator(to out: inout [UInt8]) {
+        if let last = out.last, last != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
+    }
+
+    /// `"folder/name"` without a String in between, unless either needs escaping.
+    private static func appendName(_ folder: String, _ name: String, to out: inout [UInt8]) {
+        guard !folder.isEmpty, JSONBytes.isPlain(folder), JSONBytes.isPlain(name) else {
+            JSONBytes.appendString(join(folder, name), to: &out)
             return
         }
-        guard let fd = try? tree.openForReading(entry.path),
-              let (checksum, length) = try? fd.checksum(buffer: buffer, path: entry.path.string) else { return }
-        entry.checksum = checksum
-        entry.size = length
-        if let record, record.checksum == checksum { entry.sourceVersion = record.version }
+        out.append(UInt8(ascii: "\""))
+        out += folder.utf8
+        out.append(UInt8(ascii: "/"))
+        out += name.utf8
+        out.append(UInt8(ascii: "\""))
     }
 }

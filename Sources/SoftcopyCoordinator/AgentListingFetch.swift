@@ -1,5 +1,6 @@
 import SoftcopyCore
 import SoftcopyHTTP
+import SoftcopyIO
 
 /// Fetches one agent's recursive listing of a destination, with checksums: what the
 /// coordinator seeds its trackers from at attach, and checks the source against at the end.
@@ -33,8 +34,21 @@ enum AgentListingFetch {
         }
         if response.status == 404 { return nil }
         guard response.status == 200 else { throw .refused(status: response.status, message: response.bodyText) }
+        // A large listing as the agent writes it is decoded in runs on all cores (a million
+        // files are 100 MB of JSON, and the end of the run waits for them).
+        let body = response.body
+        if body.count >= 1 << 20, let runs = AgentListing.memberRunsAsWritten(body, parts: 4) {
+            let parts = Parallel.map(runs.count) { i throws(Never) in AgentListing.decodeMembersAsWritten(body, runs[i], base: .root) }
+            .map { $0.get() }
+            if parts.allSatisfy({ $0 != nil }) {
+                var entries: [ListingEntry] = []
+                entries.reserveCapacity(parts.reduce(0) { $0 + ($1?.count ?? 0) })
+                for part in parts { entries += part! }
+                return entries
+            }
+        }
         do {
-            return try AgentListing.decode(bytes: response.body, base: .root)
+            return try AgentListing.decode(bytes: body, base: .root)
         } catch {
             throw .malformed(error)
         }

@@ -129,7 +129,7 @@ extension Coordinator {
     func sendManifestToAgents(_ runtime: TargetRuntime, _ manifest: Manifest) -> Bool {
         guard let remote else { return false }
         let client = HTTPClient(token: remote.token, caFile: remote.caFile)
-        let body = manifest.bytes()
+        let body = Self.manifestBytes(manifest)
         var written = 0
         for member in remote.fleet.snapshot where member.state == .attached {
             let url = member.url + "/v1/jobs/" + remote.job + "/targets/\(runtime.lane)/manifest"

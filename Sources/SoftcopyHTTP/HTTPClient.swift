@@ -164,6 +164,13 @@ final class TransferContext {
         sinkRefused = false
     }
 
+    /// Room for the whole body at once, as the server announced it (up to 1 GiB): a listing
+    /// of 100 MB grown by doubling is copied and faulted in twice over.
+    private func reserveForContentLength() {
+        guard let value = headers.last(where: { $0.0 == "content-length" })?.1, let length = Int(value), length > 0 else { return }
+        body.reserveCapacity(min(length, 1 << 30))
+    }
+
     func receiveHeader(_ line: UnsafeRawBufferPointer) {
         // Strip CR LF as bytes: as a String, "\r\n" is one character and hasSuffix("\n") misses it.
         var end = line.count
@@ -192,6 +199,7 @@ final class TransferContext {
             return true
         }
         if sink == nil || body.count < Self.errorBodyLimit {
+            if body.isEmpty, sink == nil { reserveForContentLength() }
             body.append(contentsOf: bytes)
         }
         return true

@@ -41,7 +41,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                                      remote: context.remoteAddress?.description ?? "?")
             request = parsed
             limit = responder.bodyLimit(for: parsed) ?? maxBodyBytes
-            oversized = h.headers.first(name: "content-length").flatMap(Int.init).map { $0 > limit } ?? false
+            let length = h.headers.first(name: "content-length").flatMap(Int.init)
+            oversized = length.map { $0 > limit } ?? false
+            // Room for the announced body at once (it is within the limit): a manifest of
+            // 150 MB grown by doubling is copied and faulted in twice over.
+            if !oversized, let length, length > body.capacity { body.reserveCapacity(length) }
         case .body(var chunk):
             guard !oversized else { return }
             if body.readableBytes + chunk.readableBytes > limit {

@@ -103,7 +103,7 @@ struct ArchiveTrackerFailureTests {
         #expect(failed == path("c/0"))
         #expect(cause.hasPrefix("connection refused (gave up after \(attempts) attempts in "), "\(cause)")
         t.beginFinalPhase(at: now)
-        for (file, _) in t.filesToVerify() { t.recordVerification(file, matches: true, at: now) }
+        for file in t.filesToVerify() { t.recordVerification(id: file.id, matches: true, at: now) }
         let verdict = t.verdict(leftovers: [], hierarchy: ZarrHierarchy())
         #expect(verdict.problems.map(\.path) == [path("c/0")], "c/1 was copied and verified")
         #expect(verdict.exitStatus == .incomplete)

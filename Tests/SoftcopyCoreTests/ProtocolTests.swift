@@ -30,7 +30,9 @@ struct ProtocolTests {
         #expect(c.hex == "0123456789abcdeffedcba9876543210")
         #expect(Checksum(hex: c.hex) == c)
         #expect(Checksum(hex: c.hex.uppercased()) == c)
-        for bad in ["", String(repeating: "0", count: 31), String(repeating: "0", count: 33), String(repeating: "g", count: 32)] {
+        for bad in ["", String(repeating: "0", count: 31), String(repeating: "0", count: 33), String(repeating: "g", count: 32),
+                    String(repeating: "0", count: 31) + ":", String(repeating: "0", count: 31) + "@", String(repeating: "0", count: 31) + "`",
+                    String(repeating: "0", count: 31) + "/", String(repeating: "0", count: 31) + "G"] {
             #expect(Checksum(hex: bad) == nil, "\(bad)")
         }
     }
@@ -49,9 +51,54 @@ struct ProtocolTests {
         for indent in [nil, 1, 2] {
             #expect(try JSONParser.parse(manifest.text(indent: indent)) == manifest.json())
         }
+        // Entry lines written in parts (on several cores) join into the very same bytes.
+        let count = manifest.verdict.verified.count
+        for indent in [nil, 1] {
+            let parts = [manifest.entryLines(0..<1), manifest.entryLines(1..<1), manifest.entryLines(1..<count)]
+            #expect(manifest.bytes(indent: indent, entries: parts) == manifest.bytes(indent: indent))
+        }
         manifest.verdict.verified = []
         #expect(try JSONParser.parse(manifest.text(indent: 1)) == manifest.json())
         #expect(try JSONParser.parse(manifest.text()) == manifest.json())
+    }
+
+    @Test("A listing as written decodes in runs, split anywhere, to what the whole gives; a split inside a name falls back")
+    func listingRuns() throws {
+        let entries = (0..<50).map { (i: Int) -> ListingEntry in
+            let checksum: Checksum? = i % 3 == 0 ? nil : Checksum(high: UInt64(i), low: 7)
+            let source: FileVersion? = i % 4 == 0 ? nil : version(UInt64(i), size: UInt64(i))
+            return ListingEntry(path: path("c/\(i / 10)/\(i % 10)"), size: UInt64(i), checksum: checksum, sourceVersion: source)
+        }
+        let bytes = Array(AgentListing.encode(entries, relativeTo: .root, checksums: true).utf8) + [0x0A]
+        #expect(try AgentListing.decode(bytes: bytes, base: .root) == entries)
+        for parts in 1...7 {
+            let runs = try #require(AgentListing.memberRunsAsWritten(bytes, parts: parts))
+            #expect(runs.count <= parts)
+            let decoded = runs.map { AgentListing.decodeMembersAsWritten(bytes, $0, base: .root) }
+            #expect(decoded.allSatisfy { $0 != nil } && decoded.flatMap { $0! } == entries, "\(parts) parts")
+        }
+        #expect(AgentListing.memberRunsAsWritten(Array("[]".utf8), parts: 2) == nil)
+        let emptyRuns = try #require(AgentListing.memberRunsAsWritten(Array("{}".utf8), parts: 3))
+        #expect(emptyRuns.allSatisfy { $0.isEmpty })
+
+        // `],"` at the end of a name looks like a boundary: the run cut there does not
+        // decode, and the whole listing still does.
+        let tricky = [ListingEntry(path: path("x],"), size: 1), ListingEntry(path: path("y"), size: 2)]
+        let text = Array(AgentListing.encode(tricky, relativeTo: .root, checksums: false).utf8)
+        #expect(String(decoding: text, as: UTF8.self) == #"{"x],":[0,1],"y":[0,2]}"#)
+        var cutInsideName = false
+        for parts in 2...22 {
+            let decoded = try #require(AgentListing.memberRunsAsWritten(text, parts: parts)).map {
+                AgentListing.decodeMembersAsWritten(text, $0, base: .root)
+            }
+            if decoded.contains(where: { $0 == nil }) {
+                cutInsideName = true
+            } else {
+                #expect(decoded.flatMap { $0! } == tricky, "\(parts) parts")
+            }
+        }
+        #expect(cutInsideName)
+        #expect(try AgentListing.decode(bytes: text, base: .root) == tricky)
     }
 
     @Test("A bundle request and its frames survive a round trip; a body that is cut short, padded or inconsistent is refused")

@@ -191,4 +191,17 @@ struct ValueTests {
         #expect(PathNormalizer.isSameOrInside("/a/b", "/a"))
         #expect(!PathNormalizer.isSameOrInside("/ab", "/a"))
     }
+
+    @Test("Verified files sort by path exactly as String's < sorts them: short, long, shared prefixes, non-ASCII")
+    func verifiedFilesSortByPath() {
+        let names = ["c/10/2", "c/1/2", "c/1", "zarr.json", "c/1/10", "a/very/long/shared/prefix/b", "a/very/long/shared/prefix/a",
+                     "a/very/long/shared/prefi", "é/1", "e/1", "e\u{301}/1", "Z", "c/1/2/0", "c/01/2", "a/very/long/shared/prefix",
+                     "aaaaaaaaaaaaaaae\u{301}", "aaaaaaaaaaaaaaaf", "aaaaaaaaaaaaaaae", "aaaaaaaaaaaaaaa\u{e9}"]
+        let files = names.enumerated().map { i, name in
+            ArchiveVerdict.VerifiedFile(path: path(name), role: .data, size: UInt64(i), checksum: someChecksum, mtimeNanoseconds: 0)
+        }
+        let sorted = ArchiveTracker.sortedByPath(files)
+        #expect(sorted.map(\.path) == files.map(\.path).sorted())
+        #expect(sorted.map(\.size).sorted() == files.map(\.size).sorted(), "every file kept once")
+    }
 }

@@ -109,6 +109,27 @@ struct ZarrTests {
         h.remove(metadataFile: path("A/1/0/1/zarr.json"))
         #expect(h.maximumChunkFiles == 4)
     }
+
+    @Test("The locator that remembers the last folder's array says what locate says, path after path")
+    func locatorAgreesWithLocate() {
+        var h = ZarrHierarchy()
+        let root = ZarrArrayLayout(zarrFormat: 3, shape: [3, 4], fileGrid: [1, 2], keyEncoding: .v3Default(separator: "/"), sharded: false)
+        let nested = ZarrArrayLayout(zarrFormat: 2, shape: [4], fileGrid: [2], keyEncoding: .v2(separator: "."), sharded: false)
+        h.update(metadataFile: path("zarr.json"), node: .array(root))
+        h.update(metadataFile: path("g/.zgroup"), node: .group(zarrFormat: 2))
+        h.update(metadataFile: path("g/a/.zarray"), node: .array(nested))
+        let paths = ["c/0/0", "c/0/1", "c/2/1", "c/3/0", "c/0/2", "zarr.json", "c/x/0", "g/a/0", "g/a/1", "g/a/2", "g/a/.zarray",
+                     "g/.zgroup", "c/1/1", "g/a/0", "c/1", "g/b/0", "c/0/0"].map(path)
+        var locator = ZarrHierarchy.Locator(h)
+        for p in paths {
+            let (expected, found) = (h.locate(p), locator.locate(p))
+            #expect(found?.array == expected?.array && found?.key == expected?.key, "\(p)")
+        }
+        #expect(locator.locate(path("c/2/1"))?.key == .chunk(inBounds: true))
+        #expect(locator.locate(path("c/3/0"))?.key == .chunk(inBounds: false))
+        #expect(locator.locate(path("g/a/2"))?.key == .chunk(inBounds: false))
+        #expect(locator.locate(path("g/a/0"))?.array == path("g/a"))
+    }
 }
 
 @Suite("Zarr layouts at the limits")

@@ -37,6 +37,9 @@ int softcopy_fsetxattr(int fd, const char *name, const void *value, unsigned lon
 long softcopy_fgetxattr(int fd, const char *name, void *value, unsigned long size);
 /// lgetxattr: one syscall where open, fgetxattr and close would be three (listings).
 long softcopy_lgetxattr(const char *path, const char *name, void *value, unsigned long size);
+/// getxattrat(dirfd, path, AT_SYMLINK_NOFOLLOW): a file's attribute beside a folder that is
+/// already open, without walking its path again. -1 with ENOSYS before Linux 6.13.
+long softcopy_getxattrat(int dirfd, const char *path, const char *name, void *value, unsigned long size);
 
 /// sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE): starts writing a file's dirty pages
 /// back without waiting (a _GNU_SOURCE call the Glibc module does not export).

@@ -13,7 +13,10 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
 
     /// The 32 hex digits appended to `out`, without a String in between.
     public func appendHex(to out: inout [UInt8]) {
-        for i in 0..<32 { out.append(hexDigit(i)) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digits in
+            for i in 0..<32 { digits[i] = hexDigit(i) }
+            out.append(contentsOf: UnsafeBufferPointer(digits))
+        }
     }
 
     public var hex: String {
@@ -39,20 +42,19 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
     /// 32 hex digits, high word first; no intermediate arrays (one per file in a listing),
     /// and not generic, so it is compiled once for these bytes.
     public init?(hexUTF8 utf8: UnsafeBufferPointer<UInt8>) {
-        var high: UInt64 = 0, low: UInt64 = 0, count = 0
-        for c in utf8 {
-            let value: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = c - UInt8(ascii: "A") + 10
-            default: return nil
+        guard utf8.count == 32 else { return nil }
+        var high: UInt64 = 0, low: UInt64 = 0
+        for i in 0..<32 {
+            let c = utf8[i]
+            var value = c &- UInt8(ascii: "0")
+            if value > 9 {
+                // A letter either case: a-f and A-F differ only in bit 0x20.
+                value = (c | 0x20) &- UInt8(ascii: "a")
+                guard value < 6 else { return nil }
+                value += 10
             }
-            guard count < 32 else { return nil }
-            if count < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
-            count += 1
+            if i < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
         }
-        guard count == 32 else { return nil }
         self.init(high: high, low: low)
     }
 

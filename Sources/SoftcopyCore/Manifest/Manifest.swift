@@ -63,66 +63,52 @@ public struct Manifest: Sendable {
 
     /// The manifest as JSON, the entries written directly as bytes, one per line: for a
     /// million files a JSONValue tree of them (or a String per field) cost seconds.
-    /// `indent` indents the header as `JSONValue.serialized(indent:)` does.
-    public func bytes(indent: Int? = nil) -> [UInt8] {
+    /// `indent` indents the header as `JSONValue.serialized(indent:)` does. `entries`
+    /// are the entry lines, if they were written apart (`entryLines`, on several cores).
+    public func bytes(indent: Int? = nil, entries parts: [[UInt8]]? = nil) -> [UInt8] {
+        let parts = parts ?? [entryLines(verdict.verified.indices)]
         var header = header().serialized(indent: indent)
         header.removeLast()  // the header's closing brace; the entries follow
         if indent != nil { header.removeLast() }  // and its newline
         var out = Array(header.utf8)
-        out.reserveCapacity(out.count + verdict.verified.count * 140)
+        out.reserveCapacity(out.count + parts.reduce(64) { $0 + $1.count })
         out += (indent == nil ? ",\"entries\":[" : ",\n" + String(repeating: " ", count: indent!) + "\"entries\": [").utf8
-        // Each node's name as a JSON string, written once.
-        var names: [UInt32: [UInt8]] = [:]
-        for f in verdict.verified {
-            for id in f.holders where names[id] == nil {
-                var name = ""
-                JSONValue.writeString(nodeName(id), into: &name)
-                names[id] = Array(name.utf8)
-            }
-        }
-        for (i, f) in verdict.verified.enumerated() {
-            out += (i == 0 ? "\n{\"path\":" : ",\n{\"path\":").utf8
-            Self.appendString(f.path.string, to: &out)
-            out += ",\"size\":".utf8
-            Self.appendDecimal(f.size, negative: false, to: &out)
-            out += ",\"xxh3_128\":\"".utf8
-            f.checksum.appendHex(to: &out)
-            out += "\",\"mtime_ns\":".utf8
-            Self.appendDecimal(f.mtimeNanoseconds.magnitude, negative: f.mtimeNanoseconds < 0, to: &out)
-            out += ",\"nodes\":[".utf8
-            for (j, holder) in f.holders.enumerated() {
-                if j > 0 { out.append(UInt8(ascii: ",")) }
-                out += names[holder] ?? []
-            }
-            out += "]}".utf8
-        }
+        for part in parts { out += part }
         out += (verdict.verified.isEmpty ? "]" : "\n]").utf8
         out += (indent == nil ? "}" : "\n}").utf8
         return out
     }
 
-    /// A JSON string: most paths need no escape and are copied as they are.
-    private static func appendString(_ s: String, to out: inout [UInt8]) {
-        if s.utf8.contains(where: JSONValue.needsEscape) {
-            var escaped = ""
-            JSONValue.writeString(s, into: &escaped)
-            out += escaped.utf8
-        } else {
-            out.append(UInt8(ascii: "\""))
-            out += s.utf8
-            out.append(UInt8(ascii: "\""))
+    /// The lines of the entries in `range` of `verdict.verified`, each with the separator
+    /// that goes before it: the parts of a large manifest can be written side by side.
+    public func entryLines(_ range: Range<Int>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(range.count * 150)
+        // Each node's name as a JSON string, written once.
+        var names: [UInt32: [UInt8]] = [:]
+        for i in range {
+            let f = verdict.verified[i]
+            out += (i == 0 ? "\n{\"path\":" : ",\n{\"path\":").utf8
+            JSONBytes.appendString(f.path.string, to: &out)
+            out += ",\"size\":".utf8
+            JSONBytes.appendDecimal(f.size, to: &out)
+            out += ",\"xxh3_128\":\"".utf8
+            f.checksum.appendHex(to: &out)
+            out += "\",\"mtime_ns\":".utf8
+            JSONBytes.appendDecimal(f.mtimeNanoseconds, to: &out)
+            out += ",\"nodes\":[".utf8
+            for (j, holder) in f.holders.enumerated() {
+                if j > 0 { out.append(UInt8(ascii: ",")) }
+                if names[holder] == nil {
+                    var name: [UInt8] = []
+                    JSONBytes.appendString(nodeName(holder), to: &name)
+                    names[holder] = name
+                }
+                out += names[holder]!
+            }
+            out += "]}".utf8
         }
-    }
-
-    private static func appendDecimal(_ value: UInt64, negative: Bool, to out: inout [UInt8]) {
-        if negative { out.append(UInt8(ascii: "-")) }
-        let start = out.count
-        var rest = value
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        out[start...].reverse()
+        return out
     }
 
     private func nodeName(_ id: UInt32) -> String {

@@ -8,29 +8,50 @@ public enum AgentListing {
     /// The listing as JSON text, written directly: a recursive listing of a million
     /// files as a JSONValue tree cost more than reading the files' records.
     public static func encode(_ entries: [ListingEntry], relativeTo base: RelativePath, checksums: Bool) -> String {
-        "{" + encodeMembers(entries[...], relativeTo: base, checksums: checksums) + "}"
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        encodeMembers(entries[...], relativeTo: base, checksums: checksums, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// The members of a listing's object, without its braces: slices of one listing can
-    /// be written apart (on several cores) and joined with commas.
-    public static func encodeMembers(_ entries: ArraySlice<ListingEntry>, relativeTo base: RelativePath, checksums: Bool) -> String {
-        var out = ""
-        out.reserveCapacity(entries.count * (checksums ? 120 : 30))
+    /// The members of a listing's object, without its braces, appended to `out` as bytes.
+    public static func encodeMembers(_ entries: ArraySlice<ListingEntry>, relativeTo base: RelativePath, checksums: Bool, into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + entries.count * (checksums ? 100 : 30))
         for (i, entry) in zip(entries.indices, entries) {
-            if i > entries.startIndex { out += "," }
-            let name = (entry.path.relative(to: base) ?? entry.path).string + (entry.isDirectory ? "/" : "")
-            JSONValue.writeString(name, into: &out)
-            out += ":["
-            out += String(entry.flags)
-            out += ","
-            out += String(entry.size)
-            if checksums, !entry.isDirectory {
-                out += entry.checksum.map { ",\"" + $0.hex + "\"" } ?? ",null"
-                out += entry.sourceVersion.map { ",\"" + $0.token + "\"" } ?? ",null"
-            }
-            out += "]"
+            if i > entries.startIndex { out.append(UInt8(ascii: ",")) }
+            let path = entry.path.relative(to: base) ?? entry.path
+            JSONBytes.appendString(entry.isDirectory ? path.string + "/" : path.string, to: &out)
+            appendValue(flags: entry.flags, size: entry.size, checksum: entry.checksum, sourceVersion: entry.sourceVersion,
+                        checksums: checksums && !entry.isDirectory, to: &out)
         }
-        return out
+    }
+
+    /// What follows a member's name: `:[flags,size]`, or with `checksums`
+    /// `:[flags,size,"hex","token"]` (null for what is unknown). An agent writes its
+    /// listing member by member with this as it walks its folders.
+    public static func appendValue(flags: Int, size: UInt64, checksum: Checksum?, sourceVersion: FileVersion?, checksums: Bool,
+                                   to out: inout [UInt8]) {
+        out += ":[".utf8
+        JSONBytes.appendDecimal(UInt64(flags), to: &out)
+        out.append(UInt8(ascii: ","))
+        JSONBytes.appendDecimal(size, to: &out)
+        if checksums {
+            if let checksum {
+                out += ",\"".utf8
+                checksum.appendHex(to: &out)
+                out.append(UInt8(ascii: "\""))
+            } else {
+                out += ",null".utf8
+            }
+            if let sourceVersion {
+                out += ",\"".utf8
+                sourceVersion.appendToken(to: &out)
+                out.append(UInt8(ascii: "\""))
+            } else {
+                out += ",null".utf8
+            }
+        }
+        out.append(UInt8(ascii: "]"))
     }
 
     /// Parses a listing of `base`; entries' paths are `base` joined with their names.
@@ -47,7 +68,9 @@ public enum AgentListing {
     /// Parses a listing from its text, one entry at a time (what a coordinator does with
     /// an agent's listing of up to millions of files).
     public static func decode(bytes: [UInt8], base: RelativePath) throws(ProtocolError) -> [ListingEntry] {
-        if let entries = bytes.withUnsafeBufferPointer({ decodeAsWritten($0, base: base) }) { return entries }
+        if let runs = memberRunsAsWritten(bytes, parts: 1), let entries = decodeMembersAsWritten(bytes, runs[0], base: base) {
+            return entries
+        }
         var entries: [ListingEntry] = []
         do {
             var reader = try JSONParser.ObjectReader(bytes: bytes)
@@ -62,11 +85,43 @@ public enum AgentListing {
         return entries
     }
 
-    /// The listing exactly as `encode` writes it (no spaces, no escapes, plain decimals),
-    /// read straight from the bytes: three allocations an entry fewer than the JSONValue
-    /// path, for the millions of entries of a large archive. Anything else, including
-    /// every error, gives nil, and the general reader then decodes (or refuses) it.
-    private static func decodeAsWritten(_ b: UnsafeBufferPointer<UInt8>, base: RelativePath) -> [ListingEntry]? {
+    /// A listing exactly as `encode` writes it (no spaces, no escapes, plain decimals)
+    /// is read straight from its bytes: three allocations an entry fewer than the JSONValue
+    /// path, for the millions of entries of a large archive. These are `parts` runs of
+    /// whole members, to be decoded side by side with `decodeMembersAsWritten`: each run
+    /// ends at a `],"`, which outside a string is only ever found between two members. One
+    /// found inside a name leaves that run ending in an unclosed string, which decodes to
+    /// nil, as does anything else not as written; the general reader then decodes (or
+    /// refuses) the listing. Nil if the text is not an object.
+    public static func memberRunsAsWritten(_ bytes: [UInt8], parts: Int) -> [Range<Int>]? {
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D || bytes[end - 1] == 0x09 { end -= 1 }
+        guard end >= 2, bytes[0] == UInt8(ascii: "{"), bytes[end - 1] == UInt8(ascii: "}") else { return nil }
+        let members = 1..<(end - 1)
+        var runs: [Range<Int>] = []
+        var start = members.lowerBound
+        for k in 1..<max(parts, 1) {
+            var i = max(start, members.lowerBound + members.count * k / parts)
+            while i + 2 < members.upperBound,
+                  !(bytes[i] == UInt8(ascii: "]") && bytes[i + 1] == UInt8(ascii: ",") && bytes[i + 2] == UInt8(ascii: "\"")) {
+                i += 1
+            }
+            guard i + 2 < members.upperBound else { break }
+            runs.append(start..<(i + 1))
+            start = i + 2
+        }
+        runs.append(start..<members.upperBound)
+        return runs
+    }
+
+    /// The members in `run` (see `memberRunsAsWritten`), or nil if they are not exactly
+    /// as `encode` writes them.
+    public static func decodeMembersAsWritten(_ bytes: [UInt8], _ run: Range<Int>, base: RelativePath) -> [ListingEntry]? {
+        guard run.lowerBound >= 0, run.upperBound <= bytes.count else { return nil }
+        return bytes.withUnsafeBufferPointer { all in decodeMembers(UnsafeBufferPointer(rebasing: all[run]), base: base) }
+    }
+
+    private static func decodeMembers(_ b: UnsafeBufferPointer<UInt8>, base: RelativePath) -> [ListingEntry]? {
         var i = 0
         func byte(_ c: UInt8) -> Bool {
             guard i < b.count, b[i] == c else { return false }
@@ -101,12 +156,9 @@ public enum AgentListing {
             i += 4
             return true
         }
-        guard byte(UInt8(ascii: "{")) else { return nil }
         var entries: [ListingEntry] = []
-        var first = true
-        while true {
-            if first, byte(UInt8(ascii: "}")) { break }
-            first = false
+        while i < b.count {
+            if !entries.isEmpty { guard byte(UInt8(ascii: ",")) else { return nil } }
             guard let nameBytes = plainString(), let name = String(validating: nameBytes, as: UTF8.self),
                   byte(UInt8(ascii: ":")), byte(UInt8(ascii: "[")),
                   let flags = number(), byte(UInt8(ascii: ",")), let size = number() else { return nil }
@@ -127,11 +179,8 @@ public enum AgentListing {
             entry.checksum = checksum
             entry.sourceVersion = version
             entries.append(entry)
-            if byte(UInt8(ascii: "}")) { break }
-            guard byte(UInt8(ascii: ",")) else { return nil }
         }
-        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
-        return i == b.count ? entries : nil
+        return entries
     }
 
     private static func entry(_ name: String, _ value: JSONValue, base: RelativePath) throws(ProtocolError) -> ListingEntry {

@@ -4,42 +4,65 @@ extension FileVersion {
         "\(inode):\(size):\(mtimeNanoseconds):\(ctimeNanoseconds)"
     }
 
+    /// The token appended to `out` as bytes (listings write one per file).
+    public func appendToken(to out: inout [UInt8]) {
+        JSONBytes.appendDecimal(inode, to: &out)
+        out.append(UInt8(ascii: ":"))
+        JSONBytes.appendDecimal(size, to: &out)
+        out.append(UInt8(ascii: ":"))
+        JSONBytes.appendDecimal(mtimeNanoseconds, to: &out)
+        out.append(UInt8(ascii: ":"))
+        JSONBytes.appendDecimal(ctimeNanoseconds, to: &out)
+    }
+
     public init?(token: some StringProtocol) {
         var token = String(token)
         guard let version = token.withUTF8({ FileVersion(tokenUTF8: $0) }) else { return nil }
         self = version
     }
 
-    /// One pass over the bytes, no substrings: listings and records of a million files
-    /// parse one token per file (split and Int(_:) cost 40% of a listing's time).
-    /// Not generic, so it is compiled once for these bytes, not left to witness tables.
-    public init?(tokenUTF8 utf8: UnsafeBufferPointer<UInt8>) {
-        var bytes = utf8.makeIterator()
-        guard let inode = Self.field(&bytes, signed: false), let size = Self.field(&bytes, signed: false),
-              let mtime = Self.field(&bytes, signed: true), let ctime = Self.field(&bytes, signed: true, last: true) else { return nil }
-        self.init(inode: UInt64(inode), size: UInt64(size), mtimeNanoseconds: Int64(mtime), ctimeNanoseconds: Int64(ctime))
+    /// One pass over the bytes, no substrings, iterators or wide integers: listings and
+    /// records of a million files parse one token per file. Not generic, so it is
+    /// compiled once for these bytes, not left to witness tables.
+    public init?(tokenUTF8 b: UnsafeBufferPointer<UInt8>) {
+        var i = 0
+        guard let inode = Self.unsigned(b, &i), Self.colon(b, &i), let size = Self.unsigned(b, &i), Self.colon(b, &i),
+              let mtime = Self.signed(b, &i), Self.colon(b, &i), let ctime = Self.signed(b, &i), i == b.count else { return nil }
+        self.init(inode: inode, size: size, mtimeNanoseconds: mtime, ctimeNanoseconds: ctime)
     }
 
-    /// Reads one decimal field up to its `:` (or the end, for the last); nil if it is empty,
-    /// overflows its type, or holds anything else.
-    private static func field(_ bytes: inout UnsafeBufferPointer<UInt8>.Iterator, signed: Bool, last: Bool = false) -> Int128? {
-        var value: Int128 = 0, digits = 0, negative = false
-        let limit: Int128 = signed ? Int128(Int64.max) : Int128(UInt64.max)
-        while let c = bytes.next() {
-            if c == UInt8(ascii: ":") {
-                guard !last else { return nil }
-                return digits > 0 ? (negative ? -value : value) : nil
-            }
-            if c == UInt8(ascii: "-"), signed, digits == 0, !negative {
-                negative = true
-                continue
-            }
-            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int128(c - UInt8(ascii: "0"))
-            digits += 1
-            guard value <= limit + (negative ? 1 : 0) else { return nil }
+    private static func colon(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Bool {
+        guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
+        i += 1
+        return true
+    }
+
+    /// At least one decimal digit, without overflow.
+    private static func unsigned(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> UInt64? {
+        let start = i
+        var value: UInt64 = 0
+        while i < b.count {
+            let digit = b[i] &- UInt8(ascii: "0")
+            if digit > 9 { break }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(digit))
+            guard !o1, !o2 else { return nil }
+            value = sum
+            i += 1
         }
-        return last && digits > 0 ? (negative ? -value : value) : nil
+        return i > start ? value : nil
+    }
+
+    private static func signed(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Int64? {
+        let negative = i < b.count && b[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard let magnitude = unsigned(b, &i) else { return nil }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return Int64(truncatingIfNeeded: 0 &- magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { return nil }
+        return Int64(magnitude)
     }
 
     /// Whether this version of a key is older than `other`: change times only move forward

@@ -12,26 +12,37 @@ extension ArchiveTracker {
 
     /// Files whose destination copy should be re-checked: every file the destination
     /// holds at the source's current version.
-    public func filesToVerify() -> [(path: RelativePath, record: DestinationRecord)] {
-        records.compactMap { r in
+    /// `id` names the file to `recordVerification(id:matches:at:)` without a lookup.
+    public func filesToVerify() -> [(path: RelativePath, record: DestinationRecord, id: Int)] {
+        records.indices.compactMap { i in
+            let r = records[i]
             guard case .present(let version) = r.source, case .holds(let d) = r.destination, d.version == version else {
                 return nil
             }
-            return (r.path, d)
+            return (r.path, d, i)
         }
     }
 
     /// The result of re-checking one destination file. A file that no longer matches
     /// (replaced, truncated, removed) is copied again.
     public mutating func recordVerification(_ path: RelativePath, matches: Bool, at now: MonotonicInstant) {
-        guard let i = indexByPath.find(path, in: records), records[i].lease == nil else { return }
+        guard let i = indexByPath.find(path, in: records) else { return }
+        recordVerification(id: i, matches: matches, at: now)
+    }
+
+    /// The same, for a file `filesToVerify` named by `id` (records are never removed, so
+    /// the number still names it).
+    public mutating func recordVerification(id i: Int, matches: Bool, at now: MonotonicInstant) {
+        guard records.indices.contains(i), records[i].lease == nil else { return }
+        // The flag alone counts for nothing and queues nothing: set it in place, as the
+        // end sets it for every file of the archive.
+        if matches {
+            records[i].verified = true
+            return
+        }
         update(i, now: now) { r in
-            if matches {
-                r.verified = true
-            } else {
-                r.destination = .absent
-                r.verified = false
-            }
+            r.destination = .absent
+            r.verified = false
         }
     }
 
@@ -54,6 +65,10 @@ extension ArchiveTracker {
         verdict.arrays = hierarchy.arrays.count
         verdict.groups = hierarchy.groupCount
         verdict.sourceRootPresent = sourceRootPresent
+        var locator = ZarrHierarchy.Locator(hierarchy)
+        // The last holder's array is shared by the files that follow on the same node,
+        // not allocated again for each of them.
+        var holders: [UInt32] = []
         for r in records {
             switch r.source {
             case .present(let version):
@@ -61,10 +76,11 @@ extension ArchiveTracker {
                 switch r.destination {
                 case .holds(let d) where d.version == version:
                     if r.verified {
+                        if holders.first != d.holder { holders = [d.holder] }
                         verdict.verified.append(.init(path: r.path, role: r.role, size: version.size,
-                                                      checksum: d.checksum, mtimeNanoseconds: version.mtimeNanoseconds, holders: [d.holder]))
+                                                      checksum: d.checksum, mtimeNanoseconds: version.mtimeNanoseconds, holders: holders))
                         verdict.verifiedBytes &+= version.size
-                        if r.role == .data, case .chunk(inBounds: false)? = hierarchy.locate(r.path)?.key {
+                        if r.role == .data, case .chunk(inBounds: false)? = locator.locate(r.path)?.key {
                             verdict.outOfBounds.append(r.path)
                         }
                     } else {
@@ -98,14 +114,42 @@ extension ArchiveTracker {
         verdict.keptDeletions.sort()
         verdict.extraneous.sort()
         verdict.outOfBounds.sort()
-        verdict.verified.sort { $0.path < $1.path }
+        verdict.verified = Self.sortedByPath(verdict.verified)
         return verdict
     }
 
-    /// Everything the destination holds that softcopy wrote: the journal after compaction.
-    public func destinationRecords() -> [(RelativePath, DestinationRecord)] {
+    /// Files in the order of their paths (String's `<`), for a million of them: most
+    /// comparisons are decided by the first 16 bytes of two ASCII paths as two big-endian
+    /// integers, which is the same order, without touching the strings.
+    static func sortedByPath(_ files: [ArchiveVerdict.VerifiedFile]) -> [ArchiveVerdict.VerifiedFile] {
+        struct Key {
+            var high: UInt64 = 0, low: UInt64 = 0
+            var ascii = true
+            var index: Int
+        }
+        var keys = files.indices.map { i in
+            var key = Key(index: i)
+            // Paths hold no NUL, so padding with zeros keeps a prefix before its extensions.
+            // The 17th byte is looked at too: a combining mark there changes the 16th
+            // character under the normalization String's `<` compares by.
+            for (n, byte) in files[i].path.string.utf8.prefix(17).enumerated() {
+                if byte >= 0x80 { key.ascii = false }
+                if n < 8 { key.high |= UInt64(byte) << (8 * (7 - n)) } else if n < 16 { key.low |= UInt64(byte) << (8 * (15 - n)) }
+            }
+            return key
+        }
+        keys.sort { a, b in
+            if a.ascii, b.ascii, a.high != b.high || a.low != b.low { return (a.high, a.low) < (b.high, b.low) }
+            return files[a.index].path < files[b.index].path
+        }
+        return keys.map { files[$0.index] }
+    }
+
+    /// Everything node `holder` holds that softcopy wrote: for the coordinator's own
+    /// destination (0), the journal after compaction.
+    public func destinationRecords(heldBy holder: UInt32) -> [(RelativePath, DestinationRecord)] {
         records.compactMap { r in
-            if case .holds(let d) = r.destination { return (r.path, d) }
+            if case .holds(let d) = r.destination, d.holder == holder { return (r.path, d) }
             return nil
         }.sorted { $0.0 < $1.0 }
     }

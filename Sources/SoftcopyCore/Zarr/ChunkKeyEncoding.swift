@@ -23,38 +23,49 @@ public enum ChunkKeyEncoding: Sendable, Hashable, CustomStringConvertible {
 
     /// The grid index a key names, if it is a well-formed key for an array of `rank` dimensions.
     public func index(forKey key: Substring, rank: Int) -> [Int64]? {
-        var rest = key
-        switch self {
-        case .v2:
-            if rank == 0 { return rest == "0" ? [] : nil }
-        case .v3Default:
-            if rank == 0 { return rest == "c" ? [] : nil }
-            guard rest.hasPrefix("c"), rest.dropFirst().first == separator else { return nil }
-            rest = rest.dropFirst(2)
-        }
-        // Bytes, not substrings: the end of a run classifies every key of the archive.
-        guard let separator = separator.asciiValue else { return nil }
         var index: [Int64] = []
         index.reserveCapacity(rank)
+        return visitIndex(forKey: key, rank: rank) { _, value in index.append(value) } ? index : nil
+    }
+
+    /// Calls `component` with each dimension and grid index the key names, in order;
+    /// false if it is not a well-formed key for `rank` dimensions (some components may
+    /// have been visited by then). No array: the end of a run classifies every key.
+    public func visitIndex(forKey key: Substring, rank: Int, _ component: (Int, Int64) -> Void) -> Bool {
+        // Bytes, not characters or substrings.
+        var rest = key.utf8[...]
+        switch self {
+        case .v2:
+            if rank == 0 { return key == "0" }
+        case .v3Default:
+            if rank == 0 { return key == "c" }
+            guard rest.first == UInt8(ascii: "c") else { return false }
+            rest = rest.dropFirst()
+            guard let s = separator.asciiValue, rest.first == s else { return false }
+            rest = rest.dropFirst()
+        }
+        guard let separator = separator.asciiValue else { return false }
+        var dimension = 0
         var value: Int64 = 0, digits = 0
-        for c in rest.utf8 {
+        for c in rest {
             if c == separator {
-                guard digits > 0, index.count < rank - 1 else { return nil }
-                index.append(value)
+                guard digits > 0, dimension < rank - 1 else { return false }
+                component(dimension, value)
+                dimension += 1
                 value = 0
                 digits = 0
                 continue
             }
-            guard c >= 0x30, c <= 0x39 else { return nil }
+            guard c >= 0x30, c <= 0x39 else { return false }
             let (times10, o1) = value.multipliedReportingOverflow(by: 10)
             let (sum, o2) = times10.addingReportingOverflow(Int64(c - 0x30))
-            guard !o1, !o2 else { return nil }
+            guard !o1, !o2 else { return false }
             value = sum
             digits += 1
         }
-        guard digits > 0, index.count == rank - 1 else { return nil }
-        index.append(value)
-        return index
+        guard digits > 0, dimension == rank - 1 else { return false }
+        component(dimension, value)
+        return true
     }
 
     public var description: String {

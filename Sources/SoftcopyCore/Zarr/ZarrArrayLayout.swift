@@ -21,11 +21,14 @@ public struct ZarrArrayLayout: Sendable, Hashable {
     /// Files per dimension: ceil(shape / grid).
     public var filesPerDimension: [Int64]? {
         guard let grid = fileGrid, grid.count == shape.count else { return nil }
-        // Written so that no shape, however large or negative, can overflow (found by fuzzing).
-        return zip(shape, grid).map { extent, step in
-            guard step > 0, extent > 0 else { return 0 }
-            return extent / step + (extent % step == 0 ? 0 : 1)
-        }
+        return zip(shape, grid).map(Self.files)
+    }
+
+    /// Files along one dimension. Written so that no shape, however large or negative, can
+    /// overflow (found by fuzzing).
+    private static func files(extent: Int64, step: Int64) -> Int64 {
+        guard step > 0, extent > 0 else { return 0 }
+        return extent / step + (extent % step == 0 ? 0 : 1)
     }
 
     /// The most chunk files this array can have. Fill-value chunks are never written, so the
@@ -43,10 +46,16 @@ public struct ZarrArrayLayout: Sendable, Hashable {
     /// Whether `key` (relative to the array's directory) names a chunk file of this array,
     /// and if so whether it lies inside the current shape.
     public func classify(key: Substring) -> ChunkKeyClass {
-        guard let index = keyEncoding.index(forKey: key, rank: rank) else { return .notAChunk }
-        guard let perDimension = filesPerDimension else { return .chunk(inBounds: true) }
-        let inside = zip(index, perDimension).allSatisfy { $0 >= 0 && $0 < $1 }
-        return .chunk(inBounds: inside)
+        classify(key: key, filesPerDimension: filesPerDimension)
+    }
+
+    /// The same, with `filesPerDimension` worked out once for many keys.
+    public func classify(key: Substring, filesPerDimension perDimension: [Int64]?) -> ChunkKeyClass {
+        var inside = true
+        let wellFormed = keyEncoding.visitIndex(forKey: key, rank: rank) { dimension, index in
+            if let perDimension, index < 0 || index >= perDimension[dimension] { inside = false }
+        }
+        return wellFormed ? .chunk(inBounds: inside) : .notAChunk
     }
 }
 

@@ -61,13 +61,44 @@ public struct ZarrHierarchy: Sendable {
 
     /// Finds the array that owns `path`, if any, and classifies the key within it.
     public func locate(_ path: RelativePath) -> (array: RelativePath, key: ChunkKeyClass)? {
-        var directory = path.parent
+        guard let parent = path.parent, let (array, layout) = owner(of: parent), let key = path.relative(to: array) else { return nil }
+        return (array, layout.classify(key: key.string[...]))
+    }
+
+    /// The array at `directory` or the nearest one above it.
+    func owner(of directory: RelativePath) -> (array: RelativePath, layout: ZarrArrayLayout)? {
+        var directory: RelativePath? = directory
         while let current = directory {
-            if case .array(let layout) = nodes[current], let key = path.relative(to: current) {
-                return (current, layout.classify(key: key.string[...]))
-            }
+            if case .array(let layout) = nodes[current] { return (current, layout) }
             directory = current.parent
         }
         return nil
+    }
+
+    /// Locates many paths in turn, remembering the owner of the last folder: a verdict
+    /// over a million chunk files asks about the same few folders again and again, and
+    /// walking up from each file cost a string and a lookup per level.
+    public struct Locator {
+        private let hierarchy: ZarrHierarchy
+        private var folder: Substring?
+        private var owner: (array: RelativePath, layout: ZarrArrayLayout, filesPerDimension: [Int64]?)?
+
+        public init(_ hierarchy: ZarrHierarchy) {
+            self.hierarchy = hierarchy
+        }
+
+        /// What `ZarrHierarchy.locate` says of `path`.
+        public mutating func locate(_ path: RelativePath) -> (array: RelativePath, key: ChunkKeyClass)? {
+            let s = path.string
+            guard !s.isEmpty else { return nil }
+            let parent = s.utf8.lastIndex(of: UInt8(ascii: "/")).map { s[..<$0] } ?? s[s.startIndex..<s.startIndex]
+            if parent != folder {
+                folder = parent
+                owner = hierarchy.owner(of: RelativePath(unchecked: String(parent))).map { ($0.array, $0.layout, $0.layout.filesPerDimension) }
+            }
+            guard let owner else { return nil }
+            let key = owner.array.isRoot ? s[...] : s[s.utf8.index(s.startIndex, offsetBy: owner.array.string.utf8.count + 1)...]
+            return (owner.array, owner.layout.classify(key: key, filesPerDimension: owner.filesPerDimension))
+        }
     }
 }

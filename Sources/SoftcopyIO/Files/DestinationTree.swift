@@ -304,18 +304,6 @@ public final class DestinationTree: Sendable {
         return result
     }
 
-    /// An extended attribute of a file beneath the root, by path: one syscall where open,
-    /// fgetxattr and close are three, for listings of a million files. It does not follow
-    /// a symlink at the file; the folders on the way are the ones the listing itself just
-    /// read by path, so it trusts nothing the listing did not.
-    public func attribute(_ name: String, of path: RelativePath, limit: Int = 1024) -> [UInt8]? {
-        var buffer = [UInt8](repeating: 0, count: limit)
-        let n = buffer.withUnsafeMutableBytes { softcopy_lgetxattr(displayPath(path), name, $0.baseAddress, UInt($0.count)) }
-        guard n >= 0 else { return nil }
-        buffer.removeSubrange(n...)
-        return buffer
-    }
-
     /// Opens a file beneath the root for reading (verification, serving it back).
     public func openForReading(_ path: RelativePath) throws(SystemError) -> FileDescriptor? {
         let fd = softcopy_open_beneath(rootDescriptor, path.string, O_RDONLY, 0)

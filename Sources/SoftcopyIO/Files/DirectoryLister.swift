@@ -1,3 +1,4 @@
+import CSoftcopyShims
 import Glibc
 public import SoftcopyCore
 
@@ -9,10 +10,17 @@ public enum DirectoryLister {
         /// nil for directories (their version does not matter) and for entries that vanished.
         public var status: FileStatus?
         public var kind: FileStatus.Kind
+        /// The extended attribute asked for, of a regular file that has it.
+        public var attribute: [UInt8]? = nil
     }
 
-    /// Nil if the directory does not exist (it may have just been removed).
-    public static func list(_ absolutePath: String) throws(SystemError) -> [Entry]? {
+    /// The longest extended attribute `list` reads.
+    public static let attributeLimit = 1024
+
+    /// Nil if the directory does not exist (it may have just been removed). With
+    /// `attribute`, each regular file's extended attribute of that name is read too, beside
+    /// the open directory where the kernel allows it (getxattrat, Linux 6.13).
+    public static func list(_ absolutePath: String, attribute: String? = nil) throws(SystemError) -> [Entry]? {
         guard let dir = opendir(absolutePath) else {
             let code = errno
             if code == ENOENT || code == ENOTDIR { return nil }
@@ -20,6 +28,9 @@ public enum DirectoryLister {
         }
         defer { closedir(dir) }
         let fd = dirfd(dir)
+        // The name is passed to fstatat and getxattrat as readdir gave it: a String's C
+        // string costs an allocation per call, two per file of a million-file listing.
+        let attributeName = attribute.map { Array($0.utf8CString) }
         var entries: [Entry] = []
         while true {
             errno = 0
@@ -27,9 +38,8 @@ public enum DirectoryLister {
                 if errno != 0 { throw SystemError("readdir", path: absolutePath) }
                 break
             }
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            let cName = (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self)
+            let name = String(cString: cName)
             if name == "." || name == ".." { continue }
             let type = Int32(entry.pointee.d_type)
             if type == Int32(DT_DIR) {
@@ -37,10 +47,26 @@ public enum DirectoryLister {
                 continue
             }
             // Regular files need their version; DT_UNKNOWN (some filesystems) needs a stat too.
-            guard let status = try FileStatus.of(name, in: fd, displayPath: absolutePath + "/" + name) else { continue }
-            entries.append(Entry(name: name, status: status.kind == .directory ? nil : status, kind: status.kind))
+            guard let status = try FileStatus.of(cName, in: fd, displayPath: absolutePath + "/" + name) else { continue }
+            var listed = Entry(name: name, status: status.kind == .directory ? nil : status, kind: status.kind)
+            if let attributeName, status.kind == .regular {
+                listed.attribute = attributeName.withUnsafeBufferPointer { attribute in
+                    read(attribute.baseAddress!, of: cName, in: fd, absolutePath: absolutePath)
+                }
+            }
+            entries.append(listed)
         }
         return entries
+    }
+
+    private static func read(_ attribute: UnsafePointer<CChar>, of name: UnsafePointer<CChar>, in directory: Int32, absolutePath: String) -> [UInt8]? {
+        withUnsafeTemporaryAllocation(byteCount: attributeLimit, alignment: 1) { buffer in
+            var n = softcopy_getxattrat(directory, name, attribute, buffer.baseAddress, UInt(buffer.count))
+            if n < 0, errno == ENOSYS {
+                n = softcopy_lgetxattr(absolutePath + "/" + String(cString: name), attribute, buffer.baseAddress, UInt(buffer.count))
+            }
+            return n < 0 ? nil : Array(buffer[..<Int(n)])
+        }
     }
 
     /// Visits every entry under `root` (depth first, folders before their contents);

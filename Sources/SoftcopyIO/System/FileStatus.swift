@@ -41,14 +41,21 @@ public struct FileStatus: Sendable, Hashable {
     }
 
     /// fstatat(2) of `name` in the open directory `directory`, not following symlinks.
-    public static func of(_ name: String, in directory: Int32, displayPath: String) throws(SystemError) -> FileStatus? {
+    /// `displayPath` is made only for an error (listings stat a million files).
+    public static func of(_ name: String, in directory: Int32, displayPath: @autoclosure () -> String) throws(SystemError) -> FileStatus? {
+        let result = name.withCString { name in Result { () throws(SystemError) in try of(name, in: directory, displayPath: displayPath()) } }
+        return try result.get()
+    }
+
+    /// The same, for a name as readdir gives it.
+    public static func of(_ name: UnsafePointer<CChar>, in directory: Int32, displayPath: @autoclosure () -> String) throws(SystemError) -> FileStatus? {
         var st = stat()
         while true {
             if fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 { return FileStatus(st) }
             let code = errno
             if code == EINTR { continue }
             if code == ENOENT || code == ENOTDIR { return nil }
-            throw SystemError("stat", path: displayPath, errno: code)
+            throw SystemError("stat", path: displayPath(), errno: code)
         }
     }
 }
