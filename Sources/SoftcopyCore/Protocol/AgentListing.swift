@@ -36,22 +36,21 @@ public enum AgentListing {
         out.append(UInt8(ascii: ","))
         JSONBytes.appendDecimal(size, to: &out)
         if checksums {
-            if let checksum {
-                out += ",\"".utf8
-                checksum.appendHex(to: &out)
-                out.append(UInt8(ascii: "\""))
-            } else {
-                out += ",null".utf8
-            }
-            if let sourceVersion {
-                out += ",\"".utf8
-                sourceVersion.appendToken(to: &out)
-                out.append(UInt8(ascii: "\""))
-            } else {
-                out += ",null".utf8
-            }
+            appendQuoted(checksum, to: &out) { $0.appendHex(to: &$1) }
+            appendQuoted(sourceVersion, to: &out) { $0.appendToken(to: &$1) }
         }
         out.append(UInt8(ascii: "]"))
+    }
+
+    /// `,"…"` with what `write` writes of `value`, or `,null` without a value.
+    private static func appendQuoted<T>(_ value: T?, to out: inout [UInt8], _ write: (T, inout [UInt8]) -> Void) {
+        guard let value else {
+            out += ",null".utf8
+            return
+        }
+        out += ",\"".utf8
+        write(value, &out)
+        out.append(UInt8(ascii: "\""))
     }
 
     /// Parses a listing of `base`; entries' paths are `base` joined with their names.
