@@ -305,7 +305,8 @@ final class Engine: @unchecked Sendable {
                 let known = lanes.map { targets[$0].tracker.destinationRecord(of: entry.path)?.holder }
                 guard let lane = lanes.first(where: { known[$0 - lanes.lowerBound] == holder })
                     ?? lanes.first(where: { known[$0 - lanes.lowerBound] == nil }) else { continue }
-                targets[lane].tracker.seedDestination(entry.path, .holds(DestinationRecord(version: version, checksum: checksum, inode: entry.inode ?? 0, holder: holder)), at: now)
+                // A listing carries no inode: an agent's copy is checked by its listing, not by inode.
+                targets[lane].tracker.seedDestination(entry.path, .holds(DestinationRecord(version: version, checksum: checksum, inode: 0, holder: holder)), at: now)
                 seeded += 1
             }
             seededFiles[target] += seeded

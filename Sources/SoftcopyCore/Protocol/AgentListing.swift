@@ -5,25 +5,20 @@
 /// (`[flags, size, "hex", "inode:size:mtime:ctime"]`). A recursive listing uses
 /// paths relative to the listed folder as names.
 public enum AgentListing {
-    /// The listing as JSON text, written directly: a recursive listing of a million
-    /// files as a JSONValue tree cost more than reading the files' records.
+    /// The listing of `entries` as JSON text: the same members, through `appendValue`,
+    /// that an agent writes one by one as it walks its folders.
     public static func encode(_ entries: [ListingEntry], relativeTo base: RelativePath, checksums: Bool) -> String {
         var out: [UInt8] = [UInt8(ascii: "{")]
-        encodeMembers(entries[...], relativeTo: base, checksums: checksums, into: &out)
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The members of a listing's object, without its braces, appended to `out` as bytes.
-    public static func encodeMembers(_ entries: ArraySlice<ListingEntry>, relativeTo base: RelativePath, checksums: Bool, into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + entries.count * (checksums ? 100 : 30))
-        for (i, entry) in zip(entries.indices, entries) {
-            if i > entries.startIndex { out.append(UInt8(ascii: ",")) }
+        out.reserveCapacity(entries.count * (checksums ? 100 : 30))
+        for entry in entries {
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }
             let path = entry.path.relative(to: base) ?? entry.path
             JSONBytes.appendString(entry.isDirectory ? path.string + "/" : path.string, to: &out)
             appendValue(flags: entry.flags, size: entry.size, checksum: entry.checksum, sourceVersion: entry.sourceVersion,
                         checksums: checksums && !entry.isDirectory, to: &out)
         }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// What follows a member's name: `:[flags,size]`, or with `checksums`

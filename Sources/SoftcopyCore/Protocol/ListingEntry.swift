@@ -9,17 +9,15 @@ public struct ListingEntry: Sendable, Hashable {
     public var checksum: Checksum?
     /// The source version the agent recorded when it wrote the file, if it did.
     public var sourceVersion: FileVersion?
-    public var inode: UInt64?
 
     public init(path: RelativePath, isDirectory: Bool = false, isDataset: Bool = false, size: UInt64,
-                checksum: Checksum? = nil, sourceVersion: FileVersion? = nil, inode: UInt64? = nil) {
+                checksum: Checksum? = nil, sourceVersion: FileVersion? = nil) {
         self.path = path
         self.isDirectory = isDirectory
         self.isDataset = isDataset
         self.size = size
         self.checksum = checksum
         self.sourceVersion = sourceVersion
-        self.inode = inode
     }
 
     /// PYME's flags bitfield: 0x01 folder, 0x02 dataset.

@@ -89,7 +89,7 @@ public struct PendingFile: ~Copyable {
     /// `syncDirectory` the rename itself is made durable too (otherwise the caller syncs
     /// the folder once for a batch).
     public consuming func commit(syncDirectory: Bool) throws(SystemError) -> FileStatus {
-        let status = try file.status(path: displayPath)
+        let status = try status()
         try renameIntoPlace()
         if syncDirectory {
             try directory.sync(path: displayPath)
