@@ -15,6 +15,7 @@ public final class Agent: Sendable {
     let root: DestinationTree
     private let jobs = Mutex<[String: AgentJob]>([:])
     private let keyLocks = KeyLocks()
+    private let records: RecordCache
     private let server = Mutex<HTTPServer?>(nil)
     private let advertiser = Mutex<AgentAdvertiser?>(nil)
     /// Wall-clock time this agent started (temp files older than this are leftovers).
@@ -28,6 +29,7 @@ public final class Agent: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.root = try DestinationTree(root: configuration.root, create: false)
+        self.records = RecordCache(capacity: configuration.rememberedRecords)
     }
 
     /// Binds the API; returns the port (useful with port 0).
@@ -117,7 +119,7 @@ public final class Agent: Sendable {
         let name = attachment.job
         let job = AgentJob(attachment: attachment, trees: trees, token: configuration.token, caFile: configuration.tlsCA, transfers: configuration.transfers,
                            root: configuration.root, reserve: configuration.reserve,
-                           keyLocks: keyLocks, logger: logger) { [weak self] state in
+                           keyLocks: keyLocks, records: records, logger: logger) { [weak self] state in
             self?.jobs.withLock { j -> Void in j[name] = nil }
             self?.logger.info("job \(name) ended (\(state))")
         }
@@ -184,7 +186,7 @@ public final class Agent: Sendable {
             return .error(.badRequest, error.message)
         }
         let builder = AgentListingBuilder(tree: root, checksums: request.queryFlag("checksums") || request.queryFlag("verify"),
-                                          verify: request.queryFlag("verify"))
+                                          verify: request.queryFlag("verify"), records: records)
         do {
             if !base.isRoot {
                 // Refuses a symlink anywhere on the way, like every other path here.

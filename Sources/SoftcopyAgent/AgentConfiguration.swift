@@ -15,6 +15,8 @@ public struct AgentConfiguration: Sendable {
     public var advertise = true
     /// A chunk that would take the root's free space below this is refused (507).
     public var reserve: UInt64 = 1 << 30
+    /// Files whose records are kept in memory for listings (`RecordCache`); 0: none.
+    public var rememberedRecords = defaultRememberedRecords
     /// TLS for the agent's API: a PEM certificate chain and its key.
     public var tlsCertificate: String?
     public var tlsKey: String?
@@ -22,6 +24,8 @@ public struct AgentConfiguration: Sendable {
     public var tlsCA: String?
 
     public static let defaultPort = 7481
+    /// About 200 MB at most: the records of a 2-million-file acquisition.
+    public static let defaultRememberedRecords = 2_000_000
 
     public init(root: String, name: String) {
         self.root = root

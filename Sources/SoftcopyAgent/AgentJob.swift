@@ -20,6 +20,7 @@ final class AgentJob: Sendable {
     private let caFile: String?
     private let transfers: Int
     private let keyLocks: KeyLocks
+    private let records: RecordCache
     private let logger: Logger
     private let stopping = Atomic(false)
     private let threads = Mutex<[OSThread]>([])
@@ -42,7 +43,7 @@ final class AgentJob: Sendable {
     static let abandonAfter: Duration = .seconds(600)
 
     init(attachment: JobAttachment, trees: [Int: DestinationTree], token: String?, caFile: String?, transfers: Int,
-         root: String, reserve: UInt64, keyLocks: KeyLocks, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
+         root: String, reserve: UInt64, keyLocks: KeyLocks, records: RecordCache, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
         self.attachment = attachment
         self.root = root
         self.reserve = reserve
@@ -51,6 +52,7 @@ final class AgentJob: Sendable {
         self.caFile = caFile
         self.transfers = max(1, transfers)
         self.keyLocks = keyLocks
+        self.records = records
         self.logger = logger
         self.onEnd = onEnd
     }
@@ -87,7 +89,7 @@ final class AgentJob: Sendable {
     private func pull() {
         let client = HTTPClient(token: token, caFile: caFile)
         let transfer = AgentTransfer(coordinator: attachment.coordinator, job: attachment.job, client: client, keyLocks: keyLocks,
-                                     root: root, reserve: reserve, logger: logger)
+                                     records: records, root: root, reserve: reserve, logger: logger)
         let request = LeaseRequest(agent: attachment.agent, maxItems: Self.batchItems, maxBytes: Self.batchBytes,
                                    waitMilliseconds: Int(Self.longPoll.secondsValue * 1000))
         let leaseURL = attachment.coordinator + "/v1/jobs/" + attachment.job + "/lease"

@@ -5,12 +5,13 @@ import SoftcopyIO
 /// Builds listings of folders under the agent's root, as JSON bytes written while the
 /// folders are walked: one folder (PYME's listing) or a whole tree (what a coordinator
 /// merges). With checksums, each file's XXH3-128 comes from the record softcopy left on
-/// it when that record still describes the file, and is computed by reading the file
-/// otherwise (or always, with `verify`).
+/// it when that record still describes the file (remembered in `records` while the file
+/// is unchanged), and is computed by reading the file otherwise (or always, with `verify`).
 struct AgentListingBuilder {
     let tree: DestinationTree
     let checksums: Bool
     let verify: Bool
+    let records: RecordCache
 
     /// A folder being listed: where it is under the root, and its name in the listing
     /// (relative to the listed folder; empty for the listed folder itself).
@@ -22,12 +23,11 @@ struct AgentListingBuilder {
     /// The listing of `directory` (see `AgentListing`), in pieces whose concatenation is
     /// the JSON (joined once, into the response); nil if there is no such folder.
     func listing(_ directory: RelativePath, recursive: Bool) throws(SystemError) -> [[UInt8]]? {
-        guard let entries = try DirectoryLister.list(tree.displayPath(directory), attribute: recordName) else { return nil }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
         var out: [UInt8] = [UInt8(ascii: "{")]
         var level: [Folder] = []
-        try write(Folder(path: directory, name: ""), entries, recursive: recursive, into: &out, subfolders: &level, buffer: buffer)
+        guard try write(Folder(path: directory, name: ""), recursive: recursive, into: &out, subfolders: &level, buffer: buffer) else { return nil }
         // Breadth first until there are folders enough to share out, then each subtree on
         // its own core: a listing of a million files is mostly stat and getxattr, and the
         // coordinator waits for it at the end of every run.
@@ -65,29 +65,42 @@ struct AgentListingBuilder {
     /// Folders a recursive listing fans out over (several per core, as subtrees differ).
     static let parallelFolders = 16
 
-    /// The record softcopy left on each file, read with the folder's listing.
-    private var recordName: String? { checksums ? WrittenRecord.attributeName : nil }
+    /// The record softcopy left on each file, read beside the folder being listed.
+    private static let recordAttribute = DirectoryLister.AttributeName(WrittenRecord.attributeName)
 
     /// Lists one folder of a recursive listing (gone meanwhile: nothing).
     private func visit(_ folder: Folder, into out: inout [UInt8], subfolders: inout [Folder],
                        buffer: UnsafeMutableRawBufferPointer) throws(SystemError) {
-        let entries = try DirectoryLister.list(tree.displayPath(folder.path), attribute: recordName) ?? []
-        try write(folder, entries, recursive: true, into: &out, subfolders: &subfolders, buffer: buffer)
+        _ = try write(folder, recursive: true, into: &out, subfolders: &subfolders, buffer: buffer)
+    }
+
+    /// The record on a file being listed that still describes it: remembered while the
+    /// file is unchanged, else read from its attribute (and then remembered).
+    private func writtenRecord(of open: DirectoryLister.OpenEntry, status: FileStatus) -> WrittenRecord? {
+        if let remembered = records.record(for: status),
+           remembered.describes(size: status.version.size, mtimeNanoseconds: status.version.mtimeNanoseconds) {
+            return remembered
+        }
+        let record = WrittenRecord.current(attribute: open.attribute(Self.recordAttribute), status: status)
+        if let record { records.remember(record, for: status) }
+        return record
     }
 
     /// Writes the members for the entries of one folder to `out`; when recursive, its
     /// subfolders go to `subfolders`, to be visited next, and are not members themselves.
-    private func write(_ folder: Folder, _ entries: [DirectoryLister.Entry], recursive: Bool, into out: inout [UInt8],
-                       subfolders: inout [Folder], buffer: UnsafeMutableRawBufferPointer) throws(SystemError) {
-        for entry in entries {
-            if entry.name.hasPrefix(DestinationTree.temporaryPrefix) { continue }
+    /// False if there is no such folder.
+    private func write(_ folder: Folder, recursive: Bool, into out: inout [UInt8],
+                       subfolders: inout [Folder], buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Bool {
+        try DirectoryLister.forEach(tree.displayPath(folder.path)) { open throws(SystemError) in
+            let entry = open.entry
+            if entry.name.hasPrefix(DestinationTree.temporaryPrefix) { return }
             switch entry.kind {
             case .directory:
                 if recursive {
                     if entry.name != DestinationTree.stateDirectoryName {
                         subfolders.append(Folder(path: folder.path.appending(component: entry.name), name: Self.join(folder.name, entry.name)))
                     }
-                    continue
+                    return
                 }
                 let children = try DirectoryLister.list(tree.displayPath(folder.path.appending(component: entry.name))) ?? []
                 let isDataset = children.contains { ZarrNaming.nodeMetadataNames.contains(Substring($0.name)) }
@@ -96,12 +109,12 @@ struct AgentListingBuilder {
                 AgentListing.appendValue(flags: isDataset ? 3 : 1, size: UInt64(children.count), checksum: nil, sourceVersion: nil,
                                          checksums: false, to: &out)
             case .regular:
-                guard let status = entry.status else { continue }
+                guard let status = entry.status else { return }
                 var size = status.version.size
                 var checksum: Checksum?
                 var sourceVersion: FileVersion?
                 if checksums {
-                    let record = WrittenRecord.current(attribute: entry.attribute, status: status)
+                    let record = writtenRecord(of: open, status: status)
                     if let record, !verify {
                         (checksum, sourceVersion) = (record.checksum, record.version)
                     } else {
@@ -119,7 +132,7 @@ struct AgentListingBuilder {
                 AgentListing.appendValue(flags: 0, size: size, checksum: checksum, sourceVersion: sourceVersion,
                                          checksums: checksums, to: &out)
             default:
-                continue  // symlinks and special files are not data softcopy wrote
+                return  // symlinks and special files are not data softcopy wrote
             }
         }
     }

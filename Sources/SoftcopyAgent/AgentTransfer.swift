@@ -15,6 +15,7 @@ struct AgentTransfer {
     let job: String
     let client: HTTPClient
     let keyLocks: KeyLocks
+    let records: RecordCache
     let root: String
     let reserve: UInt64
     let logger: Logger
@@ -35,6 +36,8 @@ struct AgentTransfer {
         let version: FileVersion
         let checksum: Checksum
         let bytes: UInt64
+        /// The record is on the file (a filesystem without extended attributes refuses it).
+        let recorded: Bool
     }
 
     static let stallTimeout: Duration = .seconds(30)
@@ -116,14 +119,17 @@ struct AgentTransfer {
             logger.warning("\(path): received \(received) of \(version.size) bytes, checksum \(checksum.hex), expected \(expected.hex); discarded, it will be sent again")
             return .done(.failed(message: "checksum or size mismatch on arrival (\(received) of \(version.size) bytes)", transient: true), changedDirectory: nil)
         }
+        var recorded = true
         do {
             try pending.setAttribute(WrittenRecord.attributeName, WrittenRecord(version: version, checksum: checksum).bytes)
         } catch {
+            recorded = false
             logger.debug("cannot record the source version on \(path): \(error)")
         }
         do {
             try pending.settle(mode: mode, modificationTime: version.mtimeNanoseconds)
-            return .staged(StagedDownload(file: try StagedFile(pending, path: path), version: version, checksum: checksum, bytes: received))
+            return .staged(StagedDownload(file: try StagedFile(pending, path: path), version: version, checksum: checksum,
+                                          bytes: received, recorded: recorded))
         } catch {
             return .done(.failed(message: error.description, transient: error.isTransient), changedDirectory: nil)
         }
@@ -261,6 +267,11 @@ struct AgentTransfer {
         let outcomes = zip(staged, committed).map { download, result -> WorkOutcome in
             switch result {
             case .renamed:
+                // Remembered with the ctime the rename gave the file, so the listing at the
+                // end of the run need not read the record back from every file.
+                if download.recorded, let status = try? download.file.currentStatus() {
+                    records.remember(WrittenRecord(version: download.version, checksum: download.checksum), for: status)
+                }
                 return .copied(version: download.version, checksum: download.checksum,
                                destinationInode: download.file.status.version.inode, bytesWritten: download.bytes)
             case .declined(let reason):

@@ -34,6 +34,9 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Refuse chunks that would leave less than this free under the root (default 1GiB; 0: fill the disk).", valueName: "BYTES"))
     var reserve: String = "1GiB"
 
+    @Option(help: ArgumentHelp("Remember the records of this many files in memory, about 100 bytes each, so listings need not read them back from disk (default 2000000; 0: read every time).", valueName: "FILES"))
+    var rememberedRecords: Int = AgentConfiguration.defaultRememberedRecords
+
     @Flag(help: "Do not advertise _softcopy._tcp through avahi-daemon (coordinators then need --agent URL).")
     var noAdvertise = false
 
@@ -53,6 +56,7 @@ struct AgentCommand: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard (1...64).contains(transfers) else { throw ValidationError("--transfers must be from 1 to 64") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together: give both, or neither") }
+        guard rememberedRecords >= 0 else { throw ValidationError("--remembered-records must be 0 or more, found \(rememberedRecords)") }
         guard Quantity.byteCount(reserve) != nil else { throw ValidationError("--reserve must be a size such as 0, 500MB or 10GiB, found '\(reserve)'") }
     }
 }
@@ -93,6 +97,7 @@ enum Main {
         configuration.verbose = command.verbose
         configuration.advertise = !command.noAdvertise
         configuration.reserve = Quantity.byteCount(command.reserve) ?? configuration.reserve
+        configuration.rememberedRecords = command.rememberedRecords
         let absolute = { (path: String) in PathNormalizer.absolute(path, base: ProcessEnvironment.currentDirectory(), home: nil) }
         configuration.tlsCertificate = command.tlsCert.map(absolute)
         configuration.tlsKey = command.tlsKey.map(absolute)

@@ -56,7 +56,8 @@ struct FuzzTests {
             #"{"a": [1, -2.5e10, "x\u00e9\n", true, null, NaN, Infinity], "b": {}}"#,
         ]
         fuzz(seed: 1, seeds: seeds, dictionary: ["\\u", "\"", "[", "{", "e+", "-0", "1e308", ",", ":"]) { input in
-            let valid = (try? JSONParser.validate(bytes: input)) != nil
+            let valid = JSONParser.isValid(bytes: input)
+            guard valid == ((try? JSONParser.validate(bytes: input)) != nil) else { return "isValid and validate disagree" }
             guard let value = try? JSONParser.parse(bytes: input) else { return valid ? "validate accepted what parse refused" : nil }
             guard valid else { return "validate refused what parse accepted" }
             guard let again = try? JSONParser.parse(value.serialized()) else { return "its serialisation does not parse" }

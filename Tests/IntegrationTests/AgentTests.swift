@@ -284,3 +284,46 @@ extension IntegrationTests {
         #expect((manifest["entries"]?.arrayValue ?? []).allSatisfy { $0["nodes"]?.arrayValue?.count == 2 })
     }
 }
+
+extension IntegrationTests {
+    /// The agent remembers the record of each file it writes, so that its listings need
+    /// not read every record back; a file changed since must still be listed as it is now.
+    @Test("An agent's listing reports the record a file carries now, not the one it remembers writing")
+    func listingFollowsChangedRecords() throws {
+        let dir = TestDirectory("agent-records")
+        let source = dir.appending("src.zarr")
+        try Scenario.writeArchive(source, ["--shape", "4,64,64", "--chunks", "1,32,32", "--complete"])
+        let a = try AgentProcess(in: dir, name: "a")
+        let (code, log) = try Scenario.coordinator(["--once", "--listen", "127.0.0.1:0", "--agent", a.url, source, "acq.zarr"], in: dir, name: "copy")
+        #expect(code == 0, "\(log)")
+        let base = try RelativePath(validating: "acq.zarr")
+        func listing() throws -> [String: ListingEntry] {
+            let response = try HTTPClient(token: nil).request("GET", a.url + "/v1/list?destination=acq.zarr&recursive=1&checksums=1", timeout: .seconds(30))
+            #expect(response.status == 200)
+            let entries = try AgentListing.decode(bytes: response.body, base: base)
+            return Dictionary(uniqueKeysWithValues: entries.map { ($0.path.string, $0) })
+        }
+        let before = try listing()
+        let chunks = try Self.chunks(a.root + "/acq.zarr").keys.sorted().map { "acq.zarr/" + $0 }
+        #expect(chunks.count == 16 && chunks.allSatisfy { before[$0]?.checksum != nil && before[$0]?.sourceVersion != nil }, "\(before)")
+
+        // A record rewritten on the file (same size and mtime: only its ctime moves).
+        let rewritten = chunks[0]
+        let claimed = Checksum(hex: String(repeating: "0", count: 32))!
+        let record = Array("softcopy1 \(before[rewritten]!.sourceVersion!.token) \(claimed.hex)".utf8)
+        let recordFile = FileDescriptor(owning: open(a.root + "/" + rewritten, O_RDONLY))
+        try recordFile.setAttribute("user.softcopy", record)
+        // Bytes changed in place (same size; the mtime moves, so the record no longer holds).
+        let overwritten = chunks[1]
+        let dataFile = FileDescriptor(owning: open(a.root + "/" + overwritten, O_WRONLY))
+        #expect(pwrite(dataFile.rawValue, [UInt8](repeating: 0x5A, count: 8), 8, 0) == 8)
+
+        let after = try listing()
+        #expect(after[rewritten]?.checksum == claimed, "\(String(describing: after[rewritten]))")
+        #expect(after[overwritten]?.sourceVersion == nil && after[overwritten]?.checksum != before[overwritten]?.checksum)
+        #expect(after[overwritten]?.checksum != nil)
+        for chunk in chunks.dropFirst(2) {
+            #expect(after[chunk] == before[chunk], "\(chunk)")
+        }
+    }
+}

@@ -67,6 +67,30 @@ struct ValueTests {
         }
     }
 
+    @Test("JSON validation without building agrees with parsing, at the edges of the grammar")
+    func jsonValidator() {
+        let nested = { (depth: Int, inner: String) in String(repeating: "[", count: depth) + inner + String(repeating: "]", count: depth) }
+        let cases: [String] = [
+            "0", "-0", "-0.5e+3", "01", "1.", "1e", "-", "-Infinity", "-Inf", "NaN", "nan", "Infinity", "true", "tru", " null ",
+            "{}", "[]", "[1,]", "{\"a\":1,}", "{\"a\" : [ 1 , {\"b\":{}} ] }", "{1:2}", "{\"a\"}", "[1 2]", "[1] x", "",
+            "\"\\u00e9\\ud83d\\ude00\"", "\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83dx\"", "\"\\u12g4\"", "\"\\x\"",
+            "\"tab\there\"", "\"a\u{01}b\"", "\"é and c/0/1/2 and 0123456789abcdef0123456789abcdef\"", "\"unterminated 01234567",
+            nested(255, "1"), nested(256, "1"), nested(255, "[]"), nested(256, "[]"), nested(10_000, ""),
+        ]
+        for text in cases {
+            let parses = (try? JSONParser.parse(text)) != nil
+            #expect(JSONParser.isValid(bytes: Array(text.utf8)) == parses, "\(text.prefix(80))")
+            #expect(((try? JSONParser.validate(bytes: Array(text.utf8))) != nil) == parses, "\(text.prefix(80))")
+        }
+        // Bytes that are not UTF-8, in a plain string and beside an escape.
+        for bytes: [UInt8] in [[0x22, 0xC3, 0x22], [0x22, 0xC3, 0xA9, 0x22], [0x22, 0xC3, 0x5C, 0x6E, 0x22], [0x22, 0x5C, 0x6E, 0xA9, 0x22]] {
+            #expect(JSONParser.isValid(bytes: bytes) == ((try? JSONParser.parse(bytes: bytes)) != nil), "\(bytes)")
+        }
+        #expect(throws: JSONParser.Error(message: "expected ',' or '}' in object", line: 2, column: 8)) {
+            try JSONParser.validate(bytes: Array("{\"a\": 1,\n\"b\": 2 \"c\"}".utf8))
+        }
+    }
+
     @Test("JSON strings escape exactly quotes, backslashes and control characters; the rest is copied as it is")
     func jsonEscapes() throws {
         let text = "plain c/0/1 \"q\" back\\slash\nline\rret\ttab\u{01}\u{1f}\u{7f} é😀 end"

@@ -10,63 +10,80 @@ public enum DirectoryLister {
         /// nil for directories (their version does not matter) and for entries that vanished.
         public var status: FileStatus?
         public var kind: FileStatus.Kind
-        /// The extended attribute asked for, of a regular file that has it.
-        public var attribute: [UInt8]? = nil
     }
 
-    /// The longest extended attribute `list` reads.
+    /// An entry met by `forEach` while its folder is still open, so that an extended
+    /// attribute can be read beside it when the caller needs it. Valid only during the call.
+    public struct OpenEntry {
+        public let entry: Entry
+        let directory: Int32
+        let cName: UnsafePointer<CChar>
+        let folderPath: String
+
+        /// The extended attribute `name` of this entry (at most `attributeLimit` bytes),
+        /// read beside the open folder where the kernel allows it (getxattrat, Linux 6.13);
+        /// nil if it has none.
+        public func attribute(_ name: AttributeName) -> [UInt8]? {
+            withUnsafeTemporaryAllocation(byteCount: attributeLimit, alignment: 1) { buffer in
+                name.cString.withUnsafeBufferPointer { attribute in
+                    var n = softcopy_getxattrat(directory, cName, attribute.baseAddress!, buffer.baseAddress, UInt(buffer.count))
+                    if n < 0, errno == ENOSYS {
+                        n = softcopy_lgetxattr(folderPath + "/" + entry.name, attribute.baseAddress!, buffer.baseAddress, UInt(buffer.count))
+                    }
+                    return n < 0 ? nil : Array(buffer[..<Int(n)])
+                }
+            }
+        }
+    }
+
+    /// An extended attribute's name as a C string, made once for a whole listing.
+    public struct AttributeName: Sendable {
+        let cString: [CChar]
+        public init(_ name: String) { cString = Array(name.utf8CString) }
+    }
+
+    /// The longest extended attribute `OpenEntry.attribute` reads.
     public static let attributeLimit = 1024
 
-    /// Nil if the directory does not exist (it may have just been removed). With
-    /// `attribute`, each regular file's extended attribute of that name is read too, beside
-    /// the open directory where the kernel allows it (getxattrat, Linux 6.13).
-    public static func list(_ absolutePath: String, attribute: String? = nil) throws(SystemError) -> [Entry]? {
+    /// The entries of one directory; nil if it does not exist (it may have just been removed).
+    public static func list(_ absolutePath: String) throws(SystemError) -> [Entry]? {
+        var entries: [Entry] = []
+        let found = try forEach(absolutePath) { open throws(SystemError) in entries.append(open.entry) }
+        return found ? entries : nil
+    }
+
+    /// Calls `body` for each entry of one directory while it is open, taking the status of
+    /// files with fstatat on the open directory. False if the directory does not exist.
+    public static func forEach(_ absolutePath: String, _ body: (OpenEntry) throws(SystemError) -> Void) throws(SystemError) -> Bool {
         guard let dir = opendir(absolutePath) else {
             let code = errno
-            if code == ENOENT || code == ENOTDIR { return nil }
+            if code == ENOENT || code == ENOTDIR { return false }
             throw SystemError("opendir", path: absolutePath, errno: code)
         }
         defer { closedir(dir) }
         let fd = dirfd(dir)
-        // The name is passed to fstatat and getxattrat as readdir gave it: a String's C
-        // string costs an allocation per call, two per file of a million-file listing.
-        let attributeName = attribute.map { Array($0.utf8CString) }
-        var entries: [Entry] = []
         while true {
             errno = 0
             guard let entry = readdir(dir) else {
                 if errno != 0 { throw SystemError("readdir", path: absolutePath) }
                 break
             }
+            // The name goes to fstatat (and getxattrat) as readdir gave it: a String's C
+            // string costs an allocation per call, two per file of a million-file listing.
             let cName = (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self)
             let name = String(cString: cName)
             if name == "." || name == ".." { continue }
-            let type = Int32(entry.pointee.d_type)
-            if type == Int32(DT_DIR) {
-                entries.append(Entry(name: name, status: nil, kind: .directory))
-                continue
+            let listed: Entry
+            if Int32(entry.pointee.d_type) == Int32(DT_DIR) {
+                listed = Entry(name: name, status: nil, kind: .directory)
+            } else {
+                // Regular files need their version; DT_UNKNOWN (some filesystems) needs a stat too.
+                guard let status = try FileStatus.of(cName, in: fd, displayPath: absolutePath + "/" + name) else { continue }
+                listed = Entry(name: name, status: status.kind == .directory ? nil : status, kind: status.kind)
             }
-            // Regular files need their version; DT_UNKNOWN (some filesystems) needs a stat too.
-            guard let status = try FileStatus.of(cName, in: fd, displayPath: absolutePath + "/" + name) else { continue }
-            var listed = Entry(name: name, status: status.kind == .directory ? nil : status, kind: status.kind)
-            if let attributeName, status.kind == .regular {
-                listed.attribute = attributeName.withUnsafeBufferPointer { attribute in
-                    read(attribute.baseAddress!, of: cName, in: fd, absolutePath: absolutePath)
-                }
-            }
-            entries.append(listed)
+            try body(OpenEntry(entry: listed, directory: fd, cName: cName, folderPath: absolutePath))
         }
-        return entries
-    }
-
-    private static func read(_ attribute: UnsafePointer<CChar>, of name: UnsafePointer<CChar>, in directory: Int32, absolutePath: String) -> [UInt8]? {
-        withUnsafeTemporaryAllocation(byteCount: attributeLimit, alignment: 1) { buffer in
-            var n = softcopy_getxattrat(directory, name, attribute, buffer.baseAddress, UInt(buffer.count))
-            if n < 0, errno == ENOSYS {
-                n = softcopy_lgetxattr(absolutePath + "/" + String(cString: name), attribute, buffer.baseAddress, UInt(buffer.count))
-            }
-            return n < 0 ? nil : Array(buffer[..<Int(n)])
-        }
+        return true
     }
 
     /// Visits every entry under `root` (depth first, folders before their contents);

@@ -35,6 +35,11 @@ public final class StagedFile {
         try pending.syncFileSystem()
     }
 
+    /// fstat of the file now: after the rename its ctime has moved on from `status`'s.
+    public func currentStatus() throws(SystemError) -> FileStatus {
+        try pending.status()
+    }
+
     /// Renames the temp file over the real name; its folder is synced by the batch.
     public func rename() throws(SystemError) {
         try pending.renameIntoPlace()
