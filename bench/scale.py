@@ -12,7 +12,11 @@ Measured, from the coordinator's own log lines (--verbose) and /proc:
   and check every file ("end check ... listings fetched in A, checked in B"), and the
   verdict and manifest ("verdict and manifest ... in C").
 
-usage: bench/scale.py [--files N] [--work DIR]
+The agent's peak memory (VmHWM) is reported too: it holds the listing and the manifest it
+receives, and the records it remembers (`--remembered-records`; pass
+`--agent-args "--remembered-records 0"` to compare without them).
+
+usage: bench/scale.py [--files N] [--work DIR] [--agent-args ARGS]
 """
 import argparse
 import json
@@ -22,7 +26,7 @@ import subprocess
 import time
 
 from common import release_binary, table, write_json
-from peers import Server
+from peers import Server, peak_mib
 
 WIDTH = 1000  # files per folder
 
@@ -88,6 +92,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--files", type=int, default=1_000_000)
     p.add_argument("--work", default="/tmp/softcopy-bench")
+    p.add_argument("--agent-args", default="", help="extra arguments for the agent, e.g. \"--remembered-records 0\"")
     args = p.parse_args()
     coordinator, agent = release_binary("softcopy-coordinator"), release_binary("softcopy-agent")
     os.makedirs(args.work, exist_ok=True)
@@ -108,13 +113,14 @@ def main():
 
         root = os.path.join(ram, "agent")
         os.makedirs(root, exist_ok=True)
-        server = Server([agent, "--no-advertise", "--root", root, "--host", "127.0.0.1", "--port", "0", "--reserve", "0"],
+        server = Server([agent, "--no-advertise", "--root", root, "--host", "127.0.0.1", "--port", "0", "--reserve", "0"] + args.agent_args.split(),
                         os.path.join(args.work, "scale-agent.log"), lambda log: re.search(r"on (http://127\.0\.0\.1:\d+)", log))
         try:
             start = time.monotonic()
             run = subprocess.run([coordinator, "--no-discovery", "--once", "--verbose", "--progress", "never", "--listen", "127.0.0.1:0",
                                   "--agent", server.match.group(1), source, "copy.zarr"], capture_output=True, text=True)
             wall = time.monotonic() - start
+            agent_peak = peak_mib(server.process.pid)
         finally:
             server.stop()
         with open(os.path.join(args.work, "scale-copy.log"), "w") as f:
@@ -136,12 +142,14 @@ def main():
         {"measure": "verdict and manifest", "value": f"{verdict_s:.2f} s", "target": ""},
         {"measure": "end to verdict in all", "value": f"{listing + check + verdict_s:.2f} s", "target": "<= 10 s"},
         {"measure": "whole copy through one agent (tmpfs root)", "value": f"{wall:.1f} s", "target": ""},
+        {"measure": "agent peak memory", "value": f"{agent_peak:.0f} MiB", "target": ""},
     ]
     print(f"\nScale: {files} files of 64 bytes\n")
     table(rows, ["measure", "value", "target"])
     write_json(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "scale.json"),
                {"files": files, "scan_s": scan, "rss_bytes": rss, "baseline_rss_bytes": base, "listing_s": listing,
-                "check_s": check, "verdict_s": verdict_s, "copy_wall_s": wall})
+                "check_s": check, "verdict_s": verdict_s, "copy_wall_s": wall, "agent_peak_mib": agent_peak,
+                "agent_args": args.agent_args})
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ public struct AgentConfiguration: Sendable {
     public var tlsCA: String?
 
     public static let defaultPort = 7481
-    /// About 200 MB at most: the records of a 2-million-file acquisition.
+    /// About 300 MB at most: the records of a 2-million-file acquisition.
     public static let defaultRememberedRecords = 2_000_000
 
     public init(root: String, name: String) {

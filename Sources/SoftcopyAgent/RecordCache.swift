@@ -7,7 +7,7 @@ import Synchronization
 /// with any write, truncate, chmod, utimes, rename or attribute change, so a file whose
 /// device, inode and ctime are the remembered ones still carries the remembered record;
 /// anything else is read from the file again. (At the end of a million-file run the
-/// attribute reads are a third of the agent's listing.)
+/// coordinator waited 5.5 s for the agent's listing with the reads, 4.6–5.0 s without.)
 ///
 /// Bounded: when `capacity` files are remembered it starts over empty, which only costs
 /// the next listing its attribute reads. Sharded so the listing's threads and the
@@ -32,7 +32,7 @@ final class RecordCache: Sendable {
     private let shards: [Shard]
     private let shardCapacity: Int
 
-    /// `capacity` files at most (about 100 bytes each); 0 remembers nothing.
+    /// `capacity` files at most (about 150 bytes each, measured at a million); 0 remembers nothing.
     init(capacity: Int) {
         shards = (0..<Self.shardCount).map { _ in Shard() }
         shardCapacity = capacity <= 0 ? 0 : max(1, capacity / Self.shardCount)

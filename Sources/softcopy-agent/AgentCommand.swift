@@ -34,7 +34,7 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Refuse chunks that would leave less than this free under the root (default 1GiB; 0: fill the disk).", valueName: "BYTES"))
     var reserve: String = "1GiB"
 
-    @Option(help: ArgumentHelp("Remember the records of this many files in memory, about 100 bytes each, so listings need not read them back from disk (default 2000000; 0: read every time).", valueName: "FILES"))
+    @Option(help: ArgumentHelp("Remember the records of this many files in memory, about 150 bytes each, so listings need not read them back from disk (default 2000000; 0: read every time).", valueName: "FILES"))
     var rememberedRecords: Int = AgentConfiguration.defaultRememberedRecords
 
     @Flag(help: "Do not advertise _softcopy._tcp through avahi-daemon (coordinators then need --agent URL).")
