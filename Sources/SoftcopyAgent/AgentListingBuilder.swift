@@ -34,7 +34,7 @@ struct AgentListingBuilder {
         while recursive, !level.isEmpty, level.count < Self.parallelFolders {
             var next: [Folder] = []
             for folder in level {
-                try visit(folder, into: &out, subfolders: &next, buffer: buffer)
+                _ = try write(folder, recursive: true, into: &out, subfolders: &next, buffer: buffer)  // gone meanwhile: nothing
             }
             level = next
         }
@@ -45,7 +45,7 @@ struct AgentListingBuilder {
             var part: [UInt8] = []
             var stack = [subtrees[i]]
             while let folder = stack.popLast() {
-                try visit(folder, into: &part, subfolders: &stack, buffer: buffer)
+                _ = try write(folder, recursive: true, into: &part, subfolders: &stack, buffer: buffer)
             }
             return part
         }
@@ -67,12 +67,6 @@ struct AgentListingBuilder {
 
     /// The record softcopy left on each file, read beside the folder being listed.
     private static let recordAttribute = DirectoryLister.AttributeName(WrittenRecord.attributeName)
-
-    /// Lists one folder of a recursive listing (gone meanwhile: nothing).
-    private func visit(_ folder: Folder, into out: inout [UInt8], subfolders: inout [Folder],
-                       buffer: UnsafeMutableRawBufferPointer) throws(SystemError) {
-        _ = try write(folder, recursive: true, into: &out, subfolders: &subfolders, buffer: buffer)
-    }
 
     /// The record on a file being listed that still describes it: remembered while the
     /// file is unchanged, else read from its attribute (and then remembered).

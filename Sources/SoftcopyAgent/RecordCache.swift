@@ -62,9 +62,4 @@ final class RecordCache: Sendable {
             entries[key] = remembered
         }
     }
-
-    /// Files remembered now (for tests and logs).
-    var count: Int {
-        shards.reduce(0) { total, shard in total + shard.entries.withLock { $0.count } }
-    }
 }
