@@ -1,3 +1,5 @@
+import SoftcopyCore
+
 /// Percent-encoding for paths and queries. Decoding keeps every component, including
 /// `..` and empty ones, so the router can refuse them with a clear message instead of
 /// silently normalising a path into somewhere else.
@@ -28,7 +30,7 @@ public enum URLCoding {
         var it = text.utf8.makeIterator()
         while let c = it.next() {
             if c == UInt8(ascii: "%") {
-                guard let h = it.next(), let l = it.next(), let hv = hexValue(h), let lv = hexValue(l) else { return nil }
+                guard let h = it.next(), let l = it.next(), let hv = HexDigit.value(h), let lv = HexDigit.value(l) else { return nil }
                 bytes.append(hv << 4 | lv)
             } else if c == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
@@ -54,14 +56,5 @@ public enum URLCoding {
             }
         }
         return out
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -81,21 +81,12 @@ public enum JournalRecord: Sendable, Hashable {
         while let b = it.popFirst() {
             if b == UInt8(ascii: "%") {
                 guard let h = it.popFirst(), let l = it.popFirst(),
-                      let hv = hexValue(h), let lv = hexValue(l) else { return nil }
+                      let hv = HexDigit.value(h), let lv = HexDigit.value(l) else { return nil }
                 bytes.append(hv << 4 | lv)
             } else {
                 bytes.append(b)
             }
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        default: nil
-        }
     }
 }
