@@ -8,6 +8,8 @@ public final class ChildProcess: @unchecked Sendable {
     public let arguments: [String]
     public let stdoutPath: String
     public let stderrPath: String
+    /// The logs are in /tmp under a made-up name (no `logPrefix`): removed with the process.
+    private let ownsLogs: Bool
     private var status: Int32?
 
     public struct Failure: Error, CustomStringConvertible {
@@ -22,6 +24,7 @@ public final class ChildProcess: @unchecked Sendable {
     public init(_ arguments: [String], logPrefix: String? = nil, environment: [String: String] = [:]) throws {
         self.arguments = arguments
         let prefix = logPrefix ?? "/tmp/softcopy-child-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        ownsLogs = logPrefix == nil
         stdoutPath = prefix + ".out"
         stderrPath = prefix + ".err"
 
@@ -58,6 +61,10 @@ public final class ChildProcess: @unchecked Sendable {
         var child: pid_t = 0
         let result = posix_spawn(&child, arguments[0], &actions, &attributes, argv, envp)
         guard result == 0 else {
+            if ownsLogs {
+                unlink(stdoutPath)
+                unlink(stderrPath)
+            }
             throw Failure(description: "cannot start \(arguments[0]): \(String(cString: strerror(result)))")
         }
         pid = child
@@ -68,6 +75,10 @@ public final class ChildProcess: @unchecked Sendable {
             kill(pid, SIGKILL)
             var s: Int32 = 0
             waitpid(pid, &s, 0)
+        }
+        if ownsLogs {
+            unlink(stdoutPath)
+            unlink(stderrPath)
         }
     }
 
@@ -117,11 +128,7 @@ public final class ChildProcess: @unchecked Sendable {
     @discardableResult
     public static func run(_ arguments: [String], timeout: Duration, environment: [String: String] = [:]) throws -> (code: Int32, stdout: String, stderr: String) {
         let child = try ChildProcess(arguments, environment: environment)
-        let code = try child.wait(timeout: timeout)
-        defer {
-            unlink(child.stdoutPath)
-            unlink(child.stderrPath)
-        }
+        let code = try child.wait(timeout: timeout)  // the logs go with `child`, even if this throws
         return (code, child.stdout, child.stderr)
     }
 
