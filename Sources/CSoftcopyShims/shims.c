@@ -168,3 +168,13 @@ long softcopy_filesystem_type(int fd) {
     if (fstatfs(fd, &fs) != 0) return -1;
     return (long)fs.f_type;
 }
+
+int softcopy_direct_flag(void) {
+    return O_DIRECT;
+}
+
+int softcopy_clear_direct(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFL, flags & ~O_DIRECT);
+}

@@ -118,7 +118,7 @@ public final class Agent: Sendable {
         }
         let name = attachment.job
         let job = AgentJob(attachment: attachment, trees: trees, token: configuration.token, caFile: configuration.tlsCA, transfers: configuration.transfers,
-                           root: configuration.root, reserve: configuration.reserve,
+                           root: configuration.root, reserve: configuration.reserve, directIO: configuration.directIO,
                            keyLocks: keyLocks, records: records, logger: logger) { [weak self] state in
             self?.jobs.withLock { j -> Void in j[name] = nil }
             self?.logger.info("job \(name) ended (\(state))")

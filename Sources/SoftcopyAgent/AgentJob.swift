@@ -19,6 +19,7 @@ final class AgentJob: Sendable {
     /// CAs an https coordinator's certificate must chain to; nil: the system's.
     private let caFile: String?
     private let transfers: Int
+    private let directIO: Bool
     private let keyLocks: KeyLocks
     private let records: RecordCache
     private let logger: Logger
@@ -39,14 +40,17 @@ final class AgentJob: Sendable {
     static let batchItems = 32
     static let batchBytes: UInt64 = 64 << 20
     static let longPoll: Duration = .seconds(20)
+    /// Each transfer thread's `ChunkWriter`: a typical chunk in one write.
+    static let writeBufferSize = 1 << 20
     /// A coordinator unreachable this long has gone for good; its job is dropped.
     static let abandonAfter: Duration = .seconds(600)
 
     init(attachment: JobAttachment, trees: [Int: DestinationTree], token: String?, caFile: String?, transfers: Int,
-         root: String, reserve: UInt64, keyLocks: KeyLocks, records: RecordCache, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
+         root: String, reserve: UInt64, directIO: Bool, keyLocks: KeyLocks, records: RecordCache, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
         self.attachment = attachment
         self.root = root
         self.reserve = reserve
+        self.directIO = directIO
         self.trees = trees
         self.token = token
         self.caFile = caFile
@@ -89,7 +93,8 @@ final class AgentJob: Sendable {
     private func pull() {
         let client = HTTPClient(token: token, caFile: caFile)
         let transfer = AgentTransfer(coordinator: attachment.coordinator, job: attachment.job, client: client, keyLocks: keyLocks,
-                                     records: records, root: root, reserve: reserve, logger: logger)
+                                     records: records, root: root, reserve: reserve,
+                                     writer: ChunkWriter(capacity: Self.writeBufferSize), directIO: directIO, logger: logger)
         let request = LeaseRequest(agent: attachment.agent, maxItems: Self.batchItems, maxBytes: Self.batchBytes,
                                    waitMilliseconds: Int(Self.longPoll.secondsValue * 1000))
         let leaseURL = attachment.coordinator + "/v1/jobs/" + attachment.job + "/lease"

@@ -18,6 +18,10 @@ struct AgentTransfer {
     let records: RecordCache
     let root: String
     let reserve: UInt64
+    /// This thread's own; a chunk's bytes reach its temp file through it.
+    let writer: ChunkWriter
+    /// Write files of `ChunkWriter.directMinimum` bytes or more with O_DIRECT.
+    let directIO: Bool
     let logger: Logger
 
     enum Result {
@@ -70,21 +74,20 @@ struct AgentTransfer {
         if let refused = refusalForSpace(item.size) { return .done(refused, changedDirectory: nil) }
         let pending: PendingFile
         do {
-            pending = try tree.beginWrite(item.path)
+            pending = try tree.beginWrite(item.path, direct: ChunkWriter.wantsDirect(size: item.size, allowed: directIO))
         } catch {
             return .done(.failed(message: error.description, transient: error.isTransient), changedDirectory: nil)
         }
+        writer.begin(pending)
         let url = coordinator + "/v1/jobs/" + job + "/targets/\(item.target)/files/" + URLCoding.encodePath(item.path.string) + "?lease=\(item.lease.rawValue)"
         let hasher = XXH3Hasher()
-        let fd = pending.rawDescriptor
-        let display = pending.displayPath
         var received: UInt64 = 0
         var writeError: SystemError?
         let response: HTTPClientResponse
         do {
-            response = try client.download(url, stallTimeout: Self.stallTimeout) { bytes in
+            response = try client.download(url, stallTimeout: Self.stallTimeout) { [writer] bytes in
                 do throws(SystemError) {
-                    try FileDescriptor.writeAll(fd, bytes, path: display)
+                    try writer.append(bytes)
                 } catch {
                     writeError = error
                     return false
@@ -107,6 +110,11 @@ struct AgentTransfer {
             return .done(.failed(message: "the coordinator sent \(item.path) without a valid \(SoftcopyHeaders.version) and \(SoftcopyHeaders.checksum)", transient: true), changedDirectory: nil)
         }
         let mode = response.header(SoftcopyHeaders.mode).flatMap { UInt32($0, radix: 8) } ?? 0o644
+        do {
+            try writer.finish()
+        } catch {
+            return Self.writeFailure(error)
+        }
         return stage(pending, path: item.path, version: version, expected: expected, checksum: hasher.digest(), received: received, mode: mode)
     }
 
@@ -227,15 +235,15 @@ struct AgentTransfer {
         guard let version = frame.version, let expected = frame.checksum else { return nil }  // BundleFrame(json:) requires both for 200
         let pending: PendingFile
         do {
-            pending = try tree.beginWrite(item.path)
+            pending = try tree.beginWrite(item.path, direct: ChunkWriter.wantsDirect(size: UInt64(data.count), allowed: directIO))
         } catch {
             return Self.writeFailure(error)
         }
-        let fd = pending.rawDescriptor
-        let display = pending.displayPath
-        let failure = data.withUnsafeBytes { bytes -> SystemError? in
+        writer.begin(pending)
+        let failure = data.withUnsafeBytes { [writer] bytes -> SystemError? in
             do throws(SystemError) {
-                try FileDescriptor.writeAll(fd, bytes, path: display)
+                try writer.append(bytes)
+                try writer.finish()
                 return nil
             } catch {
                 return error

@@ -107,6 +107,7 @@ public final class Coordinator: @unchecked Sendable {
                 sleepTime: configuration.settings.sleepTime,
                 maxRate: configuration.settings.maxRate,
                 ioPriority: configuration.ioPriority,
+                directIO: configuration.directIO,
                 logger: logger)
             copier?.start()
         }

@@ -20,6 +20,8 @@ public struct CoordinatorConfiguration: Sendable {
     /// each is still the file whose checksum was verified when it landed.
     public var verifyFull = false
     public var ioPriority: IOPriority = .idle
+    /// Local mode writes chunks of 256 KiB or more with O_DIRECT (`ChunkWriter`).
+    public var directIO = true
     public var progress: ProgressMode = .auto
     public var verbose = false
     /// How long writer temp files may take to disappear after the end before they are

@@ -18,6 +18,7 @@ final class LocalCopier: @unchecked Sendable {
     private let workerCount: Int
     private let sleepTime: Duration?
     private let ioPriority: IOPriority
+    private let directIO: Bool
     private let rateLimiter: RateLimiter?
     private let logger: Logger
     private var threads: [OSThread] = []
@@ -27,8 +28,9 @@ final class LocalCopier: @unchecked Sendable {
     static let batchItems = 64
     static let batchBytes: UInt64 = 64 << 20
 
-    init(engine: Engine, targets: [Target], workers: Int, sleepTime: Duration?, maxRate: UInt64?, ioPriority: IOPriority, logger: Logger) {
+    init(engine: Engine, targets: [Target], workers: Int, sleepTime: Duration?, maxRate: UInt64?, ioPriority: IOPriority, directIO: Bool, logger: Logger) {
         self.engine = engine
+        self.directIO = directIO
         self.targets = targets
         self.workerCount = max(1, workers)
         self.sleepTime = sleepTime
@@ -53,10 +55,10 @@ final class LocalCopier: @unchecked Sendable {
         if let error = ioPriority.applyToCurrentThread() {
             logger.debug("cannot set the IO priority of a copy thread: \(error)")
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
-        defer { buffer.deallocate() }
+        let writer = ChunkWriter(capacity: Self.bufferSize)
         let transfers = targets.map { t in
-            LocalTransfer(sourceRoot: t.sourceRoot, destination: t.destination, buffer: buffer, throttle: { [rateLimiter] in rateLimiter?.consume($0) })
+            LocalTransfer(sourceRoot: t.sourceRoot, destination: t.destination, writer: writer, directIO: directIO,
+                          throttle: { [rateLimiter] in rateLimiter?.consume($0) })
         }
         while let (index, items) = engine.nextWork(maxItems: Self.batchItems, maxBytes: Self.batchBytes) {
             let target = targets[index]

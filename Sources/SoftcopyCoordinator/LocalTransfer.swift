@@ -5,13 +5,17 @@ import SoftcopyIO
 /// Performs one work item on this machine: copies a source file into the destination
 /// tree, or deletes a destination file. The checksum is computed once, as the source is
 /// read, and checked where the bytes land: the temp file is read back and must hash the
-/// same before the rename makes it visible. A copy is staged (written, checked, writeback
+/// same before the rename makes it visible (a file written with O_DIRECT is read back
+/// from the disk, not from the page cache). A copy is staged (written, checked, writeback
 /// started), and `commit` finishes the whole batch together: durable, then renamed.
 struct LocalTransfer {
     let sourceRoot: String
     let destination: DestinationTree
-    /// A reusable buffer per worker: reads and read-backs go through it.
-    let buffer: UnsafeMutableRawBufferPointer
+    /// A worker's own: reads, writes and read-backs go through its buffer.
+    let writer: ChunkWriter
+    /// Write files of `ChunkWriter.directMinimum` bytes or more with O_DIRECT, and read
+    /// them back from the disk, not the cache.
+    let directIO: Bool
     /// Called after each read with the bytes read (the --max-rate bucket).
     let throttle: (UInt64) -> Void
 
@@ -96,27 +100,30 @@ struct LocalTransfer {
             break
         }
 
-        let pending = try destination.beginWrite(item.path)
+        let pending = try destination.beginWrite(item.path, direct: ChunkWriter.wantsDirect(size: version.size, allowed: directIO))
+        writer.begin(pending)
         let hasher = XXH3Hasher()
         var offset: Int64 = 0
         while true {
-            let n = try source.read(into: buffer, at: offset)
+            let n = try writer.fill { free throws(SystemError) in
+                let n = try source.read(into: free, at: offset)
+                hasher.update(UnsafeRawBufferPointer(rebasing: free[..<n]))
+                return n
+            }
             if n == 0 { break }
             throttle(UInt64(n))
-            let piece = UnsafeRawBufferPointer(rebasing: buffer[..<n])
-            hasher.update(piece)
-            try pending.write(piece)
             offset += Int64(n)
             // The whole opened version is read: no read to find the end. A file that grew
             // meanwhile fails the check below.
             if offset >= Int64(version.size) { break }
         }
+        try writer.finish()
         if try source.changedSinceOpen(checkPath: item.requireStableRead) {
             return .done(Result(outcome: .changedWhileReading))  // the temp file is removed with `pending`
         }
         let checksum = hasher.digest()
         try pending.settle(mode: source.status.mode, modificationTime: version.mtimeNanoseconds)
-        let (landed, length) = try pending.checksumOfWrittenBytes(buffer: buffer, length: UInt64(offset))
+        let (landed, length) = try pending.checksumOfWrittenBytes(buffer: writer.buffer, length: UInt64(offset))
         let staged = try StagedFile(pending, path: item.path)
         // The size from fstat stands for a last read that would have found the end.
         let size = staged.status.version.size
@@ -132,8 +139,8 @@ struct LocalTransfer {
     /// matches the source, keep it instead of writing the same bytes again.
     private func adopt(_ path: RelativePath, source: borrowing SourceFile) throws(SystemError) -> Result? {
         guard let existing = try destination.openForReading(path) else { return nil }
-        let sourceSum = try source.descriptor.checksum(buffer: buffer, path: source.path)
-        let existingSum = try existing.checksum(buffer: buffer, path: destination.displayPath(path))
+        let sourceSum = try source.descriptor.checksum(buffer: writer.buffer, path: source.path)
+        let existingSum = try existing.checksum(buffer: writer.buffer, path: destination.displayPath(path))
         guard sourceSum.0 == existingSum.0, sourceSum.1 == existingSum.1,
               !(try source.changedSinceOpen(checkPath: false)) else { return nil }
         let version = source.status.version

@@ -37,6 +37,9 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Remember the records of this many files in memory, about 150 bytes each, so listings need not read them back from disk (default 2000000; 0: read every time).", valueName: "FILES"))
     var rememberedRecords: Int = AgentConfiguration.defaultRememberedRecords
 
+    @Flag(help: "Write chunks through the page cache, not with O_DIRECT.")
+    var noDirectIO = false
+
     @Flag(help: "Do not advertise _softcopy._tcp through avahi-daemon (coordinators then need --agent URL).")
     var noAdvertise = false
 
@@ -98,6 +101,7 @@ enum Main {
         configuration.advertise = !command.noAdvertise
         configuration.reserve = Quantity.byteCount(command.reserve) ?? configuration.reserve
         configuration.rememberedRecords = command.rememberedRecords
+        configuration.directIO = !command.noDirectIO
         let absolute = { (path: String) in PathNormalizer.absolute(path, base: ProcessEnvironment.currentDirectory(), home: nil) }
         configuration.tlsCertificate = command.tlsCert.map(absolute)
         configuration.tlsKey = command.tlsKey.map(absolute)

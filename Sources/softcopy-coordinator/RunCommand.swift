@@ -72,6 +72,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("IO priority of source reads: idle, best-effort-low or normal (default idle).", valueName: "CLASS"))
     var ioPriority: String = IOPriority.idle.rawValue
 
+    @Flag(help: "In local mode, write chunks through the page cache, not with O_DIRECT (then the check where a chunk lands reads the cache, not the disk).")
+    var noDirectIO = false
+
     @Option(help: ArgumentHelp("The live progress line: auto (on a terminal), always or never.", valueName: "WHEN"))
     var progress: String = CoordinatorConfiguration.ProgressMode.auto.rawValue
 
@@ -199,6 +202,7 @@ struct RunCommand: ParsableCommand {
         configuration.verifyFull = verifyFull
         configuration.verbose = verbose
         configuration.ioPriority = try Self.choice(ioPriority, "--io-priority", IOPriority.self)
+        configuration.directIO = !noDirectIO
         configuration.progress = try Self.choice(progress, "--progress", CoordinatorConfiguration.ProgressMode.self)
         return configuration
     }

@@ -53,4 +53,12 @@ int softcopy_syncfs(int fd);
 /// module), or -1 with errno set.
 long softcopy_filesystem_type(int fd);
 
+/// O_DIRECT, whose value differs between architectures (and needs _GNU_SOURCE).
+int softcopy_direct_flag(void);
+
+/// Turns O_DIRECT off on an open descriptor (fcntl is variadic): a filesystem that
+/// refuses an aligned direct write gets the rest of the file through the page cache.
+/// Returns 0 or -1 with errno set.
+int softcopy_clear_direct(int fd);
+
 #endif

@@ -98,8 +98,10 @@ public final class DestinationTree: Sendable {
         })
     }
 
-    /// Starts writing `path`: a new temp file in its final folder.
-    public func beginWrite(_ path: RelativePath) throws(SystemError) -> PendingFile {
+    /// Starts writing `path`: a new temp file in its final folder. With `direct` it is
+    /// opened with O_DIRECT where the filesystem allows it (`PendingFile.isDirect`), to be
+    /// written through a `ChunkWriter`.
+    public func beginWrite(_ path: RelativePath, direct: Bool = false) throws(SystemError) -> PendingFile {
         guard let parent = path.parent, !path.isRoot else {
             throw SystemError("write", path: rootPath, errno: EISDIR)
         }
@@ -108,11 +110,22 @@ public final class DestinationTree: Sendable {
         let n = temporaryCounter.wrappingAdd(1, ordering: .relaxed).newValue
         // Keep the temp name within NAME_MAX however long the final name is.
         let temporaryName = Self.temporaryStem + "\(n)-" + String(decoding: finalName.utf8.prefix(180), as: UTF8.self)
-        let fd = try syscallRetrying("create", path: displayPath(path)) {
-            openat(directory.rawValue, temporaryName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        var isDirect = direct
+        var fd = isDirect ? openat(directory.rawValue, temporaryName, flags | softcopy_direct_flag(), 0o600) : -1
+        if fd < 0 {
+            let code = errno
+            // EINVAL: this filesystem has no O_DIRECT (tmpfs before Linux 6.6, some FUSE).
+            if isDirect, code != EINVAL, code != EINTR {
+                throw SystemError("create", path: displayPath(path), errno: code)
+            }
+            isDirect = false
+            fd = try syscallRetrying("create", path: displayPath(path)) {
+                openat(directory.rawValue, temporaryName, flags, 0o600)
+            }
         }
         return PendingFile(
-            directory: directory, file: FileDescriptor(owning: fd),
+            directory: directory, file: FileDescriptor(owning: fd), isDirect: isDirect,
             temporaryName: temporaryName, finalName: finalName, displayPath: displayPath(path))
     }
 

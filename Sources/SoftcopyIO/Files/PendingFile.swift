@@ -11,11 +11,15 @@ public struct PendingFile: ~Copyable {
     let temporaryName: String
     let finalName: String
     public let displayPath: String
+    /// Opened with O_DIRECT: its bytes go through a `ChunkWriter`, in aligned pieces.
+    public let isDirect: Bool
     private var committed = false
 
-    init(directory: consuming FileDescriptor, file: consuming FileDescriptor, temporaryName: String, finalName: String, displayPath: String) {
+    init(directory: consuming FileDescriptor, file: consuming FileDescriptor, isDirect: Bool = false,
+         temporaryName: String, finalName: String, displayPath: String) {
         self.directory = directory
         self.file = file
+        self.isDirect = isDirect
         self.temporaryName = temporaryName
         self.finalName = finalName
         self.displayPath = displayPath

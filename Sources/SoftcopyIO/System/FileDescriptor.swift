@@ -44,16 +44,19 @@ public struct FileDescriptor: ~Copyable {
         }
     }
 
-    /// XXH3-128 and length of everything readable from the start, read through `buffer`:
-    /// the one loop behind checking where bytes landed, adopting files, and --verify-full.
     /// XXH3-128 of the file's bytes from the start, up to `limit` of them (all without),
-    /// and how many it hashed.
+    /// and how many it hashed, read through `buffer`: the one loop behind checking where
+    /// bytes landed, adopting files, and --verify-full. Each read asks for a whole number
+    /// of 4096-byte blocks (a descriptor opened with O_DIRECT takes no other), so an
+    /// aligned buffer of such a length serves direct and buffered files alike.
     public func checksum(buffer: UnsafeMutableRawBufferPointer, path: String? = nil, upTo limit: UInt64 = .max) throws(SystemError) -> (checksum: Checksum, length: UInt64) {
         let hasher = XXH3Hasher()
         var offset: UInt64 = 0
         while offset < limit {
-            let want = Int(min(UInt64(buffer.count), limit - offset))
-            let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), at: Int64(offset), path: path)
+            let remaining = limit - offset
+            let want = remaining >= UInt64(buffer.count) ? buffer.count : min(buffer.count, (Int(remaining) + 4095) & ~4095)
+            let read = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), at: Int64(offset), path: path)
+            let n = min(read, Int(min(remaining, UInt64(Int.max))))
             if n == 0 { break }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
             offset += UInt64(n)

@@ -1,0 +1,91 @@
+import Glibc
+import Testing
+import SoftcopyCore
+import SoftcopyIO
+import SoftcopyTesting
+
+@Suite("Chunk writer: direct writes land whole, padded and cut back, around the page cache", .serialized)
+struct ChunkWriterTests {
+    /// Four aligned blocks, so a few kilobytes already cross the buffer's end.
+    static let capacity = 4 * ChunkWriter.alignment
+    /// Around the alignment and the buffer's length, and several buffers with a tail.
+    static let lengths = [1, 4095, 4096, 4097, capacity - 1, capacity, capacity + 1, 3 * capacity + 1234]
+
+    enum Way: String, CaseIterable { case append, fill }
+
+    /// Writes `bytes` as `path` through `writer`: appended in uneven pieces, or filled by
+    /// reads that return less than the free space (as a socket or a short read would).
+    func write(_ bytes: [UInt8], as path: String, in tree: DestinationTree, direct: Bool, way: Way,
+               writer: ChunkWriter) throws -> (isDirect: Bool, length: UInt64, landed: (Checksum, UInt64)) {
+        let pending = try tree.beginWrite(RelativePath(validating: path), direct: direct)
+        writer.begin(pending)
+        let pieces = [1, 999, 5000, 4096, 12_288]
+        var offset = 0, turn = 0
+        while offset < bytes.count {
+            let piece = min(pieces[turn % pieces.count], bytes.count - offset)
+            turn += 1
+            switch way {
+            case .append:
+                try bytes[offset..<(offset + piece)].withUnsafeBytes { try writer.append($0) }
+                offset += piece
+            case .fill:
+                offset += try writer.fill { free in
+                    let n = min(piece, free.count)
+                    bytes[offset..<(offset + n)].withUnsafeBytes { free.copyMemory(from: $0) }
+                    return n
+                }
+            }
+        }
+        let length = try writer.finish()
+        try pending.settle(mode: 0o644, modificationTime: nil)
+        let landed = try pending.checksumOfWrittenBytes(buffer: writer.buffer, length: UInt64(bytes.count))
+        let isDirect = pending.isDirect
+        _ = try pending.commit(syncDirectory: true)
+        return (isDirect, length, landed)
+    }
+
+    @Test("a direct file holds exactly its bytes, is read back from the disk, and leaves nothing in the page cache",
+          arguments: lengths, Way.allCases)
+    func direct(length: Int, way: Way) throws {
+        let dir = TestDirectory("chunk-writer")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        let writer = ChunkWriter(capacity: Self.capacity)
+        let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        let result = try write(bytes, as: "a/chunk", in: tree, direct: true, way: way, writer: writer)
+        // /tmp's filesystem takes O_DIRECT; a silent fallback would fail here and below.
+        #expect(result.isDirect)
+        #expect(result.length == UInt64(length))
+        #expect(result.landed.0 == XXH3Hasher.checksum(bytes) && result.landed.1 == UInt64(length))
+        let cached = try PageCache.residentPages(of: dir.appending("root/a/chunk"))
+        #expect(cached.resident == 0, "\(cached.resident) of \(cached.total) pages in the cache after a direct write and read-back")
+        #expect(try FileStatus.of(dir.appending("root/a/chunk"))?.version.size == UInt64(length), "the padding was not cut back")
+        #expect(try readSmallFile(dir.appending("root/a/chunk"), limit: Int.max) == bytes)
+    }
+
+    @Test("without direct, the same bytes land through the page cache", arguments: Way.allCases)
+    func buffered(way: Way) throws {
+        let dir = TestDirectory("chunk-writer-buffered")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        let writer = ChunkWriter(capacity: Self.capacity)
+        let bytes = (0..<(3 * Self.capacity + 1234)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let result = try write(bytes, as: "chunk", in: tree, direct: false, way: way, writer: writer)
+        #expect(!result.isDirect)
+        #expect(result.length == UInt64(bytes.count))
+        #expect(result.landed.0 == XXH3Hasher.checksum(bytes))
+        #expect(try PageCache.residentPages(of: dir.appending("root/chunk")).resident > 0)
+        #expect(try readSmallFile(dir.appending("root/chunk"), limit: Int.max) == bytes)
+    }
+
+    @Test("one writer serves file after file: nothing of one file's tail reaches the next")
+    func reuse() throws {
+        let dir = TestDirectory("chunk-writer-reuse")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        let writer = ChunkWriter(capacity: Self.capacity)
+        let first = [UInt8](repeating: 0xAB, count: Self.capacity + 100)
+        let second = [UInt8](repeating: 0x01, count: 50)
+        _ = try write(first, as: "one", in: tree, direct: true, way: .append, writer: writer)
+        _ = try write(second, as: "two", in: tree, direct: true, way: .fill, writer: writer)
+        #expect(try readSmallFile(dir.appending("root/one"), limit: Int.max) == first)
+        #expect(try readSmallFile(dir.appending("root/two"), limit: Int.max) == second)
+    }
+}
