@@ -41,7 +41,7 @@ final class AgentJob: Sendable {
     static let batchBytes: UInt64 = 64 << 20
     static let longPoll: Duration = .seconds(20)
     /// Each transfer thread's `ChunkWriter`: a typical chunk in one write.
-    static let writeBufferSize = 1 << 20
+    static let writeBufferSize = 4 << 20
     /// A coordinator unreachable this long has gone for good; its job is dropped.
     static let abandonAfter: Duration = .seconds(600)
 
