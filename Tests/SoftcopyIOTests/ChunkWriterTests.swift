@@ -89,3 +89,44 @@ struct ChunkWriterTests {
         #expect(try readSmallFile(dir.appending("root/two"), limit: Int.max) == second)
     }
 }
+
+extension ChunkWriterTests {
+    @Test("a direct write the filesystem refuses (EINVAL) goes on through the page cache, and the file is whole")
+    func refusedDirectWrite() throws {
+        try Tools.requireRealParts()
+        let dir = TestDirectory("chunk-writer-refused")
+        defer { withExtendedLifetime(dir) {} }  // runs last: the folder goes only after the unmount
+        // A device of 4096-byte sectors refuses direct writes of 512-byte multiples.
+        let image = dir.appending("fs.img"), mountpoint = dir.appending("fs")
+        _ = mkdir(mountpoint, 0o755)
+        let fd = open(image, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(fd >= 0 && ftruncate(fd, 64 << 20) == 0)
+        close(fd)
+        let attached = try ChildProcess.run(["/usr/sbin/losetup", "--find", "--show", "--sector-size", "4096", image], timeout: .seconds(20))
+        try #require(attached.code == 0, "losetup: \(attached.stderr)")
+        let device = String(attached.stdout.filter { !$0.isWhitespace })
+        defer { _ = try? ChildProcess.run(["/usr/sbin/losetup", "--detach", device], timeout: .seconds(20)) }
+        let made = try ChildProcess.run(["/usr/sbin/mkfs.ext4", "-q", "-F", device], timeout: .seconds(60))
+        try #require(made.code == 0, "mkfs.ext4: \(made.stderr)")
+        let mounted = try ChildProcess.run(["/bin/mount", device, mountpoint], timeout: .seconds(20))
+        try #require(mounted.code == 0, "mount: \(mounted.stderr)")
+        defer { _ = try? ChildProcess.run(["/bin/umount", mountpoint], timeout: .seconds(20)) }
+
+        let tree = try DestinationTree(root: mountpoint + "/root", create: true)
+        let writer = ChunkWriter(capacity: Self.capacity, padding: 512)
+        for (way, length) in [(Way.append, Self.capacity + 700), (Way.fill, 2 * Self.capacity), (Way.fill, 700)] {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ length) }
+            let result = try write(bytes, as: "c/\(length)", in: tree, direct: true, way: way, writer: writer)
+            #expect(result.isDirect, "opened with O_DIRECT")
+            #expect(result.length == UInt64(length))
+            #expect(result.landed.0 == XXH3Hasher.checksum(bytes) && result.landed.1 == UInt64(length))
+            let path = mountpoint + "/root/c/\(length)"
+            #expect(try FileStatus.of(path)?.version.size == UInt64(length))
+            // Whole 4096-byte buffers go direct and leave nothing cached. A tail padded to 512
+            // is refused; it, and the read-back after it, go through the cache.
+            let cached = try PageCache.residentPages(of: path)
+            #expect(length % 4096 == 0 ? cached.resident == 0 : cached.resident > 0, "\(cached.resident) of \(cached.total) pages cached")
+            #expect(try readSmallFile(path, limit: Int.max) == bytes)
+        }
+    }
+}

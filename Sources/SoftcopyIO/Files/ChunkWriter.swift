@@ -21,6 +21,8 @@ public final class ChunkWriter {
 
     /// Also for reads and read-backs between files; a multiple of `alignment` long.
     public let buffer: UnsafeMutableRawBufferPointer
+    /// What the last piece is padded to (tests choose less, to see a refusal handled).
+    private let padding: Int
     private var fd: Int32 = -1
     private var path = ""
     private var direct = false
@@ -29,9 +31,11 @@ public final class ChunkWriter {
     /// Where `buffer`'s first byte goes in the file.
     private var offset: Int64 = 0
 
-    public init(capacity: Int) {
+    public init(capacity: Int, padding: Int = alignment) {
         precondition(capacity > 0 && capacity % Self.alignment == 0, "a ChunkWriter's buffer is a whole number of aligned blocks")
+        precondition(padding > 0 && Self.alignment % padding == 0, "the padding divides the alignment")
         buffer = .allocate(byteCount: capacity, alignment: Self.alignment)
+        self.padding = padding
     }
 
     deinit {
@@ -92,7 +96,7 @@ public final class ChunkWriter {
         defer { filled = 0 }
         var done = 0
         if direct {
-            let padded = (filled + Self.alignment - 1) / Self.alignment * Self.alignment
+            let padded = (filled + padding - 1) / padding * padding
             if padded > filled {
                 UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<padded]).initializeMemory(as: UInt8.self, repeating: 0)
             }
