@@ -58,6 +58,7 @@ final class Engine: @unchecked Sendable {
             laneTarget += Array(repeating: t, count: states.count)
         }
         self.targets = flat
+        self.laneCount = flat.count
         self.seededFiles = Array(repeating: 0, count: lanes.count)
         self.laneTarget = laneTarget
         self.targetLanes = targetLanes
@@ -88,7 +89,10 @@ final class Engine: @unchecked Sendable {
         lock.withLock { body(targets[index]) }
     }
 
-    var laneCount: Int { targets.count }
+    /// Fixed at start. Read without the lock: `targets.count` would retain the array while
+    /// another thread mutates it in place under the lock, and that copy-on-write race
+    /// crashed the coordinator (a bundle request's check against a lane mid-lease).
+    let laneCount: Int
 
     var isShuttingDown: Bool { lock.withLock { shuttingDown } }
 
@@ -285,7 +289,7 @@ final class Engine: @unchecked Sendable {
     /// Takes back every lease `consumer` holds (an agent that went away); returns how many.
     func releaseLeases(of consumer: UInt32) -> Int {
         var released = 0
-        for i in targets.indices {
+        for i in 0..<laneCount {
             released += withTarget(i) { $0.tracker.releaseLeases(of: consumer, now: Clock.now()) }
         }
         return released
