@@ -34,11 +34,14 @@ public struct PendingFile: ~Copyable {
     /// The temp file's descriptor, still owned by this PendingFile.
     public var rawDescriptor: Int32 { file.rawValue }
 
+    /// For a file opened without O_DIRECT (a direct one takes only aligned pieces: `ChunkWriter`).
     public func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
+        assert(!isDirect, "a direct file is written through a ChunkWriter")
         try file.writeAll(bytes, path: displayPath)
     }
 
     public func write(_ bytes: [UInt8]) throws(SystemError) {
+        assert(!isDirect, "a direct file is written through a ChunkWriter")
         let failure: SystemError? = bytes.withUnsafeBytes { buffer -> SystemError? in
             do throws(SystemError) {
                 try file.writeAll(buffer, path: displayPath)
