@@ -69,7 +69,7 @@ public final class ChunkWriter {
     /// Writes `bytes` (a direct file's are gathered in the buffer first).
     public func append(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
         guard direct else {
-            try writeAll(bytes, at: offset)
+            try FileDescriptor.writeAll(fd, bytes, at: offset, path: path)
             offset += Int64(bytes.count)
             return
         }
@@ -94,48 +94,34 @@ public final class ChunkWriter {
     /// the alignment: it is padded with zeros, and the file cut back to its length.
     private func flush() throws(SystemError) {
         defer { filled = 0 }
-        var done = 0
         if direct {
             let padded = (filled + padding - 1) / padding * padding
             if padded > filled {
                 UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<padded]).initializeMemory(as: UInt8.self, repeating: 0)
             }
-            while direct, done < padded {
-                let n = pwrite(fd, buffer.baseAddress! + done, padded - done, off_t(offset) + off_t(done))
-                if n > 0 {
-                    done += n
-                } else if n < 0, errno == EINTR {
-                    continue
-                } else if n < 0, errno == EINVAL {
-                    // This filesystem wants another alignment: go on through the page cache.
-                    guard softcopy_clear_direct(fd) == 0 else { throw SystemError("fcntl", path: path) }
-                    direct = false
-                } else {
-                    throw SystemError("write", path: path, errno: n < 0 ? errno : EIO)
-                }
+            do throws(SystemError) {
+                try FileDescriptor.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[..<padded]), at: offset, path: path)
+                try cutBack(padded: padded)
+                offset += Int64(filled)
+                return
+            } catch where error.errno == EINVAL {
+                // This filesystem wants another alignment: this piece again, and the rest of
+                // the file, through the page cache.
+                guard softcopy_clear_direct(fd) == 0 else { throw SystemError("fcntl", path: path) }
+                direct = false
+                // It may have written some of the padding before it stopped.
+                try cutBack(padded: padded)
             }
-            if done > filled, ftruncate(fd, off_t(offset) + off_t(filled)) != 0 {
-                throw SystemError("truncate", path: path)
-            }
-            done = min(done, filled)
         }
-        if done < filled {
-            try writeAll(UnsafeRawBufferPointer(rebasing: buffer[done..<filled]), at: offset + Int64(done))
-        }
+        try FileDescriptor.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[..<filled]), at: offset, path: path)
         offset += Int64(filled)
     }
 
-    private func writeAll(_ bytes: UnsafeRawBufferPointer, at start: Int64) throws(SystemError) {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(start) + off_t(done))
-            if n > 0 {
-                done += n
-            } else if n < 0, errno == EINTR {
-                continue
-            } else {
-                throw SystemError("write", path: path, errno: n < 0 ? errno : EIO)
-            }
+    /// Cuts the file to the gathered bytes' end where the padding went past it (a file
+    /// still short of it is lengthened, and the bytes written over the zeros).
+    private func cutBack(padded: Int) throws(SystemError) {
+        if padded > filled, ftruncate(fd, off_t(offset) + off_t(filled)) != 0 {
+            throw SystemError("truncate", path: path)
         }
     }
 }

@@ -35,26 +35,34 @@ public struct FileDescriptor: ~Copyable {
         try Self.writeAll(rawValue, buffer, path: path)
     }
 
-    /// The same on a descriptor owned elsewhere (for callbacks that cannot borrow the owner).
-    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String? = nil) throws(SystemError) {
+    /// The same on a descriptor owned elsewhere (for callbacks that cannot borrow the owner),
+    /// at the file position or, with `offset`, from there on (pwrite).
+    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: Int64? = nil, path: String? = nil) throws(SystemError) {
         var done = 0
         while done < buffer.count {
             let rest = UnsafeRawBufferPointer(rebasing: buffer[done...])
-            done += try syscallRetrying("write", path: path) { Glibc.write(fd, rest.baseAddress, rest.count) }
+            let n = try syscallRetrying("write", path: path) {
+                if let offset { return Glibc.pwrite(fd, rest.baseAddress, rest.count, off_t(offset) + off_t(done)) }
+                return Glibc.write(fd, rest.baseAddress, rest.count)
+            }
+            // No progress on a regular file would loop for ever: call it an IO error.
+            guard n > 0 else { throw SystemError("write", path: path, errno: EIO) }
+            done += n
         }
     }
 
     /// XXH3-128 of the file's bytes from the start, up to `limit` of them (all without),
     /// and how many it hashed, read through `buffer`: the one loop behind checking where
     /// bytes landed, adopting files, and --verify-full. Each read asks for a whole number
-    /// of 4096-byte blocks (a descriptor opened with O_DIRECT takes no other), so an
+    /// of `ChunkWriter.alignment` blocks (a descriptor opened with O_DIRECT takes no other), so an
     /// aligned buffer of such a length serves direct and buffered files alike.
     public func checksum(buffer: UnsafeMutableRawBufferPointer, path: String? = nil, upTo limit: UInt64 = .max) throws(SystemError) -> (checksum: Checksum, length: UInt64) {
         let hasher = XXH3Hasher()
         var offset: UInt64 = 0
         while offset < limit {
             let remaining = limit - offset
-            let want = remaining >= UInt64(buffer.count) ? buffer.count : min(buffer.count, (Int(remaining) + 4095) & ~4095)
+            let block = ChunkWriter.alignment
+            let want = remaining >= UInt64(buffer.count) ? buffer.count : min(buffer.count, (Int(remaining) + block - 1) / block * block)
             let read = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), at: Int64(offset), path: path)
             let n = min(read, Int(min(remaining, UInt64(Int.max))))
             if n == 0 { break }
