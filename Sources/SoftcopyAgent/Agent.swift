@@ -77,6 +77,7 @@ public final class Agent: Sendable {
                 ("agent", .integer(job.attachment.agent)), ("state", .string(c.state)),
                 ("files", .integer(c.files)), ("bytes", .integer(c.bytes)),
                 ("deleted", .integer(c.deleted)), ("failures", .integer(c.failures)),
+                ("batches_in_flight", .integer(c.batchesInFlight)),
             ])
         }
         return .object([

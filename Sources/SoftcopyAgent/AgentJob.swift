@@ -34,6 +34,8 @@ final class AgentJob: Sendable {
         var bytes: UInt64 = 0
         var deleted: UInt64 = 0
         var failures: UInt64 = 0
+        /// Leased batches being fetched or committed: a file may still land from these.
+        var batchesInFlight = 0
         var state = "running"
     }
 
@@ -181,6 +183,7 @@ final class AgentJob: Sendable {
         var entries: [AckReport.Entry] = []
         var changed: [Int: Set<RelativePath>] = [:]
         var staged: [Int: [(slot: Int, download: AgentTransfer.StagedDownload)]] = [:]
+        counters.withLock { $0.batchesInFlight += 1 }
         let bundled = fetchBundles(items, transfer: transfer)
         for (item, fromBundle) in zip(items, bundled) {
             guard let tree = trees[item.target] else {
@@ -196,7 +199,9 @@ final class AgentJob: Sendable {
                 staged[item.target, default: []].append((entries.count, download))
                 entries.append(.init(target: item.target, path: item.path, lease: item.lease, outcome: .sourceVanished))
             case .stale: continue
-            case .jobGone: return .jobGone  // staged temp files are removed as they drop
+            case .jobGone:
+                counters.withLock { $0.batchesInFlight -= 1 }
+                return .jobGone  // staged temp files are removed as they drop
             }
         }
         // Each tree's files are synced together (their writeback started as each arrived),
@@ -218,6 +223,7 @@ final class AgentJob: Sendable {
             }
         }
         counters.withLock { c in
+            c.batchesInFlight -= 1
             for e in entries {
                 switch e.outcome {
                 case .copied(_, _, _, let n):

@@ -85,6 +85,13 @@ extension IntegrationTests {
         }
         first.signal(SIGKILL)
         _ = try first.wait(timeout: .seconds(10))
+        // A batch already received still lands after the kill: wait until none is in flight.
+        let client = HTTPClient(token: nil)
+        try ChildProcess.waitUntil(timeout: .seconds(30), "the agent to finish the batches it had") {
+            guard let health = try? client.request("GET", a.url + "/v1/health", timeout: .seconds(5)),
+                  let jobs = try? JSONParser.parse(bytes: health.body)["jobs"]?.arrayValue else { return false }
+            return jobs.allSatisfy { $0["batches_in_flight"]?.int64Value == 0 }
+        }
         // Each file that landed, by inode and change time: a resend would replace it.
         var landed: [String: (UInt64, Int64)] = [:]
         for path in try a.files("acq.zarr").keys {
