@@ -64,6 +64,22 @@ extension IntegrationTests {
         #expect(manifest["end"]?["reason"]?.stringValue == "operator-signal")
     }
 
+    @Test("destination files changed after they were verified are found by the end check and copied again")
+    func endCheckRecopies() throws {
+        let dir = TestDirectory("endcheck")
+        let (copier, source, destination) = try Scenario.watchingCopier(in: dir)
+        // More files than one slice of the end check, so its work is shared out.
+        let writer = try Scenario.lockstepWriter(in: dir, ["--shape", "3,100,8,8", "--chunks", "1,1,8,8"])
+        #expect(try writer.wait(timeout: .seconds(120)) == 0, "\(writer.stderr)")
+        // The lockstep writer has seen every file land; now two of them change under the copy.
+        #expect(unlink(destination + "/c/1/50/0/0") == 0)
+        try ChildProcess.run(["/bin/sh", "-c", "printf x >> \(destination)/c/2/99/0/0"], timeout: .seconds(10))
+        copier.signal(SIGUSR1)
+        #expect(try copier.wait(timeout: .seconds(60)) == 0, "\(copier.stderr)")
+        #expect(copier.stderr.contains("2 destination files are no longer as verified"), "\(copier.stderr)")
+        #expect(try TreeComparison.differences(source: source, destination: destination) == [])
+    }
+
     @Test("SIGTERM stops early with exit 3; running again finishes the copy")
     func interruptAndResume() throws {
         try Tools.requireRealParts()

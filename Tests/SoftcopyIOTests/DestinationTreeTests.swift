@@ -71,6 +71,28 @@ struct DestinationTreeTests {
         #expect(entries.isEmpty, "no temp file and no file under the real name")
     }
 
+    @Test("every folder below the root is found, deep and wide (the walk is shared out over cores), except the state folder")
+    func directories() throws {
+        let dir = TestDirectory("dirs")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        var expected: Set<String> = []
+        // Wider than the breadth-first fan-out, and deeper below it.
+        for t in 0..<20 {
+            for z in 0..<3 {
+                let folder = "c/\(t)/\(z)/0"
+                _ = try write(tree, folder + "/0", "chunk")
+                for depth in 1...4 { expected.insert(folder.split(separator: "/").prefix(depth).joined(separator: "/")) }
+            }
+        }
+        _ = mkdir(dir.appending("root/empty"), 0o755)
+        expected.insert("empty")
+        _ = mkdir(dir.appending("root/.softcopy"), 0o755)
+        _ = mkdir(dir.appending("root/.softcopy/inside"), 0o755)
+        let found = try tree.directories().map(\.string)
+        #expect(found.count == expected.count, "each folder once")
+        #expect(Set(found) == expected)
+    }
+
     @Test("a folder where a file should go is an error, not a silent replacement")
     func directoryInTheWay() throws {
         let dir = TestDirectory("isdir")

@@ -69,5 +69,10 @@ struct SystemTests {
         #expect(kinds == ["file": .regular, "sub": .directory, "link": .symlink, "fifo": .other])
         #expect(entries.first { $0.name == "file" }?.status?.version.size == 3)
         #expect(try DirectoryLister.list(dir.appending("nothing")) == nil)
+        // A walk for folders takes readdir's word and stats nothing.
+        let quick = try #require(try DirectoryLister.list(dir.path, statFiles: false))
+        let quickKinds = Dictionary(uniqueKeysWithValues: quick.map { ($0.name, $0.kind) })
+        #expect(quickKinds == ["file": .regular, "sub": .directory, "link": .other, "fifo": .other])
+        #expect(quick.allSatisfy { $0.status == nil })
     }
 }

@@ -301,20 +301,42 @@ public final class DestinationTree: Sendable {
         return true
     }
 
-    /// Every folder below the root, except softcopy's state folder.
+    /// Every folder below the root, except softcopy's state folder. Breadth first until
+    /// there are folders enough to share out, then each subtree on its own core: a
+    /// zarr archive has a folder for every few chunks, and the end of a run waits for this.
     public func directories() throws(SystemError) -> [RelativePath] {
         var result: [RelativePath] = []
-        var stack: [RelativePath] = [.root]
-        while let directory = stack.popLast() {
-            guard let entries = try DirectoryLister.list(displayPath(directory)) else { continue }
-            for entry in entries where entry.kind == .directory {
-                if directory.isRoot, entry.name == Self.stateDirectoryName { continue }
-                let path = directory.appending(component: entry.name)
-                result.append(path)
-                stack.append(path)
-            }
+        var level: [RelativePath] = [.root]
+        while !level.isEmpty, level.count < Self.parallelFolders {
+            var next: [RelativePath] = []
+            for directory in level { try subdirectories(of: directory, into: &next) }
+            result += next
+            level = next
         }
+        let subtrees = level
+        let parts = Parallel.map(subtrees.count) { i throws(SystemError) in
+            var found: [RelativePath] = []
+            var stack = [subtrees[i]]
+            while let directory = stack.popLast() {
+                let start = found.count
+                try subdirectories(of: directory, into: &found)
+                stack += found[start...]
+            }
+            return found
+        }
+        for part in parts { result += try part.get() }
         return result
+    }
+
+    /// Folders a walk fans out over (several per core, as subtrees differ).
+    static let parallelFolders = 16
+
+    private func subdirectories(of directory: RelativePath, into found: inout [RelativePath]) throws(SystemError) {
+        guard let entries = try DirectoryLister.list(displayPath(directory), statFiles: false) else { return }
+        for entry in entries where entry.kind == .directory {
+            if directory.isRoot, entry.name == Self.stateDirectoryName { continue }
+            found.append(directory.appending(component: entry.name))
+        }
     }
 
     /// Opens a file beneath the root for reading (verification, serving it back).

@@ -46,15 +46,19 @@ public enum DirectoryLister {
     public static let attributeLimit = 1024
 
     /// The entries of one directory; nil if it does not exist (it may have just been removed).
-    public static func list(_ absolutePath: String) throws(SystemError) -> [Entry]? {
+    /// Without `statFiles`, entries whose kind readdir gives are not stat'ed, and only
+    /// folders have a kind that matters (a walk for folders: no call per file).
+    public static func list(_ absolutePath: String, statFiles: Bool = true) throws(SystemError) -> [Entry]? {
         var entries: [Entry] = []
-        let found = try forEach(absolutePath) { open throws(SystemError) in entries.append(open.entry) }
+        let found = try forEach(absolutePath, statFiles: statFiles) { open throws(SystemError) in entries.append(open.entry) }
         return found ? entries : nil
     }
 
     /// Calls `body` for each entry of one directory while it is open, taking the status of
-    /// files with fstatat on the open directory. False if the directory does not exist.
-    public static func forEach(_ absolutePath: String, _ body: (OpenEntry) throws(SystemError) -> Void) throws(SystemError) -> Bool {
+    /// files with fstatat on the open directory (unless `statFiles` is false: then a file
+    /// has no status and kind `.other` unless readdir says it is regular). False if the
+    /// directory does not exist.
+    public static func forEach(_ absolutePath: String, statFiles: Bool = true, _ body: (OpenEntry) throws(SystemError) -> Void) throws(SystemError) -> Bool {
         guard let dir = opendir(absolutePath) else {
             let code = errno
             if code == ENOENT || code == ENOTDIR { return false }
@@ -74,8 +78,11 @@ public enum DirectoryLister {
             let name = String(cString: cName)
             if name == "." || name == ".." { continue }
             let listed: Entry
-            if Int32(entry.pointee.d_type) == Int32(DT_DIR) {
+            let type = Int32(entry.pointee.d_type)
+            if type == Int32(DT_DIR) {
                 listed = Entry(name: name, status: nil, kind: .directory)
+            } else if !statFiles, type != Int32(DT_UNKNOWN) {
+                listed = Entry(name: name, status: nil, kind: type == Int32(DT_REG) ? .regular : .other)
             } else {
                 // Regular files need their version; DT_UNKNOWN (some filesystems) needs a stat too.
                 guard let status = try FileStatus.of(cName, in: fd, displayPath: absolutePath + "/" + name) else { continue }
