@@ -39,7 +39,10 @@ final class AgentJob: Sendable {
         var state = "running"
     }
 
-    static let batchItems = 32
+    /// Small chunks come many to a batch: each batch costs a lease, a bundle request, an
+    /// ack and a syncfs at both ends (128 rather than 32 took 10% off 20,000 files of
+    /// 16 KiB through one agent). Large ones are held to `batchBytes`.
+    static let batchItems = 128
     static let batchBytes: UInt64 = 64 << 20
     static let longPoll: Duration = .seconds(20)
     /// Each transfer thread's `ChunkWriter`: a typical chunk in one write.
