@@ -15,6 +15,8 @@ public final class Agent: Sendable {
     let root: DestinationTree
     private let jobs = Mutex<[String: AgentJob]>([:])
     private let keyLocks = KeyLocks()
+    /// One data root, one filesystem: every job's transfers share its free space.
+    private let reservations = SpaceReservations()
     private let records: RecordCache
     private let server = Mutex<HTTPServer?>(nil)
     private let advertiser = Mutex<AgentAdvertiser?>(nil)
@@ -119,7 +121,7 @@ public final class Agent: Sendable {
         }
         let name = attachment.job
         let job = AgentJob(attachment: attachment, trees: trees, token: configuration.token, caFile: configuration.tlsCA, transfers: configuration.transfers,
-                           root: configuration.root, reserve: configuration.reserve, directIO: configuration.directIO,
+                           root: configuration.root, reserve: configuration.reserve, reservations: reservations, directIO: configuration.directIO,
                            keyLocks: keyLocks, records: records, logger: logger) { [weak self] state in
             self?.jobs.withLock { j -> Void in j[name] = nil }
             self?.logger.info("job \(name) ended (\(state))")

@@ -15,6 +15,7 @@ final class AgentJob: Sendable {
     /// The data root, and the free space chunks may not take it below.
     let root: String
     let reserve: UInt64
+    let reservations: SpaceReservations
     private let token: String?
     /// CAs an https coordinator's certificate must chain to; nil: the system's.
     private let caFile: String?
@@ -51,10 +52,11 @@ final class AgentJob: Sendable {
     static let abandonAfter: Duration = .seconds(600)
 
     init(attachment: JobAttachment, trees: [Int: DestinationTree], token: String?, caFile: String?, transfers: Int,
-         root: String, reserve: UInt64, directIO: Bool, keyLocks: KeyLocks, records: RecordCache, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
+         root: String, reserve: UInt64, reservations: SpaceReservations, directIO: Bool, keyLocks: KeyLocks, records: RecordCache, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
         self.attachment = attachment
         self.root = root
         self.reserve = reserve
+        self.reservations = reservations
         self.directIO = directIO
         self.trees = trees
         self.token = token
@@ -98,7 +100,7 @@ final class AgentJob: Sendable {
     private func pull() {
         let client = HTTPClient(token: token, caFile: caFile)
         let transfer = AgentTransfer(coordinator: attachment.coordinator, job: attachment.job, client: client, keyLocks: keyLocks,
-                                     records: records, root: root, reserve: reserve,
+                                     records: records, root: root, reserve: reserve, reservations: reservations,
                                      writer: ChunkWriter(capacity: Self.writeBufferSize), directIO: directIO, logger: logger)
         let request = LeaseRequest(agent: attachment.agent, maxItems: Self.batchItems, maxBytes: Self.batchBytes,
                                    waitMilliseconds: Int(Self.longPoll.secondsValue * 1000))

@@ -18,6 +18,8 @@ struct AgentTransfer {
     let records: RecordCache
     let root: String
     let reserve: UInt64
+    /// Room promised to files other threads are receiving (shared by the whole agent).
+    let reservations: SpaceReservations
     /// This thread's own; a chunk's bytes reach its temp file through it.
     let writer: ChunkWriter
     /// Write files of `ChunkWriter.directMinimum` bytes or more with O_DIRECT.
@@ -62,16 +64,22 @@ struct AgentTransfer {
         }
     }
 
-    /// The failure for a chunk that does not fit above the reserve, or nil if it fits.
-    /// Transient: the coordinator places it on another node.
-    private func refusalForSpace(_ size: UInt64, alreadyPlanned: UInt64 = 0, free: UInt64? = nil) -> WorkOutcome? {
-        let free = free ?? FileSystemSpace.of(root).free
-        guard free < reserve || free - reserve < size + alreadyPlanned else { return nil }
-        return .failed(message: "insufficient storage (507) on this agent: \(Quantity.formatBytes(free)) free under \(root), reserve \(Quantity.formatBytes(reserve)), chunk \(Quantity.formatBytes(size))", transient: true)
+    /// Promises room above the reserve for each of `sizes`, counting what other threads
+    /// are receiving: for each, the failure if it does not fit, or nil (then
+    /// `reservations.release` it). Transient: the coordinator places it on another node.
+    private func claimSpace(_ sizes: [UInt64]) -> [WorkOutcome?] {
+        let (free, refused) = reservations.claim(sizes, reserve: reserve) { FileSystemSpace.of(root).free }
+        return zip(sizes, refused).map { size, promised in
+            guard let promised else { return nil }
+            let receiving = promised > 0 ? ", \(Quantity.formatBytes(promised)) being received" : ""
+            return .failed(message: "insufficient storage (507) on this agent: \(Quantity.formatBytes(free)) free under \(root), reserve \(Quantity.formatBytes(reserve))\(receiving), chunk \(Quantity.formatBytes(size))", transient: true)
+        }
     }
 
     private func copy(_ item: LeaseGrant.Item, tree: DestinationTree) -> Result {
-        if let refused = refusalForSpace(item.size) { return .done(refused, changedDirectory: nil) }
+        if let refused = claimSpace([item.size])[0] { return .done(refused, changedDirectory: nil) }
+        // Written (or dropped) by the time this returns: statfs counts it from then on.
+        defer { reservations.release(item.size) }
         let pending: PendingFile
         do {
             pending = try tree.beginWrite(item.path, direct: ChunkWriter.wantsDirect(size: item.size, allowed: directIO))
@@ -172,17 +180,10 @@ struct AgentTransfer {
     /// (too large for the bundle, or a coordinator without bundles: all nil).
     func performBundle(_ items: [LeaseGrant.Item], trees: [Int: DestinationTree]) -> [Result?] {
         // What fits above the reserve is asked for; the rest is refused as one by one would be.
-        let free = FileSystemSpace.of(root).free
-        var planned: UInt64 = 0
-        var refusals: [Result?] = []
-        for item in items {
-            if let refused = refusalForSpace(item.size, alreadyPlanned: planned, free: free) {
-                refusals.append(.done(refused, changedDirectory: nil))
-            } else {
-                refusals.append(nil)
-                planned += item.size
-            }
-        }
+        let refusals: [Result?] = claimSpace(items.map(\.size)).map { refused in refused.map { .done($0, changedDirectory: nil) } }
+        let planned = zip(items, refusals).reduce(0) { $0 + ($1.1 == nil ? $1.0.size : 0) }
+        // Written to temp files (or dropped) by the time fetchBundle returns.
+        defer { reservations.release(planned) }
         let asked = zip(items, refusals).filter { $0.1 == nil }.map(\.0)
         guard !asked.isEmpty else { return refusals }
         let results = fetchBundle(asked, trees: trees)
