@@ -51,7 +51,7 @@ extension Coordinator {
                 let api = CoordinatorAPI(
                     job: job, engine: engine, fleet: fleet, token: token, leaseTimeout: leaseTimeout,
                     pool: pool, reader: reader, eventLoop: eventLoop, logger: logger,
-                    status: { [weak self] in self?.statusDocument() ?? .null })
+                    status: { [weak self] in self?.statusDocument(job: job, fleet: fleet) ?? .null })
                 built = api
                 return api
             }
@@ -149,7 +149,10 @@ extension Coordinator {
     }
 
     /// `GET /v1/status`: jobs, agents, files and bytes.
-    func statusDocument() -> JSONValue {
+    /// The status API's document, built on one of NIO's threads: it reads only what is
+    /// locked or fixed at start (the job and fleet it is given, not `remote`, which the
+    /// main thread sets after the server is already listening).
+    func statusDocument(job: String, fleet: AgentFleet) -> JSONValue {
         let now = Clock.now()
         let targets: [JSONValue] = runtimes.map { runtime in
             let progress = engine.peek(runtime.lane) { $0.tracker.progress(now: now) }
@@ -168,7 +171,7 @@ extension Coordinator {
                 ("expired_leases", .integer(progress.statistics.expiredLeases)),
             ])
         }
-        let agents: [JSONValue] = (remote?.fleet.snapshot ?? []).map { m in
+        let agents: [JSONValue] = fleet.snapshot.map { m in
             .object([
                 ("id", .integer(m.id)), ("url", .string(m.url)), ("name", m.name.map { .string($0) } ?? .null),
                 ("state", .string(m.state.rawValue)),
@@ -180,7 +183,7 @@ extension Coordinator {
             ])
         }
         return .object([
-            ("softcopy", .string(SoftcopyVersion.string)), ("job", .string(remote?.job ?? "")),
+            ("softcopy", .string(SoftcopyVersion.string)), ("job", .string(job)),
             ("targets", .array(targets)), ("agents", .array(agents)),
         ])
     }

@@ -1,3 +1,4 @@
+import Synchronization
 import SoftcopyCore
 import SoftcopyIO
 
@@ -35,7 +36,13 @@ final class TargetRuntime {
     var finished: MonotonicInstant?
     var exitStatus: ExitStatus?
     /// The placement policy could not be met since then (with the problem last reported).
-    var placementProblem: (since: MonotonicInstant, message: String, reported: Bool)?
+    /// Written by the main loop and read by the status API on NIO's threads, so behind a
+    /// lock: an unlocked read of the message while it is replaced is a race on a String.
+    var placementProblem: (since: MonotonicInstant, message: String, reported: Bool)? {
+        get { problem.withLock { $0 } }
+        set { problem.withLock { $0 = newValue } }
+    }
+    private let problem = Mutex<(since: MonotonicInstant, message: String, reported: Bool)?>(nil)
 
     init(index: Int, lanes: Range<Int>, spec: TargetSpec, destination: DestinationTree?, journal: JournalFile?, watcher: SourceWatcher, now: MonotonicInstant) {
         self.index = index

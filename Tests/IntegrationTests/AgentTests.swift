@@ -265,6 +265,37 @@ extension IntegrationTests {
 }
 
 extension IntegrationTests {
+    @Test("GET /v1/status names the job, each target's placement problem and the agents, while the run waits for a node")
+    func statusWhileWaiting() throws {
+        let dir = TestDirectory("status")
+        let source = dir.appending("src.zarr")
+        try Scenario.writeArchive(source, ["--shape", "4,64,64", "--chunks", "1,32,32", "--complete"])
+        let a = try AgentProcess(in: dir, name: "a")
+        let targets = dir.appending("targets.yaml")
+        TestDirectory.write("targets:\n  - source: \(source)\n    destination: acq.zarr\n    replicas: 2\n", to: targets)
+        let coordinator = try ChildProcess(
+            [Tools.coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--agent", a.url, targets],
+            logPrefix: dir.appending("coordinator"))
+        let url = try Self.coordinatorURL(coordinator)
+        let client = HTTPClient(token: nil)
+        var status: JSONValue = .null
+        try ChildProcess.waitUntil(timeout: .seconds(60), "the status to name the placement problem") {
+            guard let response = try? client.request("GET", url + "/v1/status", timeout: .seconds(5)), response.status == 200,
+                  let parsed = try? JSONParser.parse(bytes: response.body) else { return false }
+            status = parsed
+            // First "no agent is attached", while the agent is still connecting.
+            return parsed["targets"]?.arrayValue?.first?["placement_problem"]?.stringValue?.contains("replicas: 2 needs 2 nodes") == true
+        }
+        let target = try #require(status["targets"]?.arrayValue?.first)
+        #expect(target["source"]?.stringValue == source)
+        #expect(status["job"]?.stringValue?.isEmpty == false, "\(status)")
+        let agents = try #require(status["agents"]?.arrayValue)
+        #expect(agents.count == 1 && agents[0]["name"]?.stringValue == "a" && agents[0]["state"]?.stringValue == "attached", "\(agents)")
+        #expect(coordinator.isRunning, "it waits for a second node (when_unsatisfiable: wait)")
+        coordinator.signal(SIGTERM)
+        #expect(try coordinator.wait(timeout: .seconds(60)) == ExitStatus.interrupted.rawValue, "\(coordinator.stderr)")
+    }
+
     @Test("Shards rewritten many times while copies are in flight end at their last version on both copies (replicas: 2)")
     func rewrittenShardsWithReplicas() throws {
         let dir = TestDirectory("rewrites")
