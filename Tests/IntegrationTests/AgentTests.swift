@@ -245,17 +245,24 @@ extension IntegrationTests {
 }
 
 extension IntegrationTests {
-    @Test("A placement that cannot be met (2 replicas, 1 agent) is named, and when_unsatisfiable: stop ends the run as incomplete")
-    func unsatisfiablePlacement() throws {
-        let dir = TestDirectory("unsatisfiable")
+    /// A finished archive, one agent, and a coordinator (--once) asked for 2 replicas,
+    /// which that one agent cannot meet; `extra` goes at the end of the targets file.
+    static func twoReplicasOneAgent(in dir: TestDirectory, extra: String = "") throws -> (source: String, agent: AgentProcess, coordinator: ChildProcess) {
         let source = dir.appending("src.zarr")
         try Scenario.writeArchive(source, ["--shape", "4,64,64", "--chunks", "1,32,32", "--complete"])
         let a = try AgentProcess(in: dir, name: "a")
         let targets = dir.appending("targets.yaml")
-        TestDirectory.write("targets:\n  - source: \(source)\n    destination: acq.zarr\n    replicas: 2\nwhen_unsatisfiable: stop\n", to: targets)
+        TestDirectory.write("targets:\n  - source: \(source)\n    destination: acq.zarr\n    replicas: 2\n" + extra, to: targets)
         let coordinator = try ChildProcess(
             [Tools.coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--agent", a.url, targets],
             logPrefix: dir.appending("coordinator"))
+        return (source, a, coordinator)
+    }
+
+    @Test("A placement that cannot be met (2 replicas, 1 agent) is named, and when_unsatisfiable: stop ends the run as incomplete")
+    func unsatisfiablePlacement() throws {
+        let dir = TestDirectory("unsatisfiable")
+        let (source, a, coordinator) = try Self.twoReplicasOneAgent(in: dir, extra: "when_unsatisfiable: stop\n")
         #expect(try coordinator.wait(timeout: .seconds(120)) == 1, "\(coordinator.stderr)")
         #expect(coordinator.stderr.contains("replicas: 2 needs 2 nodes with room, but only 1 has it (a)"), "\(coordinator.stderr)")
         #expect(coordinator.stderr.contains("stopping (when_unsatisfiable: stop)"))
@@ -268,14 +275,7 @@ extension IntegrationTests {
     @Test("GET /v1/status names the job, each target's placement problem and the agents, while the run waits for a node")
     func statusWhileWaiting() throws {
         let dir = TestDirectory("status")
-        let source = dir.appending("src.zarr")
-        try Scenario.writeArchive(source, ["--shape", "4,64,64", "--chunks", "1,32,32", "--complete"])
-        let a = try AgentProcess(in: dir, name: "a")
-        let targets = dir.appending("targets.yaml")
-        TestDirectory.write("targets:\n  - source: \(source)\n    destination: acq.zarr\n    replicas: 2\n", to: targets)
-        let coordinator = try ChildProcess(
-            [Tools.coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:0", "--agent", a.url, targets],
-            logPrefix: dir.appending("coordinator"))
+        let (source, a, coordinator) = try Self.twoReplicasOneAgent(in: dir)
         let url = try Self.coordinatorURL(coordinator)
         let client = HTTPClient(token: nil)
         var status: JSONValue = .null
@@ -290,7 +290,8 @@ extension IntegrationTests {
         #expect(target["source"]?.stringValue == source)
         #expect(status["job"]?.stringValue?.isEmpty == false, "\(status)")
         let agents = try #require(status["agents"]?.arrayValue)
-        #expect(agents.count == 1 && agents[0]["name"]?.stringValue == "a" && agents[0]["state"]?.stringValue == "attached", "\(agents)")
+        #expect(agents.count == 1 && agents[0]["name"]?.stringValue == "a" && agents[0]["url"]?.stringValue == a.url
+                && agents[0]["state"]?.stringValue == "attached", "\(agents)")
         #expect(coordinator.isRunning, "it waits for a second node (when_unsatisfiable: wait)")
         coordinator.signal(SIGTERM)
         #expect(try coordinator.wait(timeout: .seconds(60)) == ExitStatus.interrupted.rawValue, "\(coordinator.stderr)")
