@@ -116,14 +116,9 @@ extension Coordinator {
     /// on all cores: a stat per file, or a whole read with --verify-full.
     private func localMatches(_ files: [(path: RelativePath, record: DestinationRecord, id: Int)], destination: DestinationTree?) -> [Bool] {
         guard let destination, files.contains(where: { $0.record.holder == 0 }) else { return Array(repeating: false, count: files.count) }
-        let slices = files.count < 256 ? 1 : 8
-        let step = (files.count + slices - 1) / slices
-        let parts = Parallel.map(slices) { i throws(Never) in
-            files[min(i * step, files.count)..<min((i + 1) * step, files.count)].map { file in
-                file.record.holder == 0 && verify(destination, file.path, file.record)
-            }
-        }
-        return parts.flatMap { $0.get() }
+        return Parallel.mapRanges(files.count, minimum: 256) { range in
+            files[range].map { file in file.record.holder == 0 && verify(destination, file.path, file.record) }
+        }.flatMap { $0 }
     }
 
     /// Re-checks one destination file: still the very file whose checksum was verified
@@ -208,12 +203,7 @@ extension Coordinator {
     /// The manifest's bytes, its entries written in slices on all cores: a million files
     /// make 150 MB of JSON, and the run's verdict waits for it.
     static func manifestBytes(_ manifest: Manifest, indent: Int? = nil) -> [UInt8] {
-        let count = manifest.verdict.verified.count
-        let slices = count < 10_000 ? 1 : 8
-        let step = (count + slices - 1) / slices
-        let parts = Parallel.map(slices) { i throws(Never) in
-            manifest.entryLines(min(i * step, count)..<min((i + 1) * step, count))
-        }
-        return manifest.bytes(indent: indent, entries: parts.map { $0.get() })
+        let entries = Parallel.mapRanges(manifest.verdict.verified.count, minimum: 10_000) { manifest.entryLines($0) }
+        return manifest.bytes(indent: indent, entries: entries)
     }
 }

@@ -75,4 +75,14 @@ struct SystemTests {
         #expect(quickKinds == ["file": .regular, "sub": .directory, "link": .other, "fifo": .other])
         #expect(quick.allSatisfy { $0.status == nil })
     }
+
+    @Test("mapRanges cuts a count into contiguous ranges in order, one range below the minimum")
+    func mapRanges() {
+        let ranges = Parallel.mapRanges(20, minimum: 5) { $0 }
+        #expect(ranges.count == 8)
+        #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == 20)
+        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        #expect(Parallel.mapRanges(4, minimum: 5) { $0 } == [0..<4])
+        #expect(Parallel.mapRanges(0, minimum: 5) { $0 } == [0..<0])
+    }
 }

@@ -23,4 +23,13 @@ public enum Parallel {
         }
         return slots.map { $0! }
     }
+
+    /// `body` over `0..<count` cut into `slices` contiguous ranges, on all cores (one range
+    /// when there are fewer than `minimum` items, not worth the threads): the ranges'
+    /// results, in order.
+    public static func mapRanges<T: Sendable>(_ count: Int, slices: Int = 8, minimum: Int, _ body: @Sendable (Range<Int>) -> T) -> [T] {
+        let pieces = count < minimum ? 1 : slices
+        let step = (count + pieces - 1) / pieces
+        return map(pieces) { i throws(Never) in body(min(i * step, count)..<min((i + 1) * step, count)) }.map { $0.get() }
+    }
 }
