@@ -216,14 +216,12 @@ final class AgentJob: Sendable {
             let files = staged[target] ?? []
             let (outcomes, failed) = transfer.commit(files.map(\.download), tree: tree, removals: changed[target] ?? [])
             for ((slot, _), outcome) in zip(files, outcomes) {
-                let e = entries[slot]
-                entries[slot] = .init(target: e.target, path: e.path, lease: e.lease, outcome: outcome)
+                entries[slot].outcome = outcome
             }
             for (directory, error) in failed {
                 logger.warning("cannot make \(error) durable; those files will be sent again")
-                entries = entries.map { e in
-                    e.target == target && e.path.parent == directory
-                        ? .init(target: e.target, path: e.path, lease: e.lease, outcome: .failed(message: error.description, transient: true)) : e
+                for slot in entries.indices where entries[slot].target == target {
+                    entries[slot].outcome = entries[slot].outcome.unsynced(directory, at: entries[slot].path, because: error.description)
                 }
             }
         }

@@ -87,8 +87,7 @@ final class LocalCopier: @unchecked Sendable {
             for (directory, error) in failedDirectories {
                 logger.warning("cannot make \(error) durable; its files will be copied again")
                 results = results.map { item, outcome in
-                    item.path.parent == directory
-                        ? (item, .failed(message: error.description, transient: true)) : (item, outcome)
+                    (item, outcome.unsynced(directory, at: item.path, because: error.description))
                 }
                 journal.removeAll { record in
                     switch record {

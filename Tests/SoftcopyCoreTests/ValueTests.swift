@@ -20,6 +20,18 @@ struct ValueTests {
         #expect(index.find(path("a/long/enough/folder/name/to/be/on/the/heap/20000"), in: records) == nil)
     }
 
+    @Test("A failed folder sync turns only the outcomes of files directly in that folder into transient failures")
+    func unsyncedFolder() {
+        let copied = WorkOutcome.copied(version: version(7, size: 3), checksum: someChecksum, destinationInode: 9, bytesWritten: 3)
+        let folder = path("c/0")
+        #expect(copied.unsynced(folder, at: path("c/0/1"), because: "no room") == .failed(message: "no room", transient: true))
+        #expect(WorkOutcome.deleted.unsynced(folder, at: path("c/0/2"), because: "no room") == .failed(message: "no room", transient: true))
+        // A file in a subfolder, a sibling folder or the folder's parent kept its own sync.
+        for other in ["c/0/1/0", "c/1/0", "c/00", "c"] {
+            #expect(copied.unsynced(folder, at: path(other), because: "no room") == copied)
+        }
+    }
+
     @Test("The FIFO queue keeps order through growth and wrap-around, at the back and the front")
     func fifoQueue() {
         var queue = FIFOQueue<UInt32>()

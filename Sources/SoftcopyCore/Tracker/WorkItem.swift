@@ -48,3 +48,11 @@ public enum WorkOutcome: Sendable, Hashable {
     /// A failure; transient ones are retried with backoff, permanent ones reported.
     case failed(message: String, transient: Bool)
 }
+
+extension WorkOutcome {
+    /// The outcome of the file at `path` once the sync of `folder` failed: a file there may
+    /// not survive a power cut, so it is not reported done (or journaled) but copied again.
+    public func unsynced(_ folder: RelativePath, at path: RelativePath, because failure: String) -> WorkOutcome {
+        path.parent == folder ? .failed(message: failure, transient: true) : self
+    }
+}

@@ -45,26 +45,14 @@ public final class JournalFile: Sendable {
     }
 
     private func append(_ text: String) throws(SystemError) {
-        let bytes = Array(text.utf8)
-        let failure: Int32 = descriptor.withLock { fd in Self.writeAll(fd, bytes) }
-        if failure != 0 { throw SystemError("write", path: path, errno: failure) }
-    }
-
-    /// Writes every byte; returns 0 or the errno (a closure under a lock cannot throw a
-    /// typed error).
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
-        bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                done += n
+        var text = text
+        let p = path
+        // withUTF8 rethrows untyped errors: the write's comes out through a Result.
+        try descriptor.withLock { fd in
+            text.withUTF8 { bytes in
+                Result { () throws(SystemError) in try FileDescriptor.writeAll(fd, UnsafeRawBufferPointer(bytes), path: p) }
             }
-            return 0
-        }
+        }.get()
     }
 
     /// Makes appended lines durable (a power cut otherwise only costs a re-send).
@@ -79,8 +67,9 @@ public final class JournalFile: Sendable {
         let text = JournalRecord.header + "\n" + records.map { JournalRecord.copied($0.0, $0.1).line }.joined()
         let fd = try syscallRetrying("create", path: temporary) { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
         let file = FileDescriptor(owning: fd)
-        let failure = Self.writeAll(fd, Array(text.utf8))
-        if failure != 0 { throw SystemError("write", path: temporary, errno: failure) }
+        try Array(text.utf8).withUnsafeBytes { bytes in
+            Result { () throws(SystemError) in try file.writeAll(bytes, path: temporary) }
+        }.get()
         try file.sync(path: temporary)
         let p = path
         let reopenFailure: Int32 = descriptor.withLock { current in
