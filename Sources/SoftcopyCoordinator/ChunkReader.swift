@@ -33,7 +33,9 @@ final class ChunkReader: Sendable {
                 return Refusal.vanished.response(path: path, display: display)
             }
             let version = file.status.version
-            let (checksum, length) = try file.descriptor.checksum(buffer: box.buffer, path: display)
+            // Up to one byte more than the size, as a bundle reads: a file that grew shows as a
+            // longer read, without reading on for as long as a writer keeps appending.
+            let (checksum, length) = try file.descriptor.checksum(buffer: box.buffer, path: display, upTo: version.size + 1)
             rateLimiter?.consume(length)
             let changed = requireStableRead ? try file.changedSinceOpen(checkPath: true) : false
             if length != version.size || changed {
