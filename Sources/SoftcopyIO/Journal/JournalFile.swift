@@ -45,13 +45,16 @@ public final class JournalFile: Sendable {
     }
 
     private func append(_ text: String) throws(SystemError) {
-        var text = text
         let p = path
-        // withUTF8 rethrows untyped errors: the write's comes out through a Result.
-        try descriptor.withLock { fd in
-            text.withUTF8 { bytes in
-                Result { () throws(SystemError) in try FileDescriptor.writeAll(fd, UnsafeRawBufferPointer(bytes), path: p) }
-            }
+        try descriptor.withLock { fd throws(SystemError) in try Self.write(text, to: fd, path: p) }
+    }
+
+    /// Writes all of `text`. String.withUTF8 rethrows untyped errors, so the write's typed
+    /// one comes out through a Result.
+    private static func write(_ text: String, to fd: Int32, path: String) throws(SystemError) {
+        var text = text
+        try text.withUTF8 { bytes in
+            Result { () throws(SystemError) in try FileDescriptor.writeAll(fd, UnsafeRawBufferPointer(bytes), path: path) }
         }.get()
     }
 
@@ -67,9 +70,7 @@ public final class JournalFile: Sendable {
         let text = JournalRecord.header + "\n" + records.map { JournalRecord.copied($0.0, $0.1).line }.joined()
         let fd = try syscallRetrying("create", path: temporary) { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
         let file = FileDescriptor(owning: fd)
-        try Array(text.utf8).withUnsafeBytes { bytes in
-            Result { () throws(SystemError) in try file.writeAll(bytes, path: temporary) }
-        }.get()
+        try Self.write(text, to: file.rawValue, path: temporary)
         try file.sync(path: temporary)
         let p = path
         let reopenFailure: Int32 = descriptor.withLock { current in
