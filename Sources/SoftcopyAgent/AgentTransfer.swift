@@ -267,7 +267,7 @@ struct AgentTransfer {
             let key = tree.displayPath(download.file.path)
             keyLocks.acquire(key)
             defer { keyLocks.release(key) }
-            if let existing = Self.record(at: download.file.path, in: tree), download.version.isOlder(than: existing.version) {
+            if let existing = Self.existingRecord(download.file), download.version.isOlder(than: existing.version) {
                 return "a newer version of \(download.file.path) is already here"
             }
             try download.file.rename()
@@ -292,9 +292,9 @@ struct AgentTransfer {
         return (outcomes, failed)
     }
 
-    /// The record on the file now at `path`, if it has a valid one.
-    static func record(at path: RelativePath, in tree: DestinationTree) -> WrittenRecord? {
-        guard let fd = try? tree.openForReading(path), let status = try? fd.status() else { return nil }
+    /// The record on the file that `file`'s rename would replace, if it has a valid one.
+    static func existingRecord(_ file: StagedFile) -> WrittenRecord? {
+        guard let fd = try? file.openExisting(), let status = try? fd.status() else { return nil }
         return WrittenRecord.current(on: fd, status: status)
     }
 }

@@ -139,6 +139,31 @@ struct DestinationTreeTests {
         #expect(try DirectoryLister.list(dir.appending("root/c/9"))?.isEmpty == true, "the temp file of a dropped staged file is removed")
     }
 
+    @Test("a staged file opens what its rename would replace: the file there now, nothing where there is none, never through a link, never blocked by a FIFO")
+    func existingUnderRealName() throws {
+        let dir = TestDirectory("existing")
+        let tree = try DestinationTree(root: dir.appending("root"), create: true)
+        func stage(_ path: String) throws -> StagedFile {
+            let pending = try tree.beginWrite(RelativePath(validating: path))
+            try pending.write(Array("new".utf8))
+            return try StagedFile(pending, path: RelativePath(validating: path))
+        }
+        /// The inode of what `openExisting` opened, nil if it opened nothing.
+        func existing(_ file: StagedFile) throws -> UInt64? {
+            guard let fd = try file.openExisting() else { return nil }
+            return try fd.status().version.inode
+        }
+        let old = try write(tree, "c/0/0", "old")
+        #expect(try existing(stage("c/0/0")) == old.version.inode)
+        #expect(try existing(stage("c/0/1")) == nil)
+        // A link at the real name is refused, not followed to its target.
+        #expect(symlink(dir.appending("root/c/0/0"), dir.appending("root/c/0/2")) == 0)
+        #expect(throws: SystemError.self) { _ = try existing(stage("c/0/2")) }
+        // A FIFO there would block a plain open for reading until a writer came.
+        #expect(mkfifo(dir.appending("root/c/0/3"), 0o644) == 0)
+        #expect(try existing(stage("c/0/3")) != nil)
+    }
+
     @Test("the written bytes are re-read and hashed where they landed")
     func landedChecksum() throws {
         let dir = TestDirectory("landed")

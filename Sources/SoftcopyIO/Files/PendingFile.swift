@@ -113,6 +113,16 @@ public struct PendingFile: ~Copyable {
         committed = true
     }
 
+    /// Opens what has the real name now, for reading; nil if nothing does. One name in a
+    /// folder already opened beneath the root, so no walk from the root again; no link is
+    /// followed, and a FIFO planted there cannot block the open.
+    func openFinal() throws(SystemError) -> FileDescriptor? {
+        let fd = openat(directory.rawValue, finalName, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        if fd >= 0 { return FileDescriptor(owning: fd) }
+        if errno == ENOENT { return nil }
+        throw SystemError("open", path: displayPath)
+    }
+
     /// fstat of the temp file.
     func status() throws(SystemError) -> FileStatus {
         try file.status(path: displayPath)

@@ -40,6 +40,11 @@ public final class StagedFile {
         try pending.status()
     }
 
+    /// Opens the file that has the real name now, if any: what the rename would replace.
+    public func openExisting() throws(SystemError) -> FileDescriptor? {
+        try pending.openFinal()
+    }
+
     /// Renames the temp file over the real name; its folder is synced by the batch.
     public func rename() throws(SystemError) {
         try pending.renameIntoPlace()
