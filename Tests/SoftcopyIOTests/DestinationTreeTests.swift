@@ -139,7 +139,7 @@ struct DestinationTreeTests {
         #expect(try DirectoryLister.list(dir.appending("root/c/9"))?.isEmpty == true, "the temp file of a dropped staged file is removed")
     }
 
-    @Test("a staged file opens what its rename would replace: the file there now, nothing where there is none, never through a link, never blocked by a FIFO")
+    @Test("a staged file opens what its rename would replace: the file there now, nothing where there is none, never through a link; a FIFO blocks no open")
     func existingUnderRealName() throws {
         let dir = TestDirectory("existing")
         let tree = try DestinationTree(root: dir.appending("root"), create: true)
@@ -162,6 +162,12 @@ struct DestinationTreeTests {
         // A FIFO there would block a plain open for reading until a writer came.
         #expect(mkfifo(dir.appending("root/c/0/3"), 0o644) == 0)
         #expect(try existing(stage("c/0/3")) != nil)
+        // Nor does it block an open for reading from the root (listings, GETs, adoption).
+        func kindOpened(_ path: String) throws -> FileStatus.Kind? {
+            guard let fd = try tree.openForReading(RelativePath(validating: path)) else { return nil }
+            return try fd.status().kind
+        }
+        #expect(try kindOpened("c/0/3") == .other)
     }
 
     @Test("the written bytes are re-read and hashed where they landed")

@@ -341,7 +341,8 @@ public final class DestinationTree: Sendable {
 
     /// Opens a file beneath the root for reading (verification, serving it back).
     public func openForReading(_ path: RelativePath) throws(SystemError) -> FileDescriptor? {
-        let fd = softcopy_open_beneath(rootDescriptor, path.string, O_RDONLY, 0)
+        // O_NONBLOCK: a FIFO planted in the tree must not block the open (regular files ignore it).
+        let fd = softcopy_open_beneath(rootDescriptor, path.string, O_RDONLY | O_NONBLOCK, 0)
         if fd >= 0 { return FileDescriptor(owning: fd) }
         if errno == ENOENT { return nil }
         throw SystemError("open", path: displayPath(path))
