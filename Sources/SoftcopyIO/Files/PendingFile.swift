@@ -42,15 +42,10 @@ public struct PendingFile: ~Copyable {
 
     public func write(_ bytes: [UInt8]) throws(SystemError) {
         assert(!isDirect, "a direct file is written through a ChunkWriter")
-        let failure: SystemError? = bytes.withUnsafeBytes { buffer -> SystemError? in
-            do throws(SystemError) {
-                try file.writeAll(buffer, path: displayPath)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        if let failure { throw failure }
+        // withUnsafeBytes rethrows untyped errors: the write's typed one comes out through a Result.
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(SystemError) in try file.writeAll(buffer, path: displayPath) }
+        }.get()
     }
 
     public func setAttribute(_ name: String, _ value: [UInt8]) throws(SystemError) {
