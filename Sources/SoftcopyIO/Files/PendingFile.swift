@@ -42,10 +42,7 @@ public struct PendingFile: ~Copyable {
 
     public func write(_ bytes: [UInt8]) throws(SystemError) {
         assert(!isDirect, "a direct file is written through a ChunkWriter")
-        // withUnsafeBytes rethrows untyped errors: the write's typed one comes out through a Result.
-        try bytes.withUnsafeBytes { buffer in
-            Result { () throws(SystemError) in try file.writeAll(buffer, path: displayPath) }
-        }.get()
+        try FileDescriptor.writeAll(file.rawValue, contentsOf: bytes, path: displayPath)
     }
 
     public func setAttribute(_ name: String, _ value: [UInt8]) throws(SystemError) {

@@ -46,16 +46,7 @@ public final class JournalFile: Sendable {
 
     private func append(_ text: String) throws(SystemError) {
         let p = path
-        try descriptor.withLock { fd throws(SystemError) in try Self.write(text, to: fd, path: p) }
-    }
-
-    /// Writes all of `text`. String.withUTF8 rethrows untyped errors, so the write's typed
-    /// one comes out through a Result.
-    private static func write(_ text: String, to fd: Int32, path: String) throws(SystemError) {
-        var text = text
-        try text.withUTF8 { bytes in
-            Result { () throws(SystemError) in try FileDescriptor.writeAll(fd, UnsafeRawBufferPointer(bytes), path: path) }
-        }.get()
+        try descriptor.withLock { fd throws(SystemError) in try FileDescriptor.writeAll(fd, contentsOf: text.utf8, path: p) }
     }
 
     /// Makes appended lines durable (a power cut otherwise only costs a re-send).
@@ -70,7 +61,7 @@ public final class JournalFile: Sendable {
         let text = JournalRecord.header + "\n" + records.map { JournalRecord.copied($0.0, $0.1).line }.joined()
         let fd = try syscallRetrying("create", path: temporary) { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
         let file = FileDescriptor(owning: fd)
-        try Self.write(text, to: file.rawValue, path: temporary)
+        try FileDescriptor.writeAll(fd, contentsOf: text.utf8, path: temporary)
         try file.sync(path: temporary)
         let p = path
         let reopenFailure: Int32 = descriptor.withLock { current in

@@ -51,6 +51,16 @@ public struct FileDescriptor: ~Copyable {
         }
     }
 
+    /// The same for an array or a String's `utf8`, through their own storage (a copy only
+    /// for a sequence without contiguous storage). withContiguousStorageIfAvailable
+    /// rethrows untyped errors, so the write's typed one comes out through a Result.
+    public static func writeAll(_ fd: Int32, contentsOf bytes: some Sequence<UInt8>, path: String? = nil) throws(SystemError) {
+        func write(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<Void, SystemError> {
+            Result { () throws(SystemError) in try writeAll(fd, UnsafeRawBufferPointer(buffer), path: path) }
+        }
+        try (bytes.withContiguousStorageIfAvailable(write) ?? Array(bytes).withUnsafeBufferPointer(write)).get()
+    }
+
     /// XXH3-128 of the file's bytes from the start, up to `limit` of them (all without),
     /// and how many it hashed, read through `buffer`: the one loop behind checking where
     /// bytes landed, adopting files, and --verify-full. Each read asks for a whole number
