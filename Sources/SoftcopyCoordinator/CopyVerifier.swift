@@ -138,7 +138,7 @@ public final class CopyVerifier {
                 return entry.name != ZarrNaming.stateDirectoryName
             case .regular:
                 let name = root + "/" + path.string
-                let fd = Glibc.open(name, O_RDONLY | O_CLOEXEC)
+                let fd = PathBytes.withCString(name) { Glibc.open($0, O_RDONLY | O_CLOEXEC) }
                 guard fd >= 0 else { throw SystemError("open", path: name) }
                 let (checksum, length) = try FileDescriptor(owning: fd).checksum(buffer: buffer, path: name)
                 result.append((path, length, checksum))

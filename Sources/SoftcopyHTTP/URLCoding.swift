@@ -24,6 +24,7 @@ public enum URLCoding {
     }
 
     /// Nil for a malformed escape; the NUL it becomes in `split` is refused by path validation.
+    /// Decoded bytes that are not UTF-8 (a file name's) are kept, as `PathBytes` encodes them.
     public static func decode(_ text: some StringProtocol) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
@@ -38,14 +39,15 @@ public enum URLCoding {
                 bytes.append(c)
             }
         }
-        return String(validating: bytes, as: UTF8.self)
+        return PathBytes.string(from: bytes)
     }
 
-    /// Encodes a relative path for a URL, keeping `/` between components.
+    /// Encodes a relative path for a URL, keeping `/` between components. A name's bytes
+    /// are escaped as they are on disk (`caf%E9`), not as their `PathBytes` text.
     public static func encodePath(_ path: String) -> String {
         var out = ""
         out.reserveCapacity(path.utf8.count)
-        for b in path.utf8 {
+        for b in PathBytes.bytes(of: path) {
             switch b {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                  UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "/"):

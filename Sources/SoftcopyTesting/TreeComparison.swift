@@ -1,10 +1,12 @@
-import SoftcopyCore
+public import SoftcopyCore
 import SoftcopyIO
 
 /// Compares two folder trees byte for byte: the check every copy test ends with.
 public enum TreeComparison {
     /// Regular files under `root` by relative path, leaving out writer temp files and
-    /// softcopy's own `.softcopy/` state folder.
+    /// softcopy's own `.softcopy/` state folder. A path's bytes from 0x80 are spelled
+    /// `\xNN`: the keys are then as distinct as the names on disk (as Strings, `café` with
+    /// a combining accent and with a precomposed one would be one key).
     public static func files(_ root: String) throws -> [String: [UInt8]] {
         var result: [String: [UInt8]] = [:]
         try DirectoryLister.walk(root) { path, entry throws(SystemError) in
@@ -12,13 +14,18 @@ public enum TreeComparison {
             case .directory:
                 return !(path.parent == .root && entry.name == ZarrNaming.stateDirectoryName)
             case .regular where !ZarrNaming.isTemporary(name: entry.name):
-                result[path.string] = try readSmallFile(root + "/" + path.string, limit: Int.max)
+                result[key(path)] = try readSmallFile(root + "/" + path.string, limit: Int.max)
                 return false
             default:
                 return false
             }
         }
         return result
+    }
+
+    /// A path as an ASCII key: bytes from 0x80 as `\xNN`.
+    public static func key(_ path: RelativePath) -> String {
+        PathBytes.bytes(of: path.string).map { $0 < 0x80 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }.joined()
     }
 
     /// Human-readable differences; empty when the trees hold the same files and bytes.

@@ -134,6 +134,49 @@ struct ValueTests {
         #expect(p.isInside(path("A/1")))
         #expect(!path("A/10/c").isInside(path("A/1")))
         #expect(p.relative(to: path("A/1")) == path("c/0"))
+        // A name that starts with a combining mark: the '/' before it is still a separator.
+        let combining = path("a/\u{301}b")
+        #expect(combining.name == "\u{301}b" && combining.parent == path("a") && combining.components.count == 2)
+        #expect(combining.isInside(path("a")))
+    }
+
+    @Test("Paths are bytes: names equal as text under Unicode (NFC and NFD) are different paths")
+    func pathsAreBytes() {
+        let precomposed = path("c/caf\u{e9}"), decomposed = path("c/cafe\u{301}")
+        #expect(precomposed.string == decomposed.string, "Swift's String calls them equal")
+        #expect(precomposed != decomposed)
+        #expect(Set([precomposed, decomposed]).count == 2)
+        #expect(precomposed < decomposed || decomposed < precomposed)
+        #expect(!path("a/e\u{301}").isInside(path("a/e")) && path("a/e/x").isInside(path("a/e")))
+    }
+
+    @Test("Names that are not UTF-8 survive as text and back to the same bytes; every text is canonical")
+    func pathBytesRoundTrip() throws {
+        var generator = SplitMix(seed: 7)
+        // Latin-1, cut sequences, surrogates, overlongs, and the escape code points themselves.
+        var samples: [[UInt8]] = [Array("caf".utf8) + [0xE9], [0xC3], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF4, 0x8F, 0xBF, 0xA9],
+                                  [0xF4, 0x90, 0x80, 0x80], Array("plain".utf8), [0xF0, 0x9F, 0x98, 0x80], [0xFF, 0xFE]]
+        for _ in 0..<2000 {
+            samples.append((0..<Int(generator.next() % 12 + 1)).map { _ in UInt8(truncatingIfNeeded: generator.next() | 0x20) })
+        }
+        for bytes in samples {
+            let text = PathBytes.string(from: bytes)
+            #expect(PathBytes.bytes(of: text) == bytes, "\(bytes)")
+            #expect(PathBytes.canonical(text) == text)
+            #expect(PathBytes.byteCount(text) == bytes.count)
+            if let valid = String(validating: bytes, as: UTF8.self), !valid.unicodeScalars.contains(where: { $0.value >= 0x10FF80 }) {
+                #expect(text == valid, "valid UTF-8 is its own text")
+            }
+        }
+        // Escapes that spell valid UTF-8 are the same path as the characters they spell.
+        let spelled = "\u{10FFC3}\u{10FFA9}"
+        #expect(try RelativePath(validating: "x/" + spelled) == path("x/\u{e9}"))
+        #expect(try RelativePath(validating: "x/" + spelled).string == "x/\u{e9}")
+        // Limits count bytes: 255 escaped bytes are one NAME_MAX name, 256 are too long.
+        let long = PathBytes.string(from: [UInt8](repeating: 0xE9, count: 255))
+        #expect(throws: Never.self) { _ = try RelativePath(validating: long) }
+        #expect(throws: RelativePath.ValidationError.self) { _ = try RelativePath(validating: long + "\u{10FFE9}") }
+        #expect(path("c/" + PathBytes.string(from: Array("caf".utf8) + [0xE9])).description == "c/caf\\xE9")
     }
 
     @Test("checksum hex is xxhash's canonical form")
@@ -147,10 +190,12 @@ struct ValueTests {
     @Test("journal lines round trip, with awkward paths")
     func journalRoundTrip() {
         let d = DestinationRecord(version: version(5, size: 42, mtime: 1_700_000_000_123_456_789), checksum: someChecksum, inode: 99)
-        for p in ["c/0/0", "a b/100%/x\ty", "ünï/ko"] {
+        let latin1 = "c/" + PathBytes.string(from: Array("caf".utf8) + [0xE9])
+        for p in ["c/0/0", "a b/100%/x\ty", "ünï/ko", latin1] {
             let record = JournalRecord.copied(path(p), d)
             let line = record.line
             #expect(line.hasSuffix("\n"))
+            #expect(!line.unicodeScalars.contains { $0.value >= 0x10FF80 }, "the journal holds bytes, escaped: \(line)")
             #expect(JournalRecord(line: line.dropLast()) == record)
         }
         #expect(JournalRecord(line: JournalRecord.deleted(path("x y")).line.dropLast()) == .deleted(path("x y")))
@@ -228,7 +273,7 @@ struct ValueTests {
         #expect(!PathNormalizer.isSameOrInside("/ab", "/a"))
     }
 
-    @Test("Verified files sort by path exactly as String's < sorts them: short, long, shared prefixes, non-ASCII")
+    @Test("Verified files sort by path exactly as paths sort (bytes): short, long, shared prefixes, non-ASCII")
     func verifiedFilesSortByPath() {
         let names = ["c/10/2", "c/1/2", "c/1", "zarr.json", "c/1/10", "a/very/long/shared/prefix/b", "a/very/long/shared/prefix/a",
                      "a/very/long/shared/prefi", "é/1", "e/1", "e\u{301}/1", "Z", "c/1/2/0", "c/01/2", "a/very/long/shared/prefix",

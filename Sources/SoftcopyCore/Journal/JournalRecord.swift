@@ -6,7 +6,9 @@
 ///     C <path> <size> <mtime_ns> <ctime_ns> <inode> <xxh3-128> <dest_inode>
 ///     D <path>
 ///
-/// Paths are percent-escaped (space, `%` and control characters) so a line splits on spaces.
+/// Paths are percent-escaped (space, `%` and control characters) so a line splits on spaces,
+/// and a name that is not UTF-8 has its bytes from 0x80 escaped too (`caf%E9`): the journal
+/// holds the bytes on disk, and stays text.
 public enum JournalRecord: Sendable, Hashable {
     case copied(RelativePath, DestinationRecord)
     case deleted(RelativePath)
@@ -65,8 +67,9 @@ public enum JournalRecord: Sendable, Hashable {
     static func escape(_ s: String) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var bytes: [UInt8] = []
-        for b in s.utf8 {
-            if b <= 0x20 || b == UInt8(ascii: "%") || b == 0x7F {
+        let raw = PathBytes.isEncoded(s)
+        for b in PathBytes.bytes(of: s) {
+            if b <= 0x20 || b == UInt8(ascii: "%") || b == 0x7F || (raw && b >= 0x80) {
                 bytes += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xF)]]
             } else {
                 bytes.append(b)
@@ -87,6 +90,6 @@ public enum JournalRecord: Sendable, Hashable {
                 bytes.append(b)
             }
         }
-        return String(validating: bytes, as: UTF8.self)
+        return PathBytes.string(from: bytes)
     }
 }

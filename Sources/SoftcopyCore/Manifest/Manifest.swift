@@ -45,8 +45,7 @@ public struct Manifest: Sendable {
     public func json() -> JSONValue {
         guard case .object(var members) = header() else { return .null }
         members.append(("entries", .array(verdict.verified.map { f in
-            .object([
-                ("path", .string(f.path.string)),
+            .object(Self.pathMembers(f.path) + [
                 ("size", .integer(f.size)),
                 ("xxh3_128", .string(f.checksum.hex)),
                 ("mtime_ns", .integer(f.mtimeNanoseconds)),
@@ -90,6 +89,11 @@ public struct Manifest: Sendable {
             let f = verdict.verified[i]
             out += (i == 0 ? "\n{\"path\":" : ",\n{\"path\":").utf8
             JSONBytes.appendString(f.path.string, to: &out)
+            if PathBytes.isEncoded(f.path.string) {
+                out += ",\"path_hex\":\"".utf8
+                out += Self.hex(f.path).utf8
+                out.append(UInt8(ascii: "\""))
+            }
             out += ",\"size\":".utf8
             JSONBytes.appendDecimal(f.size, to: &out)
             out += ",\"xxh3_128\":\"".utf8
@@ -109,6 +113,18 @@ public struct Manifest: Sendable {
             out += "]}".utf8
         }
         return out
+    }
+
+    /// `path`, and for a name that is not UTF-8 (`PathBytes`), `path_hex`: its bytes on
+    /// disk, for tools that do not know the encoding.
+    static func pathMembers(_ path: RelativePath) -> [(key: String, value: JSONValue)] {
+        guard PathBytes.isEncoded(path.string) else { return [("path", .string(path.string))] }
+        return [("path", .string(path.string)), ("path_hex", .string(hex(path)))]
+    }
+
+    static func hex(_ path: RelativePath) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: PathBytes.bytes(of: path.string).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     private func nodeName(_ id: UInt32) -> String {
@@ -147,7 +163,7 @@ public struct Manifest: Sendable {
                 ("changed_while_reading", .integer(statistics.changedWhileReading)),
             ])),
             ("problems", .array(v.problems.map {
-                .object([("path", .string($0.path.string)), ("problem", .string($0.kind.description))])
+                .object(Self.pathMembers($0.path) + [("problem", .string($0.kind.description))])
             })),
             ("leftovers", paths(v.leftovers)),
             ("kept_deletions", paths(v.keptDeletions)),

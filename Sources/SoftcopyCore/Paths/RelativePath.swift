@@ -3,6 +3,11 @@
 /// Validation is the first line of defence against writing outside a root: no absolute
 /// paths, no `.` or `..` components, no empty components and no NUL bytes. The empty
 /// path names the root directory itself.
+///
+/// A path is bytes (`PathBytes` says how a name that is not UTF-8 is held in `string`):
+/// two paths are equal, hash and sort by their bytes, never by Unicode equivalence, under
+/// which `café` written with a combining accent and `café` with a precomposed one would be
+/// one file, and one of two real files would be lost.
 public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConvertible {
     public let string: String
 
@@ -37,13 +42,22 @@ public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConverti
         self.string = string
     }
 
-    public init(validating string: String) throws(ValidationError) {
-        if string.isEmpty {
-            self.string = string
+    public init(validating text: String) throws(ValidationError) {
+        if text.isEmpty {
+            self.string = text
             return
         }
-        var copy = string
-        if let problem = copy.withUTF8(Self.problem(in:)) { throw problem }
+        // Escapes are checked as the bytes they stand for (a name of 255 escaped bytes is
+        // NAME_MAX long, not 1020), and kept in their one canonical form.
+        let string = PathBytes.canonical(text)
+        let problem: ValidationError?
+        if PathBytes.isEncoded(string) {
+            problem = PathBytes.bytes(of: string).withUnsafeBufferPointer(Self.problem(in:))
+        } else {
+            var copy = string
+            problem = copy.withUTF8(Self.problem(in:))
+        }
+        if let problem { throw problem }
         self.string = string
     }
 
@@ -58,10 +72,10 @@ public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConverti
             let length = end - start
             if length == 0 { return .emptyComponent }
             if length <= 2, bytes[start] == UInt8(ascii: "."), length == 1 || bytes[start + 1] == UInt8(ascii: ".") {
-                return .dotComponent(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                return .dotComponent(PathBytes.display(PathBytes.string(from: UnsafeBufferPointer(rebasing: bytes[start..<end]))))
             }
             if length > maximumComponentLength {
-                return .componentTooLong(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                return .componentTooLong(PathBytes.display(PathBytes.string(from: UnsafeBufferPointer(rebasing: bytes[start..<end]))))
             }
             start = end + 1
         }
@@ -70,21 +84,25 @@ public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConverti
 
     public var isRoot: Bool { string.isEmpty }
 
+    /// The last `/`, found in the bytes: as a Character, a `/` followed by a combining mark
+    /// is not "/".
+    private var lastSlash: String.Index? { string.utf8.lastIndex(of: UInt8(ascii: "/")) }
+
     /// The last component; empty for the root.
     public var name: Substring {
-        guard let slash = string.lastIndex(of: "/") else { return string[...] }
-        return string[string.index(after: slash)...]
+        guard let slash = lastSlash else { return string[...] }
+        return Substring(string.utf8[string.utf8.index(after: slash)...])
     }
 
     /// The directory holding this path; the root for a top-level name, nil for the root.
     public var parent: RelativePath? {
         if isRoot { return nil }
-        guard let slash = string.lastIndex(of: "/") else { return .root }
-        return RelativePath(unchecked: String(string[..<slash]))
+        guard let slash = lastSlash else { return .root }
+        return RelativePath(unchecked: String(Substring(string.utf8[..<slash])))
     }
 
     public var components: [Substring] {
-        isRoot ? [] : string.split(separator: "/", omittingEmptySubsequences: false)
+        isRoot ? [] : string.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
     }
 
     /// Appends one component that the caller has checked (a directory entry name).
@@ -102,7 +120,8 @@ public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConverti
     /// True if `self` is `directory` or lies below it.
     public func isInside(_ directory: RelativePath) -> Bool {
         if directory.isRoot { return true }
-        guard string.hasPrefix(directory.string) else { return false }
+        // Bytes, not characters: a combining mark after the prefix must not hide a match.
+        guard string.utf8.starts(with: directory.string.utf8) else { return false }
         let rest = string.utf8.dropFirst(directory.string.utf8.count)
         return rest.isEmpty || rest.first == UInt8(ascii: "/")
     }
@@ -115,9 +134,29 @@ public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConverti
         return RelativePath(unchecked: String(decoding: rest.dropFirst(), as: UTF8.self))
     }
 
+    /// Byte order (for valid UTF-8, the order of code points).
     public static func < (lhs: RelativePath, rhs: RelativePath) -> Bool {
-        lhs.string < rhs.string
+        let (a, b) = (lhs.string.utf8, rhs.string.utf8)
+        return a.withContiguousStorageIfAvailable { x in
+            b.withContiguousStorageIfAvailable { y in x.lexicographicallyPrecedes(y) }
+        }.flatMap { $0 } ?? a.lexicographicallyPrecedes(b)
     }
 
-    public var description: String { isRoot ? "." : string }
+    public static func == (lhs: RelativePath, rhs: RelativePath) -> Bool {
+        let (a, b) = (lhs.string.utf8, rhs.string.utf8)
+        guard a.count == b.count else { return false }
+        return a.withContiguousStorageIfAvailable { x in
+            b.withContiguousStorageIfAvailable { y in x.elementsEqual(y) }
+        }.flatMap { $0 } ?? a.elementsEqual(b)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        let utf8 = string.utf8
+        if utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            for b in utf8 { hasher.combine(b) }
+        }
+    }
+
+    /// For people: a byte that is not UTF-8 shows as `\xNN`.
+    public var description: String { isRoot ? "." : PathBytes.display(string) }
 }

@@ -118,28 +118,24 @@ extension ArchiveTracker {
         return verdict
     }
 
-    /// Files in the order of their paths (String's `<`), for a million of them: most
-    /// comparisons are decided by the first 16 bytes of two ASCII paths as two big-endian
-    /// integers, which is the same order, without touching the strings.
+    /// Files in the order of their paths (`RelativePath`'s `<`: byte order), for a million
+    /// of them: most comparisons are decided by the first 16 bytes of two paths as two
+    /// big-endian integers, which is the same order, without touching the strings.
     static func sortedByPath(_ files: [ArchiveVerdict.VerifiedFile]) -> [ArchiveVerdict.VerifiedFile] {
         struct Key {
             var high: UInt64 = 0, low: UInt64 = 0
-            var ascii = true
             var index: Int
         }
         var keys = files.indices.map { i in
             var key = Key(index: i)
             // Paths hold no NUL, so padding with zeros keeps a prefix before its extensions.
-            // The 17th byte is looked at too: a combining mark there changes the 16th
-            // character under the normalization String's `<` compares by.
-            for (n, byte) in files[i].path.string.utf8.prefix(17).enumerated() {
-                if byte >= 0x80 { key.ascii = false }
-                if n < 8 { key.high |= UInt64(byte) << (8 * (7 - n)) } else if n < 16 { key.low |= UInt64(byte) << (8 * (15 - n)) }
+            for (n, byte) in files[i].path.string.utf8.prefix(16).enumerated() {
+                if n < 8 { key.high |= UInt64(byte) << (8 * (7 - n)) } else { key.low |= UInt64(byte) << (8 * (15 - n)) }
             }
             return key
         }
         keys.sort { a, b in
-            if a.ascii, b.ascii, a.high != b.high || a.low != b.low { return (a.high, a.low) < (b.high, b.low) }
+            if a.high != b.high || a.low != b.low { return (a.high, a.low) < (b.high, b.low) }
             return files[a.index].path < files[b.index].path
         }
         return keys.map { files[$0.index] }

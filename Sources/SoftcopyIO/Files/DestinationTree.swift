@@ -30,7 +30,7 @@ public final class DestinationTree: Sendable {
             try Self.makeDirectories(root)
         }
         rootDescriptor = try syscallRetrying("open", path: root) {
-            open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            PathBytes.withCString(root) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         }
         syncfsDevice = Self.syncfsDevice(of: rootDescriptor)
     }
@@ -71,7 +71,7 @@ public final class DestinationTree: Sendable {
         var current = ""
         for component in absolute.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0, errno != EEXIST {
+            if PathBytes.withCString(current, { mkdir($0, 0o755) }) != 0, errno != EEXIST {
                 throw SystemError("mkdir", path: current)
             }
         }
@@ -80,7 +80,7 @@ public final class DestinationTree: Sendable {
     /// Opens a directory beneath the root, creating it (and its parents) if asked.
     public func openDirectory(_ directory: RelativePath, create: Bool) throws(SystemError) -> FileDescriptor {
         let relative = directory.isRoot ? "." : directory.string
-        let fd = softcopy_open_beneath(rootDescriptor, relative, O_RDONLY | O_DIRECTORY, 0)
+        let fd = PathBytes.withCString(relative) { softcopy_open_beneath(rootDescriptor, $0, O_RDONLY | O_DIRECTORY, 0) }
         if fd >= 0 { return FileDescriptor(owning: fd) }
         let code = errno
         guard code == ENOENT, create, let parentPath = directory.parent else {
@@ -90,11 +90,11 @@ public final class DestinationTree: Sendable {
         // same way: nested chunk keys usually lack only the last folder or two.
         let parent = try openDirectory(parentPath, create: true)
         let name = String(directory.name)
-        if mkdirat(parent.rawValue, name, 0o755) != 0, errno != EEXIST {
+        if PathBytes.withCString(name, { mkdirat(parent.rawValue, $0, 0o755) }) != 0, errno != EEXIST {
             throw SystemError("mkdir", path: displayPath(directory))
         }
         return FileDescriptor(owning: try syscallRetrying("open", path: displayPath(directory)) {
-            openat(parent.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            PathBytes.withCString(name) { openat(parent.rawValue, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         })
     }
 
@@ -112,7 +112,7 @@ public final class DestinationTree: Sendable {
         let temporaryName = Self.temporaryStem + "\(n)-" + String(decoding: finalName.utf8.prefix(180), as: UTF8.self)
         let flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
         var isDirect = direct
-        var fd = isDirect ? openat(directory.rawValue, temporaryName, flags | softcopy_direct_flag(), 0o600) : -1
+        var fd = isDirect ? PathBytes.withCString(temporaryName) { openat(directory.rawValue, $0, flags | softcopy_direct_flag(), 0o600) } : -1
         if fd < 0 {
             let code = errno
             // EINVAL: this filesystem has no O_DIRECT (tmpfs before Linux 6.6, some FUSE).
@@ -121,7 +121,7 @@ public final class DestinationTree: Sendable {
             }
             isDirect = false
             fd = try syscallRetrying("create", path: displayPath(path)) {
-                openat(directory.rawValue, temporaryName, flags, 0o600)
+                PathBytes.withCString(temporaryName) { openat(directory.rawValue, $0, flags, 0o600) }
             }
         }
         return PendingFile(
@@ -151,7 +151,8 @@ public final class DestinationTree: Sendable {
         } catch where error.isNotFound {
             return false
         }
-        if unlinkat(directory.rawValue, String(path.name), 0) != 0 {
+        let folder = directory.rawValue
+        if PathBytes.withCString(String(path.name), { unlinkat(folder, $0, 0) }) != 0 {
             if errno == ENOENT { return false }
             throw SystemError("unlink", path: displayPath(path))
         }
@@ -279,8 +280,9 @@ public final class DestinationTree: Sendable {
             timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2),  // UTIME_OMIT
             timespec(tv_sec: Int(mtime / 1_000_000_000), tv_nsec: Int(mtime % 1_000_000_000)),
         ]
+        let folder = directory.rawValue
         _ = try syscallRetrying("utimens", path: displayPath(path)) {
-            utimensat(directory.rawValue, String(path.name), &times, AT_SYMLINK_NOFOLLOW)
+            PathBytes.withCString(String(path.name)) { utimensat(folder, $0, &times, AT_SYMLINK_NOFOLLOW) }
         }
     }
 
@@ -294,7 +296,8 @@ public final class DestinationTree: Sendable {
         } catch where error.isNotFound {
             return false
         }
-        if unlinkat(directory.rawValue, String(path.name), AT_REMOVEDIR) != 0 {
+        let folder = directory.rawValue
+        if PathBytes.withCString(String(path.name), { unlinkat(folder, $0, AT_REMOVEDIR) }) != 0 {
             if errno == ENOTEMPTY || errno == EEXIST || errno == ENOENT { return false }
             throw SystemError("rmdir", path: displayPath(path))
         }
@@ -342,7 +345,7 @@ public final class DestinationTree: Sendable {
     /// Opens a file beneath the root for reading (verification, serving it back).
     public func openForReading(_ path: RelativePath) throws(SystemError) -> FileDescriptor? {
         // O_NONBLOCK: a FIFO planted in the tree must not block the open (regular files ignore it).
-        let fd = softcopy_open_beneath(rootDescriptor, path.string, O_RDONLY | O_NONBLOCK, 0)
+        let fd = PathBytes.withCString(path.string) { softcopy_open_beneath(rootDescriptor, $0, O_RDONLY | O_NONBLOCK, 0) }
         if fd >= 0 { return FileDescriptor(owning: fd) }
         if errno == ENOENT { return nil }
         throw SystemError("open", path: displayPath(path))

@@ -28,7 +28,7 @@ public enum DirectoryLister {
                 name.cString.withUnsafeBufferPointer { attribute in
                     var n = softcopy_getxattrat(directory, cName, attribute.baseAddress!, buffer.baseAddress, UInt(buffer.count))
                     if n < 0, errno == ENOSYS {
-                        n = softcopy_lgetxattr(folderPath + "/" + entry.name, attribute.baseAddress!, buffer.baseAddress, UInt(buffer.count))
+                        n = PathBytes.withCString(folderPath + "/" + entry.name) { softcopy_lgetxattr($0, attribute.baseAddress!, buffer.baseAddress, UInt(buffer.count)) }
                     }
                     return n < 0 ? nil : Array(buffer[..<Int(n)])
                 }
@@ -59,7 +59,7 @@ public enum DirectoryLister {
     /// has no status and kind `.other` unless readdir says it is regular). False if the
     /// directory does not exist.
     public static func forEach(_ absolutePath: String, statFiles: Bool = true, _ body: (OpenEntry) throws(SystemError) -> Void) throws(SystemError) -> Bool {
-        guard let dir = opendir(absolutePath) else {
+        guard let dir = PathBytes.withCString(absolutePath, { opendir($0) }) else {
             let code = errno
             if code == ENOENT || code == ENOTDIR { return false }
             throw SystemError("opendir", path: absolutePath, errno: code)
@@ -75,7 +75,7 @@ public enum DirectoryLister {
             // The name goes to fstatat (and getxattrat) as readdir gave it: a String's C
             // string costs an allocation per call, two per file of a million-file listing.
             let cName = (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self)
-            let name = String(cString: cName)
+            let name = cName.withMemoryRebound(to: UInt8.self, capacity: 256) { PathBytes.string(from: UnsafeBufferPointer(start: $0, count: strlen(cName))) }
             if name == "." || name == ".." { continue }
             let listed: Entry
             let type = Int32(entry.pointee.d_type)

@@ -27,7 +27,7 @@ public struct PendingFile: ~Copyable {
 
     deinit {
         if !committed {
-            unlinkat(directory.rawValue, temporaryName, 0)
+            _ = PathBytes.withCString(temporaryName) { unlinkat(directory.rawValue, $0, 0) }
         }
     }
 
@@ -100,7 +100,7 @@ public struct PendingFile: ~Copyable {
     /// rename(2) itself refuses to put a file over a folder (EISDIR).
     mutating func renameIntoPlace() throws(SystemError) {
         _ = try syscallRetrying("rename", path: displayPath) {
-            renameat(directory.rawValue, temporaryName, directory.rawValue, finalName)
+            PathBytes.withCString(temporaryName) { from in PathBytes.withCString(finalName) { renameat(directory.rawValue, from, directory.rawValue, $0) } }
         }
         committed = true
     }
@@ -109,7 +109,7 @@ public struct PendingFile: ~Copyable {
     /// folder already opened beneath the root, so no walk from the root again; no link is
     /// followed, and a FIFO planted there cannot block the open.
     func openFinal() throws(SystemError) -> FileDescriptor? {
-        let fd = openat(directory.rawValue, finalName, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        let fd = PathBytes.withCString(finalName) { openat(directory.rawValue, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
         if fd >= 0 { return FileDescriptor(owning: fd) }
         if errno == ENOENT { return nil }
         throw SystemError("open", path: displayPath)

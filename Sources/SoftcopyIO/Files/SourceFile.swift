@@ -19,13 +19,13 @@ public struct SourceFile: ~Copyable {
     public static func open(_ path: String) throws(SystemError) -> SourceFile? {
         var fd: Int32 = -1
         while true {
-            fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | Self.noAccessTime)
+            fd = PathBytes.withCString(path) { Glibc.open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | Self.noAccessTime) }
             if fd >= 0 { break }
             let code = errno
             if code == EINTR { continue }
             // O_NOATIME is only allowed to the file's owner.
             if code == EPERM {
-                fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+                fd = PathBytes.withCString(path) { Glibc.open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
                 if fd >= 0 { break }
             }
             let final = fd < 0 ? errno : code

@@ -14,12 +14,12 @@ public final class JournalFile: Sendable {
     /// Opens the journal for appending, creating `.softcopy/` if needed.
     public init(destinationRoot: String) throws(SystemError) {
         let directory = destinationRoot + "/" + DestinationTree.stateDirectoryName
-        if mkdir(directory, 0o755) != 0, errno != EEXIST {
+        if PathBytes.withCString(directory, { mkdir($0, 0o755) }) != 0, errno != EEXIST {
             throw SystemError("mkdir", path: directory)
         }
         path = directory + "/" + Self.fileName
         let p = path
-        let fd = try syscallRetrying("open", path: p) { open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
+        let fd = try syscallRetrying("open", path: p) { PathBytes.withCString(p) { open($0, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) } }
         descriptor = Mutex(fd)
         var st = stat()
         if fstat(fd, &st) == 0, st.st_size == 0 {
@@ -59,15 +59,15 @@ public final class JournalFile: Sendable {
     public func compact(_ records: [(RelativePath, DestinationRecord)]) throws(SystemError) {
         let temporary = path + ".compact"
         let text = JournalRecord.header + "\n" + records.map { JournalRecord.copied($0.0, $0.1).line }.joined()
-        let fd = try syscallRetrying("create", path: temporary) { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        let fd = try syscallRetrying("create", path: temporary) { PathBytes.withCString(temporary) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } }
         let file = FileDescriptor(owning: fd)
         try FileDescriptor.writeAll(fd, contentsOf: text.utf8, path: temporary)
         try file.sync(path: temporary)
         let p = path
         let reopenFailure: Int32 = descriptor.withLock { current in
-            if rename(temporary, p) != 0 { return errno }
+            if PathBytes.withCString(temporary, { from in PathBytes.withCString(p) { rename(from, $0) } }) != 0 { return errno }
             close(current)
-            current = open(p, O_WRONLY | O_APPEND | O_CLOEXEC)
+            current = PathBytes.withCString(p) { open($0, O_WRONLY | O_APPEND | O_CLOEXEC) }
             return current < 0 ? errno : 0
         }
         if reopenFailure != 0 { throw SystemError("replace", path: p, errno: reopenFailure) }

@@ -32,7 +32,7 @@ public struct FileStatus: Sendable, Hashable {
     public static func of(_ path: String) throws(SystemError) -> FileStatus? {
         var st = stat()
         while true {
-            if lstat(path, &st) == 0 { return FileStatus(st) }
+            if PathBytes.withCString(path, { lstat($0, &st) }) == 0 { return FileStatus(st) }
             let code = errno
             if code == EINTR { continue }
             if code == ENOENT || code == ENOTDIR { return nil }
@@ -43,7 +43,7 @@ public struct FileStatus: Sendable, Hashable {
     /// fstatat(2) of `name` in the open directory `directory`, not following symlinks.
     /// `displayPath` is made only for an error (listings stat a million files).
     public static func of(_ name: String, in directory: Int32, displayPath: @autoclosure () -> String) throws(SystemError) -> FileStatus? {
-        let result = name.withCString { name in Result { () throws(SystemError) in try of(name, in: directory, displayPath: displayPath()) } }
+        let result = PathBytes.withCString(name) { name in Result { () throws(SystemError) in try of(name, in: directory, displayPath: displayPath()) } }
         return try result.get()
     }
 

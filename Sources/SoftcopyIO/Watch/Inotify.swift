@@ -1,4 +1,5 @@
 import Glibc
+import SoftcopyCore
 
 /// A thin wrapper over one inotify instance: add and remove watches, and wait for a batch
 /// of events (or a wake-up from another thread, so the watcher thread can be stopped).
@@ -34,7 +35,7 @@ final class Inotify {
     }
 
     func addWatch(_ path: String, mask: UInt32) throws(SystemError) -> Int32 {
-        try syscallRetrying("inotify_add_watch", path: path) { inotify_add_watch(descriptor, path, mask) }
+        try syscallRetrying("inotify_add_watch", path: path) { PathBytes.withCString(path) { inotify_add_watch(descriptor, $0, mask) } }
     }
 
     func removeWatch(_ watch: Int32) {
@@ -81,7 +82,7 @@ final class Inotify {
                 let cookie = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
                 let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
                 let nameBytes = raw[(offset + header)..<min(offset + header + length, count)]
-                let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+                let name = Array(nameBytes.prefix { $0 != 0 }).withUnsafeBufferPointer { PathBytes.string(from: $0) }
                 events.append(Event(watch: wd, mask: mask, cookie: cookie, name: name))
                 offset += header + length
             }
