@@ -170,16 +170,19 @@ extension Coordinator {
         for member in remote?.fleet.snapshot ?? [] { manifest.nodeNames[member.id] = member.name ?? member.url }
         if remote != nil { manifest.placement = configuration.placement(for: runtime.spec).description }
         var status = verdict.exitStatus
+        var stored = ManifestPlaces()
         if let destinationTree = runtime.destination {
             do {
                 try writeManifest(manifest, to: destinationTree)
+                stored.local = destinationTree.displayPath(Manifest.relativePath)
             } catch {
                 logger.error("cannot write the manifest at \(destinationTree.rootPath): \(error)")
                 status = .incomplete
             }
         }
         if remote?.fleet.snapshot.contains(where: { $0.state == .attached }) ?? false || isRemote {
-            if !sendManifestToAgents(runtime, manifest), isRemote { status = .incomplete }
+            stored.agents = sendManifestToAgents(runtime, manifest)
+            if stored.agents.isEmpty, isRemote { status = .incomplete }
         }
         do {
             try runtime.journal?.compact(records)
@@ -188,7 +191,13 @@ extension Coordinator {
         }
         runtime.exitStatus = status
         runtime.stage = .done(verdict)
-        printSummary(runtime, verdict: verdict, statistics: statistics, status: status)
+        printSummary(runtime, verdict: verdict, statistics: statistics, status: status, manifest: stored)
+    }
+
+    /// Where the manifest was stored: the summary names only those.
+    struct ManifestPlaces {
+        var local: String?
+        var agents: [String] = []
     }
 
     private func writeManifest(_ manifest: Manifest, to destination: DestinationTree) throws(SystemError) {

@@ -9,9 +9,51 @@ extension Coordinator {
     /// The sources' first scan and the agents' attach are done by then (or well under way).
     static let capacityCheckAfter: Duration = .seconds(3)
 
-    /// Warns, once near the start, when what the sources hold (times the copies) will
-    /// not fit in what the nodes have free above their reserves.
-    func checkCapacity() {
+    /// Compares, once near the start, what the sources still hold to copy (times the
+    /// copies) with the room there is for it: on each local destination's filesystem, or
+    /// on the agents above their reserves. A finished source (`--once`) that cannot fit
+    /// locally stops the run before it fills the disk; otherwise it is a warning.
+    func checkCapacity() -> ExitStatus? {
+        guard !isRemote else {
+            checkAgentCapacity()
+            return nil
+        }
+        var byDevice: [UInt64: (free: UInt64, needed: UInt64, files: Int, paths: [String])] = [:]
+        for runtime in runtimes {
+            guard let destination = runtime.destination else { continue }
+            let (files, bytes) = engine.remaining(runtime.index)
+            var entry = byDevice[destination.device] ?? (destination.space().free, 0, 0, [])
+            entry.needed &+= bytes
+            entry.files += files
+            entry.paths.append(destination.rootPath)
+            byDevice[destination.device] = entry
+        }
+        for (_, entry) in byDevice.sorted(by: { $0.key < $1.key }) where entry.needed > entry.free {
+            let message = "\(entry.paths.joined(separator: ", ")) has \(Quantity.formatBytes(entry.free)) free, but \(Quantity.formatBytes(entry.needed)) (\(entry.files) files) are still to copy there"
+            if configuration.once {
+                logger.error("\(message); the copy cannot fit, so nothing more is copied. Free space (or choose another destination) and run again: what was copied is kept, and is not sent again")
+                return .incomplete
+            }
+            logger.warning("\(message); the run stops when the disk is full unless space is freed")
+        }
+        return nil
+    }
+
+    /// The local destination ran out of space, and no agent can take the rest: one
+    /// message, and the end of the run.
+    func destinationFull(target: Int, _ error: SystemError) -> ExitStatus {
+        guard let runtime = runtimes.first(where: { $0.lanes.contains(target) }), let destination = runtime.destination else {
+            logger.error("a destination is full (\(error)); stopping")
+            return .incomplete
+        }
+        let (files, bytes) = engine.remaining(runtime.index)
+        logger.error("the destination \(destination.rootPath) is full (\(error.reason)): \(Quantity.formatBytes(destination.space().free)) free, \(Quantity.formatBytes(bytes)) (\(files) files) still to copy; stopping. What was copied is durable and journaled: free space (or choose another destination) and run the same command again to resume")
+        return .incomplete
+    }
+
+    /// Warns when what the sources hold (times the copies) will not fit in what the
+    /// agents have free above their reserves.
+    private func checkAgentCapacity() {
         let nodes = engine.placementNodes().filter(\.attached)
         guard !nodes.isEmpty, nodes.allSatisfy({ $0.freeBytes != nil }) else { return }
         let reserve = runtimes.first.map { configuration.placement(for: $0.spec).reserve } ?? 0
@@ -29,12 +71,13 @@ extension Coordinator {
     /// agent with room), once per problem; with `when_unsatisfiable: stop` (the default
     /// when no node has room), the status to end the run with.
     func checkPlacement(now: MonotonicInstant) -> ExitStatus? {
+        // A finished source was scanned before the main loop started: check at once.
+        if !capacityChecked, let started = runtimes.first?.started, configuration.once || now - started >= Self.capacityCheckAfter {
+            capacityChecked = true
+            if let status = checkCapacity() { return status }
+        }
         guard remote != nil else { return nil }
         if !isRemote { updateLocalFreeBytes() }
-        if !capacityChecked, let started = runtimes.first?.started, now - started >= Self.capacityCheckAfter {
-            capacityChecked = true
-            checkCapacity()
-        }
         for runtime in runtimes where !runtime.isDone {
             let placement = engine.placement(of: runtime.index)
             guard let problem = engine.placementProblem(runtime.index) else {

@@ -89,8 +89,8 @@ extension Coordinator {
 
     /// Free space at the first local destination, for placement (refreshed each second).
     func updateLocalFreeBytes() {
-        guard let root = runtimes.first?.destination?.rootPath else { return }
-        localFreeBytes.store(FileSystemSpace.of(root).free, ordering: .relaxed)
+        guard let destination = runtimes.first?.destination else { return }
+        localFreeBytes.store(destination.space().free, ordering: .relaxed)
     }
 
     func stopRemote() {
@@ -125,18 +125,19 @@ extension Coordinator {
         return result
     }
 
-    /// Writes the manifest to every attached agent, under the target's destination.
-    func sendManifestToAgents(_ runtime: TargetRuntime, _ manifest: Manifest) -> Bool {
-        guard let remote else { return false }
+    /// Writes the manifest to every attached agent, under the target's destination; the
+    /// names of the agents that stored it.
+    func sendManifestToAgents(_ runtime: TargetRuntime, _ manifest: Manifest) -> [String] {
+        guard let remote else { return [] }
         let client = HTTPClient(token: remote.token, caFile: remote.caFile)
         let body = Self.manifestBytes(manifest)
-        var written = 0
+        var written: [String] = []
         for member in remote.fleet.snapshot where member.state == .attached {
             let url = member.url + "/v1/jobs/" + remote.job + "/targets/\(runtime.lane)/manifest"
             do {
                 let response = try client.request("PUT", url, jsonText: body, timeout: .seconds(60))
                 if response.status == 200 {
-                    written += 1
+                    written.append(member.name ?? member.url)
                 } else {
                     logger.warning("agent \(member.url) did not store the manifest: \(response.status) \(response.bodyText)")
                 }
@@ -144,8 +145,8 @@ extension Coordinator {
                 logger.warning("cannot send the manifest to agent \(member.url): \(error)")
             }
         }
-        if written == 0 { logger.error("no agent stored the manifest of \(runtime.spec.agentDestination)") }
-        return written > 0
+        if written.isEmpty { logger.error("no agent stored the manifest of \(runtime.spec.agentDestination)") }
+        return written
     }
 
     /// `GET /v1/status`: jobs, agents, files and bytes.

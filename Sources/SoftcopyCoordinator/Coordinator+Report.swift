@@ -34,7 +34,8 @@ extension Coordinator {
         console.progress(line)
     }
 
-    func printSummary(_ runtime: TargetRuntime, verdict: ArchiveVerdict, statistics: TrackerStatistics, status: ExitStatus) {
+    func printSummary(_ runtime: TargetRuntime, verdict: ArchiveVerdict, statistics: TrackerStatistics, status: ExitStatus,
+                      manifest: ManifestPlaces) {
         console.endProgress()
         let elapsed = (runtime.finished ?? Clock.now()) - runtime.started
         let seconds = max(elapsed.secondsValue, 1e-3)
@@ -56,11 +57,12 @@ extension Coordinator {
             let parts = perNode.sorted { $0.key < $1.key }.map { id, n in "\(id == 0 ? "here" : names[id] ?? "agent \(id)") \(n)" }
             lines.append("  held by: \(parts.joined(separator: ", "))\(runtime.lanes.count > 1 ? " (\(runtime.lanes.count) copies of each file)" : "")")
         }
-        if let destinationTree = runtime.destination {
-            lines.append("  manifest: \(destinationTree.displayPath(Manifest.relativePath))\(perNode.keys.contains { $0 != 0 } ? ", and on each agent" : "")")
-        } else {
-            lines.append("  manifest: \(runtime.spec.agentDestination)/\(Manifest.relativePath) on each agent")
+        // Only where it really was stored.
+        var places: [String] = manifest.local.map { [$0] } ?? []
+        if !manifest.agents.isEmpty {
+            places.append("\(runtime.spec.agentDestination)/\(Manifest.relativePath) on \(manifest.agents.joined(separator: ", "))")
         }
+        lines.append("  manifest: \(places.isEmpty ? "NOT WRITTEN (see the errors above)" : places.joined(separator: "; "))")
         func list(_ title: String, _ items: [String]) {
             guard !items.isEmpty else { return }
             lines.append("  \(title) (\(items.count)):")

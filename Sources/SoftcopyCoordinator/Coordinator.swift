@@ -26,6 +26,8 @@ public final class Coordinator: @unchecked Sendable {
     var capacityChecked = false
     /// Free bytes at the local destination (a local copy is a placement node too).
     let localFreeBytes = Atomic<UInt64>(0)
+    /// The local copy workers (no agent at the start).
+    var localCopier: LocalCopier?
 
     struct SignalState {
         var interrupts = 0
@@ -87,7 +89,6 @@ public final class Coordinator: @unchecked Sendable {
             return .usage
         }
 
-        var copier: LocalCopier?
         if isRemote || discovery != nil {
             do {
                 try startRemote()
@@ -100,7 +101,8 @@ public final class Coordinator: @unchecked Sendable {
             let lanes = runtimes.flatMap { runtime in
                 runtime.lanes.map { _ in LocalCopier.Target(sourceRoot: runtime.spec.source, destination: runtime.destination!, journal: runtime.journal!) }
             }
-            copier = LocalCopier(
+            let engine = self.engine!
+            localCopier = LocalCopier(
                 engine: engine,
                 targets: lanes,
                 workers: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers,
@@ -108,8 +110,9 @@ public final class Coordinator: @unchecked Sendable {
                 maxRate: configuration.settings.maxRate,
                 ioPriority: configuration.ioPriority,
                 directIO: configuration.directIO,
-                logger: logger)
-            copier?.start()
+                logger: logger,
+                othersCanTake: { engine.placementNodes().contains { $0.id != 0 && $0.attached } })
+            localCopier?.start()
         }
 
         for runtime in runtimes {
@@ -124,7 +127,7 @@ public final class Coordinator: @unchecked Sendable {
         let status = mainLoop()
 
         engine.shutdown()
-        copier?.join()
+        localCopier?.join()
         stopRemote()
         for runtime in runtimes {
             runtime.watcher.stop()
@@ -284,6 +287,9 @@ public final class Coordinator: @unchecked Sendable {
             if now - lastPlacementCheck >= .seconds(1) {
                 lastPlacementCheck = now
                 if let status = checkPlacement(now: now) { return status }
+            }
+            if let full = localCopier?.destinationFull.withLock({ $0 }) {
+                return destinationFull(target: full.target, full.error)
             }
             if let pid = configuration.writerPID, !writerGone, !ProcessProbe.isRunning(pid) {
                 writerGone = true

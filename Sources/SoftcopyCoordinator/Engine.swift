@@ -271,6 +271,16 @@ final class Engine: @unchecked Sendable {
     /// Files of target `target` that agents already held when they attached.
     func seededCount(_ target: Int) -> Int { lock.withLock { seededFiles[target] } }
 
+    /// Files and bytes target `target` still has to copy, over all its copies.
+    func remaining(_ target: Int) -> (files: Int, bytes: UInt64) {
+        lock.withLock {
+            targetLanes[target].reduce((0, 0)) { sum, lane in
+                let c = targets[lane].tracker.counters
+                return (sum.0 + max(c.seenFiles - c.doneFiles, 0), sum.1 &+ (c.seenBytes > c.doneBytes ? c.seenBytes - c.doneBytes : 0))
+            }
+        }
+    }
+
     /// Bytes target `target` still has to place, over all its copies.
     func bytesToPlace(_ target: Int) -> UInt64 {
         lock.withLock {

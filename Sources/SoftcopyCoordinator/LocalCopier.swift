@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import SoftcopyCore
 import SoftcopyIO
 
@@ -22,13 +23,20 @@ final class LocalCopier: @unchecked Sendable {
     private let rateLimiter: RateLimiter?
     private let logger: Logger
     private var threads: [OSThread] = []
+    /// Whether an agent could take what the local destination has no room for.
+    private let othersCanTake: @Sendable () -> Bool
+    /// The local destination that ran out of space with nobody else to take the work:
+    /// the main loop ends the run with one message instead of thousands of retries.
+    let destinationFull = Mutex<(target: Int, error: SystemError)?>(nil)
 
     /// Large enough to copy a typical chunk in one read and one write.
     static let bufferSize = 4 << 20
     static let batchItems = 64
     static let batchBytes: UInt64 = 64 << 20
 
-    init(engine: Engine, targets: [Target], workers: Int, sleepTime: Duration?, maxRate: UInt64?, ioPriority: IOPriority, directIO: Bool, logger: Logger) {
+    init(engine: Engine, targets: [Target], workers: Int, sleepTime: Duration?, maxRate: UInt64?, ioPriority: IOPriority, directIO: Bool,
+         logger: Logger, othersCanTake: @escaping @Sendable () -> Bool) {
+        self.othersCanTake = othersCanTake
         self.engine = engine
         self.directIO = directIO
         self.targets = targets
@@ -56,9 +64,10 @@ final class LocalCopier: @unchecked Sendable {
             logger.debug("cannot set the IO priority of a copy thread: \(error)")
         }
         let writer = ChunkWriter(capacity: Self.bufferSize)
+        nonisolated(unsafe) var noSpace: SystemError?
         let transfers = targets.map { t in
             LocalTransfer(sourceRoot: t.sourceRoot, destination: t.destination, writer: writer, directIO: directIO,
-                          throttle: { [rateLimiter] in rateLimiter?.consume($0) })
+                          throttle: { [rateLimiter] in rateLimiter?.consume($0) }, noSpace: { noSpace = $0 })
         }
         while let (index, items) = engine.nextWork(maxItems: Self.batchItems, maxBytes: Self.batchBytes) {
             let target = targets[index]
@@ -99,6 +108,15 @@ final class LocalCopier: @unchecked Sendable {
                 try target.journal.append(journal)
             } catch {
                 logger.warning("cannot append to the journal (\(error)); a restart would check these files again")
+            }
+            if let full = noSpace {
+                noSpace = nil
+                if !othersCanTake() {
+                    // The run ends: what failed for lack of room is not retried (its lease is
+                    // simply never completed), what landed is reported and journaled.
+                    destinationFull.withLock { $0 = $0 ?? (index, full) }
+                    results.removeAll { if case .failed = $0.1 { true } else { false } }
+                }
             }
             engine.complete(index, results)
         }

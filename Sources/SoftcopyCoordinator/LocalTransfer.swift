@@ -18,6 +18,9 @@ struct LocalTransfer {
     let directIO: Bool
     /// Called after each read with the bytes read (the --max-rate bucket).
     let throttle: (UInt64) -> Void
+    /// Called when a write finds the destination full (ENOSPC, EDQUOT): retrying cannot
+    /// help until space is freed, and the caller decides whether the run goes on.
+    let noSpace: (SystemError) -> Void
 
     struct Result {
         var outcome: WorkOutcome
@@ -52,6 +55,7 @@ struct LocalTransfer {
             do {
                 return try copy(item)
             } catch {
+                if error.isNoSpace { noSpace(error) }
                 return .done(Result(outcome: .failed(message: error.description, transient: error.isTransient)))
             }
         }
@@ -75,9 +79,11 @@ struct LocalTransfer {
             case .declined(let reason):
                 return Result(outcome: .failed(message: reason, transient: true))
             case .failed(let error):
+                if error.isNoSpace { noSpace(error) }
                 return Result(outcome: .failed(message: error.description, transient: error.isTransient))
             }
         }
+        for error in failed.values where error.isNoSpace { noSpace(error) }
         return (results, failed)
     }
 

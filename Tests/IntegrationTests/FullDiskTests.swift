@@ -78,4 +78,40 @@ extension IntegrationTests {
         #expect(!landed.isEmpty && landed.allSatisfy { original[$0.key] == $0.value })
         print("no room anywhere: \(landed.count) of \(original.count) files landed intact before the run stopped")
     }
+
+    @Test("A full local destination: --once refuses a copy that cannot fit; live, the first ENOSPC ends the run with one message and no manifest is claimed")
+    func fullLocalDestination() throws {
+        let dir = TestDirectory("full-local")
+        let source = dir.appending("src.zarr")
+        try Scenario.writeArchive(source, ["--shape", "60,512,256", "--chunks", "1,128,256"])
+        let (small, unmount) = try Self.smallFilesystem(dir, "small", size: "8m")
+        defer { unmount() }
+        // A finished source that cannot fit: said at once, by the numbers.
+        let (code, log) = try Scenario.coordinator(["--once", source, small + "/once.zarr"], in: dir, name: "once")
+        #expect(code == ExitStatus.incomplete.rawValue, "\(log)")
+        #expect(log.contains("are still to copy there; the copy cannot fit"), "\(log)")
+        #expect(!log.contains("retrying") && !log.contains("softcopy OK") && !log.contains("manifest:"), "\(log)")
+        #expect(log.split(separator: "\n").count < 10, "a few lines, not one per file: \(log)")
+        _ = try ChildProcess.run(["/bin/rm", "-rf", small + "/once.zarr"], timeout: .seconds(10))
+
+        // Live: the acquisition outgrows the disk while it is copied.
+        let liveSource = dir.appending("live.zarr"), copy = small + "/live.zarr"
+        let copier = try ChildProcess(
+            [Tools.coordinator, "--no-discovery", "--wait-for-source", "--progress", "never", liveSource, copy],
+            logPrefix: dir.appending("live"))
+        defer { copier.signal(SIGKILL) }
+        let writer = try ChildProcess([Tools.python, Tools.acquire, liveSource, "--shape", "60,512,256", "--chunks", "1,128,256", "--complete"],
+                                      logPrefix: dir.appending("writer"))
+        #expect(try copier.wait(timeout: .seconds(120)) == ExitStatus.incomplete.rawValue, "\(copier.stderr)")
+        _ = try writer.wait(timeout: .seconds(120))
+        #expect(copier.stderr.contains("the destination \(copy) is full (No space left on device)"), "\(copier.stderr)")
+        #expect(copier.stderr.contains("still to copy; stopping"), "\(copier.stderr)")
+        #expect(!copier.stderr.contains("manifest:") && !copier.stderr.contains("softcopy OK"), "\(copier.stderr)")
+        #expect(copier.stderr.split(separator: "\n").count < 15, "one message, not one per file: \(copier.stderr)")
+        // What landed is intact, and journaled.
+        let landed = try TreeComparison.files(copy)
+        let original = try TreeComparison.files(liveSource)
+        #expect(landed.allSatisfy { original[$0.key] == $0.value })
+        #expect(try statusOf(copy + "/" + Manifest.relativePath.string) == nil, "no manifest was written")
+    }
 }

@@ -62,6 +62,17 @@ public final class DestinationTree: Sendable {
         close(rootDescriptor)
     }
 
+    /// Free and total bytes where this tree's files go (its root's filesystem).
+    public func space() -> (free: UInt64, total: UInt64) {
+        FileSystemSpace.of(descriptor: rootDescriptor)
+    }
+
+    /// The device of the root's filesystem (trees on one device share its free space).
+    public var device: UInt64 {
+        var st = stat()
+        return fstat(rootDescriptor, &st) == 0 ? UInt64(st.st_dev) : 0
+    }
+
     public func displayPath(_ path: RelativePath) -> String {
         path.isRoot ? rootPath : rootPath + "/" + path.string
     }

@@ -1,4 +1,5 @@
 import Glibc
+import SoftcopyCore
 
 /// A failed system call, with what was being done, to which path, and errno: the three
 /// things an operator needs to act on it ("open /data/a.zarr/c/0: Permission denied").
@@ -23,7 +24,7 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        if let path { return "\(operation) \(path): \(reason)" }
+        if let path { return "\(operation) \(PathBytes.display(path)): \(reason)" }
         return "\(operation): \(reason)"
     }
 
@@ -35,6 +36,9 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
     public var isNotFound: Bool { errno == ENOENT || errno == ENOTDIR }
+
+    /// The filesystem (or the user's quota on it) is full.
+    public var isNoSpace: Bool { errno == ENOSPC || errno == EDQUOT }
 }
 
 /// The one place that calls into libc for descriptors: retries EINTR and turns -1 into a
