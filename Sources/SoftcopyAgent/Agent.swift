@@ -14,6 +14,8 @@ public final class Agent: Sendable {
     let logger: Logger
     let root: DestinationTree
     private let jobs = Mutex<[String: AgentJob]>([:])
+    /// Serialises attaches: checking that a destination is free and taking it are one step.
+    private let attaching = Mutex(())
     private let keyLocks = KeyLocks()
     /// One data root, one filesystem: every job's transfers share its free space.
     private let reservations = SpaceReservations()
@@ -104,23 +106,73 @@ public final class Agent: Sendable {
         if jobs.withLock({ $0[attachment.job] }) != nil {
             return .json(.object([("job", .string(attachment.job)), ("attached", .bool(true))]))
         }
+        return attaching.withLock { _ in attachOnce(attachment, from: request.remote) }
+    }
+
+    /// The job that holds `destination` (or a folder above or below it), other than `job`.
+    private func holder(of destination: RelativePath, except job: String) -> AgentJob? {
+        jobs.withLock { Array($0.values) }.first { other in
+            other.attachment.job != job && other.destinations.values.contains { $0.isInside(destination) || destination.isInside($0) }
+        }
+    }
+
+    /// One destination, one writer: checks every target's destination is free (a job whose
+    /// coordinator is gone gives it up) and holds no other source's copy, then starts the job.
+    private func attachOnce(_ attachment: JobAttachment, from remote: String) -> HTTPResponse {
         var trees: [Int: DestinationTree] = [:]
+        var destinations: [Int: RelativePath] = [:]
         for target in attachment.targets {
+            let relative: RelativePath
             do {
-                let relative = try JobAttachment.resolve(destination: target.destination, root: configuration.root)
-                let tree = try root.subtree(relative, create: true)
-                removeLeftoverTemporaries(tree)
-                trees[target.index] = tree
-            } catch let error as ProtocolError {
-                logger.warning("refused job \(attachment.job) from \(request.remote): \(error)")
-                return .error(.badRequest, error.message)
+                relative = try JobAttachment.resolve(destination: target.destination, root: configuration.root)
             } catch {
-                logger.warning("refused job \(attachment.job) from \(request.remote): cannot use \(target.destination): \(error)")
+                logger.warning("refused job \(attachment.job) from \(remote): \(error)")
+                return .error(.badRequest, error.message)
+            }
+            if let other = holder(of: relative, except: attachment.job) {
+                guard other.isAbandoned() else {
+                    let since = Quantity.formatDuration(Clock.now() - other.attachedAt)
+                    let message = "the destination \(target.destination) under \(configuration.root) is in use by job \(other.attachment.job) of the coordinator at \(other.attachment.coordinator) (attached \(since) ago); one destination takes one writer"
+                    logger.warning("refused job \(attachment.job) from \(remote): \(message)")
+                    return .error(.conflict, message)
+                }
+                jobs.withLock { _ = $0.removeValue(forKey: other.attachment.job) }
+                other.stop()
+                logger.info("job \(other.attachment.job) of \(other.attachment.coordinator) was abandoned (its coordinator is gone or runs another job); job \(attachment.job) takes \(target.destination)")
+            }
+            let tree: DestinationTree
+            do {
+                tree = try root.subtree(relative, create: true)
+            } catch {
+                logger.warning("refused job \(attachment.job) from \(remote): cannot use \(target.destination): \(error)")
                 return .error(.forbidden, "cannot use the destination \(target.destination) under \(configuration.root): \(error)")
             }
+            if let origin = target.origin, case .refuse(let existing) = CopyOrigin.admit(origin, over: try? tree.origin(), replace: target.replace) {
+                let message = CopyOrigin.refusal(destination: "\(target.destination) under \(configuration.root) on \(configuration.name)", holds: existing, incoming: origin)
+                logger.warning("refused job \(attachment.job) from \(remote): \(message)")
+                return .error(.conflict, message)
+            }
+            trees[target.index] = tree
+            destinations[target.index] = relative
+        }
+        for target in attachment.targets {
+            guard let tree = trees[target.index] else { continue }
+            if let origin = target.origin {
+                switch CopyOrigin.admit(origin, over: try? tree.origin(), replace: target.replace) {
+                case .fresh, .replace:
+                    do {
+                        try tree.recordOrigin(origin)
+                    } catch {
+                        return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot record the origin under \(tree.rootPath): \(error)")
+                    }
+                case .resume, .refuse:
+                    break
+                }
+            }
+            removeLeftoverTemporaries(tree)
         }
         let name = attachment.job
-        let job = AgentJob(attachment: attachment, trees: trees, token: configuration.token, caFile: configuration.tlsCA, transfers: configuration.transfers,
+        let job = AgentJob(attachment: attachment, trees: trees, destinations: destinations, token: configuration.token, caFile: configuration.tlsCA, transfers: configuration.transfers,
                            root: configuration.root, reserve: configuration.reserve, reservations: reservations, directIO: configuration.directIO,
                            keyLocks: keyLocks, records: records, logger: logger) { [weak self] state in
             self?.jobs.withLock { j -> Void in j[name] = nil }

@@ -12,6 +12,9 @@ final class AgentJob: Sendable {
     let attachment: JobAttachment
     /// Each target's tree under the agent's root, by target index.
     let trees: [Int: DestinationTree]
+    /// Where each target's tree is under the root: the destinations this job holds.
+    let destinations: [Int: RelativePath]
+    let attachedAt = Clock.now()
     /// The data root, and the free space chunks may not take it below.
     let root: String
     let reserve: UInt64
@@ -38,6 +41,8 @@ final class AgentJob: Sendable {
         /// Leased batches being fetched or committed: a file may still land from these.
         var batchesInFlight = 0
         var state = "running"
+        /// Since when the coordinator has not answered (nil while it answers).
+        var unansweredSince: MonotonicInstant?
     }
 
     /// Small chunks come many to a batch: each batch costs a lease, a bundle request, an
@@ -51,7 +56,7 @@ final class AgentJob: Sendable {
     /// A coordinator unreachable this long has gone for good; its job is dropped.
     static let abandonAfter: Duration = .seconds(600)
 
-    init(attachment: JobAttachment, trees: [Int: DestinationTree], token: String?, caFile: String?, transfers: Int,
+    init(attachment: JobAttachment, trees: [Int: DestinationTree], destinations: [Int: RelativePath], token: String?, caFile: String?, transfers: Int,
          root: String, reserve: UInt64, reservations: SpaceReservations, directIO: Bool, keyLocks: KeyLocks, records: RecordCache, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
         self.attachment = attachment
         self.root = root
@@ -59,6 +64,7 @@ final class AgentJob: Sendable {
         self.reservations = reservations
         self.directIO = directIO
         self.trees = trees
+        self.destinations = destinations
         self.token = token
         self.caFile = caFile
         self.transfers = max(1, transfers)
@@ -87,6 +93,18 @@ final class AgentJob: Sendable {
 
     private var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
+    /// Whether this job's coordinator is gone: the job has ended, its pulls get no
+    /// answer, or the coordinator at its address runs another job now (it restarted). A
+    /// new coordinator may take the destinations of such a job, and of no other.
+    func isAbandoned() -> Bool {
+        let c = snapshot
+        if c.state != "running" || c.unansweredSince != nil { return true }
+        let client = HTTPClient(token: token, caFile: caFile)
+        guard let health = try? client.request("GET", attachment.coordinator + "/v1/health", timeout: .seconds(3)) else { return true }
+        guard health.status == 200, let doc = try? JSONParser.parse(bytes: health.body) else { return true }
+        return doc["job"]?.stringValue != attachment.job
+    }
+
     private func end(_ state: String) {
         let first = counters.withLock { c -> Bool in
             guard c.state == "running" else { return false }
@@ -110,7 +128,9 @@ final class AgentJob: Sendable {
             let response: HTTPClientResponse
             do {
                 response = try client.request("POST", leaseURL, json: request.json, timeout: Self.longPoll + .seconds(15))
+                counters.withLock { $0.unansweredSince = nil }
             } catch {
+                counters.withLock { $0.unansweredSince = $0.unansweredSince ?? Clock.now() }
                 if backoff.failingFor > Self.abandonAfter {
                     logger.error("coordinator \(attachment.coordinator) unreachable for \(Int(Self.abandonAfter.secondsValue)) s; dropping job \(attachment.job)")
                     end("abandoned")

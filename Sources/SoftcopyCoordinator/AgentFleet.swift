@@ -42,6 +42,10 @@ final class AgentFleet: Sendable {
     struct Context: Sendable {
         let job: String
         let targets: [TargetSpec]
+        /// Each target's source as its destinations record it, and whether it may replace
+        /// another source's copy there.
+        var origins: [CopyOrigin] = []
+        var replace: [Bool] = []
         let token: String?
         let advertiseURL: String?
         /// CAs that agents' certificates must chain to (https agents); nil: the system's.
@@ -269,6 +273,33 @@ final class AgentFleet: Sendable {
         return attach(id, url: url, client: client)
     }
 
+    /// The agent said no, and will say so again until someone changes it (a token, a
+    /// destination in use or held by another source's copy): a permanent refusal.
+    private func refuse(_ id: UInt32, _ problem: String) -> String {
+        update(id) { m in
+            m.state = .refused
+            m.problem = problem
+        }
+        return problem
+    }
+
+    /// Why no agent can take work, naming each and its cause (for a run that ends on it).
+    func whyNoAgent() -> String {
+        let members = snapshot
+        guard !members.isEmpty else { return "no agent is named or was found" }
+        return members.map { m in
+            let cause = m.problem ?? (m.contacted ? m.state.rawValue : "not contacted yet")
+            return "\(m.name.map { "\($0) (\(m.url))" } ?? m.url): \(cause)"
+        }.joined(separator: "; ")
+    }
+
+    /// Every agent was tried, and each refused the job: nobody will take the work
+    /// unless an operator changes something (or another agent appears).
+    var allRefused: Bool {
+        let members = snapshot
+        return !members.isEmpty && members.allSatisfy { $0.state == .refused }
+    }
+
     private func markDown(_ id: UInt32, _ problem: String) -> String {
         let wasAttached = isAttached(id)
         update(id) { m in
@@ -283,33 +314,22 @@ final class AgentFleet: Sendable {
         return problem
     }
 
-    /// Seeds each target's tracker from what the agent already holds, then attaches.
+    /// Attaches the job, then seeds each target's tracker from what the agent already
+    /// holds, and only then counts it attached: no work is leased to it before what it
+    /// holds is known, and an agent that refuses the job (a destination in use, another
+    /// source's copy there) is never taken for the holder of anything.
     private func attach(_ id: UInt32, url: String, client: HTTPClient) -> String? {
-        var seeded = 0
-        for (index, target) in context.targets.enumerated() {
-            do {
-                guard let entries = try AgentListingFetch.fetch(client, agentURL: url, destination: target.agentDestination,
-                                                                verify: false, timeout: .seconds(600)) else { continue }  // nothing there yet
-                seeded += engine.seed(index, entries: entries, holder: id)
-            } catch .unreachable(let message) {
-                return markDown(id, "cannot list \(target.agentDestination) (\(message))")
-            } catch .refused(401, _) {
-                update(id) { $0.state = .refused }
-                return "refused our token (401); check that both use the same token file"
-            } catch .refused(let status, let message) {
-                update(id) { $0.state = .refused }
-                return "cannot list \(target.agentDestination): \(status) \(message)"
-            } catch {
-                return markDown(id, error.description)
-            }
-        }
         let coordinatorURL = context.advertiseURL ?? client.localIP.map { ip in
             "\(context.scheme)://" + (ip.contains(":") ? "[\(ip)]" : ip) + ":\(port.load(ordering: .acquiring))"
         } ?? "\(context.scheme)://127.0.0.1:\(port.load(ordering: .acquiring))"
         let attachment = JobAttachment(
             job: context.job, coordinator: coordinatorURL, agent: id,
             targets: engine.targetLanes.enumerated().flatMap { target, lanes in
-                lanes.map { JobAttachment.Target(index: $0, destination: context.targets[target].agentDestination) }
+                lanes.map { lane in
+                    JobAttachment.Target(index: lane, destination: context.targets[target].agentDestination,
+                                         origin: context.origins.indices.contains(target) ? context.origins[target] : nil,
+                                         replace: context.replace.indices.contains(target) && context.replace[target])
+                }
             })
         let response: HTTPClientResponse
         do {
@@ -319,24 +339,39 @@ final class AgentFleet: Sendable {
         }
         switch response.status {
         case 200, 201:
-            update(id) { m in
-                m.state = .attached
-                m.problem = nil
-                // Its transfers are about to ask: count it as pulling from now on.
-                m.attachedAt = Clock.now()
-            }
-            let name = members.withLock { $0[id]?.name ?? url }
-            logger.info("attached to agent \(name) at \(url) (it pulls from \(coordinatorURL))\(seeded > 0 ? "; it already holds \(seeded) files of this job" : "")")
-            return nil
+            break
         case 401:
-            update(id) { $0.state = .refused }
-            return "refused our token (401); check that both use the same token file"
+            return refuse(id, "refused our token (401); check that both use the same token file")
+        case 500..., 429, 408:
+            // Busy or not ready (a data root not mounted yet): it may answer later.
+            return markDown(id, "cannot take the job now (\(response.status)): \(response.bodyText)")
         default:
-            update(id) { m in
-                m.state = .refused
-                m.problem = response.bodyText
-            }
-            return "refused the job (\(response.status)): \(response.bodyText)"
+            return refuse(id, "refused the job (\(response.status)): \(response.bodyText)")
         }
+        var seeded = 0
+        for (index, target) in context.targets.enumerated() {
+            do {
+                guard let entries = try AgentListingFetch.fetch(client, agentURL: url, destination: target.agentDestination,
+                                                                verify: false, timeout: .seconds(600)) else { continue }  // nothing there yet
+                seeded += engine.seed(index, entries: entries, holder: id)
+            } catch .unreachable(let message) {
+                return markDown(id, "cannot list \(target.agentDestination) (\(message))")
+            } catch .refused(401, _) {
+                return refuse(id, "refused our token (401); check that both use the same token file")
+            } catch .refused(let status, let message) {
+                return refuse(id, "cannot list \(target.agentDestination): \(status) \(message)")
+            } catch {
+                return markDown(id, error.description)
+            }
+        }
+        update(id) { m in
+            m.state = .attached
+            m.problem = nil
+            // Its transfers are about to ask: count it as pulling from now on.
+            m.attachedAt = Clock.now()
+        }
+        let name = members.withLock { $0[id]?.name ?? url }
+        logger.info("attached to agent \(name) at \(url) (it pulls from \(coordinatorURL))\(seeded > 0 ? "; it already holds \(seeded) files of this job" : "")")
+        return nil
     }
 }

@@ -80,7 +80,9 @@ extension Coordinator {
         if !isRemote { updateLocalFreeBytes() }
         for runtime in runtimes where !runtime.isDone {
             let placement = engine.placement(of: runtime.index)
-            guard let problem = engine.placementProblem(runtime.index) else {
+            // A problem matters only while work waits on it.
+            let waiting = engine.remaining(runtime.index)
+            guard let problem = engine.placementProblem(runtime.index), waiting.files > 0 else {
                 if let p = runtime.placementProblem, p.reported {
                     logger.notice("\(runtime.spec.source): placement \(placement.description) can be met again")
                 }
@@ -90,20 +92,35 @@ extension Coordinator {
             if runtime.placementProblem?.message != problem.message {
                 runtime.placementProblem = (now, problem.message, false)
             }
-            guard let p = runtime.placementProblem, !p.reported, now - p.since >= Self.placementGrace else { continue }
-            runtime.placementProblem?.reported = true
-            // Waiting for space that nobody is freeing helps no one: with no room anywhere
-            // the run stops unless the operator asked it to wait.
-            let action = configuration.settings.whenUnsatisfiable ?? (problem.kind == .noRoom ? .stop : .wait)
-            let needed = engine.bytesToPlace(runtime.index)
-            let still = needed > 0 ? "; \(Quantity.formatBytes(needed)) still to place" : ""
-            switch action {
-            case .wait:
-                logger.warning("\(runtime.spec.source): placement \(placement.description) cannot be met: \(problem)\(still); waiting for agents or space (when_unsatisfiable: wait)")
-            case .stop:
-                logger.error("\(runtime.spec.source): placement \(placement.description) cannot be met: \(problem)\(still); stopping (when_unsatisfiable: stop). What was copied is durable; run again to resume")
+            guard let p = runtime.placementProblem else { continue }
+            let lasted = now - p.since
+            let still = "\(Quantity.formatBytes(engine.bytesToPlace(runtime.index))) (\(waiting.files) files) still to place"
+            let fleet = remote?.fleet
+            // Agents that refused the job will refuse it again until someone changes
+            // something: a finished source (--once) ends at once, a live one after the grace.
+            if problem.kind == .noNode, fleet?.allRefused ?? false, configuration.once || lasted >= Self.placementGrace {
+                logger.error("\(runtime.spec.source): no agent will take the work: \(fleet?.whyNoAgent() ?? ""); \(still). Stopping; fix that and run again to resume")
                 return .incomplete
             }
+            guard lasted >= Self.placementGrace else { continue }
+            // Waiting for space that nobody is freeing helps no one: with no room anywhere
+            // the run stops unless the operator asked it to wait. Otherwise it waits for
+            // agents or space for `retry_deadline`, and without end only if asked to.
+            let action = configuration.settings.whenUnsatisfiable
+            let deadline = action == .wait ? nil : CoordinatorConfiguration.retryDeadline(configuration.settings.retryDeadline)
+            let agents = problem.kind == .noNode ? " (\(fleet?.whyNoAgent() ?? ""))" : ""
+            if action == .stop || (action == nil && problem.kind == .noRoom) {
+                logger.error("\(runtime.spec.source): placement \(placement.description) cannot be met: \(problem)\(agents); \(still); stopping. What was copied is durable; run again to resume")
+                return .incomplete
+            }
+            if let deadline, lasted >= deadline {
+                logger.error("\(runtime.spec.source): placement \(placement.description) could not be met for \(Quantity.formatDuration(lasted)) (retry_deadline): \(problem)\(agents); \(still); stopping. What was copied is durable; run again to resume")
+                return .incomplete
+            }
+            guard !p.reported else { continue }
+            runtime.placementProblem?.reported = true
+            let until = deadline.map { "for up to \(Quantity.formatDuration($0)) (retry_deadline)" } ?? "without end (when_unsatisfiable: wait)"
+            logger.warning("\(runtime.spec.source): placement \(placement.description) cannot be met: \(problem)\(agents); \(still); waiting for agents or space \(until)")
         }
         return nil
     }

@@ -39,10 +39,11 @@ extension Coordinator {
         let job = "j" + String(random.next() as UInt64, radix: 16)
         let engine = self.engine!
         let leaseTimeout = settings.leaseTimeout ?? Self.defaultLeaseTimeout
-        let fleet = AgentFleet(
-            context: .init(job: job, targets: configuration.targets, token: token, advertiseURL: settings.advertiseURL,
-                           caFile: settings.tlsCA, scheme: tls == nil ? "http" : "https"),
-            engine: engine, logger: logger)
+        var context = AgentFleet.Context(job: job, targets: configuration.targets, token: token, advertiseURL: settings.advertiseURL,
+                                         caFile: settings.tlsCA, scheme: tls == nil ? "http" : "https")
+        context.origins = configuration.targets.map(origin(of:))
+        context.replace = configuration.targets.map(configuration.replace)
+        let fleet = AgentFleet(context: context, engine: engine, logger: logger)
         let reader = ChunkReader(ioPriority: configuration.ioPriority, maxRate: settings.maxRate)
         let logger = self.logger
         nonisolated(unsafe) var built: CoordinatorAPI?

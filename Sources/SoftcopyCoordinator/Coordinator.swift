@@ -170,11 +170,7 @@ public final class Coordinator: @unchecked Sendable {
 
     /// Catches overlaps that only symlinks reveal (the targets file check is lexical).
     private func checkOverlap(_ spec: TargetSpec) -> ExitStatus? {
-        func resolved(_ path: String) -> String? {
-            guard let p = realpath(path, nil) else { return nil }
-            defer { free(p) }
-            return String(cString: p)
-        }
+        let resolved = realPath
         guard let source = resolved(spec.source) else { return nil }
         var destination = spec.destination
         var suffix = ""
@@ -208,10 +204,16 @@ public final class Coordinator: @unchecked Sendable {
             let destination: DestinationTree
             let preparation: DestinationPreparation.Result
             let journal: JournalFile
+            let lock: DestinationLock
             do {
                 destination = try DestinationTree(root: spec.destination, create: true)
+                // Before anything is looked at or removed there: another run's temp files
+                // are not a crash's leftovers.
+                lock = try claim(destination, for: spec)
                 preparation = try DestinationPreparation.run(destination: destination, logger: logger)
                 journal = try JournalFile(destinationRoot: spec.destination)
+            } catch let error as SetupError {
+                throw error
             } catch {
                 throw SetupError(message: "cannot use the destination \(spec.destination)\(configuration.location(of: spec.destinationMark)): \(error)")
             }
@@ -229,6 +231,7 @@ public final class Coordinator: @unchecked Sendable {
             let watcher = makeWatcher(index: index, spec: spec)
             let runtime = TargetRuntime(index: index, lanes: lanes, spec: spec, destination: destination, journal: journal, watcher: watcher, now: now)
             runtime.resumedFiles = preparation.fromJournal
+            runtime.lock = lock
             runtimes.append(runtime)
         }
         engine = Engine(lanes: states, placements: configuration.targets.map { configuration.placement(for: $0) },
@@ -245,6 +248,38 @@ public final class Coordinator: @unchecked Sendable {
             let spread = isRemote || discovery != nil ? " (placement: \(placement.description))" : ""
             logger.info("\(how) \(runtime.spec.source) -> \(to)\(spread)")
         }
+    }
+
+    /// Where this run's copy comes from, as a destination records it.
+    func origin(of spec: TargetSpec) -> CopyOrigin {
+        CopyOrigin(host: Clock.hostName(), source: realPath(spec.source) ?? spec.source, since: Clock.wallTimestamp())
+    }
+
+    /// Takes a local destination for this run: its lock, then its record of which source
+    /// it holds a copy of (refused if another, unless asked to replace it).
+    private func claim(_ destination: DestinationTree, for spec: TargetSpec) throws -> DestinationLock {
+        let here = configuration.location(of: spec.destinationMark)
+        let lock: DestinationLock
+        do {
+            lock = try DestinationLock.acquire(destination, holder: "softcopy-coordinator pid \(getpid()) on \(Clock.hostName()), copying \(spec.source) since \(Clock.wallTimestamp())")
+        } catch .held(let holder) {
+            throw SetupError(message: "the destination \(spec.destination)\(here) is in use by \(holder); one destination takes one writer: wait for that run to end (or stop it), or choose another destination")
+        } catch {
+            throw SetupError(message: "cannot use the destination \(spec.destination)\(here): \(error)")
+        }
+        let origin = origin(of: spec)
+        switch CopyOrigin.admit(origin, over: try destination.origin(), replace: configuration.replace(spec)) {
+        case .fresh:
+            try destination.recordOrigin(origin)
+        case .resume:
+            break
+        case .replace(let existing):
+            logger.warning("\(spec.destination) held the copy of \(existing); replacing it with the copy of \(origin.source) (--replace)")
+            try destination.recordOrigin(origin)
+        case .refuse(let existing):
+            throw SetupError(message: CopyOrigin.refusal(destination: spec.destination + here, holds: existing, incoming: origin))
+        }
+        return lock
     }
 
     func makeWatcher(index: Int, spec: TargetSpec) -> SourceWatcher {

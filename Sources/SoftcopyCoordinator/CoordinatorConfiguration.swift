@@ -55,6 +55,15 @@ public struct CoordinatorConfiguration: Sendable {
             reserve: settings.freeSpaceReserve ?? Self.defaultFreeSpaceReserve)
     }
 
+    /// Whether this target may replace another source's copy at its destination.
+    func replace(_ spec: TargetSpec) -> Bool {
+        spec.replace ?? settings.replace ?? false
+    }
+
+    public func symlinks(for spec: TargetSpec) -> SymlinkPolicy {
+        spec.symlinks ?? settings.symlinks ?? .inside
+    }
+
     public static let defaultRetryDeadline: Duration = .seconds(600)
 
     /// Zero means no deadline: retry while the acquisition runs.

@@ -21,6 +21,8 @@ final class TargetRuntime {
     /// Local mode only; with agents the destination is under each agent's root.
     let destination: DestinationTree?
     let journal: JournalFile?
+    /// The local destination's lock, held until the run ends.
+    var lock: DestinationLock?
     var watcher: SourceWatcher
     var stage: Stage = .live
     var endReason: EndReason?

@@ -117,6 +117,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Copies of every chunk, each on a different agent (default 1).", valueName: "N"))
     var replicas: Int?
 
+    @Flag(help: "The destination may hold the copy of another source: replace it (refused otherwise).")
+    var replace = false
+
+    @Option(help: ArgumentHelp("Symbolic links in the source: inside (default: copy those that stay inside the archive, a problem otherwise), follow (copy what every link points to) or skip (leave them out, listed).", valueName: "POLICY"))
+    var symlinks: String?
+
     mutating func validate() throws {
         guard paths.count == 1 || paths.count == 2 else {
             throw ValidationError("give a targets file, or a source and a destination (got \(paths.count) paths)")
@@ -183,11 +189,15 @@ struct RunCommand: ParsableCommand {
         overrides.discoveryWait = try discoveryWait.map { try Self.duration($0, "--discovery-wait", allowZero: true) }
         overrides.placement = try placement.map { try Self.choice($0, "--placement", PlacementKind.self) }
         overrides.replicas = replicas
+        overrides.replace = replace ? true : nil
+        overrides.symlinks = try symlinks.map { try Self.choice($0, "--symlinks", SymlinkPolicy.self) }
 
         // The command line wins over the targets' own keys too.
         for i in targets.indices {
             if let p = overrides.placement { targets[i].placement = p }
             if let r = overrides.replicas { targets[i].replicas = r }
+            if let r = overrides.replace { targets[i].replace = r }
+            if let s = overrides.symlinks { targets[i].symlinks = s }
         }
         let merged = settings.merging(overrides)
         if (merged.tlsCertificate == nil) != (merged.tlsKey == nil) {

@@ -46,6 +46,10 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var placement: PlacementKind?
     public var replicas: Int?
     public var localityDimensions: Int?
+    /// A destination that holds the copy of another source may be replaced by this one.
+    public var replace: Bool?
+    /// What symbolic links in the sources become.
+    public var symlinks: SymlinkPolicy?
 
     public init() {}
 
@@ -77,6 +81,8 @@ public struct CoordinatorSettings: Sendable, Hashable {
         if let v = overrides.placement { merged.placement = v }
         if let v = overrides.replicas { merged.replicas = v }
         if let v = overrides.localityDimensions { merged.localityDimensions = v }
+        if let v = overrides.replace { merged.replace = v }
+        if let v = overrides.symlinks { merged.symlinks = v }
         return merged
     }
 }

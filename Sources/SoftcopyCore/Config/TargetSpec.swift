@@ -15,6 +15,9 @@ public struct TargetSpec: Sendable, Hashable {
     public var placement: PlacementKind?
     public var replicas: Int?
     public var localityDimensions: Int?
+    /// This target's destination may hold another source's copy, which is replaced.
+    public var replace: Bool?
+    public var symlinks: SymlinkPolicy?
     /// Where the target was written in the targets file, for later errors (source missing).
     public var sourceMark: SourceMark?
     public var destinationMark: SourceMark?

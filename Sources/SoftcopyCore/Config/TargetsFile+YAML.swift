@@ -13,6 +13,8 @@
 ///     placement: balanced       # balanced | locality | shared  (how chunks spread over agents)
 ///     locality_dimensions: 1    # locality: chunks sharing their first N grid indices share a node
 ///     replicas: 1               # copies of every chunk, each on a different agent
+///     replace: false            # the destination may hold another source's copy: replace it
+///     symlinks: inside          # inside | follow | skip  (symbolic links in the source)
 /// nprocs: 8                     # copy workers (softcopy's --nprocs)
 /// sleep_time: 0                 # pause per worker after each file (softcopy's --sleep-time)
 /// max_rate: 200MB               # cap on source reads, bytes per second
@@ -31,7 +33,7 @@
 /// discovery_wait: 3s            # look this long at start; none found: copy locally
 /// free_space_reserve: 1GiB      # an agent below this much free space gets no more work
 /// when_unsatisfiable: wait      # wait | stop  (too few agents for the policy, or no room)
-/// placement / locality_dimensions / replicas  # defaults for every target
+/// placement / locality_dimensions / replicas / replace / symlinks  # defaults for every target
 /// ```
 extension TargetsFile {
     /// Keys allowed at the top level, with a one-line meaning (used in error messages).
@@ -40,11 +42,11 @@ extension TargetsFile {
         "writer", "quiet_period", "poll_interval", "deletions",
         "agents", "listen", "advertise_url", "token_file", "lease_timeout",
         "retry_deadline", "tls_cert", "tls_key", "tls_ca", "discovery", "discovery_wait", "free_space_reserve", "when_unsatisfiable",
-        "placement", "locality_dimensions", "replicas",
+        "placement", "locality_dimensions", "replicas", "replace", "symlinks",
     ]
     public static let targetKeys: [String] = [
         "source", "destination", "writer", "quiet_period", "poll_interval", "deletions",
-        "placement", "locality_dimensions", "replicas",
+        "placement", "locality_dimensions", "replicas", "replace", "symlinks",
     ]
 
     /// Parses a loaded document. Relative paths are taken relative to `baseDirectory`
@@ -99,6 +101,8 @@ extension TargetsFile {
         settings.placement = try top["placement"].map { v throws(ConfigError) in try reader.choice(v, key: "placement", PlacementKind.self) }
         settings.replicas = try top["replicas"].map { v throws(ConfigError) in try reader.integer(v, key: "replicas", in: 1...16) }
         settings.localityDimensions = try top["locality_dimensions"].map { v throws(ConfigError) in try reader.integer(v, key: "locality_dimensions", in: 1...32) }
+        settings.replace = try top["replace"].map { v throws(ConfigError) in try reader.bool(v, key: "replace") }
+        settings.symlinks = try top["symlinks"].map { v throws(ConfigError) in try reader.choice(v, key: "symlinks", SymlinkPolicy.self) }
 
         guard let targetsNode = top["targets"] else {
             throw reader.error(document.mark, "missing required key 'targets' (a list of source/destination pairs)")
@@ -153,6 +157,8 @@ extension TargetsFile {
             spec.placement = try keys["placement"].map { v throws(ConfigError) in try reader.choice(v, key: "placement", PlacementKind.self) }
             spec.replicas = try keys["replicas"].map { v throws(ConfigError) in try reader.integer(v, key: "replicas", in: 1...16) }
             spec.localityDimensions = try keys["locality_dimensions"].map { v throws(ConfigError) in try reader.integer(v, key: "locality_dimensions", in: 1...32) }
+            spec.replace = try keys["replace"].map { v throws(ConfigError) in try reader.bool(v, key: "replace") }
+            spec.symlinks = try keys["symlinks"].map { v throws(ConfigError) in try reader.choice(v, key: "symlinks", SymlinkPolicy.self) }
             if (spec.placement ?? settings.placement) == .shared, let r = keys["replicas"] ?? top["replicas"], (spec.replicas ?? settings.replicas ?? 1) > 1 {
                 throw reader.error(r.mark, "replicas need separate filesystems, but placement 'shared' has one filesystem for every agent \(context)")
             }

@@ -6,10 +6,16 @@ public struct JobAttachment: Sendable, Hashable {
         public var index: Int
         /// Relative to the agent's root, or absolute (then it must lie under the root).
         public var destination: String
+        /// The source this target copies: a destination that holds another's copy is
+        /// refused (409) unless `replace`. Nil from coordinators before 0.x: not checked.
+        public var origin: CopyOrigin?
+        public var replace: Bool
 
-        public init(index: Int, destination: String) {
+        public init(index: Int, destination: String, origin: CopyOrigin? = nil, replace: Bool = false) {
             self.index = index
             self.destination = destination
+            self.origin = origin
+            self.replace = replace
         }
     }
 
@@ -28,7 +34,10 @@ public struct JobAttachment: Sendable, Hashable {
     public var json: JSONValue {
         .object([
             ("job", .string(job)), ("coordinator", .string(coordinator)), ("agent", .integer(agent)),
-            ("targets", .array(targets.map { .object([("index", .integer($0.index)), ("destination", .string($0.destination))]) })),
+            ("targets", .array(targets.map { t in
+                .object([("index", .integer(t.index)), ("destination", .string(t.destination)),
+                         ("origin", t.origin?.json ?? .null), ("replace", .bool(t.replace))])
+            })),
         ])
     }
 
@@ -51,7 +60,8 @@ public struct JobAttachment: Sendable, Hashable {
             guard !destination.isEmpty, !destination.utf8.contains(0) else {
                 throw ProtocolError("attach target \(n + 1): 'destination' must be a non-empty path")
             }
-            targets.append(Target(index: index, destination: destination))
+            let origin = try t.value["origin"].flatMap { v throws(ProtocolError) in v == .null ? nil : try CopyOrigin(json: v) }
+            targets.append(Target(index: index, destination: destination, origin: origin, replace: try t.bool("replace", default: false)))
         }
         guard !targets.isEmpty else { throw ProtocolError("attach: 'targets' is empty") }
         self.targets = targets
