@@ -226,6 +226,9 @@ def main():
     p.add_argument("--timestamps", default=None, metavar="FILE",
                    help="write the CLOCK_MONOTONIC time each time point was durable, and of the last chunk, as JSON lines")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--write-unit", choices=["frame", "plane"], default="frame",
+                   help="plane: write each time point one z-plane at a time, so a chunk that spans several planes "
+                        "is rewritten once per plane (every version is valid; the last one is the chunk)")
     p.add_argument("--cheap-frames", action="store_true",
                    help="derive each frame from one random frame (base + t) so the writer's CPU goes to writing, "
                         "not to the random generator (benchmarks at a fixed rate)")
@@ -270,9 +273,9 @@ def main():
                 frame = base_frames[level] + np.asarray(t if t is not None else 0, dtype=args.dtype)
             else:
                 frame = rng.integers(1, 60000, size=a.shape[1:], dtype=args.dtype)
-            if shards:
-                # Partial writes: one z-slab at a time, so each shard file is rewritten
-                # several times; every version is valid.
+            if shards or args.write_unit == "plane":
+                # Partial writes: one z-slab at a time, so each shard (or chunk spanning
+                # several planes) is rewritten several times; every version is valid.
                 for z in range(frame.shape[0]):
                     if args.writer == "tensorstore":
                         a[t, z].write(frame[z]).result()

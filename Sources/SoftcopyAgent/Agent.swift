@@ -227,6 +227,88 @@ public final class Agent: Sendable {
         return .json(.object([("stored", .string(tree.displayPath(Manifest.relativePath)))]))
     }
 
+    // MARK: - Superseded copies
+
+    /// `POST /v1/remove`: removes copies of keys whose current copy is elsewhere. The job
+    /// that holds the destination may remove whatever is at a key (its coordinator knows
+    /// the record names another node); without a job (`verify --repair`), only while no
+    /// job holds the destination, and only the very copy the request names.
+    func remove(_ request: HTTPRequest) -> HTTPResponse {
+        let removal: RemovalRequest
+        let relative: RelativePath
+        do {
+            removal = try RemovalRequest(json: try ProtocolError.parseBody(request.bodyBytes, what: "the removal request"))
+            relative = try JobAttachment.resolve(destination: removal.destination, root: configuration.root)
+        } catch {
+            return .error(.badRequest, error.message)
+        }
+        let holder = holder(of: relative, except: "")
+        if let job = removal.job {
+            guard let holder, holder.attachment.job == job else {
+                return .error(.conflict, "job \(job) does not hold \(removal.destination) here\(holder.map { " (job \($0.attachment.job) does)" } ?? "")")
+            }
+        } else if let holder {
+            return .error(.conflict, "\(removal.destination) is in use by job \(holder.attachment.job) of the coordinator at \(holder.attachment.coordinator); that run removes superseded copies itself")
+        }
+        let tree: DestinationTree
+        do {
+            tree = try root.subtree(relative, create: false)
+        } catch where error.isNotFound {
+            return .json(RemovalReport(absent: removal.items.map(\.path)).json)
+        } catch {
+            return .error(.forbidden, "cannot open \(removal.destination) under \(configuration.root): \(error)")
+        }
+        var report = RemovalReport()
+        var folders: [RelativePath: [RelativePath]] = [:]
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        for item in removal.items {
+            let key = tree.displayPath(item.path)
+            keyLocks.acquire(key)
+            defer { keyLocks.release(key) }
+            do {
+                guard let fd = try tree.openForReading(item.path) else {
+                    report.absent.append(item.path)
+                    continue
+                }
+                let status = try fd.status()
+                guard status.kind == .regular else {
+                    report.kept.append(.init(path: item.path, reason: "not a regular file"))
+                    continue
+                }
+                if let size = item.size, let checksum = item.checksum {
+                    let recorded = WrittenRecord.current(on: fd, status: status)?.checksum
+                    let current = try recorded ?? fd.checksum(buffer: buffer, path: key).checksum
+                    guard status.version.size == size, current == checksum else {
+                        report.kept.append(.init(path: item.path, reason: "it changed since it was listed"))
+                        continue
+                    }
+                }
+                if try tree.remove(item.path, syncDirectory: false) {
+                    folders[item.path.parent ?? .root, default: []].append(item.path)
+                } else {
+                    report.absent.append(item.path)
+                }
+            } catch {
+                report.kept.append(.init(path: item.path, reason: "\(error)"))
+            }
+        }
+        // Durable before it is reported: a removal lost to a power cut would be a
+        // superseded copy that nobody lists any more.
+        for (folder, paths) in folders {
+            do {
+                try tree.syncDirectory(folder)
+                report.removed += paths
+            } catch {
+                report.kept += paths.map { .init(path: $0, reason: "removed, but not durably: \(error)") }
+            }
+        }
+        if !report.removed.isEmpty {
+            logger.info("removed \(report.removed.count) superseded copies under \(tree.rootPath)\(removal.job.map { " for job \($0)" } ?? " (verify --repair)")")
+        }
+        return .json(report.json)
+    }
+
     // MARK: - Listings and files
 
     func listing(_ request: HTTPRequest) -> HTTPResponse {

@@ -55,6 +55,8 @@ final class AgentAPI: HTTPResponder {
             return pool.runIfActive(eventLoop: eventLoop) { agent.detach(c[2]) }
         case (.PUT, "jobs") where Self.isManifestUpload(request):
             return pool.runIfActive(eventLoop: eventLoop) { agent.storeManifest(job: c[2], target: c[4], body: request.bodyBytes) }
+        case (.POST, "remove") where c.count == 2:
+            return pool.runIfActive(eventLoop: eventLoop) { agent.remove(request) }
         case (.GET, "list"):
             return pool.runIfActive(eventLoop: eventLoop) { agent.listing(request) }
         case (.GET, "files") where c.count > 2, (.HEAD, "files") where c.count > 2:

@@ -160,6 +160,7 @@ extension Coordinator {
             records += r
         }
         let verdict = ArchiveVerdict.merging(replicas: verdicts)
+        let superseded = removeSupersededCopies(runtime)
         logger.debug("verdict of \(runtime.spec.source) in \(Quantity.formatDuration(Clock.now() - verdictStarted)); writing the manifest")
         runtime.finished = Clock.now()
         var manifest = Manifest(
@@ -169,6 +170,7 @@ extension Coordinator {
         manifest.nodeNames[0] = Clock.hostName()
         for member in remote?.fleet.snapshot ?? [] { manifest.nodeNames[member.id] = member.name ?? member.url }
         if remote != nil { manifest.placement = configuration.placement(for: runtime.spec).description }
+        manifest.superseded = superseded
         var status = verdict.exitStatus
         var stored = ManifestPlaces()
         if let destinationTree = runtime.destination {
@@ -191,7 +193,7 @@ extension Coordinator {
         }
         runtime.exitStatus = status
         runtime.stage = .done(verdict)
-        printSummary(runtime, verdict: verdict, statistics: statistics, status: status, manifest: stored)
+        printSummary(runtime, verdict: verdict, statistics: statistics, status: status, manifest: stored, superseded: superseded)
     }
 
     /// Where the manifest was stored: the summary names only those.

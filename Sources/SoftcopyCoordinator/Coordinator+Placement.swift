@@ -71,8 +71,10 @@ extension Coordinator {
     /// agent with room), once per problem; with `when_unsatisfiable: stop` (the default
     /// when no node has room), the status to end the run with.
     func checkPlacement(now: MonotonicInstant) -> ExitStatus? {
-        // A finished source was scanned before the main loop started: check at once.
-        if !capacityChecked, let started = runtimes.first?.started, configuration.once || now - started >= Self.capacityCheckAfter {
+        // A finished source was scanned before the main loop started: a local copy is
+        // checked at once; agents first need a moment to attach and report their space.
+        if !capacityChecked, let started = runtimes.first?.started,
+           (configuration.once && !isRemote) || now - started >= Self.capacityCheckAfter {
             capacityChecked = true
             if let status = checkCapacity() { return status }
         }
@@ -110,7 +112,8 @@ extension Coordinator {
             let deadline = action == .wait ? nil : CoordinatorConfiguration.retryDeadline(configuration.settings.retryDeadline)
             let agents = problem.kind == .noNode ? " (\(fleet?.whyNoAgent() ?? ""))" : ""
             if action == .stop || (action == nil && problem.kind == .noRoom) {
-                logger.error("\(runtime.spec.source): placement \(placement.description) cannot be met: \(problem)\(agents); \(still); stopping. What was copied is durable; run again to resume")
+                let why = action == .stop ? "when_unsatisfiable: stop" : "nobody is freeing space; when_unsatisfiable: wait would wait for it"
+                logger.error("\(runtime.spec.source): placement \(placement.description) cannot be met: \(problem)\(agents); \(still); stopping (\(why)). What was copied is durable; run again to resume")
                 return .incomplete
             }
             if let deadline, lasted >= deadline {

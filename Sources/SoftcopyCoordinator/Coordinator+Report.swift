@@ -35,7 +35,7 @@ extension Coordinator {
     }
 
     func printSummary(_ runtime: TargetRuntime, verdict: ArchiveVerdict, statistics: TrackerStatistics, status: ExitStatus,
-                      manifest: ManifestPlaces) {
+                      manifest: ManifestPlaces, superseded: [Manifest.SupersededCopies]) {
         console.endProgress()
         let elapsed = (runtime.finished ?? Clock.now()) - runtime.started
         let seconds = max(elapsed.secondsValue, 1e-3)
@@ -56,6 +56,15 @@ extension Coordinator {
             let names = Dictionary(uniqueKeysWithValues: (remote?.fleet.snapshot ?? []).map { ($0.id, $0.name ?? $0.url) })
             let parts = perNode.sorted { $0.key < $1.key }.map { id, n in "\(id == 0 ? "here" : names[id] ?? "agent \(id)") \(n)" }
             lines.append("  held by: \(parts.joined(separator: ", "))\(runtime.lanes.count > 1 ? " (\(runtime.lanes.count) copies of each file)" : "")")
+        }
+        // Copies of keys on nodes the record does not name, left at the end.
+        for left in superseded {
+            let what = "superseded copies of \(left.paths.count) file\(left.paths.count == 1 ? "" : "s") (older versions or duplicates of files whose copy is on another node; listed in the manifest)"
+            if left.reachable {
+                lines.append("  \(left.node) still holds \(what): they could not be removed (see the warnings above)")
+            } else {
+                lines.append("  \(left.node) was not reachable at the end: it may still hold \(what); the next run, or verify --repair, removes them once it is back")
+            }
         }
         // Only where it really was stored.
         var places: [String] = manifest.local.map { [$0] } ?? []

@@ -322,6 +322,7 @@ public final class Coordinator: @unchecked Sendable {
             if now - lastPlacementCheck >= .seconds(1) {
                 lastPlacementCheck = now
                 if let status = checkPlacement(now: now) { return status }
+                if remote != nil { removeLocalSupersededCopies() }
             }
             if let full = localCopier?.destinationFull.withLock({ $0 }) {
                 return destinationFull(target: full.target, full.error)

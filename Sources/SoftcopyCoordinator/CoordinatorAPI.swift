@@ -148,7 +148,7 @@ final class CoordinatorAPI: HTTPResponder {
         }
         var current = 0
         for (target, results) in byTarget {
-            current += engine.completeRemote(target, results)
+            current += engine.completeRemote(target, consumer: report.agent, results)
         }
         fleet.recordAcks(report.agent, files: files, bytes: bytes, freeBytes: report.freeBytes)
         return .json(.object([("accepted", .integer(current)), ("stale", .integer(report.entries.count - current))]))

@@ -24,6 +24,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var directIO = true
     public var progress: ProgressMode = .auto
     public var verbose = false
+    /// `verify --repair`: remove the superseded copies verify finds.
+    public var repair = false
     /// How long writer temp files may take to disappear after the end before they are
     /// reported as a crashed writer's leftovers.
     public var leftoverGrace: Duration = .seconds(3)

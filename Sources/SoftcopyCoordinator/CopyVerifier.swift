@@ -79,18 +79,26 @@ public final class CopyVerifier {
             logger.error("\(spec.source): cannot read the source: \(error)")
             return false
         }
+        // Nodes by the name the manifest gives them: the local destination by this host's.
+        let localName = Clock.hostName()
         var nodes: [String: [RelativePath: CopyCheck.Copy]] = [:]
+        var manifests: [JSONValue] = []
         if (try? FileStatus.of(spec.destination))??.kind == .directory {
             do {
                 let local = try Self.hashTree(spec.destination)
                 if !local.isEmpty {
-                    nodes[Clock.hostName() + " (local " + spec.destination + ")"] = Dictionary(
+                    nodes[localName] = Dictionary(
                         local.map { ($0.path, CopyCheck.Copy(size: $0.size, checksum: $0.checksum)) }, uniquingKeysWith: { a, _ in a })
                 }
             } catch {
                 logger.warning("cannot read the local copy \(spec.destination): \(error)")
             }
+            if let bytes = try? readSmallFile(spec.destination + "/" + Manifest.relativePath.string, limit: Int.max),
+               let manifest = try? JSONParser.parse(bytes: bytes) {
+                manifests.append(manifest)
+            }
         }
+        var agentURLs: [String: String] = [:]
         for agent in agents {
             do {
                 guard let entries = try AgentListingFetch.fetch(client, agentURL: agent.url, destination: spec.agentDestination,
@@ -102,12 +110,18 @@ public final class CopyVerifier {
                 // Agents on one shared filesystem all list the same files: one node.
                 let name = placement.kind == .shared ? "shared filesystem" : agent.name
                 nodes[name, default: [:]].merge(files) { a, _ in a }
+                agentURLs[name] = agent.url
+                if let manifest = Self.manifest(of: spec, on: agent.url, client: client) { manifests.append(manifest) }
             } catch {
                 logger.warning("cannot list \(spec.agentDestination) on agent \(agent.name): \(error)")
             }
         }
-        let result = CopyCheck(source: source, nodes: nodes, replicas: placement.replicas)
-        let where_ = result.copiesPerNode.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        // The record: the newest manifest's nodes of each file (a node that was away at
+        // the end of the last run keeps an older manifest). A shared filesystem is one node.
+        let record = placement.kind == .shared ? nil : Self.record(newestOf: manifests)
+        let result = CopyCheck(source: source, nodes: nodes, replicas: placement.replicas, record: record)
+        let label = { (name: String) in name == localName && agentURLs[name] == nil ? "\(name) (local \(spec.destination))" : name }
+        let where_ = result.copiesPerNode.sorted { $0.key < $1.key }.map { "\(label($0.key)): \($0.value)" }.joined(separator: ", ")
         if result.isWhole {
             say("verify \(spec.source): whole. \(result.files) files (\(Quantity.formatBytes(result.bytes))), each with \(placement.replicas) verified cop\(placement.replicas == 1 ? "y" : "ies") [\(where_)]")
         } else {
@@ -115,8 +129,95 @@ public final class CopyVerifier {
             for problem in result.problems.prefix(Self.problemsShown) { say("  \(problem.path): \(problem.message)") }
             if result.problems.count > Self.problemsShown { say("  ... and \(result.problems.count - Self.problemsShown) more") }
         }
+        if record == nil, placement.kind != .shared, !nodes.isEmpty {
+            say("  (no manifest found: which node holds the copy of each file is not known, so duplicates are not told apart)")
+        }
+        let byNode = Dictionary(grouping: result.superseded, by: \.node)
+        for (node, copies) in byNode.sorted(by: { $0.key < $1.key }) {
+            let older = copies.filter { !$0.isDuplicate }.count
+            let kinds = [older > 0 ? "\(older) older version\(older == 1 ? "" : "s")" : nil,
+                         older < copies.count ? "\(copies.count - older) duplicate\(copies.count - older == 1 ? "" : "s")" : nil].compactMap { $0 }
+            let detail = "\(label(node)) holds superseded copies of \(copies.count) file\(copies.count == 1 ? "" : "s") (\(kinds.joined(separator: ", "))) whose copy is on another node"
+            guard configuration.repair else {
+                say("  \(detail): they are not the copy; verify --repair removes them")
+                continue
+            }
+            let removed = agentURLs[node].map { repair(copies, on: $0, destination: spec.agentDestination, client: client) }
+                ?? repairLocal(copies, at: spec.destination)
+            say("  \(detail): removed \(removed) of them\(removed < copies.count ? " (the others changed since, or could not be removed: see the log)" : "")")
+        }
         if result.extra > 0 { say("  (\(result.extra) files on the nodes are not at the source: deleted there, or not softcopy's)") }
         return result.isWhole
+    }
+
+    /// The manifest an agent holds for `spec`'s destination, if it has one.
+    private static func manifest(of spec: TargetSpec, on url: String, client: HTTPClient) -> JSONValue? {
+        let path = URLCoding.encodePath(spec.agentDestination.split(separator: "/").joined(separator: "/") + "/" + Manifest.relativePath.string)
+        guard let response = try? client.request("GET", url + "/v1/files/" + path, timeout: .seconds(600)), response.status == 200 else { return nil }
+        return try? JSONParser.parse(bytes: response.body)
+    }
+
+    /// Each file's nodes in the newest of `manifests` (by their `finished` time).
+    static func record(newestOf manifests: [JSONValue]) -> [RelativePath: Set<String>]? {
+        guard let newest = manifests.max(by: { ($0["finished"]?.stringValue ?? "") < ($1["finished"]?.stringValue ?? "") }),
+              let entries = newest["entries"]?.arrayValue else { return nil }
+        var record: [RelativePath: Set<String>] = [:]
+        record.reserveCapacity(entries.count)
+        for entry in entries {
+            guard let text = entry["path"]?.stringValue, let path = try? RelativePath(validating: text),
+                  let nodes = entry["nodes"]?.arrayValue?.compactMap(\.stringValue) else { continue }
+            record[path] = Set(nodes)
+        }
+        return record
+    }
+
+    /// `verify --repair` at an agent: removes exactly the copies listed (the agent keeps
+    /// any that changed since, and refuses while a run holds the destination). How many went.
+    private func repair(_ copies: [CopyCheck.Superseded], on url: String, destination: String, client: HTTPClient) -> Int {
+        var removed = 0
+        var start = 0
+        while start < copies.count {
+            let batch = copies[start..<min(start + RemovalRequest.maximumItems, copies.count)]
+            start += batch.count
+            let request = RemovalRequest(destination: destination, job: nil,
+                                         items: batch.map { .init(path: $0.path, size: $0.copy.size, checksum: $0.copy.checksum) })
+            do {
+                let response = try client.request("POST", url + "/v1/remove", json: request.json, timeout: .seconds(600))
+                guard response.status == 200 else {
+                    logger.error("agent \(url) did not remove superseded copies: \(response.status) \(response.bodyText)")
+                    break
+                }
+                let report = try RemovalReport(json: ProtocolError.parseBody(response.body, what: "the removal report"))
+                removed += report.removed.count + report.absent.count
+                for kept in report.kept.prefix(5) { logger.warning("agent \(url) kept \(kept.path): \(kept.reason)") }
+            } catch {
+                logger.error("cannot remove superseded copies on agent \(url): \(error)")
+                break
+            }
+        }
+        return removed
+    }
+
+    /// `verify --repair` at the local destination, under its lock (never while a run
+    /// writes there): removes each listed copy that still has the size it was hashed with.
+    private func repairLocal(_ copies: [CopyCheck.Superseded], at root: String) -> Int {
+        let tree: DestinationTree
+        let lock: DestinationLock
+        do {
+            tree = try DestinationTree(root: root, create: false)
+            lock = try DestinationLock.acquire(tree, holder: "softcopy-coordinator verify --repair, pid \(getpid()) on \(Clock.hostName())")
+        } catch {
+            logger.error("cannot repair \(root): \(error)")
+            return 0
+        }
+        var removed = 0
+        withExtendedLifetime(lock) {
+            for copy in copies {
+                guard let status = try? tree.status(of: copy.path), status.version.size == copy.copy.size else { continue }
+                if (try? tree.remove(copy.path, syncDirectory: true)) != nil { removed += 1 }
+            }
+        }
+        return removed
     }
 
     /// The verdict goes to standard output (logs go to standard error).

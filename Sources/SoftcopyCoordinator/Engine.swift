@@ -29,6 +29,11 @@ final class Engine: @unchecked Sendable {
     private var shuttingDown = false
     /// Files each target's agents already held when they attached (not sent again).
     private var seededFiles: [Int]
+    /// Per target: copies of its keys on nodes its record does not name.
+    private var superseded: [SupersededCopies]
+    /// Set once agents may take part: a local copy alone has one node, where a key's
+    /// next copy always replaces the last one.
+    var tracksSuperseded = false
     /// The nodes that may receive work, for placement (agents, and the local copier when
     /// there is one). Called under the engine's lock: it must not call back into the engine.
     var nodes: @Sendable () -> [PlacementNode] = { [PlacementNode(id: 0, name: "local", freeBytes: nil)] }
@@ -60,6 +65,7 @@ final class Engine: @unchecked Sendable {
         self.targets = flat
         self.laneCount = flat.count
         self.seededFiles = Array(repeating: 0, count: lanes.count)
+        self.superseded = Array(repeating: SupersededCopies(), count: lanes.count)
         self.laneTarget = laneTarget
         self.targetLanes = targetLanes
         self.placements = placements
@@ -75,6 +81,7 @@ final class Engine: @unchecked Sendable {
     func withTarget<T>(_ index: Int, _ body: (inout TargetState) -> T) -> T {
         let (result, notices) = lock.withLock { () -> (T, [TrackerNotice]) in
             let result = body(&targets[index])
+            absorbDisplaced(index)
             let notices = targets[index].tracker.drainNotices()
             lock.broadcast()
             return (result, notices)
@@ -231,11 +238,14 @@ final class Engine: @unchecked Sendable {
                     if let h = targets[j].tracker.destinationRecord(of: path)?.holder { copies.append(h) }
                     if let c = targets[j].tracker.leaseHolder(of: path) { copies.append(c) }
                 }
+                // A superseded copy of this key is being removed from the asker right now.
+                if superseded[laneTarget[i]].isBeingRemoved(path, from: consumer) { return .skip }
                 let group = placement.kind == .locality
                     ? PlacementGroup.key(for: path, dimensions: placement.localityDimensions, hierarchy: hierarchy) : ""
                 return round.offer(.init(size: size, holder: holder, otherCopies: copies, group: group))
             }
             swap(&tracker, &targets[i].tracker)
+            absorbDisplaced(i)
             notices.append((i, targets[i].tracker.drainNotices()))
             if !items.isEmpty {
                 roundRobin = i + 1
@@ -306,23 +316,33 @@ final class Engine: @unchecked Sendable {
     }
 
     /// Records what an agent's listing says it holds (files it wrote, with the source
-    /// version and checksum) in one of target `target`'s lanes: the lane where this agent
-    /// is already the holder, else the first lane where nobody holds the key yet.
-    /// Returns how many files were recorded.
+    /// version and checksum) in target `target`'s record (`SeedDecision`): in the lane that
+    /// names this agent already, else in a lane that names nobody, else in place of an
+    /// older copy (or one on a node that is away); a copy no lane takes is superseded.
+    /// Returns how many files the record now names this agent for.
     func seed(_ target: Int, entries: [ListingEntry], holder: UInt32) -> Int {
         let lanes = targetLanes[target]
         let (seeded, notices) = lock.withLock { () -> (Int, [(Int, [TrackerNotice])]) in
             let now = Clock.now()
+            let attached = Set(nodes().filter(\.attached).map(\.id))
+            let separateNodes = placements[target].kind != .shared
             var seeded = 0
             for entry in entries where !entry.isDirectory {
                 guard let checksum = entry.checksum, let version = entry.sourceVersion, version.size == entry.size else { continue }
-                let known = lanes.map { targets[$0].tracker.destinationRecord(of: entry.path)?.holder }
-                guard let lane = lanes.first(where: { known[$0 - lanes.lowerBound] == holder })
-                    ?? lanes.first(where: { known[$0 - lanes.lowerBound] == nil }) else { continue }
                 // A listing carries no inode: an agent's copy is checked by its listing, not by inode.
-                targets[lane].tracker.seedDestination(entry.path, .holds(DestinationRecord(version: version, checksum: checksum, inode: 0, holder: holder)), at: now)
-                seeded += 1
+                let listed = DestinationRecord(version: version, checksum: checksum, inode: 0, holder: holder)
+                let records = lanes.map { targets[$0].tracker.destinationRecord(of: entry.path) }
+                switch SeedDecision.decide(node: holder, listed: version, lanes: records, attached: { attached.contains($0) }) {
+                case .keep(let k), .take(let k), .adopt(let k, _):
+                    targets[lanes.lowerBound + k].tracker.seedDestination(entry.path, .holds(listed), at: now)
+                    seeded += 1
+                case .superseded:
+                    if tracksSuperseded, separateNodes {
+                        superseded[target].add(entry.path, on: holder, .init(version: version, checksum: checksum))
+                    }
+                }
             }
+            for lane in lanes { absorbDisplaced(lane) }
             seededFiles[target] += seeded
             lock.broadcast()
             return (seeded, lanes.map { ($0, targets[$0].tracker.drainNotices()) })
@@ -332,13 +352,67 @@ final class Engine: @unchecked Sendable {
         return seeded
     }
 
-    /// Outcomes reported by an agent, by path and lease; returns how many were current.
-    func completeRemote(_ index: Int, _ results: [(RelativePath, LeaseID, WorkOutcome)]) -> Int {
-        withTarget(index) { state in
+    // MARK: - Superseded copies
+
+    /// Moves a lane's displaced copies into its target's superseded copies (lock held).
+    private func absorbDisplaced(_ lane: Int) {
+        let moved = targets[lane].tracker.drainDisplaced()
+        let target = laneTarget[lane]
+        guard !moved.isEmpty, tracksSuperseded, placements[target].kind != .shared else { return }
+        for d in moved { superseded[target].add(d.path, on: d.node, d.copy) }
+    }
+
+    /// How target `target`'s record stands to `path` on `node` (lock held).
+    private func naming(_ target: Int, _ path: RelativePath, _ node: UInt32) -> SupersededCopies.Naming {
+        var leased = false
+        for lane in targetLanes[target] {
+            if targets[lane].tracker.destinationRecord(of: path)?.holder == node { return .holder }
+            if targets[lane].tracker.leaseHolder(of: path) == node { leased = true }
+        }
+        return leased ? .leased : .none
+    }
+
+    /// Up to `limit` keys of target `target` whose copies on `node` are superseded, to
+    /// remove now; no lease of them goes to `node` until `finishRemovals`.
+    func takeRemovals(_ target: Int, node: UInt32, limit: Int) -> [RelativePath] {
+        lock.withLock {
+            superseded[target].takeRemovals(on: node, limit: limit) { naming(target, $0, node) }
+        }
+    }
+
+    func finishRemovals(_ target: Int, node: UInt32, removed: [RelativePath], kept: [RelativePath]) {
+        lock.withLock {
+            superseded[target].finish(on: node, removed: removed, kept: kept)
+            lock.broadcast()
+        }
+        onChange?()
+    }
+
+    /// The nodes that may still hold superseded copies of target `target`'s keys, with
+    /// the keys (the record names another node, or none, for each).
+    func supersededCopies(_ target: Int) -> [(node: UInt32, paths: [RelativePath])] {
+        lock.withLock {
+            superseded[target].nodes.compactMap { node in
+                let paths = superseded[target].paths(on: node).filter { naming(target, $0, node) != .holder }
+                return paths.isEmpty ? nil : (node, paths)
+            }
+        }
+    }
+
+    /// Outcomes reported by agent `consumer`, by path and lease; returns how many were
+    /// current. A file written for a lease that is no longer current (it expired, or was
+    /// taken back) is on that agent anyway: a superseded copy unless the record names it.
+    func completeRemote(_ index: Int, consumer: UInt32, _ results: [(RelativePath, LeaseID, WorkOutcome)]) -> Int {
+        let target = laneTarget[index]
+        return withTarget(index) { state in
             let now = Clock.now()
             var current = 0
-            for (path, lease, outcome) in results where state.tracker.complete(path, lease: lease, outcome: outcome, at: now) {
-                current += 1
+            for (path, lease, outcome) in results {
+                if state.tracker.complete(path, lease: lease, outcome: outcome, at: now) {
+                    current += 1
+                } else if case .copied(let version, let checksum, _, _) = outcome, tracksSuperseded, placements[target].kind != .shared {
+                    superseded[target].add(path, on: consumer, .init(version: version, checksum: checksum))
+                }
             }
             return current
         }

@@ -28,4 +28,12 @@ public final class TestDirectory: @unchecked Sendable {
         _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
         close(fd)
     }
+
+    /// Writes bytes to a file (made or truncated).
+    public static func write(bytes: [UInt8], to file: String, mode: UInt32 = 0o644) {
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, mode_t(mode))
+        precondition(fd >= 0, "cannot create \(file)")
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
 }

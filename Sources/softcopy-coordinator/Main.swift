@@ -16,6 +16,9 @@ enum Main {
         do {
             command = try RunCommand.parse(arguments)
             configuration = try command.configuration()
+            if configuration.repair, !verify {
+                throw ValidationError("--repair goes with verify: softcopy-coordinator verify --repair TARGETS_FILE")
+            }
         } catch let error as ConfigError {
             Terminal.write("error: \(error)\n")
             exit(ExitStatus.usage.rawValue)

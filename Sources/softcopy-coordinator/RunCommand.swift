@@ -117,6 +117,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Copies of every chunk, each on a different agent (default 1).", valueName: "N"))
     var replicas: Int?
 
+    @Flag(help: "verify only: remove the superseded copies it finds (copies of files on nodes the manifest does not name for them).")
+    var repair = false
+
     @Flag(help: "The destination may hold the copy of another source: replace it (refused otherwise).")
     var replace = false
 
@@ -211,6 +214,7 @@ struct RunCommand: ParsableCommand {
         configuration.writerPID = writerPid
         configuration.verifyFull = verifyFull
         configuration.verbose = verbose
+        configuration.repair = repair
         configuration.ioPriority = try Self.choice(ioPriority, "--io-priority", IOPriority.self)
         configuration.directIO = !noDirectIO
         configuration.progress = try Self.choice(progress, "--progress", CoordinatorConfiguration.ProgressMode.self)

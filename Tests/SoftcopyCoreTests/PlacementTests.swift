@@ -217,9 +217,32 @@ struct CopyCheckTests {
 
         let wrong = CopyCheck(source: [a], nodes: [
             "store1": [a.path: .init(size: 10, checksum: Checksum(high: 9, low: 9))],
-            "store2": [a.path: .init(size: 10, checksum: a.checksum)],
         ], replicas: 1)
-        #expect(wrong.problems.map(\.message) == ["different bytes on store1"])
+        #expect(wrong.problems.map(\.message) == ["different bytes on store1", "missing: no node holds it"])
+    }
+
+    @Test("The record says which copy counts: a copy on a node it does not name is superseded, never corruption; a bad copy where it names one is")
+    func supersededCopies() {
+        let older = CopyCheck.Copy(size: 10, checksum: Checksum(high: 9, low: 9)), current = CopyCheck.Copy(size: 10, checksum: a.checksum)
+        // The failover case: store2 holds an older version and a duplicate; the record names store1.
+        let nodes: [String: [RelativePath: CopyCheck.Copy]] = [
+            "store1": [a.path: current, b.path: .init(size: 5, checksum: b.checksum)],
+            "store2": [a.path: older, b.path: .init(size: 5, checksum: b.checksum)],
+        ]
+        let record: [RelativePath: Set<String>] = [a.path: ["store1"], b.path: ["store1"]]
+        let check = CopyCheck(source: [a, b], nodes: nodes, replicas: 1, record: record)
+        #expect(check.isWhole && check.copiesPerNode == ["store1": 2])
+        #expect(check.superseded.map(\.node) == ["store2", "store2"] && check.superseded.map(\.isDuplicate) == [false, true])
+        // Without a record, the older version is still superseded: a good copy exists.
+        let unrecorded = CopyCheck(source: [a], nodes: nodes, replicas: 1)
+        #expect(unrecorded.isWhole && unrecorded.superseded.map(\.path) == [a.path])
+        // Where the record names the node with the bad bytes, it is a problem, whatever else exists.
+        let damaged = CopyCheck(source: [a], nodes: nodes, replicas: 1, record: [a.path: ["store2"]])
+        #expect(damaged.problems.map(\.message) == ["different bytes on store2", "missing: no node holds it; a good copy is on store1, which the manifest does not name (a run takes it into the record)"])
+        // replicas: 2, named on both: a third node's copy is superseded.
+        let three = CopyCheck(source: [a], nodes: ["s1": [a.path: current], "s2": [a.path: current], "s3": [a.path: current]],
+                              replicas: 2, record: [a.path: ["s1", "s2"]])
+        #expect(three.isWhole && three.superseded.map(\.node) == ["s3"])
     }
 
     @Test("With replicas, every file needs that many good copies on distinct nodes")

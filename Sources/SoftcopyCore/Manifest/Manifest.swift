@@ -17,6 +17,22 @@ public struct Manifest: Sendable {
     /// Names of the nodes that hold files, by number (0: the coordinator's own destination).
     public var nodeNames: [UInt32: String] = [:]
     public var placement: String?
+    /// Nodes that may still hold copies of keys whose current copy is elsewhere: a reader
+    /// of a node's listing must not take those for the copy.
+    public var superseded: [SupersededCopies] = []
+
+    public struct SupersededCopies: Sendable, Hashable {
+        public var node: String
+        /// Reached at the end (then its copies could not be removed), or away.
+        public var reachable: Bool
+        public var paths: [RelativePath]
+
+        public init(node: String, reachable: Bool, paths: [RelativePath]) {
+            self.node = node
+            self.reachable = reachable
+            self.paths = paths
+        }
+    }
 
     public init(
         softcopyVersion: String, source: String, destination: String, host: String, started: String,
@@ -170,6 +186,9 @@ public struct Manifest: Sendable {
             ("extraneous", paths(v.extraneous)),
             ("out_of_bounds", paths(v.outOfBounds)),
             ("skipped_not_regular_files", paths(v.skipped)),
+            ("superseded", .array(superseded.map { s in
+                .object([("node", .string(s.node)), ("reachable", .bool(s.reachable)), ("files", .integer(s.paths.count)), ("paths", paths(s.paths))])
+            })),
         ]
         return .object(members)
     }

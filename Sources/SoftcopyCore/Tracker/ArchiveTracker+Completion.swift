@@ -12,6 +12,13 @@ extension ArchiveTracker {
         let retryBase = configuration.retryBase
         let isFinal = phase == .final
         let retryDeadline = configuration.retryDeadline
+        switch outcome {
+        case .copied, .unchanged:
+            // The key moves to this consumer: a copy on the node that held it is superseded.
+            if case .holds(let d) = records[i].destination, d.holder != held.consumer { displace(path, d) }
+        default:
+            break
+        }
         update(i, now: now) { r in
             r.lease = nil
             let unchangedSinceLease = r.seq == held.seq

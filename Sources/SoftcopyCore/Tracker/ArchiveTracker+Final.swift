@@ -40,6 +40,8 @@ extension ArchiveTracker {
             records[i].verified = true
             return
         }
+        // Whatever that node holds is not the copy: gone, wrong, or out of reach.
+        if case .holds(let d) = records[i].destination { displace(records[i].path, d) }
         update(i, now: now) { r in
             r.destination = .absent
             r.verified = false

@@ -147,6 +147,7 @@ extension ArchiveTracker {
     public mutating func releaseLeases(of consumer: UInt32, now: MonotonicInstant) -> Int {
         let held = inFlight.filter { records[$0].lease?.consumer == consumer }
         for i in held {
+            if let lease = records[i].lease { leaseTakenBack(i, lease) }
             update(i, now: now) { $0.lease = nil }
         }
         return held.count

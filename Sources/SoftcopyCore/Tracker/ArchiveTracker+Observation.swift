@@ -97,6 +97,9 @@ extension ArchiveTracker {
         let role = ZarrNaming.role(of: path)
         guard role != .temporary else { return }
         let i = insert(path, role: role, now: now)
+        if case .holds(let old) = records[i].destination, case .holds(let new) = seed, old.holder != new.holder {
+            displace(path, old)
+        }
         update(i, now: now) { r in
             switch seed {
             case .holds(let record): r.destination = .holds(record)

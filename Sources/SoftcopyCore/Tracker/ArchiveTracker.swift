@@ -149,6 +149,16 @@ public struct ArchiveTracker: Sendable {
     var nextLease: UInt64 = 0
     var scanGeneration: UInt32 = 0
     var notices: [TrackerNotice] = []
+    /// Copies the record stopped naming since the last `drainDisplaced` (a key that moved
+    /// to another node, a copy that failed its check, a write for a lease taken back).
+    var displaced: [Displaced] = []
+
+    /// A copy of `path` on `node` that this lane's record no longer names.
+    public struct Displaced: Sendable, Hashable {
+        public var path: RelativePath
+        public var node: UInt32
+        public var copy: SupersededCopies.Copy
+    }
 
     public internal(set) var counters = TrackerCounters()
     public internal(set) var statistics = TrackerStatistics()
@@ -162,6 +172,24 @@ public struct ArchiveTracker: Sendable {
     public mutating func drainNotices() -> [TrackerNotice] {
         defer { notices.removeAll() }
         return notices
+    }
+
+    /// Copies displaced since the last call (see `SupersededCopies`).
+    public mutating func drainDisplaced() -> [Displaced] {
+        defer { displaced.removeAll() }
+        return displaced
+    }
+
+    /// Notes that the copy `record` describes is no longer the one this lane names.
+    mutating func displace(_ path: RelativePath, _ record: DestinationRecord) {
+        displaced.append(Displaced(path: path, node: record.holder, copy: .init(version: record.version, checksum: record.checksum)))
+    }
+
+    /// A lease of a copy taken back from `consumer`: it may have written the file anyway.
+    mutating func leaseTakenBack(_ i: Int, _ lease: Lease) {
+        guard lease.operation == .copy else { return }
+        if case .holds(let d) = records[i].destination, d.holder == lease.consumer { return }
+        displaced.append(Displaced(path: records[i].path, node: lease.consumer, copy: .init()))
     }
 
     public var trackedPaths: Int { records.count }
@@ -309,7 +337,8 @@ public struct ArchiveTracker: Sendable {
             enqueue(i, now: now)
         }
         while let (_, entry) = leaseExpiries.popDue(now) {
-            guard records[entry.index].lease?.id == entry.lease else { continue }
+            guard let lease = records[entry.index].lease, lease.id == entry.lease else { continue }
+            leaseTakenBack(entry.index, lease)
             statistics.expiredLeases += 1
             update(entry.index, now: now) { $0.lease = nil }
         }

@@ -31,6 +31,17 @@ public struct CopyCheck: Sendable {
         public var message: String
     }
 
+    /// A copy on a node that the record does not name for its key (or, with no record, a
+    /// copy that differs while enough good ones exist elsewhere): not the copy, and not
+    /// corruption of it either. `verify --repair` removes these.
+    public struct Superseded: Sendable, Hashable {
+        public var node: String
+        public var path: RelativePath
+        public var copy: Copy
+        /// The same bytes as the source: a duplicate (else an older version).
+        public var isDuplicate: Bool
+    }
+
     public var files = 0
     public var bytes: UInt64 = 0
     public var problems: [Problem] = []
@@ -38,34 +49,50 @@ public struct CopyCheck: Sendable {
     public var copiesPerNode: [String: Int] = [:]
     /// Files on nodes that the source does not have (deleted at the source, or foreign).
     public var extra = 0
+    public var superseded: [Superseded] = []
 
     public var isWhole: Bool { problems.isEmpty }
 
     /// `nodes` maps each node's name to what it holds under the target's destination.
-    public init(source: [SourceFile], nodes: [String: [RelativePath: Copy]], replicas: Int) {
+    /// `record` is the placement record (the newest manifest's nodes of each file): only
+    /// the copies on the nodes it names count, and any other copy is superseded.
+    public init(source: [SourceFile], nodes: [String: [RelativePath: Copy]], replicas: Int, record: [RelativePath: Set<String>]? = nil) {
         let names = nodes.keys.sorted()
         var known = Set<RelativePath>()
         for file in source.sorted(by: { $0.path < $1.path }) {
             known.insert(file.path)
             files += 1
             bytes &+= file.size
+            let named = record?[file.path]
             var good: [String] = []
-            var bad: [String] = []
+            var bad: [(String, Copy)] = []
+            var aside: [String] = []
             for name in names {
                 guard let copy = nodes[name]?[file.path] else { continue }
-                if copy.size == file.size, copy.checksum == file.checksum {
+                let matches = copy.size == file.size && copy.checksum == file.checksum
+                if let named, !named.contains(name) {
+                    superseded.append(.init(node: name, path: file.path, copy: copy, isDuplicate: matches))
+                    if matches { aside.append(name) }
+                } else if matches {
                     good.append(name)
                 } else {
-                    bad.append(name)
+                    bad.append((name, copy))
                 }
+            }
+            // No record for this file: a copy that differs while enough good ones exist is
+            // an older version left behind, not a copy gone bad.
+            if named == nil, good.count >= replicas {
+                superseded += bad.map { .init(node: $0.0, path: file.path, copy: $0.1, isDuplicate: false) }
+                bad = []
             }
             for name in good { copiesPerNode[name, default: 0] += 1 }
             if !bad.isEmpty {
-                problems.append(.init(path: file.path, message: "different bytes on \(bad.joined(separator: ", "))"))
+                problems.append(.init(path: file.path, message: "different bytes on \(bad.map(\.0).joined(separator: ", "))"))
             }
             if good.count < replicas {
                 let need = replicas == 1 ? "no node holds it" : "\(good.count) of \(replicas) copies\(good.isEmpty ? "" : " (on \(good.joined(separator: ", ")))")"
-                problems.append(.init(path: file.path, message: good.isEmpty && replicas == 1 ? "missing: \(need)" : "missing copies: \(need)"))
+                let elsewhere = aside.isEmpty ? "" : "; a good copy is on \(aside.joined(separator: ", ")), which the manifest does not name (a run takes it into the record)"
+                problems.append(.init(path: file.path, message: (good.isEmpty && replicas == 1 ? "missing: \(need)" : "missing copies: \(need)") + elsewhere))
             }
         }
         for name in names {
