@@ -23,13 +23,13 @@ final class ChunkReader: Sendable {
         self.rateLimiter = maxRate.map { RateLimiter(bytesPerSecond: $0) }
     }
 
-    func serve(sourceRoot: String, path: RelativePath, requireStableRead: Bool) -> HTTPResponse {
+    func serve(sourceRoot: String, links: SourceLinks, path: RelativePath, requireStableRead: Bool) -> HTTPResponse {
         _ = ioPriority.applyToCurrentThread()
         let display = sourceRoot + "/" + path.string
         let box = buffers.withLock { $0.popLast() } ?? UnsafeMutableRawBufferPointerBox(size: Self.bufferSize)
         defer { buffers.withLock { $0.append(box) } }
         do throws(SystemError) {
-            guard let file = try SourceFile.open(display) else {
+            guard let file = try SourceFile.open(display, links: links) else {
                 return Refusal.vanished.response(path: path, display: display)
             }
             let version = file.status.version
@@ -95,6 +95,7 @@ final class ChunkReader: Sendable {
     /// One item of a bundle, checked against its lease by the caller.
     struct BundleEntry {
         let sourceRoot: String
+        let links: SourceLinks
         let path: RelativePath
         let leaseCurrent: Bool
         let requireStableRead: Bool
@@ -129,7 +130,7 @@ final class ChunkReader: Sendable {
         }
         let display = entry.sourceRoot + "/" + path.string
         do throws(SystemError) {
-            guard let file = try SourceFile.open(display) else {
+            guard let file = try SourceFile.open(display, links: entry.links) else {
                 return Refusal.vanished.frame(path: path, display: display)
             }
             let version = file.status.version

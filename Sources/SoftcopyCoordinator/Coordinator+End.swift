@@ -145,7 +145,8 @@ extension Coordinator {
         for lane in runtime.lanes {
             let (v, st, r) = engine.withTarget(lane) { state in
                 (state.tracker.verdict(leftovers: runtime.leftovers, hierarchy: state.hierarchy,
-                                       unreadable: runtime.finalScan?.unreadable ?? [:], skipped: runtime.finalScan?.skipped ?? []),
+                                       unreadable: runtime.finalScan?.unreadable ?? [:], skipped: runtime.finalScan?.skipped ?? [],
+                                       notCopied: runtime.finalScan?.uncopyable ?? [:]),
                  state.tracker.statistics, state.tracker.destinationRecords(heldBy: 0))
             }
             verdicts.append(v)

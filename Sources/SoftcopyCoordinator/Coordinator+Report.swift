@@ -83,7 +83,7 @@ extension Coordinator {
              verdict.leftovers.map { "\(runtime.spec.source)/\($0)" })
         list("kept at the destination although gone from the source (deleting was not allowed)", verdict.keptDeletions.map(\.string))
         list("files at the destination that softcopy did not write and the source does not have (left alone)", verdict.extraneous.map(\.string))
-        list("not copied: symbolic links and special files at the source (softcopy copies regular files)", verdict.skipped.map(\.string))
+        list("symbolic links at the source left out (symlinks: skip)", verdict.skipped.map(\.description))
         for line in lines { console.line(line) }
     }
 }

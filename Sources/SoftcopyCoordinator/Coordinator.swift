@@ -98,10 +98,13 @@ public final class Coordinator: @unchecked Sendable {
             }
         }
         if !isRemote {
-            let lanes = runtimes.flatMap { runtime in
-                runtime.lanes.map { _ in LocalCopier.Target(sourceRoot: runtime.spec.source, destination: runtime.destination!, journal: runtime.journal!) }
-            }
             let engine = self.engine!
+            let lanes = runtimes.flatMap { runtime in
+                runtime.lanes.map { lane in
+                    LocalCopier.Target(sourceRoot: runtime.spec.source, links: engine.sourceLinks(ofLane: lane),
+                                       destination: runtime.destination!, journal: runtime.journal!)
+                }
+            }
             localCopier = LocalCopier(
                 engine: engine,
                 targets: lanes,
@@ -148,7 +151,8 @@ public final class Coordinator: @unchecked Sendable {
     private func checkSource(_ spec: TargetSpec, checkOverlap overlap: Bool) -> ExitStatus? {
         var waited = false
         while true {
-            switch (try? FileStatus.of(spec.source))?.kind {
+            // A source that is a link to the archive is the archive.
+            switch (try? FileStatus.of(spec.source, followingLinks: true))?.kind {
             case .directory?:
                 if waited { logger.info("the source \(spec.source) appeared") }
                 return overlap ? checkOverlap(spec) : nil
@@ -235,7 +239,9 @@ public final class Coordinator: @unchecked Sendable {
             runtimes.append(runtime)
         }
         engine = Engine(lanes: states, placements: configuration.targets.map { configuration.placement(for: $0) },
-                        sourceRoots: configuration.targets.map(\.source), logger: logger)
+                        sourceRoots: configuration.targets.map(\.source),
+                        sourceLinks: configuration.targets.map { SourceLinks(policy: configuration.symlinks(for: $0), root: $0.source) },
+                        logger: logger)
         for runtime in runtimes {
             let mode = configuration.watchMode(for: runtime.spec)
             let how: String
@@ -283,7 +289,7 @@ public final class Coordinator: @unchecked Sendable {
     }
 
     func makeWatcher(index: Int, spec: TargetSpec) -> SourceWatcher {
-        SourceWatcher(root: spec.source, mode: configuration.watchMode(for: spec)) { [weak self] events in
+        SourceWatcher(root: spec.source, mode: configuration.watchMode(for: spec), symlinks: configuration.symlinks(for: spec)) { [weak self] events in
             self?.engine.handle(index, events)
         }
     }

@@ -175,10 +175,10 @@ final class CoordinatorAPI: HTTPResponder {
             return eventLoop.makeSucceededFuture(.error(.conflict, "lease \(leaseNumber) of \(path) is not current (it expired or was completed)",
                                                         headers: HTTPHeaders([(SoftcopyHeaders.reason, "stale-lease")])))
         }
-        let root = engine.sourceRoot(ofLane: target)
+        let root = engine.sourceRoot(ofLane: target), links = engine.sourceLinks(ofLane: target)
         let reader = self.reader
         return pool.runIfActive(eventLoop: eventLoop) {
-            reader.serve(sourceRoot: root, path: path, requireStableRead: stable)
+            reader.serve(sourceRoot: root, links: links, path: path, requireStableRead: stable)
         }
     }
 
@@ -195,7 +195,7 @@ final class CoordinatorAPI: HTTPResponder {
         }
         let entries = parsed.items.map { item in
             let (current, stable) = engine.peek(item.target) { $0.tracker.leaseIsCurrent(item.path, item.lease) }
-            return ChunkReader.BundleEntry(sourceRoot: engine.sourceRoot(ofLane: item.target), path: item.path,
+            return ChunkReader.BundleEntry(sourceRoot: engine.sourceRoot(ofLane: item.target), links: engine.sourceLinks(ofLane: item.target), path: item.path,
                                            leaseCurrent: current, requireStableRead: stable)
         }
         let reader = self.reader

@@ -68,13 +68,14 @@ public final class CopyVerifier {
 
     private func check(_ spec: TargetSpec, agents: [(url: String, name: String)], client: HTTPClient) -> Bool {
         let placement = configuration.placement(for: spec)
-        guard (try? FileStatus.of(spec.source))??.kind == .directory else {
+        guard (try? FileStatus.of(spec.source, followingLinks: true))??.kind == .directory else {
             logger.error("\(spec.source): the source does not exist; there is nothing to compare the copy with")
             return false
         }
         let source: [CopyCheck.SourceFile]
+        let notCopied: [CopyCheck.Problem]
         do {
-            source = try Self.hashTree(spec.source).map { .init(path: $0.path, size: $0.size, checksum: $0.checksum) }
+            (source, notCopied) = try Self.hashSource(spec.source, links: SourceLinks(policy: configuration.symlinks(for: spec), root: spec.source))
         } catch {
             logger.error("\(spec.source): cannot read the source: \(error)")
             return false
@@ -119,7 +120,8 @@ public final class CopyVerifier {
         // The record: the newest manifest's nodes of each file (a node that was away at
         // the end of the last run keeps an older manifest). A shared filesystem is one node.
         let record = placement.kind == .shared ? nil : Self.record(newestOf: manifests)
-        let result = CopyCheck(source: source, nodes: nodes, replicas: placement.replicas, record: record)
+        var result = CopyCheck(source: source, nodes: nodes, replicas: placement.replicas, record: record)
+        result.problems = (notCopied + result.problems).sorted { $0.path < $1.path }
         let label = { (name: String) in name == localName && agentURLs[name] == nil ? "\(name) (local \(spec.destination))" : name }
         let where_ = result.copiesPerNode.sorted { $0.key < $1.key }.map { "\(label($0.key)): \($0.value)" }.joined(separator: ", ")
         if result.isWhole {
@@ -226,8 +228,44 @@ public final class CopyVerifier {
         bytes.withUnsafeBytes { try? FileDescriptor.writeAll(STDOUT_FILENO, $0) }
     }
 
-    /// Every regular file under `root` (writer temp files, softcopy's own state and temp
-    /// files left out), hashed with XXH3-128.
+    /// Every file a run copies from the source `root` (walked as the watcher walks it,
+    /// links followed as `links` says, writer temp files left out), hashed with XXH3-128;
+    /// and what is there but cannot be copied, with why.
+    static func hashSource(_ root: String, links: SourceLinks) throws(SystemError) -> (files: [CopyCheck.SourceFile], problems: [CopyCheck.Problem]) {
+        var files: [CopyCheck.SourceFile] = []
+        var problems: [CopyCheck.Problem] = []
+        var failure: SystemError?
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        let walker = SourceTreeWalker(root: root, links: links)
+        walker.walk { item in
+            switch item {
+            case .file(let path, _):
+                guard !ZarrNaming.isTemporary(name: String(path.name)) else { return false }
+                do {
+                    guard let file = try SourceFile.open(walker.absolute(path), links: links) else { return false }  // gone meanwhile
+                    let (checksum, length) = try file.descriptor.checksum(buffer: buffer, path: file.path)
+                    files.append(.init(path: path, size: length, checksum: checksum))
+                } catch {
+                    problems.append(.init(path: path, message: "cannot read it at the source: \(error)"))
+                }
+            case .directory:
+                return true
+            case .problem(let path, let message):
+                problems.append(.init(path: path, message: "not copied: \(message)"))
+            case .skipped:
+                break
+            case .unreadable(_, let error):
+                failure = failure ?? error
+            }
+            return false
+        }
+        if let failure { throw failure }
+        return (files, problems)
+    }
+
+    /// Every regular file under the local destination `root` (softcopy's own state and
+    /// temp files left out), hashed with XXH3-128.
     static func hashTree(_ root: String) throws(SystemError) -> [(path: RelativePath, size: UInt64, checksum: Checksum)] {
         var result: [(RelativePath, UInt64, Checksum)] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)

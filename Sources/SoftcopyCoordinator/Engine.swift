@@ -43,6 +43,8 @@ final class Engine: @unchecked Sendable {
     private var roundRobin = 0
     private let logger: Logger
     private let sourceRoots: [String]
+    /// How each lane's source follows symbolic links.
+    private let sourceLinks: [SourceLinks]
     /// Retries are logged at most once per interval, with a count of the rest: a full
     /// disk would otherwise log one line per file per attempt.
     private let retryLog = Mutex(RetryLog())
@@ -53,7 +55,7 @@ final class Engine: @unchecked Sendable {
     static let retryLogInterval: Duration = .seconds(10)
 
     /// `lanes[t]` holds target t's lanes (one per replica).
-    init(lanes: [[TargetState]], placements: [Placement], sourceRoots: [String], logger: Logger) {
+    init(lanes: [[TargetState]], placements: [Placement], sourceRoots: [String], sourceLinks: [SourceLinks], logger: Logger) {
         var flat: [TargetState] = []
         var laneTarget: [Int] = []
         var targetLanes: [Range<Int>] = []
@@ -70,12 +72,15 @@ final class Engine: @unchecked Sendable {
         self.targetLanes = targetLanes
         self.placements = placements
         self.sourceRoots = laneTarget.map { sourceRoots[$0] }
+        self.sourceLinks = laneTarget.map { sourceLinks[$0] }
         self.logger = logger
     }
 
     func target(ofLane lane: Int) -> Int { laneTarget[lane] }
 
     func sourceRoot(ofLane lane: Int) -> String { sourceRoots[lane] }
+
+    func sourceLinks(ofLane lane: Int) -> SourceLinks { sourceLinks[lane] }
 
     /// Runs `body` on one archive's state under the lock, then wakes waiting workers.
     func withTarget<T>(_ index: Int, _ body: (inout TargetState) -> T) -> T {
@@ -112,7 +117,7 @@ final class Engine: @unchecked Sendable {
         var parsed: [RelativePath: Result<ZarrNode, ZarrMetadataParser.Error>] = [:]
         for case .observed(let path, .file, _) in events where ZarrNaming.role(of: path) == .metadata {
             do {
-                let bytes = try readSmallFile(sourceRoots[index] + "/" + path.string, limit: 64 << 20)
+                let bytes = try readSmallFile(sourceRoots[index] + "/" + path.string, limit: 64 << 20, links: sourceLinks[index])
                 parsed[path] = Result { () throws(ZarrMetadataParser.Error) in try ZarrMetadataParser.parse(name: path.name, bytes: bytes) }
             } catch {
                 continue  // gone already; its removal event follows

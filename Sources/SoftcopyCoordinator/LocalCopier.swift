@@ -10,6 +10,7 @@ import SoftcopyIO
 final class LocalCopier: @unchecked Sendable {
     struct Target {
         let sourceRoot: String
+        let links: SourceLinks
         let destination: DestinationTree
         let journal: JournalFile
     }
@@ -66,7 +67,7 @@ final class LocalCopier: @unchecked Sendable {
         let writer = ChunkWriter(capacity: Self.bufferSize)
         nonisolated(unsafe) var noSpace: SystemError?
         let transfers = targets.map { t in
-            LocalTransfer(sourceRoot: t.sourceRoot, destination: t.destination, writer: writer, directIO: directIO,
+            LocalTransfer(sourceRoot: t.sourceRoot, links: t.links, destination: t.destination, writer: writer, directIO: directIO,
                           throttle: { [rateLimiter] in rateLimiter?.consume($0) }, noSpace: { noSpace = $0 })
         }
         while let (index, items) = engine.nextWork(maxItems: Self.batchItems, maxBytes: Self.batchBytes) {

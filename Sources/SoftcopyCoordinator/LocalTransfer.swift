@@ -10,6 +10,8 @@ import SoftcopyIO
 /// started), and `commit` finishes the whole batch together: durable, then renamed.
 struct LocalTransfer {
     let sourceRoot: String
+    /// How the source follows symbolic links.
+    let links: SourceLinks
     let destination: DestinationTree
     /// A worker's own: reads, writes and read-backs go through its buffer.
     let writer: ChunkWriter
@@ -89,7 +91,7 @@ struct LocalTransfer {
 
     private func copy(_ item: WorkItem) throws(SystemError) -> Step {
         let sourcePath = sourceRoot + "/" + item.path.string
-        guard let source = try SourceFile.open(sourcePath) else {
+        guard let source = try SourceFile.open(sourcePath, links: links) else {
             return .done(Result(outcome: .sourceVanished))
         }
         let version = source.status.version

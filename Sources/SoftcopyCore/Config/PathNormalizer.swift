@@ -29,8 +29,9 @@ public enum PathNormalizer {
 
     /// True if `inner` is `outer` or lies below it (both normalised).
     public static func isSameOrInside(_ inner: String, _ outer: String) -> Bool {
-        if inner == outer || outer == "/" { return true }
-        return inner.hasPrefix(outer + "/")
+        // Bytes, not characters: a combining mark after the prefix must not hide a match.
+        if inner.utf8.elementsEqual(outer.utf8) || outer == "/" { return true }
+        return inner.utf8.starts(with: (outer + "/").utf8)
     }
 
     /// The directory part of an absolute path.

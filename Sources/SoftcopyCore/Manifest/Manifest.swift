@@ -185,7 +185,7 @@ public struct Manifest: Sendable {
             ("kept_deletions", paths(v.keptDeletions)),
             ("extraneous", paths(v.extraneous)),
             ("out_of_bounds", paths(v.outOfBounds)),
-            ("skipped_not_regular_files", paths(v.skipped)),
+            ("skipped_symbolic_links", paths(v.skipped)),
             ("superseded", .array(superseded.map { s in
                 .object([("node", .string(s.node)), ("reachable", .bool(s.reachable)), ("files", .integer(s.paths.count)), ("paths", paths(s.paths))])
             })),

@@ -51,17 +51,21 @@ extension ArchiveTracker {
     /// The completeness verdict for this archive, from what the tracker knows after the
     /// final rescan and verification. `leftovers` are writer temp files the final scan found.
     /// `unreadable` are source folders the final rescan could not list (their files are
-    /// unknown, so the copy cannot be called complete); `skipped` are symlinks and special
-    /// files, which are not copied.
+    /// unknown, so the copy cannot be called complete); `skipped` are symbolic links left
+    /// out as `symlinks: skip` asks; `notCopied` are what is at the source and cannot be
+    /// copied (a link outside the archive or in a loop, a special file), with why.
     public func verdict(
         leftovers: [RelativePath], hierarchy: ZarrHierarchy,
-        unreadable: [RelativePath: String] = [:], skipped: [RelativePath] = []
+        unreadable: [RelativePath: String] = [:], skipped: [RelativePath] = [], notCopied: [RelativePath: String] = [:]
     ) -> ArchiveVerdict {
         var verdict = ArchiveVerdict()
         verdict.leftovers = leftovers.sorted()
         verdict.skipped = skipped.sorted()
         for (directory, message) in unreadable {
             verdict.problems.append(.init(path: directory, kind: .failed("cannot list this source folder: \(message)")))
+        }
+        for (path, message) in notCopied {
+            verdict.problems.append(.init(path: path, kind: .failed("not copied: \(message)")))
         }
         verdict.maximumChunkFiles = hierarchy.maximumChunkFiles
         verdict.arrays = hierarchy.arrays.count

@@ -49,7 +49,7 @@ public struct ArchiveVerdict: Sendable, Hashable {
     public var keptDeletions: [RelativePath] = []
     /// Files at the destination that softcopy did not write and the source does not have.
     public var extraneous: [RelativePath] = []
-    /// Symbolic links and special files at the source, which softcopy does not copy.
+    /// Symbolic links at the source left out, as `symlinks: skip` asks.
     public var skipped: [RelativePath] = []
     /// Verified chunk files outside their array's current shape (left by a shrink).
     public var outOfBounds: [RelativePath] = []

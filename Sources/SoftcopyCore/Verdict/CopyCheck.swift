@@ -29,6 +29,11 @@ public struct CopyCheck: Sendable {
     public struct Problem: Sendable, Hashable {
         public var path: RelativePath
         public var message: String
+
+        public init(path: RelativePath, message: String) {
+            self.path = path
+            self.message = message
+        }
     }
 
     /// A copy on a node that the record does not name for its key (or, with no record, a

@@ -8,6 +8,8 @@ public struct SourceFile: ~Copyable {
     public let descriptor: FileDescriptor
     public let status: FileStatus
     public let path: String
+    /// The file that was opened: `path`, or where the link at `path` leads.
+    public let openedPath: String
 
     /// O_NOATIME (a GNU flag Swift does not import): reading must not touch the source.
     static let noAccessTime: Int32 = 0o1000000
@@ -15,17 +17,27 @@ public struct SourceFile: ~Copyable {
     /// Files above this size are read in several calls and get POSIX_FADV_SEQUENTIAL.
     static let sequentialHintAbove: UInt64 = 4 << 20
 
-    /// Opens `path` for reading without following a symlink. Nil if it is gone.
-    public static func open(_ path: String) throws(SystemError) -> SourceFile? {
+    /// Opens `path` for reading without following a symlink, unless `links` says the
+    /// link stands for a file to copy (then that file is opened). Nil if it is gone.
+    public static func open(_ path: String, links: SourceLinks? = nil) throws(SystemError) -> SourceFile? {
+        do {
+            return try open(path, opening: path)
+        } catch where error.errno == ELOOP {
+            guard let links, case .file(_, let target) = links.resolve(path) else { throw error }
+            return try open(path, opening: target)
+        }
+    }
+
+    private static func open(_ path: String, opening target: String) throws(SystemError) -> SourceFile? {
         var fd: Int32 = -1
         while true {
-            fd = PathBytes.withCString(path) { Glibc.open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | Self.noAccessTime) }
+            fd = PathBytes.withCString(target) { Glibc.open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | Self.noAccessTime) }
             if fd >= 0 { break }
             let code = errno
             if code == EINTR { continue }
             // O_NOATIME is only allowed to the file's owner.
             if code == EPERM {
-                fd = PathBytes.withCString(path) { Glibc.open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+                fd = PathBytes.withCString(target) { Glibc.open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
                 if fd >= 0 { break }
             }
             let final = fd < 0 ? errno : code
@@ -42,7 +54,7 @@ public struct SourceFile: ~Copyable {
         if status.version.size > Self.sequentialHintAbove {
             _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         }
-        return SourceFile(descriptor: descriptor, status: status, path: path)
+        return SourceFile(descriptor: descriptor, status: status, path: path, openedPath: target)
     }
 
     /// Gives up the descriptor (to be sent with sendfile and closed by the sender).
@@ -62,7 +74,7 @@ public struct SourceFile: ~Copyable {
         let now = try descriptor.status(path: path)
         guard now.version == status.version else { return true }
         guard checkPath else { return false }
-        guard let atPath = try FileStatus.of(path) else { return true }
+        guard let atPath = try FileStatus.of(openedPath) else { return true }
         return atPath.version.inode != status.version.inode
     }
 }

@@ -28,11 +28,12 @@ public struct FileStatus: Sendable, Hashable {
         device = UInt64(st.st_dev)
     }
 
-    /// lstat(2) of `path`: nil if nothing is there.
-    public static func of(_ path: String) throws(SystemError) -> FileStatus? {
+    /// lstat(2) of `path` (stat(2) with `followingLinks`: a source root may be a link to
+    /// the archive): nil if nothing is there.
+    public static func of(_ path: String, followingLinks: Bool = false) throws(SystemError) -> FileStatus? {
         var st = stat()
         while true {
-            if PathBytes.withCString(path, { lstat($0, &st) }) == 0 { return FileStatus(st) }
+            if PathBytes.withCString(path, { followingLinks ? stat($0, &st) : lstat($0, &st) }) == 0 { return FileStatus(st) }
             let code = errno
             if code == EINTR { continue }
             if code == ENOENT || code == ENOTDIR { return nil }

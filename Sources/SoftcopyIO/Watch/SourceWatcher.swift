@@ -21,6 +21,8 @@ public final class SourceWatcher: @unchecked Sendable {
 
     public let root: String
     public private(set) var mode: Mode
+    /// What symbolic links in the archive become.
+    public let symlinks: SymlinkPolicy
     private let handler: @Sendable ([SourceEvent]) -> Void
     private let stopping = Atomic<Bool>(false)
     private let sleeper = ConditionLock()
@@ -33,7 +35,7 @@ public final class SourceWatcher: @unchecked Sendable {
     private var parentWatch: Int32 = -1
     private var rootPresent = true
     private var pending: [SourceEvent] = []
-    private var warnedSymlinks = false
+    private var warnedProblems: Set<RelativePath> = []
     private var watchLimitReached = false
     /// Set while `scanOnce` collects temp files, folders, unreadable folders and skipped entries.
     private var collecting: ScanResult?
@@ -46,9 +48,10 @@ public final class SourceWatcher: @unchecked Sendable {
     /// Interval of the fallback poller when inotify runs out of watches.
     public static let fallbackPollInterval: Duration = .seconds(2)
 
-    public init(root: String, mode: Mode, handler: @escaping @Sendable ([SourceEvent]) -> Void) {
+    public init(root: String, mode: Mode, symlinks: SymlinkPolicy = .inside, handler: @escaping @Sendable ([SourceEvent]) -> Void) {
         self.root = root
         self.mode = mode
+        self.symlinks = symlinks
         self.handler = handler
     }
 
@@ -74,8 +77,11 @@ public final class SourceWatcher: @unchecked Sendable {
         public var directories: Set<RelativePath> = []
         /// Folders that could not be listed, with why: their files are unknown.
         public var unreadable: [RelativePath: String] = [:]
-        /// Symbolic links and special files, which softcopy does not copy.
+        /// Symbolic links left out as `symlinks: skip` asks.
         public var skipped: [RelativePath] = []
+        /// What is not copied, and is a problem: links outside the archive or in a loop,
+        /// special files; with why.
+        public var uncopyable: [RelativePath: String] = [:]
         public var rootPresent = true
     }
 
@@ -164,7 +170,7 @@ public final class SourceWatcher: @unchecked Sendable {
 
     private func fullScan(_ kind: ScanKind, watch: Bool) {
         emit(.fullScanStarted)
-        let rootStatus = try? FileStatus.of(root)
+        let rootStatus = try? FileStatus.of(root, followingLinks: true)
         if rootStatus?.kind == .directory {
             if !rootPresent {
                 rootPresent = true
@@ -178,56 +184,50 @@ public final class SourceWatcher: @unchecked Sendable {
         emit(.fullScanFinished(kind))
     }
 
-    /// Walks a directory tree, adding each directory's watch before listing it.
-    private func walk(_ start: RelativePath, watch: Bool, kind: ScanKind) {
-        var stack = [start]
-        while let directory = stack.popLast() {
-            if watch, !watchLimitReached {
-                addWatch(directory)
-            }
-            let entries: [DirectoryLister.Entry]
-            do {
-                guard let listed = try DirectoryLister.list(absolute(directory)) else { continue }
-                entries = listed
-            } catch {
-                emit(.warning("cannot list \(error)"))
-                collecting?.unreadable[directory] = error.description
-                continue
-            }
-            for entry in entries {
-                let path = directory.appending(component: entry.name)
-                switch entry.kind {
-                case .directory:
-                    // softcopy's own state folder (a source that is itself a copy) is not data.
-                    if directory.isRoot, entry.name == ZarrNaming.stateDirectoryName { continue }
-                    collecting?.directories.insert(path)
-                    stack.append(path)
-                case .regular:
-                    if ZarrNaming.isTemporary(name: entry.name) {
-                        collecting?.temporaries.append(path)
-                    } else if let status = entry.status {
-                        emit(.observed(path, .file(status.version), .scan(kind)))
-                    }
-                case .symlink, .other:
-                    warnSkipped(path, entry.kind)
+    /// Walks a directory tree, adding each directory's watch before listing it (not
+    /// below a link: inotify does not follow links, so the scans copy what is there).
+    private func walk(_ start: RelativePath, watch: Bool, kind: ScanKind, linked: Bool = false) {
+        let walker = SourceTreeWalker(root: root, links: SourceLinks(policy: symlinks, root: root))
+        if watch, !linked, !watchLimitReached { addWatch(start) }
+        walker.walk(from: start, linked: linked) { item in
+            switch item {
+            case .directory(let path, let linked):
+                collecting?.directories.insert(path)
+                if watch, !linked, !watchLimitReached { addWatch(path) }
+            case .file(let path, let status):
+                if ZarrNaming.isTemporary(name: String(path.name)) {
+                    collecting?.temporaries.append(path)
+                } else {
+                    emit(.observed(path, .file(status.version), .scan(kind)))
                 }
+            case .problem(let path, let message):
+                notCopied(path, message)
+            case .skipped(let path):
+                collecting?.skipped.append(path)
+            case .unreadable(let path, let error):
+                emit(.warning("cannot list \(error)"))
+                collecting?.unreadable[path] = error.description
             }
             if pending.count >= Self.batchSize { flush() }
+            return true
         }
     }
 
-    private func warnSkipped(_ path: RelativePath, _ kind: FileStatus.Kind) {
-        collecting?.skipped.append(path)
-        guard !warnedSymlinks else { return }
-        warnedSymlinks = true
-        let what = kind == .symlink ? "symbolic link" : "special file"
-        emit(.warning("skipping \(what) \(absolute(path)): softcopy copies regular files only (further ones are skipped silently)"))
+    /// Something at the source that is not copied and is a problem: named in the verdict
+    /// (by the final scan), and said once when it is first seen.
+    private func notCopied(_ path: RelativePath, _ message: String) {
+        collecting?.uncopyable[path] = message
+        guard warnedProblems.insert(path).inserted, warnedProblems.count <= 20 else { return }
+        emit(.warning("not copied: \(absolute(path)): \(message)\(warnedProblems.count == 20 ? " (further ones are named at the end only)" : "")"))
     }
 
     private func addWatch(_ directory: RelativePath) {
         guard let inotify else { return }
         do {
-            let watch = try inotify.addWatch(absolute(directory), mask: Self.directoryMask)
+            // The root may be a link to the archive: watch what it points to. Below it, a
+            // link is never followed (its content is copied by the scans).
+            let mask = directory.isRoot ? Self.directoryMask & ~UInt32(IN_DONT_FOLLOW) : Self.directoryMask
+            let watch = try inotify.addWatch(absolute(directory), mask: mask)
             if let old = watchByPath[directory], old != watch { pathByWatch[old] = nil }
             pathByWatch[watch] = directory
             watchByPath[directory] = watch
@@ -325,8 +325,15 @@ public final class SourceWatcher: @unchecked Sendable {
                 emit(.observed(path, .absent, cause))
             case let status? where status.kind == .regular:
                 emit(.observed(path, .file(status.version), cause))
+            case let status? where status.kind == .symlink:
+                switch SourceLinks(policy: symlinks, root: root).resolve(absolute(path)) {
+                case .file(let target, _): emit(.observed(path, .file(target.version), cause))
+                case .directory: walk(path, watch: false, kind: .newDirectory, linked: true)
+                case .problem(let message): notCopied(path, message)
+                case .skip: break
+                }
             case let status?:
-                if status.kind != .directory { warnSkipped(path, status.kind) }
+                if status.kind != .directory { notCopied(path, "a special file (FIFO, socket or device): there are no bytes to copy") }
             }
         } catch {
             emit(.warning("cannot look at \(error)"))
@@ -364,8 +371,8 @@ public final class SourceWatcher: @unchecked Sendable {
 }
 
 /// Reads a small file whole (proc files, metadata).
-public func readSmallFile(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
-    guard let source = try SourceFile.open(path) else { throw SystemError("open", path: path, errno: ENOENT) }
+public func readSmallFile(_ path: String, limit: Int = 64 << 20, links: SourceLinks? = nil) throws(SystemError) -> [UInt8] {
+    guard let source = try SourceFile.open(path, links: links) else { throw SystemError("open", path: path, errno: ENOENT) }
     let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     defer { chunk.deallocate() }
     var bytes: [UInt8] = []
