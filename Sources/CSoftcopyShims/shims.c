@@ -178,3 +178,22 @@ int softcopy_clear_direct(int fd) {
     if (flags < 0) return -1;
     return fcntl(fd, F_SETFL, flags & ~O_DIRECT);
 }
+
+#include <sys/stat.h>
+
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
+
+int softcopy_is_mount_root(int fd) {
+    struct statx stx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 && (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
+        return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) ? 1 : 0;
+    }
+    // Before Linux 5.8: a mount point's parent is on another device (a bind mount of a
+    // folder of the same filesystem is missed here).
+    struct stat self, parent;
+    if (fstat(fd, &self) != 0 || fstatat(fd, "..", &parent, 0) != 0) return -1;
+    if (self.st_dev != parent.st_dev) return 1;
+    return self.st_ino == parent.st_ino ? 1 : 0;  // "/" is its own parent
+}

@@ -12,10 +12,12 @@ public import SoftcopyIO
 public final class Agent: Sendable {
     public let configuration: AgentConfiguration
     let logger: Logger
-    let root: DestinationTree
+    /// The data root, and the check that its path still leads to it.
+    let dataRoot: AgentRoot
     private let jobs = Mutex<[String: AgentJob]>([:])
     /// Serialises attaches: checking that a destination is free and taking it are one step.
     private let attaching = Mutex(())
+    private let rootCheckRunning = Atomic(false)
     private let keyLocks = KeyLocks()
     /// One data root, one filesystem: every job's transfers share its free space.
     private let reservations = SpaceReservations()
@@ -32,7 +34,7 @@ public final class Agent: Sendable {
     public init(configuration: AgentConfiguration, logger: Logger) throws(SystemError) {
         self.configuration = configuration
         self.logger = logger
-        self.root = try DestinationTree(root: configuration.root, create: false)
+        self.dataRoot = try AgentRoot(path: configuration.root, requireMount: configuration.requireMount)
         self.records = RecordCache(capacity: configuration.rememberedRecords)
     }
 
@@ -47,7 +49,7 @@ public final class Agent: Sendable {
         server.withLock { $0 = s }
         if configuration.advertise {
             do {
-                let a = try AgentAdvertiser(configuration: configuration, port: s.port, logger: logger)
+                let a = try AgentAdvertiser(configuration: configuration, port: s.port, logger: logger) { [weak self] in self?.space() ?? (0, 0) }
                 advertiser.withLock { $0 = a }
             } catch {
                 logger.warning("not advertised through Avahi (\(error)); coordinators must name this agent with --agent")
@@ -70,10 +72,50 @@ public final class Agent: Sendable {
         server.withLock { $0 }?.shutdown()
     }
 
+    // MARK: - The data root
+
+    /// Checks the data root still is the folder its path leads to; if it was replaced
+    /// (a filesystem mounted on it, the folder made again), it is reopened and every job
+    /// under the old one ends: its coordinator attaches it again, to the new one.
+    func checkRoot() {
+        guard case .reopened(let message) = dataRoot.check() else { return }
+        logger.warning("\(message); the jobs under the old one end, and are attached again by their coordinators")
+        let ended = jobs.withLock { j -> [AgentJob] in
+            defer { j.removeAll() }
+            return Array(j.values)
+        }
+        // Gone from health at once; their threads finish what they are doing meanwhile
+        // (a long poll lasts up to 20 s), where nobody waits for them.
+        guard !ended.isEmpty else { return }
+        OSThread(name: "sc-jobs-end") { for job in ended { job.stop() } }.detach()
+    }
+
+    /// Free and total bytes where the files go (the root as held open, checked first).
+    func space() -> (free: UInt64, total: UInt64) {
+        checkRoot()
+        return heldSpace()
+    }
+
+    /// A write failed: the root is checked on a thread of its own (ending jobs joins their
+    /// transfer threads, one of which is asking), one check at a time.
+    func checkRootSoon() {
+        guard rootCheckRunning.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        OSThread(name: "sc-root-check") { [self] in
+            checkRoot()
+            rootCheckRunning.store(false, ordering: .releasing)
+        }.detach()
+    }
+
+    /// The same without the check, for transfers (which must not end jobs from inside).
+    func heldSpace() -> (free: UInt64, total: UInt64) {
+        (try? dataRoot.current().get())?.space() ?? (0, 0)
+    }
+
     // MARK: - Health
 
     func health() -> JSONValue {
-        let (free, total) = FileSystemSpace.of(configuration.root)
+        let (free, total) = space()
+        let rootState = dataRoot.report
         let list: [JSONValue] = jobs.withLock { Array($0.values) }.map { job in
             let c = job.snapshot
             return .object([
@@ -88,6 +130,8 @@ public final class Agent: Sendable {
             ("softcopy", .string(SoftcopyVersion.string)), ("api", .integer(1)), ("role", .string("agent")),
             ("name", .string(configuration.name)), ("root", .string(configuration.root)),
             ("free_bytes", .integer(free)), ("total_bytes", .integer(total)), ("reserve_bytes", .integer(configuration.reserve)),
+            ("root_problem", rootState.problem.map { .string($0) } ?? .null), ("root_reopened", .integer(rootState.reopened)),
+            ("root_reopened_at", rootState.lastReopen.map { .string($0) } ?? .null), ("require_mount", .bool(configuration.requireMount)),
             ("token_required", .bool(configuration.token != nil)), ("transfers", .integer(configuration.transfers)),
             ("jobs", .array(list)),
         ])
@@ -106,6 +150,7 @@ public final class Agent: Sendable {
         if jobs.withLock({ $0[attachment.job] }) != nil {
             return .json(.object([("job", .string(attachment.job)), ("attached", .bool(true))]))
         }
+        checkRoot()
         return attaching.withLock { _ in attachOnce(attachment, from: request.remote) }
     }
 
@@ -119,6 +164,14 @@ public final class Agent: Sendable {
     /// One destination, one writer: checks every target's destination is free (a job whose
     /// coordinator is gone gives it up) and holds no other source's copy, then starts the job.
     private func attachOnce(_ attachment: JobAttachment, from remote: String) -> HTTPResponse {
+        let root: DestinationTree
+        switch dataRoot.current() {
+        case .success(let tree): root = tree
+        case .failure(let problem):
+            // Storage that may come (a mount): the coordinator tries again, within its deadline.
+            logger.warning("refused job \(attachment.job) from \(remote): \(problem)")
+            return .error(.serviceUnavailable, problem.message)
+        }
         var trees: [Int: DestinationTree] = [:]
         var destinations: [Int: RelativePath] = [:]
         for target in attachment.targets {
@@ -173,8 +226,9 @@ public final class Agent: Sendable {
         }
         let name = attachment.job
         let job = AgentJob(attachment: attachment, trees: trees, destinations: destinations, token: configuration.token, caFile: configuration.tlsCA, transfers: configuration.transfers,
-                           root: configuration.root, reserve: configuration.reserve, reservations: reservations, directIO: configuration.directIO,
-                           keyLocks: keyLocks, records: records, logger: logger) { [weak self] state in
+                           root: configuration.root, freeBytes: { [weak self] in self?.heldSpace().free ?? 0 }, reserve: configuration.reserve,
+                           reservations: reservations, directIO: configuration.directIO, keyLocks: keyLocks, records: records, logger: logger,
+                           onWriteFailure: { [weak self] in self?.checkRootSoon() }) { [weak self] state in
             self?.jobs.withLock { j -> Void in j[name] = nil }
             self?.logger.info("job \(name) ended (\(state))")
         }
@@ -201,7 +255,7 @@ public final class Agent: Sendable {
     private func removeLeftoverTemporaries(_ tree: DestinationTree) {
         let ours = DestinationTree.temporaryPrefix + "\(getpid())-"
         var removed = 0
-        try? DirectoryLister.walk(tree.rootPath) { path, entry in
+        try? tree.walk { path, entry in
             if entry.name.hasPrefix(DestinationTree.temporaryPrefix), !entry.name.hasPrefix(ours),
                let status = entry.status, status.version.mtimeNanoseconds < startedWallNanoseconds,
                (try? tree.remove(path, syncDirectory: false)) == true {
@@ -252,8 +306,10 @@ public final class Agent: Sendable {
         }
         let tree: DestinationTree
         do {
-            tree = try root.subtree(relative, create: false)
-        } catch where error.isNotFound {
+            tree = try dataRoot.current().get().subtree(relative, create: false)
+        } catch let problem as AgentRoot.RootProblem {
+            return .error(.serviceUnavailable, problem.message)
+        } catch let error as SystemError where error.isNotFound {
             return .json(RemovalReport(absent: removal.items.map(\.path)).json)
         } catch {
             return .error(.forbidden, "cannot open \(removal.destination) under \(configuration.root): \(error)")
@@ -322,6 +378,12 @@ public final class Agent: Sendable {
         } catch {
             return .error(.badRequest, error.message)
         }
+        checkRoot()
+        let root: DestinationTree
+        switch dataRoot.current() {
+        case .success(let tree): root = tree
+        case .failure(let problem): return .error(.serviceUnavailable, problem.message)
+        }
         let builder = AgentListingBuilder(tree: root, checksums: request.queryFlag("checksums") || request.queryFlag("verify"),
                                           verify: request.queryFlag("verify"), records: records)
         do {
@@ -346,6 +408,11 @@ public final class Agent: Sendable {
             path = try Self.path(components)
         } catch {
             return .error(.badRequest, error.message)
+        }
+        let root: DestinationTree
+        switch dataRoot.current() {
+        case .success(let tree): root = tree
+        case .failure(let problem): return .error(.serviceUnavailable, problem.message)
         }
         do {
             guard let fd = try root.openForReading(path) else { return .error(.notFound, "no file \(path) under \(configuration.root)") }

@@ -17,12 +17,15 @@ final class AgentAdvertiser: Sendable {
     private let wake = ConditionLock()
     private let stopping = Atomic(false)
     private let thread = Mutex<OSThread?>(nil)
+    /// Free and total bytes where the agent writes (it checks its root on the way).
+    private let space: @Sendable () -> (free: UInt64, total: UInt64)
 
-    init(configuration: AgentConfiguration, port: Int, logger: Logger) throws(DiscoveryError) {
+    init(configuration: AgentConfiguration, port: Int, logger: Logger, space: @escaping @Sendable () -> (free: UInt64, total: UInt64)) throws(DiscoveryError) {
         self.configuration = configuration
+        self.space = space
         publisher = try ServicePublisher(
             name: configuration.name, type: Self.serviceType, port: UInt16(port),
-            txt: Self.record(configuration, space: FileSystemSpace.of(configuration.root)), logger: logger)
+            txt: Self.record(configuration, space: space()), logger: logger)
         thread.withLock { $0 = OSThread(name: "sc-advertise") { [self] in refresh() } }
     }
 
@@ -48,14 +51,14 @@ final class AgentAdvertiser: Sendable {
     /// Republishes the record when free space moved by more than 0.1% of the disk (at
     /// least 16 MiB): current enough to place work, without flooding the network.
     private func refresh() {
-        var published = FileSystemSpace.of(configuration.root)
+        var published = space()
         while true {
             let stop = wake.withLock { () -> Bool in
                 if !stopping.load(ordering: .acquiring) { wake.wait(until: Clock.now() + Self.refreshInterval) }
                 return stopping.load(ordering: .acquiring)
             }
             if stop { return }
-            let now = FileSystemSpace.of(configuration.root)
+            let now = space()
             let step = max(now.total / 1000, 16 << 20)
             let moved = now.free > published.free ? now.free - published.free : published.free - now.free
             if moved >= step || now.total != published.total {

@@ -17,6 +17,8 @@ public struct AgentConfiguration: Sendable {
     public var reserve: UInt64 = 1 << 30
     /// Files whose records are kept in memory for listings (`RecordCache`); 0: none.
     public var rememberedRecords = defaultRememberedRecords
+    /// Write only while the data root is a mount point (its storage is mounted).
+    public var requireMount = false
     /// Write chunks of 256 KiB or more with O_DIRECT (`ChunkWriter`).
     public var directIO = true
     /// TLS for the agent's API: a PEM certificate chain and its key.

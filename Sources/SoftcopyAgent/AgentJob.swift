@@ -15,9 +15,13 @@ final class AgentJob: Sendable {
     /// Where each target's tree is under the root: the destinations this job holds.
     let destinations: [Int: RelativePath]
     let attachedAt = Clock.now()
-    /// The data root, and the free space chunks may not take it below.
+    /// The data root (for messages), its free bytes as held open, and the free space
+    /// chunks may not take it below.
     let root: String
+    let freeBytes: @Sendable () -> UInt64
     let reserve: UInt64
+    /// Called when a write failed: the agent checks its root is still where the path leads.
+    let onWriteFailure: @Sendable () -> Void
     let reservations: SpaceReservations
     private let token: String?
     /// CAs an https coordinator's certificate must chain to; nil: the system's.
@@ -57,7 +61,11 @@ final class AgentJob: Sendable {
     static let abandonAfter: Duration = .seconds(600)
 
     init(attachment: JobAttachment, trees: [Int: DestinationTree], destinations: [Int: RelativePath], token: String?, caFile: String?, transfers: Int,
-         root: String, reserve: UInt64, reservations: SpaceReservations, directIO: Bool, keyLocks: KeyLocks, records: RecordCache, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
+         root: String, freeBytes: @escaping @Sendable () -> UInt64, reserve: UInt64, reservations: SpaceReservations, directIO: Bool,
+         keyLocks: KeyLocks, records: RecordCache, logger: Logger, onWriteFailure: @escaping @Sendable () -> Void,
+         onEnd: @escaping @Sendable (String) -> Void) {
+        self.freeBytes = freeBytes
+        self.onWriteFailure = onWriteFailure
         self.attachment = attachment
         self.root = root
         self.reserve = reserve
@@ -118,7 +126,7 @@ final class AgentJob: Sendable {
     private func pull() {
         let client = HTTPClient(token: token, caFile: caFile)
         let transfer = AgentTransfer(coordinator: attachment.coordinator, job: attachment.job, client: client, keyLocks: keyLocks,
-                                     records: records, root: root, reserve: reserve, reservations: reservations,
+                                     records: records, root: root, freeBytes: freeBytes, reserve: reserve, reservations: reservations,
                                      writer: ChunkWriter(capacity: Self.writeBufferSize), directIO: directIO, logger: logger)
         let request = LeaseRequest(agent: attachment.agent, maxItems: Self.batchItems, maxBytes: Self.batchBytes,
                                    waitMilliseconds: Int(Self.longPoll.secondsValue * 1000))
@@ -245,6 +253,11 @@ final class AgentJob: Sendable {
                 }
             }
         }
+        // A write that failed for another reason than room may mean the root is gone or
+        // was replaced under the agent: it looks.
+        if entries.contains(where: { if case .failed(let message, _) = $0.outcome { !message.contains("(507)") } else { false } }) {
+            onWriteFailure()
+        }
         counters.withLock { c in
             c.batchesInFlight -= 1
             for e in entries {
@@ -260,7 +273,7 @@ final class AgentJob: Sendable {
         }
         guard !entries.isEmpty else { return .acked }
         let ackURL = attachment.coordinator + "/v1/jobs/" + attachment.job + "/ack"
-        let report = AckReport(agent: attachment.agent, entries: entries, freeBytes: FileSystemSpace.of(root).free)
+        let report = AckReport(agent: attachment.agent, entries: entries, freeBytes: freeBytes())
         var backoff = Backoff()
         for _ in 0..<8 {
             do {

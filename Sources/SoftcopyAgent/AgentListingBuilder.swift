@@ -85,7 +85,7 @@ struct AgentListingBuilder {
     /// False if there is no such folder.
     private func write(_ folder: Folder, recursive: Bool, into out: inout [UInt8],
                        subfolders: inout [Folder], buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Bool {
-        try DirectoryLister.forEach(tree.displayPath(folder.path)) { open throws(SystemError) in
+        try tree.forEachEntry(in: folder.path) { open throws(SystemError) in
             let entry = open.entry
             if entry.name.hasPrefix(DestinationTree.temporaryPrefix) { return }
             switch entry.kind {
@@ -96,7 +96,7 @@ struct AgentListingBuilder {
                     }
                     return
                 }
-                let children = try DirectoryLister.list(tree.displayPath(folder.path.appending(component: entry.name))) ?? []
+                let children = try tree.entries(in: folder.path.appending(component: entry.name)) ?? []
                 let isDataset = children.contains { ZarrNaming.nodeMetadataNames.contains(Substring($0.name)) }
                 Self.appendSeparator(to: &out)
                 JSONBytes.appendString(Self.join(folder.name, entry.name) + "/", to: &out)

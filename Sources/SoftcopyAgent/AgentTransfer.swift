@@ -17,6 +17,8 @@ struct AgentTransfer {
     let keyLocks: KeyLocks
     let records: RecordCache
     let root: String
+    /// Free bytes where the files go (the root as held open).
+    let freeBytes: @Sendable () -> UInt64
     let reserve: UInt64
     /// Room promised to files other threads are receiving (shared by the whole agent).
     let reservations: SpaceReservations
@@ -68,7 +70,7 @@ struct AgentTransfer {
     /// are receiving: for each, the failure if it does not fit, or nil (then
     /// `reservations.release` it). Transient: the coordinator places it on another node.
     private func claimSpace(_ sizes: [UInt64]) -> [WorkOutcome?] {
-        let (free, refused) = reservations.claim(sizes, reserve: reserve) { FileSystemSpace.of(root).free }
+        let (free, refused) = reservations.claim(sizes, reserve: reserve) { freeBytes() }
         return zip(sizes, refused).map { size, promised in
             guard let promised else { return nil }
             let receiving = promised > 0 ? ", \(Quantity.formatBytes(promised)) being received" : ""

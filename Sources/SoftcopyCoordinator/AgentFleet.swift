@@ -278,9 +278,10 @@ final class AgentFleet: Sendable {
         }
         if jobs.contains(context.job), isAttached(id) { return nil }
         if isAttached(id) {
-            // The agent no longer has the job: it restarted. What it held is in its listing.
+            // The agent no longer has the job: it restarted, or its data root changed. What
+            // it holds now is in its listing.
             let released = engine.releaseLeases(of: id)
-            logger.warning("agent \(url) restarted; \(released) leased files go back to the queue")
+            logger.warning("agent \(url) no longer has the job (it restarted, or its data root changed); \(released) leased files go back to the queue")
             update(id) { $0.state = .connecting }
         }
         return attach(id, url: url, client: client)

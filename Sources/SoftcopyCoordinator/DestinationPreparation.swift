@@ -23,7 +23,7 @@ enum DestinationPreparation {
 
         var stack: [RelativePath] = [.root]
         while let directory = stack.popLast() {
-            guard let entries = try DirectoryLister.list(destination.displayPath(directory)) else { continue }
+            guard let entries = try destination.entries(in: directory) else { continue }
             for entry in entries {
                 if directory.isRoot, entry.name == ZarrNaming.stateDirectoryName { continue }
                 let path = directory.appending(component: entry.name)

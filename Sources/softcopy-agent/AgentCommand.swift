@@ -52,6 +52,9 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("PEM CA certificates that an https coordinator's certificate must chain to (default: the system's).", valueName: "FILE"))
     var tlsCa: String?
 
+    @Flag(help: "Write only while the data root is a mount point: storage that is not mounted yet (a NAS mounted after the agent started) takes no job.")
+    var requireMount = false
+
     @Flag(help: "Log every request refused and every transfer retried.")
     var verbose = false
 
@@ -102,6 +105,7 @@ enum Main {
         configuration.reserve = Quantity.byteCount(command.reserve) ?? configuration.reserve
         configuration.rememberedRecords = command.rememberedRecords
         configuration.directIO = !command.noDirectIO
+        configuration.requireMount = command.requireMount
         let absolute = { (path: String) in PathNormalizer.absolute(path, base: ProcessEnvironment.currentDirectory(), home: nil) }
         configuration.tlsCertificate = command.tlsCert.map(absolute)
         configuration.tlsKey = command.tlsKey.map(absolute)

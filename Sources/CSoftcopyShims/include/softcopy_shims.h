@@ -61,4 +61,8 @@ int softcopy_direct_flag(void);
 /// Returns 0 or -1 with errno set.
 int softcopy_clear_direct(int fd);
 
+/// 1 if the folder open as `fd` is the root of a mounted filesystem (statx's
+/// STATX_ATTR_MOUNT_ROOT, else its parent on another device), 0 if not, -1 with errno.
+int softcopy_is_mount_root(int fd);
+
 #endif

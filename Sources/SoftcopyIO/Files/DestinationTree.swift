@@ -67,6 +67,18 @@ public final class DestinationTree: Sendable {
         FileSystemSpace.of(descriptor: rootDescriptor)
     }
 
+    /// The root's device and inode: what its path must still lead to.
+    public var identity: (device: UInt64, inode: UInt64)? {
+        var st = stat()
+        return fstat(rootDescriptor, &st) == 0 ? (UInt64(st.st_dev), UInt64(st.st_ino)) : nil
+    }
+
+    /// Whether the root is the root of a mounted filesystem (nil if that cannot be told).
+    public var isMountPoint: Bool? {
+        let answer = softcopy_is_mount_root(rootDescriptor)
+        return answer < 0 ? nil : answer == 1
+    }
+
     /// The device of the root's filesystem (trees on one device share its free space).
     public var device: UInt64 {
         var st = stat()
@@ -346,10 +358,44 @@ public final class DestinationTree: Sendable {
     static let parallelFolders = 16
 
     private func subdirectories(of directory: RelativePath, into found: inout [RelativePath]) throws(SystemError) {
-        guard let entries = try DirectoryLister.list(displayPath(directory), statFiles: false) else { return }
+        guard let entries = try entries(in: directory, statFiles: false) else { return }
         for entry in entries where entry.kind == .directory {
             if directory.isRoot, entry.name == Self.stateDirectoryName { continue }
             found.append(directory.appending(component: entry.name))
+        }
+    }
+
+    /// Calls `body` for each entry of `folder`, listed through a descriptor opened beneath
+    /// the root: listings, like writes and free space, are of this tree, whatever has been
+    /// mounted on its path since. False if there is no such folder.
+    public func forEachEntry(in folder: RelativePath, statFiles: Bool = true,
+                             _ body: (DirectoryLister.OpenEntry) throws(SystemError) -> Void) throws(SystemError) -> Bool {
+        let fd: FileDescriptor
+        do {
+            fd = try openDirectory(folder, create: false)
+        } catch where error.isNotFound {
+            return false
+        }
+        try DirectoryLister.forEach(directory: fd, displayPath: displayPath(folder), statFiles: statFiles, body)
+        return true
+    }
+
+    /// The entries of `folder` (see `forEachEntry`); nil if there is no such folder.
+    public func entries(in folder: RelativePath, statFiles: Bool = true) throws(SystemError) -> [DirectoryLister.Entry]? {
+        var entries: [DirectoryLister.Entry] = []
+        guard try forEachEntry(in: folder, statFiles: statFiles, { open throws(SystemError) in entries.append(open.entry) }) else { return nil }
+        return entries
+    }
+
+    /// Every entry below the root, folders before their contents; `visit` says whether to
+    /// go into a folder. Folders that vanish meanwhile are skipped.
+    public func walk(_ visit: (RelativePath, DirectoryLister.Entry) throws(SystemError) -> Bool) throws(SystemError) {
+        var stack: [RelativePath] = [.root]
+        while let folder = stack.popLast() {
+            for entry in try entries(in: folder) ?? [] {
+                let path = folder.appending(component: entry.name)
+                if try visit(path, entry), entry.kind == .directory { stack.append(path) }
+            }
         }
     }
 

@@ -18,7 +18,6 @@ public enum DirectoryLister {
         public let entry: Entry
         let directory: Int32
         let cName: UnsafePointer<CChar>
-        let folderPath: String
 
         /// The extended attribute `name` of this entry (at most `attributeLimit` bytes),
         /// read beside the open folder where the kernel allows it (getxattrat, Linux 6.13);
@@ -28,7 +27,10 @@ public enum DirectoryLister {
                 name.cString.withUnsafeBufferPointer { attribute in
                     var n = softcopy_getxattrat(directory, cName, attribute.baseAddress!, buffer.baseAddress, UInt(buffer.count))
                     if n < 0, errno == ENOSYS {
-                        n = PathBytes.withCString(folderPath + "/" + entry.name) { softcopy_lgetxattr($0, attribute.baseAddress!, buffer.baseAddress, UInt(buffer.count)) }
+                        // Through the open folder, not its path: the file listed is the one read.
+                        n = PathBytes.withCString("/proc/self/fd/\(directory)/" + entry.name) {
+                            softcopy_lgetxattr($0, attribute.baseAddress!, buffer.baseAddress, UInt(buffer.count))
+                        }
                     }
                     return n < 0 ? nil : Array(buffer[..<Int(n)])
                 }
@@ -64,6 +66,27 @@ public enum DirectoryLister {
             if code == ENOENT || code == ENOTDIR { return false }
             throw SystemError("opendir", path: absolutePath, errno: code)
         }
+        try forEach(dir, displayPath: absolutePath, statFiles: statFiles, body)
+        return true
+    }
+
+    /// The same for a folder already open (a destination folder reached beneath its
+    /// root's descriptor: the entries are those of the folder the writes go to, whatever
+    /// has been mounted on its path since). Takes the descriptor.
+    public static func forEach(directory: consuming FileDescriptor, displayPath: String, statFiles: Bool = true,
+                               _ body: (OpenEntry) throws(SystemError) -> Void) throws(SystemError) {
+        let raw = directory.release()
+        guard let dir = fdopendir(raw) else {
+            let code = errno
+            close(raw)
+            throw SystemError("opendir", path: displayPath, errno: code)
+        }
+        try forEach(dir, displayPath: displayPath, statFiles: statFiles, body)
+    }
+
+    /// Reads an open folder to its end, then closes it.
+    private static func forEach(_ dir: OpaquePointer, displayPath absolutePath: String, statFiles: Bool,
+                                _ body: (OpenEntry) throws(SystemError) -> Void) throws(SystemError) {
         defer { closedir(dir) }
         let fd = dirfd(dir)
         while true {
@@ -88,9 +111,8 @@ public enum DirectoryLister {
                 guard let status = try FileStatus.of(cName, in: fd, displayPath: absolutePath + "/" + name) else { continue }
                 listed = Entry(name: name, status: status.kind == .directory ? nil : status, kind: status.kind)
             }
-            try body(OpenEntry(entry: listed, directory: fd, cName: cName, folderPath: absolutePath))
+            try body(OpenEntry(entry: listed, directory: fd, cName: cName))
         }
-        return true
     }
 
     /// Visits every entry under `root` (depth first, folders before their contents);

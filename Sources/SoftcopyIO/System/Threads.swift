@@ -33,6 +33,11 @@ public final class OSThread: @unchecked Sendable {
         pthread_join(thread, nil)
     }
 
+    /// For a thread nobody waits for: its resources go when it ends.
+    public func detach() {
+        pthread_detach(thread)
+    }
+
     /// True on the thread itself (which must not join itself).
     public var isCurrent: Bool {
         pthread_equal(pthread_self(), thread) != 0
