@@ -173,6 +173,10 @@ extension Coordinator {
                 ("copied_files", .integer(progress.statistics.copiedFiles)),
                 ("copied_bytes", .integer(progress.statistics.copiedBytes)),
                 ("expired_leases", .integer(progress.statistics.expiredLeases)),
+                // Nodes that may hold copies of this archive's keys the record does not name.
+                ("superseded", .array(engine.supersededCopies(runtime.index).map { node, paths in
+                    .object([("node", .string(node == 0 ? "local" : fleet.label(of: node))), ("files", .integer(paths.count))])
+                })),
             ])
         }
         let agents: [JSONValue] = fleet.snapshot.map { m in

@@ -215,7 +215,7 @@ public final class Coordinator: @unchecked Sendable {
                 // are not a crash's leftovers.
                 lock = try claim(destination, for: spec)
                 preparation = try DestinationPreparation.run(destination: destination, logger: logger)
-                journal = try JournalFile(destinationRoot: spec.destination)
+                journal = try JournalFile(destinationRoot: spec.destination, origin: origin(of: spec))
             } catch let error as SetupError {
                 throw error
             } catch {

@@ -26,6 +26,9 @@ extension IntegrationTests {
         }
         #expect(try first.wait(timeout: .seconds(120)) == 0, "\(first.stderr)")
         #expect(try TreeComparison.differences(source: a, destination: destination) == [])
+        // The journal and the manifest record the source too.
+        let journal = String(decoding: try readSmallFile(destination + "/.softcopy/journal", limit: Int.max), as: UTF8.self)
+        #expect(journal.contains("O \(Clock.hostName()) \(a)\n"), "\(journal.prefix(300))")
 
         // Another source into the finished copy: refused, nothing touched.
         let before = try TreeComparison.files(destination)

@@ -205,7 +205,9 @@ struct ValueTests {
     func journalReplay() {
         let d1 = DestinationRecord(version: version(1), checksum: someChecksum, inode: 1)
         let d2 = DestinationRecord(version: version(2), checksum: someChecksum, inode: 2)
-        let text = JournalRecord.header + "\n" + JournalRecord.copied(path("a"), d1).line + JournalRecord.copied(path("b"), d1).line
+        let origin = JournalRecord.originLine(CopyOrigin(host: "acq pc", source: "/data/a b.zarr", since: "x"))
+        #expect(origin == "O acq%20pc /data/a%20b.zarr\n")
+        let text = JournalRecord.header + "\n" + origin + JournalRecord.copied(path("a"), d1).line + JournalRecord.copied(path("b"), d1).line
             + JournalRecord.copied(path("a"), d2).line + JournalRecord.deleted(path("b")).line + "C c/0 12 3"
         let (records, skipped) = JournalRecord.replay(text[...])
         #expect(records == [path("a"): d2])

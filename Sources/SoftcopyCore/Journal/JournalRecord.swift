@@ -5,6 +5,7 @@
 ///
 ///     C <path> <size> <mtime_ns> <ctime_ns> <inode> <xxh3-128> <dest_inode>
 ///     D <path>
+///     O <host> <source>      (each run's source, as `.softcopy/origin.json` has it)
 ///
 /// Paths are percent-escaped (space, `%` and control characters) so a line splits on spaces,
 /// and a name that is not UTF-8 has its bytes from 0x80 escaped too (`caf%E9`): the journal
@@ -14,6 +15,11 @@ public enum JournalRecord: Sendable, Hashable {
     case deleted(RelativePath)
 
     public static let header = "softcopy-journal 1"
+
+    /// The line that records which source a run copied from.
+    public static func originLine(_ origin: CopyOrigin) -> String {
+        "O \(escape(origin.host)) \(escape(origin.source))\n"
+    }
 
     public var line: String {
         switch self {
@@ -54,7 +60,7 @@ public enum JournalRecord: Sendable, Hashable {
         var records: [RelativePath: DestinationRecord] = [:]
         var skipped = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            if line == header { continue }
+            if line == header || line.hasPrefix("O ") { continue }
             switch JournalRecord(line: line) {
             case .copied(let path, let d)?: records[path] = d
             case .deleted(let path)?: records[path] = nil

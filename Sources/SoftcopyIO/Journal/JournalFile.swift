@@ -8,11 +8,14 @@ public import SoftcopyCore
 public final class JournalFile: Sendable {
     public let path: String
     private let descriptor: Mutex<Int32>
+    /// The source this run copies from: recorded at start and kept by compaction.
+    private let origin: CopyOrigin?
 
     public static let fileName = "journal"
 
     /// Opens the journal for appending, creating `.softcopy/` if needed.
-    public init(destinationRoot: String) throws(SystemError) {
+    public init(destinationRoot: String, origin: CopyOrigin? = nil) throws(SystemError) {
+        self.origin = origin
         let directory = destinationRoot + "/" + DestinationTree.stateDirectoryName
         if PathBytes.withCString(directory, { mkdir($0, 0o755) }) != 0, errno != EEXIST {
             throw SystemError("mkdir", path: directory)
@@ -25,6 +28,7 @@ public final class JournalFile: Sendable {
         if fstat(fd, &st) == 0, st.st_size == 0 {
             try append(JournalRecord.header + "\n")
         }
+        if let origin { try append(JournalRecord.originLine(origin)) }
     }
 
     deinit {
@@ -58,7 +62,7 @@ public final class JournalFile: Sendable {
     /// grow without bound across runs.
     public func compact(_ records: [(RelativePath, DestinationRecord)]) throws(SystemError) {
         let temporary = path + ".compact"
-        let text = JournalRecord.header + "\n" + records.map { JournalRecord.copied($0.0, $0.1).line }.joined()
+        let text = JournalRecord.header + "\n" + (origin.map(JournalRecord.originLine) ?? "") + records.map { JournalRecord.copied($0.0, $0.1).line }.joined()
         let fd = try syscallRetrying("create", path: temporary) { PathBytes.withCString(temporary) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } }
         let file = FileDescriptor(owning: fd)
         try FileDescriptor.writeAll(fd, contentsOf: text.utf8, path: temporary)
