@@ -78,11 +78,24 @@ public final class Agent: Sendable {
     /// (a filesystem mounted on it, the folder made again), it is reopened and every job
     /// under the old one ends: its coordinator attaches it again, to the new one.
     func checkRoot() {
-        guard case .reopened(let message) = dataRoot.check() else { return }
-        logger.warning("\(message); the jobs under the old one end, and are attached again by their coordinators")
-        let ended = jobs.withLock { j -> [AgentJob] in
-            defer { j.removeAll() }
-            return Array(j.values)
+        let ended: [AgentJob]
+        if case .reopened(let message) = dataRoot.check() {
+            logger.warning("\(message); the jobs under the old one end, and are attached again by their coordinators")
+            ended = jobs.withLock { j -> [AgentJob] in
+                defer { j.removeAll() }
+                return Array(j.values)
+            }
+        } else {
+            // A filesystem mounted on a job's destination itself (below the root) hides
+            // its folder the same way: that job ends, and is attached again.
+            ended = jobs.withLock { j -> [AgentJob] in
+                let moved = j.values.filter { job in job.trees.values.contains { !$0.isWherePathLeads } }
+                for job in moved { j[job.attachment.job] = nil }
+                return moved
+            }
+            for job in ended {
+                logger.warning("a destination of job \(job.attachment.job) now leads to another folder (a filesystem mounted on it, or made again); the job ends, and its coordinator attaches it again")
+            }
         }
         // Gone from health at once; their threads finish what they are doing meanwhile
         // (a long poll lasts up to 20 s), where nobody waits for them.
@@ -208,6 +221,23 @@ public final class Agent: Sendable {
             trees[target.index] = tree
             destinations[target.index] = relative
         }
+        // The lock files, as a local run takes them: a coordinator copying into the same
+        // folder locally (not through this agent) is refused, and refuses this job.
+        var locks: [DestinationLock] = []
+        var locked: Set<RelativePath> = []
+        for target in attachment.targets where target.exclusive {
+            // A target's copies (replicas) share one destination: one lock.
+            guard let tree = trees[target.index], let relative = destinations[target.index], locked.insert(relative).inserted else { continue }
+            do {
+                locks.append(try DestinationLock.acquire(tree, holder: "softcopy-agent \(configuration.name) (pid \(getpid())), job \(attachment.job) of the coordinator at \(attachment.coordinator)"))
+            } catch .held(let holder) {
+                let message = "the destination \(target.destination) under \(configuration.root) is in use by \(holder); one destination takes one writer"
+                logger.warning("refused job \(attachment.job) from \(remote): \(message)")
+                return .error(.conflict, message)
+            } catch {
+                return .error(.forbidden, "cannot lock the destination \(target.destination) under \(configuration.root): \(error)")
+            }
+        }
         for target in attachment.targets {
             guard let tree = trees[target.index] else { continue }
             if let origin = target.origin {
@@ -225,7 +255,7 @@ public final class Agent: Sendable {
             removeLeftoverTemporaries(tree)
         }
         let name = attachment.job
-        let job = AgentJob(attachment: attachment, trees: trees, destinations: destinations, token: configuration.token, caFile: configuration.tlsCA, transfers: configuration.transfers,
+        let job = AgentJob(attachment: attachment, trees: trees, destinations: destinations, locks: locks, token: configuration.token, caFile: configuration.tlsCA, transfers: configuration.transfers,
                            root: configuration.root, freeBytes: { [weak self] in self?.heldSpace().free ?? 0 }, reserve: configuration.reserve,
                            reservations: reservations, directIO: configuration.directIO, keyLocks: keyLocks, records: records, logger: logger,
                            onWriteFailure: { [weak self] in self?.checkRootSoon() }) { [weak self] state in
@@ -314,6 +344,16 @@ public final class Agent: Sendable {
         } catch {
             return .error(.forbidden, "cannot open \(removal.destination) under \(configuration.root): \(error)")
         }
+        // Without a job: not while anyone writes there, here or (a local run) elsewhere.
+        var lock: DestinationLock?
+        if removal.job == nil {
+            do {
+                lock = try DestinationLock.acquire(tree, holder: "softcopy-agent \(configuration.name) (pid \(getpid())), removing superseded copies for verify --repair")
+            } catch {
+                return .error(.conflict, "\(removal.destination) is in use: \(error)")
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
         var report = RemovalReport()
         var folders: [RelativePath: [RelativePath]] = [:]
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)

@@ -33,6 +33,8 @@ final class AgentJob: Sendable {
     private let logger: Logger
     private let stopping = Atomic(false)
     private let threads = Mutex<[OSThread]>([])
+    /// The destinations' lock files, held while the job runs (see `JobAttachment.Target.exclusive`).
+    private let locks: Mutex<[DestinationLock]>
     private let counters = Mutex(Counters())
     /// Called once when the job ends by itself (finished, gone, coordinator lost).
     private let onEnd: @Sendable (String) -> Void
@@ -60,7 +62,7 @@ final class AgentJob: Sendable {
     /// A coordinator unreachable this long has gone for good; its job is dropped.
     static let abandonAfter: Duration = .seconds(600)
 
-    init(attachment: JobAttachment, trees: [Int: DestinationTree], destinations: [Int: RelativePath], token: String?, caFile: String?, transfers: Int,
+    init(attachment: JobAttachment, trees: [Int: DestinationTree], destinations: [Int: RelativePath], locks: [DestinationLock], token: String?, caFile: String?, transfers: Int,
          root: String, freeBytes: @escaping @Sendable () -> UInt64, reserve: UInt64, reservations: SpaceReservations, directIO: Bool,
          keyLocks: KeyLocks, records: RecordCache, logger: Logger, onWriteFailure: @escaping @Sendable () -> Void,
          onEnd: @escaping @Sendable (String) -> Void) {
@@ -73,6 +75,7 @@ final class AgentJob: Sendable {
         self.directIO = directIO
         self.trees = trees
         self.destinations = destinations
+        self.locks = Mutex(locks)
         self.token = token
         self.caFile = caFile
         self.transfers = max(1, transfers)
@@ -92,6 +95,7 @@ final class AgentJob: Sendable {
     /// Stops pulling; transfers under way finish first.
     func stop() {
         stopping.store(true, ordering: .releasing)
+        locks.withLock { $0.removeAll() }
         let running = threads.withLock { t -> [OSThread] in
             defer { t.removeAll() }
             return t
@@ -120,6 +124,7 @@ final class AgentJob: Sendable {
             return true
         }
         stopping.store(true, ordering: .releasing)
+        locks.withLock { $0.removeAll() }
         if first { onEnd(state) }
     }
 

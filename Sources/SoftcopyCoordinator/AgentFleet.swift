@@ -342,7 +342,8 @@ final class AgentFleet: Sendable {
                 lanes.map { lane in
                     JobAttachment.Target(index: lane, destination: context.targets[target].agentDestination,
                                          origin: context.origins.indices.contains(target) ? context.origins[target] : nil,
-                                         replace: context.replace.indices.contains(target) && context.replace[target])
+                                         replace: context.replace.indices.contains(target) && context.replace[target],
+                                         exclusive: engine.placement(of: target).kind != .shared)
                 }
             })
         let response: HTTPClientResponse

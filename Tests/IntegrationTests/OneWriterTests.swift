@@ -64,6 +64,10 @@ extension IntegrationTests {
         #expect(code == ExitStatus.incomplete.rawValue, "\(log)")
         #expect(log.contains("is in use by job") && log.contains("one destination takes one writer"), "\(log)")
         #expect(Clock.now() - started < .seconds(30), "refused at once, not after a wait")
+        // A local run into the same folder (not through the agent) is refused too: the agent
+        // holds the destination's lock file, as a local run does.
+        let (local, localLog) = try Scenario.coordinator(["--once", a, agent.root + "/acq.zarr"], in: dir, name: "local")
+        #expect(local == ExitStatus.usage.rawValue && localLog.contains("is in use by softcopy-agent a"), "\(localLog)")
         // The holder dies: a new coordinator takes the destination and finishes the copy.
         first.signal(SIGKILL)
         _ = try first.wait(timeout: .seconds(10))

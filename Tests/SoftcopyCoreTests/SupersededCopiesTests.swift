@@ -67,6 +67,16 @@ struct SupersededCopiesTests {
         let third = copy(&t, "c/0", version(3), by: 2, at: ms(4))
         t.finishCopy(third, version(3), at: ms(5))
         #expect(t.drainDisplaced().isEmpty)
+        // Deleted at the source while node 2 is away: node 4 deletes it (a no-op there), and
+        // node 2's copy is displaced, to be removed when it is back.
+        var u = ArchiveTracker(configuration: .init(deletions: .live))
+        let held = copy(&u, "d", version(1), by: 2, at: ms(0))
+        u.finishCopy(held, version(1), at: ms(1))
+        u.observe(path("d"), .absent, cause: .removed, at: ms(2))
+        let deletion = u.lease(maxItems: 1, consumer: 4, now: ms(3))[0]
+        #expect(deletion.operation == .delete)
+        u.complete(deletion.path, lease: deletion.lease, outcome: .deleted, at: ms(4))
+        #expect(u.drainDisplaced().map(\.node) == [2])
     }
 
     @Test("A lease taken back (expired, or its node lost) may have landed: that node's copy is displaced, unless it holds the key")

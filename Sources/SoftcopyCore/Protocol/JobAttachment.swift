@@ -10,12 +10,17 @@ public struct JobAttachment: Sendable, Hashable {
         /// refused (409) unless `replace`. Nil from coordinators before 0.x: not checked.
         public var origin: CopyOrigin?
         public var replace: Bool
+        /// The job is this destination's only writer: the agent takes its lock file
+        /// (`.softcopy/lock`), as a local run does. False where several agents write one
+        /// shared filesystem (`placement: shared`).
+        public var exclusive: Bool
 
-        public init(index: Int, destination: String, origin: CopyOrigin? = nil, replace: Bool = false) {
+        public init(index: Int, destination: String, origin: CopyOrigin? = nil, replace: Bool = false, exclusive: Bool = true) {
             self.index = index
             self.destination = destination
             self.origin = origin
             self.replace = replace
+            self.exclusive = exclusive
         }
     }
 
@@ -36,7 +41,7 @@ public struct JobAttachment: Sendable, Hashable {
             ("job", .string(job)), ("coordinator", .string(coordinator)), ("agent", .integer(agent)),
             ("targets", .array(targets.map { t in
                 .object([("index", .integer(t.index)), ("destination", .string(t.destination)),
-                         ("origin", t.origin?.json ?? .null), ("replace", .bool(t.replace))])
+                         ("origin", t.origin?.json ?? .null), ("replace", .bool(t.replace)), ("exclusive", .bool(t.exclusive))])
             })),
         ])
     }
@@ -61,7 +66,8 @@ public struct JobAttachment: Sendable, Hashable {
                 throw ProtocolError("attach target \(n + 1): 'destination' must be a non-empty path")
             }
             let origin = try t.value["origin"].flatMap { v throws(ProtocolError) in v == .null ? nil : try CopyOrigin(json: v) }
-            targets.append(Target(index: index, destination: destination, origin: origin, replace: try t.bool("replace", default: false)))
+            targets.append(Target(index: index, destination: destination, origin: origin, replace: try t.bool("replace", default: false),
+                                  exclusive: try t.bool("exclusive", default: true)))
         }
         guard !targets.isEmpty else { throw ProtocolError("attach: 'targets' is empty") }
         self.targets = targets

@@ -13,8 +13,9 @@ extension ArchiveTracker {
         let isFinal = phase == .final
         let retryDeadline = configuration.retryDeadline
         switch outcome {
-        case .copied, .unchanged:
-            // The key moves to this consumer: a copy on the node that held it is superseded.
+        case .copied, .unchanged, .deleted:
+            // The key moves to this consumer (or is deleted by it, its holder being away):
+            // a copy on the node that held it is superseded.
             if case .holds(let d) = records[i].destination, d.holder != held.consumer { displace(path, d) }
         default:
             break

@@ -73,6 +73,13 @@ public final class DestinationTree: Sendable {
         return fstat(rootDescriptor, &st) == 0 ? (UInt64(st.st_dev), UInt64(st.st_ino)) : nil
     }
 
+    /// Whether the root's path still leads to the folder held open (false when something
+    /// was mounted on it since, or it was removed or made again).
+    public var isWherePathLeads: Bool {
+        guard let held = identity, let now = try? FileStatus.of(rootPath, followingLinks: true) else { return false }
+        return held.device == now.device && held.inode == now.version.inode
+    }
+
     /// Whether the root is the root of a mounted filesystem (nil if that cannot be told).
     public var isMountPoint: Bool? {
         let answer = softcopy_is_mount_root(rootDescriptor)
