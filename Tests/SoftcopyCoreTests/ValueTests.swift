@@ -148,6 +148,18 @@ struct ValueTests {
         #expect(Set([precomposed, decomposed]).count == 2)
         #expect(precomposed < decomposed || decomposed < precomposed)
         #expect(!path("a/e\u{301}").isInside(path("a/e")) && path("a/e/x").isInside(path("a/e")))
+        // Order and equality are those of the bytes, across the 8-byte words they compare by.
+        var generator = SplitMix(seed: 11)
+        let alphabet = Array("ab\u{e9}c0".unicodeScalars)
+        let paths = (0..<400).map { _ in
+            path((0..<Int(generator.next() % 4 + 1)).map { _ in
+                String(String.UnicodeScalarView((0..<Int(generator.next() % 9 + 1)).map { _ in alphabet[Int(generator.next() % 5)] }))
+            }.joined(separator: "/"))
+        }
+        for (a, b) in zip(paths, paths.shuffled(using: &generator)) {
+            #expect((a < b) == Array(a.string.utf8).lexicographicallyPrecedes(Array(b.string.utf8)), "\(a) < \(b)")
+            #expect((a == b) == (Array(a.string.utf8) == Array(b.string.utf8)))
+        }
     }
 
     @Test("Names that are not UTF-8 survive as text and back to the same bytes; every text is canonical")
