@@ -355,7 +355,7 @@ public final class Agent: Sendable {
         }
         defer { withExtendedLifetime(lock) {} }
         var report = RemovalReport()
-        var folders: [RelativePath: [RelativePath]] = [:]
+        var unlinked: [RelativePath] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
         for item in removal.items {
@@ -381,7 +381,7 @@ public final class Agent: Sendable {
                     }
                 }
                 if try tree.remove(item.path, syncDirectory: false) {
-                    folders[item.path.parent ?? .root, default: []].append(item.path)
+                    unlinked.append(item.path)
                 } else {
                     report.absent.append(item.path)
                 }
@@ -391,14 +391,9 @@ public final class Agent: Sendable {
         }
         // Durable before it is reported: a removal lost to a power cut would be a
         // superseded copy that nobody lists any more.
-        for (folder, paths) in folders {
-            do {
-                try tree.syncDirectory(folder)
-                report.removed += paths
-            } catch {
-                report.kept += paths.map { .init(path: $0, reason: "removed, but not durably: \(error)") }
-            }
-        }
+        let (durable, failed) = tree.syncRemovals(unlinked)
+        report.removed = durable
+        report.kept += failed.map { .init(path: $0.0, reason: "removed, but not durably: \($0.1)") }
         if !report.removed.isEmpty {
             logger.info("removed \(report.removed.count) superseded copies under \(tree.rootPath)\(removal.job.map { " for job \($0)" } ?? " (verify --repair)")")
         }

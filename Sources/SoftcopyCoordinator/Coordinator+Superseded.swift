@@ -12,28 +12,20 @@ extension Coordinator {
             guard let destination = runtime.destination else { continue }
             let paths = engine.takeRemovals(runtime.index, node: 0, limit: 10_000)
             guard !paths.isEmpty else { continue }
-            var removed: [RelativePath] = [], kept: [RelativePath] = []
-            var folders: Set<RelativePath> = []
+            var unlinked: [RelativePath] = [], absent: [RelativePath] = [], kept: [RelativePath] = []
             for path in paths {
                 do {
-                    if try destination.remove(path, syncDirectory: false) { folders.insert(path.parent ?? .root) }
-                    removed.append(path)
+                    if try destination.remove(path, syncDirectory: false) { unlinked.append(path) } else { absent.append(path) }
                 } catch {
                     logger.warning("cannot remove the superseded copy \(destination.displayPath(path)): \(error)")
                     kept.append(path)
                 }
             }
-            for folder in folders {
-                do {
-                    try destination.syncDirectory(folder)
-                } catch {
-                    // Not durably gone: try again next time.
-                    kept += removed.filter { $0.parent ?? .root == folder }
-                    removed.removeAll { $0.parent ?? .root == folder }
-                }
-            }
-            try? runtime.journal?.append(removed.map { .deleted($0) })
-            engine.finishRemovals(runtime.index, node: 0, removed: removed, kept: kept)
+            // Not durably gone where a folder's sync failed: tried again next time.
+            let (durable, failed) = destination.syncRemovals(unlinked)
+            kept += failed.map(\.0)
+            try? runtime.journal?.append(durable.map { .deleted($0) })
+            engine.finishRemovals(runtime.index, node: 0, removed: durable + absent, kept: kept)
         }
     }
 

@@ -270,16 +270,15 @@ public final class CopyVerifier {
         var result: [(RelativePath, UInt64, Checksum)] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
-        try DirectoryLister.walk(root) { path, entry throws(SystemError) in
+        let tree = try DestinationTree(root: root, create: false)
+        try tree.walk { path, entry throws(SystemError) in
             if ZarrNaming.isTemporary(name: entry.name) || entry.name.hasPrefix(DestinationTree.temporaryPrefix) { return false }
             switch entry.kind {
             case .directory:
                 return entry.name != ZarrNaming.stateDirectoryName
             case .regular:
-                let name = root + "/" + path.string
-                let fd = PathBytes.withCString(name) { Glibc.open($0, O_RDONLY | O_CLOEXEC) }
-                guard fd >= 0 else { throw SystemError("open", path: name) }
-                let (checksum, length) = try FileDescriptor(owning: fd).checksum(buffer: buffer, path: name)
+                guard let file = try tree.openForReading(path) else { return false }  // gone meanwhile
+                let (checksum, length) = try file.checksum(buffer: buffer, path: tree.displayPath(path))
                 result.append((path, length, checksum))
                 return false
             default:

@@ -9,7 +9,8 @@ public enum TreeComparison {
     /// a combining accent and with a precomposed one would be one key).
     public static func files(_ root: String) throws -> [String: [UInt8]] {
         var result: [String: [UInt8]] = [:]
-        try DirectoryLister.walk(root) { path, entry throws(SystemError) in
+        guard (try FileStatus.of(root, followingLinks: true))?.kind == .directory else { return [:] }
+        try DestinationTree(root: root, create: false).walk { path, entry throws(SystemError) in
             switch entry.kind {
             case .directory:
                 return !(path.parent == .root && entry.name == ZarrNaming.stateDirectoryName)

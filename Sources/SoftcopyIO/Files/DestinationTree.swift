@@ -200,6 +200,22 @@ public final class DestinationTree: Sendable {
         }
     }
 
+    /// Makes removals durable: each folder that lost files is fsynced once. The removals
+    /// made durable, and those whose folder failed its sync (not to be reported done).
+    public func syncRemovals(_ removed: [RelativePath]) -> (durable: [RelativePath], failed: [(RelativePath, SystemError)]) {
+        var durable: [RelativePath] = []
+        var failed: [(RelativePath, SystemError)] = []
+        for (folder, paths) in Dictionary(grouping: removed, by: { $0.parent ?? .root }) {
+            do {
+                try syncDirectory(folder)
+                durable += paths
+            } catch {
+                failed += paths.map { ($0, error) }
+            }
+        }
+        return (durable, failed)
+    }
+
     /// What became of one staged file in a group commit.
     public enum StagedResult {
         case renamed

@@ -1,6 +1,6 @@
 import CSoftcopyShims
 import Glibc
-public import SoftcopyCore
+import SoftcopyCore
 
 /// Lists one directory with opendir/readdir, taking the status of files with fstatat on
 /// the open directory (one syscall per file, no path re-walk).
@@ -112,19 +112,6 @@ public enum DirectoryLister {
                 listed = Entry(name: name, status: status.kind == .directory ? nil : status, kind: status.kind)
             }
             try body(OpenEntry(entry: listed, directory: fd, cName: cName))
-        }
-    }
-
-    /// Visits every entry under `root` (depth first, folders before their contents);
-    /// `visit` returns whether to go into a folder. Folders that vanish are skipped.
-    public static func walk(_ root: String, _ visit: (RelativePath, Entry) throws(SystemError) -> Bool) throws(SystemError) {
-        var stack: [RelativePath] = [.root]
-        while let folder = stack.popLast() {
-            let absolute = folder.isRoot ? root : root + "/" + folder.string
-            for entry in try list(absolute) ?? [] {
-                let path = folder.appending(component: entry.name)
-                if try visit(path, entry), entry.kind == .directory { stack.append(path) }
-            }
         }
     }
 }
