@@ -119,6 +119,19 @@ public final class Agent: Sendable {
         }.detach()
     }
 
+    /// The root to serve a request under, or the 503 that says why there is none now
+    /// (storage that may come: a coordinator tries again within its deadline); logged as
+    /// a refusal of `refusing`, if given.
+    private func withRoot(refusing: String? = nil, _ body: (DestinationTree) -> HTTPResponse) -> HTTPResponse {
+        switch dataRoot.current() {
+        case .success(let tree):
+            return body(tree)
+        case .failure(let problem):
+            if let refusing { logger.warning("refused \(refusing): \(problem)") }
+            return .error(.serviceUnavailable, problem.message)
+        }
+    }
+
     /// The same without the check, for transfers (which must not end jobs from inside).
     func heldSpace() -> (free: UInt64, total: UInt64) {
         (try? dataRoot.current().get())?.space() ?? (0, 0)
@@ -164,7 +177,9 @@ public final class Agent: Sendable {
             return .json(.object([("job", .string(attachment.job)), ("attached", .bool(true))]))
         }
         checkRoot()
-        return attaching.withLock { _ in attachOnce(attachment, from: request.remote) }
+        return withRoot(refusing: "job \(attachment.job) from \(request.remote)") { root in
+            attaching.withLock { _ in attachOnce(attachment, root: root, from: request.remote) }
+        }
     }
 
     /// The job that holds `destination` (or a folder above or below it), other than `job`.
@@ -176,17 +191,10 @@ public final class Agent: Sendable {
 
     /// One destination, one writer: checks every target's destination is free (a job whose
     /// coordinator is gone gives it up) and holds no other source's copy, then starts the job.
-    private func attachOnce(_ attachment: JobAttachment, from remote: String) -> HTTPResponse {
-        let root: DestinationTree
-        switch dataRoot.current() {
-        case .success(let tree): root = tree
-        case .failure(let problem):
-            // Storage that may come (a mount): the coordinator tries again, within its deadline.
-            logger.warning("refused job \(attachment.job) from \(remote): \(problem)")
-            return .error(.serviceUnavailable, problem.message)
-        }
+    private func attachOnce(_ attachment: JobAttachment, root: DestinationTree, from remote: String) -> HTTPResponse {
         var trees: [Int: DestinationTree] = [:]
         var destinations: [Int: RelativePath] = [:]
+        var admissions: [Int: CopyOrigin.Admission] = [:]
         for target in attachment.targets {
             let relative: RelativePath
             do {
@@ -213,10 +221,14 @@ public final class Agent: Sendable {
                 logger.warning("refused job \(attachment.job) from \(remote): cannot use \(target.destination): \(error)")
                 return .error(.forbidden, "cannot use the destination \(target.destination) under \(configuration.root): \(error)")
             }
-            if let origin = target.origin, case .refuse(let existing) = CopyOrigin.admit(origin, over: try? tree.origin(), replace: target.replace) {
-                let message = CopyOrigin.refusal(destination: "\(target.destination) under \(configuration.root) on \(configuration.name)", holds: existing, incoming: origin)
-                logger.warning("refused job \(attachment.job) from \(remote): \(message)")
-                return .error(.conflict, message)
+            if let origin = target.origin {
+                let admission = CopyOrigin.admit(origin, over: try? tree.origin(), replace: target.replace)
+                if case .refuse(let existing) = admission {
+                    let message = CopyOrigin.refusal(destination: "\(target.destination) under \(configuration.root) on \(configuration.name)", holds: existing, incoming: origin)
+                    logger.warning("refused job \(attachment.job) from \(remote): \(message)")
+                    return .error(.conflict, message)
+                }
+                admissions[target.index] = admission
             }
             trees[target.index] = tree
             destinations[target.index] = relative
@@ -241,14 +253,14 @@ public final class Agent: Sendable {
         for target in attachment.targets {
             guard let tree = trees[target.index] else { continue }
             if let origin = target.origin {
-                switch CopyOrigin.admit(origin, over: try? tree.origin(), replace: target.replace) {
-                case .fresh, .replace:
+                switch admissions[target.index] {
+                case .fresh?, .replace?:
                     do {
                         try tree.recordOrigin(origin)
                     } catch {
                         return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot record the origin under \(tree.rootPath): \(error)")
                     }
-                case .resume, .refuse:
+                default:
                     break
                 }
             }
@@ -414,26 +426,23 @@ public final class Agent: Sendable {
             return .error(.badRequest, error.message)
         }
         checkRoot()
-        let root: DestinationTree
-        switch dataRoot.current() {
-        case .success(let tree): root = tree
-        case .failure(let problem): return .error(.serviceUnavailable, problem.message)
-        }
-        let builder = AgentListingBuilder(tree: root, checksums: request.queryFlag("checksums") || request.queryFlag("verify"),
-                                          verify: request.queryFlag("verify"), records: records)
-        do {
-            if !base.isRoot {
-                // Refuses a symlink anywhere on the way, like every other path here.
-                _ = try root.openDirectory(base, create: false)
-            }
-            guard let listing = try builder.listing(base, recursive: request.queryFlag("recursive")) else {
+        return withRoot { root in
+            let builder = AgentListingBuilder(tree: root, checksums: request.queryFlag("checksums") || request.queryFlag("verify"),
+                                              verify: request.queryFlag("verify"), records: records)
+            do throws(SystemError) {
+                if !base.isRoot {
+                    // Refuses a symlink anywhere on the way, like every other path here.
+                    _ = try root.openDirectory(base, create: false)
+                }
+                guard let listing = try builder.listing(base, recursive: request.queryFlag("recursive")) else {
+                    return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
+                }
+                return .json(pieces: listing)
+            } catch where error.isNotFound {
                 return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
+            } catch {
+                return .error(.forbidden, "cannot list \(base): \(error)")
             }
-            return .json(pieces: listing)
-        } catch where error.isNotFound {
-            return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
-        } catch {
-            return .error(.forbidden, "cannot list \(base): \(error)")
         }
     }
 
@@ -444,28 +453,25 @@ public final class Agent: Sendable {
         } catch {
             return .error(.badRequest, error.message)
         }
-        let root: DestinationTree
-        switch dataRoot.current() {
-        case .success(let tree): root = tree
-        case .failure(let problem): return .error(.serviceUnavailable, problem.message)
-        }
-        do {
-            guard let fd = try root.openForReading(path) else { return .error(.notFound, "no file \(path) under \(configuration.root)") }
-            let status = try fd.status()
-            guard status.kind == .regular else { return .error(.notFound, "\(path) is not a file") }
-            var headers = HTTPHeaders()
-            headers.add(name: "content-type", value: "application/octet-stream")
-            if let record = WrittenRecord.current(on: fd, status: status) {
-                headers.add(name: SoftcopyHeaders.checksum, value: record.checksum.hex)
-                headers.add(name: SoftcopyHeaders.version, value: record.version.token)
+        return withRoot { root in
+            do throws(SystemError) {
+                guard let fd = try root.openForReading(path) else { return .error(.notFound, "no file \(path) under \(configuration.root)") }
+                let status = try fd.status()
+                guard status.kind == .regular else { return .error(.notFound, "\(path) is not a file") }
+                var headers = HTTPHeaders()
+                headers.add(name: "content-type", value: "application/octet-stream")
+                if let record = WrittenRecord.current(on: fd, status: status) {
+                    headers.add(name: SoftcopyHeaders.checksum, value: record.checksum.hex)
+                    headers.add(name: SoftcopyHeaders.version, value: record.version.token)
+                }
+                let raw = fd.release()
+                return HTTPResponse(status: .ok, headers: headers,
+                                    body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: raw), offset: 0, length: Int(status.version.size)))
+            } catch where error.isNotFound {
+                return .error(.notFound, "no file \(path) under \(configuration.root)")
+            } catch {
+                return .error(.forbidden, "cannot open \(path): \(error)")
             }
-            let raw = fd.release()
-            return HTTPResponse(status: .ok, headers: headers,
-                                body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: raw), offset: 0, length: Int(status.version.size)))
-        } catch where error.isNotFound {
-            return .error(.notFound, "no file \(path) under \(configuration.root)")
-        } catch {
-            return .error(.forbidden, "cannot open \(path): \(error)")
         }
     }
 

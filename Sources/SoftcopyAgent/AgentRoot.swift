@@ -66,7 +66,7 @@ final class AgentRoot: Sendable {
                 s.tree = nil
                 return .unchanged
             }
-            if let tree = s.tree, let held = tree.identity, held.device == now.device, held.inode == now.version.inode {
+            if let tree = s.tree, tree.isFolder(now) {
                 s.problem = Self.mountProblem(tree, path: path, required: requireMount)
                 return .unchanged
             }

@@ -96,7 +96,7 @@ extension Coordinator {
             }
             guard let p = runtime.placementProblem else { continue }
             let lasted = now - p.since
-            let still = "\(Quantity.formatBytes(engine.bytesToPlace(runtime.index))) (\(waiting.files) files) still to place"
+            let still = "\(Quantity.formatBytes(waiting.bytes)) (\(waiting.files) files) still to place"
             let fleet = remote?.fleet
             // Agents that refused the job will refuse it again until someone changes
             // something: a finished source (--once) ends at once, a live one after the grace.

@@ -212,14 +212,14 @@ public final class CopyVerifier {
             logger.error("cannot repair \(root): \(error)")
             return 0
         }
-        var removed = 0
-        withExtendedLifetime(lock) {
+        return withExtendedLifetime(lock) {
+            var unlinked: [RelativePath] = []
             for copy in copies {
                 guard let status = try? tree.status(of: copy.path), status.version.size == copy.copy.size else { continue }
-                if (try? tree.remove(copy.path, syncDirectory: true)) != nil { removed += 1 }
+                if (try? tree.remove(copy.path, syncDirectory: false)) != nil { unlinked.append(copy.path) }
             }
+            return tree.syncRemovals(unlinked).durable.count
         }
-        return removed
     }
 
     /// The verdict goes to standard output (logs go to standard error).

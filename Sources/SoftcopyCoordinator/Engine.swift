@@ -297,14 +297,7 @@ final class Engine: @unchecked Sendable {
     }
 
     /// Bytes target `target` still has to place, over all its copies.
-    func bytesToPlace(_ target: Int) -> UInt64 {
-        lock.withLock {
-            targetLanes[target].reduce(0) { sum, lane in
-                let c = targets[lane].tracker.counters
-                return sum &+ (c.seenBytes > c.doneBytes ? c.seenBytes - c.doneBytes : 0)
-            }
-        }
-    }
+    func bytesToPlace(_ target: Int) -> UInt64 { remaining(target).bytes }
 
     func placement(of target: Int) -> Placement { placements[target] }
 
@@ -330,7 +323,6 @@ final class Engine: @unchecked Sendable {
         let (seeded, notices) = lock.withLock { () -> (Int, [(Int, [TrackerNotice])]) in
             let now = Clock.now()
             let attached = Set(nodes().filter(\.attached).map(\.id))
-            let separateNodes = placements[target].kind != .shared
             var seeded = 0
             for entry in entries where !entry.isDirectory {
                 guard let checksum = entry.checksum, let version = entry.sourceVersion, version.size == entry.size else { continue }
@@ -342,9 +334,7 @@ final class Engine: @unchecked Sendable {
                     targets[lanes.lowerBound + k].tracker.seedDestination(entry.path, .holds(listed), at: now)
                     seeded += 1
                 case .superseded:
-                    if tracksSuperseded, separateNodes {
-                        superseded[target].add(entry.path, on: holder, .init(version: version, checksum: checksum))
-                    }
+                    noteSuperseded(target, entry.path, on: holder, .init(version: version, checksum: checksum))
                 }
             }
             for lane in lanes { absorbDisplaced(lane) }
@@ -361,10 +351,15 @@ final class Engine: @unchecked Sendable {
 
     /// Moves a lane's displaced copies into its target's superseded copies (lock held).
     private func absorbDisplaced(_ lane: Int) {
-        let moved = targets[lane].tracker.drainDisplaced()
-        let target = laneTarget[lane]
-        guard !moved.isEmpty, tracksSuperseded, placements[target].kind != .shared else { return }
-        for d in moved { superseded[target].add(d.path, on: d.node, d.copy) }
+        for d in targets[lane].tracker.drainDisplaced() { noteSuperseded(laneTarget[lane], d.path, on: d.node, d.copy) }
+    }
+
+    /// A copy of `path` on `node` that target `target`'s record may not name (lock held).
+    /// Only where there are several nodes: a local copy alone has one, and on a shared
+    /// filesystem every agent's copy is the same file.
+    private func noteSuperseded(_ target: Int, _ path: RelativePath, on node: UInt32, _ copy: SupersededCopies.Copy) {
+        guard tracksSuperseded, placements[target].kind != .shared else { return }
+        superseded[target].add(path, on: node, copy)
     }
 
     /// How target `target`'s record stands to `path` on `node` (lock held).
@@ -415,8 +410,8 @@ final class Engine: @unchecked Sendable {
             for (path, lease, outcome) in results {
                 if state.tracker.complete(path, lease: lease, outcome: outcome, at: now) {
                     current += 1
-                } else if case .copied(let version, let checksum, _, _) = outcome, tracksSuperseded, placements[target].kind != .shared {
-                    superseded[target].add(path, on: consumer, .init(version: version, checksum: checksum))
+                } else if case .copied(let version, let checksum, _, _) = outcome {
+                    noteSuperseded(target, path, on: consumer, .init(version: version, checksum: checksum))
                 }
             }
             return current

@@ -76,8 +76,14 @@ public final class DestinationTree: Sendable {
     /// Whether the root's path still leads to the folder held open (false when something
     /// was mounted on it since, or it was removed or made again).
     public var isWherePathLeads: Bool {
-        guard let held = identity, let now = try? FileStatus.of(rootPath, followingLinks: true) else { return false }
-        return held.device == now.device && held.inode == now.version.inode
+        guard let now = try? FileStatus.of(rootPath, followingLinks: true) else { return false }
+        return isFolder(now)
+    }
+
+    /// Whether `status` (of a path, taken by the caller) is of the folder held open.
+    public func isFolder(_ status: FileStatus) -> Bool {
+        guard let held = identity else { return false }
+        return held.device == status.device && held.inode == status.version.inode
     }
 
     /// Whether the root is the root of a mounted filesystem (nil if that cannot be told).
