@@ -18,10 +18,10 @@ public final class Agent: Sendable {
     /// Serialises attaches: checking that a destination is free and taking it are one step.
     private let attaching = Mutex(())
     private let rootCheckRunning = Atomic(false)
-    private let keyLocks = KeyLocks()
+    let keyLocks = KeyLocks()
     /// One data root, one filesystem: every job's transfers share its free space.
     private let reservations = SpaceReservations()
-    private let records: RecordCache
+    let records: RecordCache
     private let server = Mutex<HTTPServer?>(nil)
     private let advertiser = Mutex<AgentAdvertiser?>(nil)
     /// Wall-clock time this agent started (temp files older than this are leftovers).
@@ -122,7 +122,7 @@ public final class Agent: Sendable {
     /// The root to serve a request under, or the 503 that says why there is none now
     /// (storage that may come: a coordinator tries again within its deadline); logged as
     /// a refusal of `refusing`, if given.
-    private func withRoot(refusing: String? = nil, _ body: (DestinationTree) -> HTTPResponse) -> HTTPResponse {
+    func withRoot(refusing: String? = nil, _ body: (DestinationTree) -> HTTPResponse) -> HTTPResponse {
         switch dataRoot.current() {
         case .success(let tree):
             return body(tree)
@@ -183,7 +183,7 @@ public final class Agent: Sendable {
     }
 
     /// The job that holds `destination` (or a folder above or below it), other than `job`.
-    private func holder(of destination: RelativePath, except job: String) -> AgentJob? {
+    func holder(of destination: RelativePath, except job: String) -> AgentJob? {
         jobs.withLock { Array($0.values) }.first { other in
             other.attachment.job != job && other.destinations.values.contains { $0.isInside(destination) || destination.isInside($0) }
         }
@@ -321,166 +321,5 @@ public final class Agent: Sendable {
             return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot write the manifest under \(tree.rootPath): \(error)")
         }
         return .json(.object([("stored", .string(tree.displayPath(Manifest.relativePath)))]))
-    }
-
-    // MARK: - Superseded copies
-
-    /// `POST /v1/remove`: removes copies of keys whose current copy is elsewhere. The job
-    /// that holds the destination may remove whatever is at a key (its coordinator knows
-    /// the record names another node); without a job (`verify --repair`), only while no
-    /// job holds the destination, and only the very copy the request names.
-    func remove(_ request: HTTPRequest) -> HTTPResponse {
-        let removal: RemovalRequest
-        let relative: RelativePath
-        do {
-            removal = try RemovalRequest(json: try ProtocolError.parseBody(request.bodyBytes, what: "the removal request"))
-            relative = try JobAttachment.resolve(destination: removal.destination, root: configuration.root)
-        } catch {
-            return .error(.badRequest, error.message)
-        }
-        let holder = holder(of: relative, except: "")
-        if let job = removal.job {
-            guard let holder, holder.attachment.job == job else {
-                return .error(.conflict, "job \(job) does not hold \(removal.destination) here\(holder.map { " (job \($0.attachment.job) does)" } ?? "")")
-            }
-        } else if let holder {
-            return .error(.conflict, "\(removal.destination) is in use by job \(holder.attachment.job) of the coordinator at \(holder.attachment.coordinator); that run removes superseded copies itself")
-        }
-        let tree: DestinationTree
-        do {
-            tree = try dataRoot.current().get().subtree(relative, create: false)
-        } catch let problem as AgentRoot.RootProblem {
-            return .error(.serviceUnavailable, problem.message)
-        } catch let error as SystemError where error.isNotFound {
-            return .json(RemovalReport(absent: removal.items.map(\.path)).json)
-        } catch {
-            return .error(.forbidden, "cannot open \(removal.destination) under \(configuration.root): \(error)")
-        }
-        // Without a job: not while anyone writes there, here or (a local run) elsewhere.
-        var lock: DestinationLock?
-        if removal.job == nil {
-            do {
-                lock = try DestinationLock.acquire(tree, holder: "softcopy-agent \(configuration.name) (pid \(getpid())), removing superseded copies for verify --repair")
-            } catch {
-                return .error(.conflict, "\(removal.destination) is in use: \(error)")
-            }
-        }
-        defer { withExtendedLifetime(lock) {} }
-        var report = RemovalReport()
-        var unlinked: [RelativePath] = []
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
-        defer { buffer.deallocate() }
-        for item in removal.items {
-            let key = tree.displayPath(item.path)
-            keyLocks.acquire(key)
-            defer { keyLocks.release(key) }
-            do {
-                guard let fd = try tree.openForReading(item.path) else {
-                    report.absent.append(item.path)
-                    continue
-                }
-                let status = try fd.status()
-                guard status.kind == .regular else {
-                    report.kept.append(.init(path: item.path, reason: "not a regular file"))
-                    continue
-                }
-                if let size = item.size, let checksum = item.checksum {
-                    let recorded = WrittenRecord.current(on: fd, status: status)?.checksum
-                    let current = try recorded ?? fd.checksum(buffer: buffer, path: key).checksum
-                    guard status.version.size == size, current == checksum else {
-                        report.kept.append(.init(path: item.path, reason: "it changed since it was listed"))
-                        continue
-                    }
-                }
-                if try tree.remove(item.path, syncDirectory: false) {
-                    unlinked.append(item.path)
-                } else {
-                    report.absent.append(item.path)
-                }
-            } catch {
-                report.kept.append(.init(path: item.path, reason: "\(error)"))
-            }
-        }
-        // Durable before it is reported: a removal lost to a power cut would be a
-        // superseded copy that nobody lists any more.
-        let (durable, failed) = tree.syncRemovals(unlinked)
-        report.removed = durable
-        report.kept += failed.map { .init(path: $0.0, reason: "removed, but not durably: \($0.1)") }
-        if !report.removed.isEmpty {
-            logger.info("removed \(report.removed.count) superseded copies under \(tree.rootPath)\(removal.job.map { " for job \($0)" } ?? " (verify --repair)")")
-        }
-        return .json(report.json)
-    }
-
-    // MARK: - Listings and files
-
-    func listing(_ request: HTTPRequest) -> HTTPResponse {
-        let base: RelativePath
-        do {
-            if let destination = request.query["destination"] {
-                base = try JobAttachment.resolve(destination: destination, root: configuration.root)
-            } else {
-                base = try Self.path(Array(request.components.dropFirst(2)))
-            }
-        } catch {
-            return .error(.badRequest, error.message)
-        }
-        checkRoot()
-        return withRoot { root in
-            let builder = AgentListingBuilder(tree: root, checksums: request.queryFlag("checksums") || request.queryFlag("verify"),
-                                              verify: request.queryFlag("verify"), records: records)
-            do throws(SystemError) {
-                if !base.isRoot {
-                    // Refuses a symlink anywhere on the way, like every other path here.
-                    _ = try root.openDirectory(base, create: false)
-                }
-                guard let listing = try builder.listing(base, recursive: request.queryFlag("recursive")) else {
-                    return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
-                }
-                return .json(pieces: listing)
-            } catch where error.isNotFound {
-                return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
-            } catch {
-                return .error(.forbidden, "cannot list \(base): \(error)")
-            }
-        }
-    }
-
-    func file(_ components: [String]) -> HTTPResponse {
-        let path: RelativePath
-        do {
-            path = try Self.path(components)
-        } catch {
-            return .error(.badRequest, error.message)
-        }
-        return withRoot { root in
-            do throws(SystemError) {
-                guard let fd = try root.openForReading(path) else { return .error(.notFound, "no file \(path) under \(configuration.root)") }
-                let status = try fd.status()
-                guard status.kind == .regular else { return .error(.notFound, "\(path) is not a file") }
-                var headers = HTTPHeaders()
-                headers.add(name: "content-type", value: "application/octet-stream")
-                if let record = WrittenRecord.current(on: fd, status: status) {
-                    headers.add(name: SoftcopyHeaders.checksum, value: record.checksum.hex)
-                    headers.add(name: SoftcopyHeaders.version, value: record.version.token)
-                }
-                let raw = fd.release()
-                return HTTPResponse(status: .ok, headers: headers,
-                                    body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: raw), offset: 0, length: Int(status.version.size)))
-            } catch where error.isNotFound {
-                return .error(.notFound, "no file \(path) under \(configuration.root)")
-            } catch {
-                return .error(.forbidden, "cannot open \(path): \(error)")
-            }
-        }
-    }
-
-    static func path(_ components: [String]) throws(ProtocolError) -> RelativePath {
-        let joined = components.joined(separator: "/")
-        do {
-            return try RelativePath(validating: joined)
-        } catch {
-            throw ProtocolError("bad path \(joined.debugDescription): \(error)")
-        }
     }
 }

@@ -20,17 +20,17 @@ final class Engine: @unchecked Sendable {
         var scanStarted: MonotonicInstant?
     }
 
-    private let lock = ConditionLock()
-    private var targets: [TargetState]
+    let lock = ConditionLock()
+    var targets: [TargetState]
     /// The target of each lane, and the lanes of each target.
-    private let laneTarget: [Int]
+    let laneTarget: [Int]
     let targetLanes: [Range<Int>]
-    private let placements: [Placement]
-    private var shuttingDown = false
+    let placements: [Placement]
+    var shuttingDown = false
     /// Files each target's agents already held when they attached (not sent again).
     private var seededFiles: [Int]
     /// Per target: copies of its keys on nodes its record does not name.
-    private var superseded: [SupersededCopies]
+    var superseded: [SupersededCopies]
     /// Set once agents may take part: a local copy alone has one node, where a key's
     /// next copy always replaces the last one.
     var tracksSuperseded = false
@@ -41,10 +41,10 @@ final class Engine: @unchecked Sendable {
     /// API uses it to answer waiting long-polls at once.
     var onChange: (@Sendable () -> Void)?
     private var roundRobin = 0
-    private let logger: Logger
-    private let sourceRoots: [String]
+    let logger: Logger
+    let sourceRoots: [String]
     /// How each lane's source follows symbolic links.
-    private let sourceLinks: [SourceLinks]
+    let sourceLinks: [SourceLinks]
     /// Retries are logged at most once per interval, with a count of the rest: a full
     /// disk would otherwise log one line per file per attempt.
     private let retryLog = Mutex(RetryLog())
@@ -107,84 +107,6 @@ final class Engine: @unchecked Sendable {
     let laneCount: Int
 
     var isShuttingDown: Bool { lock.withLock { shuttingDown } }
-
-    // MARK: - Source events (watcher threads)
-
-    /// Source events of target `target`, applied to each of its lanes.
-    func handle(_ target: Int, _ events: [SourceEvent]) {
-        let index = targetLanes[target].lowerBound
-        // Metadata is small: read and parse it before taking the lock.
-        var parsed: [RelativePath: Result<ZarrNode, ZarrMetadataParser.Error>] = [:]
-        for case .observed(let path, .file, _) in events where ZarrNaming.role(of: path) == .metadata {
-            do {
-                let bytes = try readSmallFile(sourceRoots[index] + "/" + path.string, limit: 64 << 20, links: sourceLinks[index])
-                parsed[path] = Result { () throws(ZarrMetadataParser.Error) in try ZarrMetadataParser.parse(name: path.name, bytes: bytes) }
-            } catch {
-                continue  // gone already; its removal event follows
-            }
-        }
-        var said: (warnings: [String], infos: [String]) = ([], [])
-        for lane in targetLanes[target] {
-            let root = sourceRoots[index]
-            let notes = withTarget(lane) { state in Self.apply(events, parsed: parsed, to: &state, root: root) }
-            // Every copy sees the same source: say things once.
-            if lane == index { said = notes }
-        }
-        for info in said.infos { logger.info("\(info)") }
-        for warning in said.warnings { logger.warning("\(warning)") }
-    }
-
-    /// Applies source events to one lane's tracker and hierarchy; returns what to log.
-    private static func apply(
-        _ events: [SourceEvent], parsed: [RelativePath: Result<ZarrNode, ZarrMetadataParser.Error>],
-        to state: inout TargetState, root: String
-    ) -> (warnings: [String], infos: [String]) {
-        var warnings: [String] = []
-        var infos: [String] = []
-        let now = Clock.now()
-        for event in events {
-            switch event {
-            case .observed(let path, let observed, let cause):
-                state.tracker.observe(path, observed, cause: cause, at: now)
-                if case .failure(let error) = parsed[path] {
-                    if state.malformedMetadata[path] != error.message {
-                        state.malformedMetadata[path] = error.message
-                        warnings.append("malformed zarr metadata \(root)/\(path): \(error.message) (copied as it is)")
-                    }
-                } else if case .success(let node) = parsed[path] {
-                    state.malformedMetadata[path] = nil
-                    state.hierarchy.update(metadataFile: path, node: node)
-                } else if observed == .absent, ZarrNaming.role(of: path) == .metadata {
-                    state.hierarchy.remove(metadataFile: path)
-                }
-            case .subtreeRemoved(let directory):
-                state.tracker.observeSubtreeRemoved(directory, cause: .removed, at: now)
-                state.hierarchy.removeSubtree(directory)
-            case .fullScanStarted:
-                state.scanStarted = now
-                state.tracker.beginFullScan()
-            case .fullScanFinished(let kind):
-                state.tracker.endFullScan(kind, at: now)
-                if kind == .initial, let started = state.scanStarted {
-                    // On a large archive the first scan is the wait before anything is copied: say what it cost.
-                    infos.append("\(root): the first scan found \(state.tracker.trackedPaths) files in \(Quantity.formatDuration(now - started))")
-                }
-                let tracker = state.tracker
-                state.hierarchy.prune { directory in
-                    ZarrNaming.nodeMetadataNames.contains { tracker.sourceVersion(of: directory.appending(component: String($0))) != nil }
-                }
-            case .rootVanished:
-                state.tracker.sourceRootVanished(at: now)
-                warnings.append("the source \(root) disappeared; nothing will be deleted at the destination while it is gone")
-            case .rootRestored:
-                state.tracker.sourceRootRestored(at: now)
-                infos.append("the source \(root) is back; rescanning")
-            case .warning(let message):
-                warnings.append(message)
-            }
-        }
-        return (warnings, infos)
-    }
 
     // MARK: - Work (worker threads)
 
@@ -345,58 +267,6 @@ final class Engine: @unchecked Sendable {
         for (lane, n) in notices { report(n, target: lane) }
         onChange?()
         return seeded
-    }
-
-    // MARK: - Superseded copies
-
-    /// Moves a lane's displaced copies into its target's superseded copies (lock held).
-    private func absorbDisplaced(_ lane: Int) {
-        for d in targets[lane].tracker.drainDisplaced() { noteSuperseded(laneTarget[lane], d.path, on: d.node, d.copy) }
-    }
-
-    /// A copy of `path` on `node` that target `target`'s record may not name (lock held).
-    /// Only where there are several nodes: a local copy alone has one, and on a shared
-    /// filesystem every agent's copy is the same file.
-    private func noteSuperseded(_ target: Int, _ path: RelativePath, on node: UInt32, _ copy: SupersededCopies.Copy) {
-        guard tracksSuperseded, placements[target].kind != .shared else { return }
-        superseded[target].add(path, on: node, copy)
-    }
-
-    /// How target `target`'s record stands to `path` on `node` (lock held).
-    private func naming(_ target: Int, _ path: RelativePath, _ node: UInt32) -> SupersededCopies.Naming {
-        var leased = false
-        for lane in targetLanes[target] {
-            if targets[lane].tracker.destinationRecord(of: path)?.holder == node { return .holder }
-            if targets[lane].tracker.leaseHolder(of: path) == node { leased = true }
-        }
-        return leased ? .leased : .none
-    }
-
-    /// Up to `limit` keys of target `target` whose copies on `node` are superseded, to
-    /// remove now; no lease of them goes to `node` until `finishRemovals`.
-    func takeRemovals(_ target: Int, node: UInt32, limit: Int) -> [RelativePath] {
-        lock.withLock {
-            superseded[target].takeRemovals(on: node, limit: limit) { naming(target, $0, node) }
-        }
-    }
-
-    func finishRemovals(_ target: Int, node: UInt32, removed: [RelativePath], kept: [RelativePath]) {
-        lock.withLock {
-            superseded[target].finish(on: node, removed: removed, kept: kept)
-            lock.broadcast()
-        }
-        onChange?()
-    }
-
-    /// The nodes that may still hold superseded copies of target `target`'s keys, with
-    /// the keys (the record names another node, or none, for each).
-    func supersededCopies(_ target: Int) -> [(node: UInt32, paths: [RelativePath])] {
-        lock.withLock {
-            superseded[target].nodes.compactMap { node in
-                let paths = superseded[target].paths(on: node).filter { naming(target, $0, node) != .holder }
-                return paths.isEmpty ? nil : (node, paths)
-            }
-        }
     }
 
     /// Outcomes reported by agent `consumer`, by path and lease; returns how many were

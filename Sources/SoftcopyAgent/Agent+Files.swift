@@ -1,0 +1,80 @@
+import Glibc
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import SoftcopyCore
+import SoftcopyHTTP
+import SoftcopyIO
+
+extension Agent {
+    func listing(_ request: HTTPRequest) -> HTTPResponse {
+        let base: RelativePath
+        do {
+            if let destination = request.query["destination"] {
+                base = try JobAttachment.resolve(destination: destination, root: configuration.root)
+            } else {
+                base = try Self.path(Array(request.components.dropFirst(2)))
+            }
+        } catch {
+            return .error(.badRequest, error.message)
+        }
+        checkRoot()
+        return withRoot { root in
+            let builder = AgentListingBuilder(tree: root, checksums: request.queryFlag("checksums") || request.queryFlag("verify"),
+                                              verify: request.queryFlag("verify"), records: records)
+            do throws(SystemError) {
+                if !base.isRoot {
+                    // Refuses a symlink anywhere on the way, like every other path here.
+                    _ = try root.openDirectory(base, create: false)
+                }
+                guard let listing = try builder.listing(base, recursive: request.queryFlag("recursive")) else {
+                    return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
+                }
+                return .json(pieces: listing)
+            } catch where error.isNotFound {
+                return .error(.notFound, "\(base) is not a folder under \(configuration.root)")
+            } catch {
+                return .error(.forbidden, "cannot list \(base): \(error)")
+            }
+        }
+    }
+
+    func file(_ components: [String]) -> HTTPResponse {
+        let path: RelativePath
+        do {
+            path = try Self.path(components)
+        } catch {
+            return .error(.badRequest, error.message)
+        }
+        return withRoot { root in
+            do throws(SystemError) {
+                guard let fd = try root.openForReading(path) else { return .error(.notFound, "no file \(path) under \(configuration.root)") }
+                let status = try fd.status()
+                guard status.kind == .regular else { return .error(.notFound, "\(path) is not a file") }
+                var headers = HTTPHeaders()
+                headers.add(name: "content-type", value: "application/octet-stream")
+                if let record = WrittenRecord.current(on: fd, status: status) {
+                    headers.add(name: SoftcopyHeaders.checksum, value: record.checksum.hex)
+                    headers.add(name: SoftcopyHeaders.version, value: record.version.token)
+                }
+                let raw = fd.release()
+                return HTTPResponse(status: .ok, headers: headers,
+                                    body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: raw), offset: 0, length: Int(status.version.size)))
+            } catch where error.isNotFound {
+                return .error(.notFound, "no file \(path) under \(configuration.root)")
+            } catch {
+                return .error(.forbidden, "cannot open \(path): \(error)")
+            }
+        }
+    }
+
+    static func path(_ components: [String]) throws(ProtocolError) -> RelativePath {
+        let joined = components.joined(separator: "/")
+        do {
+            return try RelativePath(validating: joined)
+        } catch {
+            throw ProtocolError("bad path \(joined.debugDescription): \(error)")
+        }
+    }
+}
