@@ -3,42 +3,6 @@ import SoftcopyCore
 import SoftcopyIO
 
 extension Coordinator {
-    /// The acquisition ended: stop watching, rescan everything once, and let the tracker
-    /// order the rest (data, deletions, metadata, then the end marker).
-    func beginEnd(_ runtime: TargetRuntime, reason: EndReason) {
-        runtime.endReason = reason
-        runtime.watcher.stop()
-        switch reason {
-        case .once:
-            break  // the one scan of a finished source was the final one
-        case .idleTimeout:
-            logger.info("\(runtime.spec.source): the acquisition ended (\(reason))")  // confirmIdle has just rescanned
-        default:
-            logger.info("\(runtime.spec.source): the acquisition ended (\(reason)); final rescan")
-            runtime.finalScan = runtime.watcher.scanOnce(.final)
-        }
-        if !runtime.leftovers.isEmpty {
-            awaitTemporaries(runtime)
-        }
-        for lane in runtime.lanes {
-            engine.withTarget(lane) { $0.tracker.beginFinalPhase(at: Clock.now()) }
-        }
-        runtime.stage = .finishing(round: 1)
-    }
-
-    /// A writer may still be finishing a file when the end is signalled: give its temp
-    /// files a moment to be renamed, then rescan. What remains is a crashed writer's.
-    private func awaitTemporaries(_ runtime: TargetRuntime) {
-        let deadline = Clock.now() + configuration.leftoverGrace
-        var remaining = runtime.leftovers
-        while !remaining.isEmpty, Clock.now() < deadline {
-            remaining = remaining.filter { (try? FileStatus.of(runtime.spec.source + "/" + $0.string)) != nil }
-            if !remaining.isEmpty { Clock.sleep(.milliseconds(100)) }
-        }
-        guard remaining.count < runtime.leftovers.count else { return }
-        runtime.finalScan = runtime.watcher.scanOnce(.final)
-    }
-
     /// Gives the destination the source's folder structure: folders the source has are
     /// made, and empty folders it no longer has are removed (when deletions are allowed).
     private func mirrorDirectories(_ runtime: TargetRuntime) {
@@ -63,16 +27,12 @@ extension Coordinator {
         }
     }
 
-    /// Once every copy's tracker has drained: verify every destination file where its
-    /// holder keeps it (the local destination, or that agent's listing), copy again what
-    /// no longer matches (up to three rounds), then judge and write the manifest.
-    func advanceEnd(_ runtime: TargetRuntime, round: Int) {
-        let drained = runtime.lanes.allSatisfy { lane in engine.withTarget(lane) { $0.tracker.isDrained } }
-        guard drained else { return }
-        // An agent still attaching may hold files judged here (a rerun over a finished
-        // copy): without its listing each would count as missing and be sent again.
-        if remote?.fleet.snapshot.contains(where: { $0.state == .connecting }) ?? false { return }
-        if round == 1 { mirrorDirectories(runtime) }
+    /// One verification round: checks every destination file where its holder keeps it
+    /// (the local destination, or that agent's listing) and records the results in the
+    /// trackers. Returns how many no longer match; the lifecycle decides whether they are
+    /// copied again (up to three rounds) or judged.
+    func verifyRound(_ runtime: TargetRuntime, round: Int, mirrorFolders: Bool) -> Int {
+        if mirrorFolders { mirrorDirectories(runtime) }
         let checkStarted = Clock.now()
         let files = runtime.lanes.map { lane in (lane, engine.withTarget(lane) { $0.tracker.filesToVerify() }) }
         let listings = files.contains { $0.1.contains { $0.record.holder != 0 } } ? agentListings(runtime) : [:]
@@ -103,13 +63,8 @@ extension Coordinator {
         }
         let count = files.reduce(0) { $0 + $1.1.count }
         logger.debug("end check of \(runtime.spec.source), round \(round): \(count) files, agents' listings fetched in \(Quantity.formatDuration(listed - checkStarted)), checked in \(Quantity.formatDuration(Clock.now() - listed))")
-        if !mismatched.isEmpty, round < 3 {
-            let gone = onAbsentAgents > 0 ? " (\(onAbsentAgents) of them on agents that are gone or not answering)" : ""
-            logger.warning("\(mismatched.count) destination files are no longer as verified\(gone) (first: \(mismatched[0])); copying them again")
-            runtime.stage = .finishing(round: round + 1)
-            return
-        }
-        finish(runtime)
+        runtime.lastMismatch = mismatched.first.map { ($0, onAbsentAgents) }
+        return mismatched.count
     }
 
     /// `verify` for each file the local destination holds (false for the rest), in slices
@@ -136,7 +91,7 @@ extension Coordinator {
             && status.version.mtimeNanoseconds == record.version.mtimeNanoseconds
     }
 
-    private func finish(_ runtime: TargetRuntime) {
+    func finish(_ runtime: TargetRuntime) {
         let verdictStarted = Clock.now()
         defer { logger.debug("verdict and manifest of \(runtime.spec.source) in \(Quantity.formatDuration(Clock.now() - verdictStarted))") }
         var verdicts: [ArchiveVerdict] = []
@@ -193,7 +148,6 @@ extension Coordinator {
             logger.warning("cannot compact the journal: \(error)")
         }
         runtime.exitStatus = status
-        runtime.stage = .done(verdict)
         printSummary(runtime, verdict: verdict, statistics: statistics, status: status, manifest: stored, superseded: superseded)
     }
 

@@ -194,6 +194,8 @@ public final class Coordinator: @unchecked Sendable {
         var states: [[Engine.TargetState]] = []
         let now = Clock.now()
         var nextLane = 0
+        let lifecycleSettings = ArchiveLifecycle.Settings(once: configuration.once, idleTimeout: configuration.settings.idleTimeout,
+                                                          leftoverGrace: configuration.leftoverGrace)
         for (index, spec) in configuration.targets.enumerated() {
             let replicas = configuration.placement(for: spec).replicas
             let lanes = nextLane..<(nextLane + replicas)
@@ -202,7 +204,8 @@ public final class Coordinator: @unchecked Sendable {
             if isRemote {
                 // The agents' listings say what is already there; they are merged as each agent attaches.
                 states.append(lanes.map { _ in fresh() })
-                runtimes.append(TargetRuntime(index: index, lanes: lanes, spec: spec, destination: nil, journal: nil, watcher: makeWatcher(index: index, spec: spec), now: now))
+                runtimes.append(TargetRuntime(index: index, lanes: lanes, spec: spec, destination: nil, journal: nil, watcher: makeWatcher(index: index, spec: spec),
+                                              lifecycle: lifecycleSettings, now: now))
                 continue
             }
             let destination: DestinationTree
@@ -233,7 +236,8 @@ public final class Coordinator: @unchecked Sendable {
             }
             states.append([Engine.TargetState(tracker: tracker, started: now)] + lanes.dropFirst().map { _ in fresh() })
             let watcher = makeWatcher(index: index, spec: spec)
-            let runtime = TargetRuntime(index: index, lanes: lanes, spec: spec, destination: destination, journal: journal, watcher: watcher, now: now)
+            let runtime = TargetRuntime(index: index, lanes: lanes, spec: spec, destination: destination, journal: journal, watcher: watcher,
+                                        lifecycle: lifecycleSettings, now: now)
             runtime.resumedFiles = preparation.fromJournal
             runtime.lock = lock
             runtimes.append(runtime)
@@ -314,7 +318,7 @@ public final class Coordinator: @unchecked Sendable {
     }
 
     private var interrupted: Bool { signals.withLock { $0.interrupts > 0 } }
-    private var operatorEnded: Bool { signals.withLock { $0.endRequested } }
+    var operatorEnded: Bool { signals.withLock { $0.endRequested } }
 
     static let defaultDiscoveryWait: Duration = .seconds(3)
 
@@ -338,16 +342,7 @@ public final class Coordinator: @unchecked Sendable {
                 logger.info("the writer (pid \(pid)) exited")
             }
             for runtime in runtimes {
-                switch runtime.stage {
-                case .live:
-                    if let reason = endReason(runtime, writerGone: writerGone, now: now) {
-                        beginEnd(runtime, reason: reason)
-                    }
-                case .finishing(let round):
-                    advanceEnd(runtime, round: round)
-                case .done:
-                    break
-                }
+                if let event = observe(runtime, writerGone: writerGone, now: now) { drive(runtime, event) }
             }
             if now - lastProgress >= .milliseconds(250) {
                 lastProgress = now
@@ -359,39 +354,5 @@ public final class Coordinator: @unchecked Sendable {
             }
             Clock.sleep(.milliseconds(20))
         }
-    }
-
-    /// Why this archive's acquisition has ended, if it has.
-    private func endReason(_ runtime: TargetRuntime, writerGone: Bool, now: MonotonicInstant) -> EndReason? {
-        if configuration.once { return .once }
-        if operatorEnded { return .operatorSignal }
-        if writerGone, let pid = configuration.writerPID { return .writerExited(pid: pid) }
-        let marker = RelativePath(unchecked: ZarrNaming.endMarkerName)
-        let (markerPresent, lastChange) = engine.withTarget(runtime.lane) {
-            ($0.tracker.sourceVersion(of: marker) != nil, $0.tracker.statistics.lastSourceChange)
-        }
-        if markerPresent { return .completeFile }
-        if let idle = configuration.settings.idleTimeout {
-            let since = max(lastChange ?? runtime.idleBaseline, runtime.idleBaseline)
-            if now - since >= idle { return confirmIdle(runtime, idle: idle) }
-        }
-        return nil
-    }
-
-    /// An idle timeout is only a hint: a rescan must find nothing new before it counts.
-    private func confirmIdle(_ runtime: TargetRuntime, idle: Duration) -> EndReason? {
-        let before = engine.withTarget(runtime.lane) { $0.tracker.statistics.sourceChanges }
-        runtime.watcher.stop()
-        let scan = runtime.watcher.scanOnce(.final)
-        let after = engine.withTarget(runtime.lane) { $0.tracker.statistics.sourceChanges }
-        if after == before {
-            runtime.finalScan = scan
-            return .idleTimeout(idle)
-        }
-        logger.info("\(runtime.spec.source) was idle for \(Quantity.formatDuration(idle)), but a rescan found \(after - before) changes; still watching")
-        runtime.idleBaseline = Clock.now()
-        runtime.watcher = makeWatcher(index: runtime.index, spec: runtime.spec)
-        runtime.watcher.start()
-        return nil
     }
 }

@@ -3,15 +3,8 @@ import SoftcopyCore
 import SoftcopyIO
 
 /// One archive's moving parts on the main thread: where it comes from and goes to, its
-/// watcher, and where it is in the end-of-acquisition sequence.
+/// watcher, and its lifecycle.
 final class TargetRuntime {
-    enum Stage {
-        case live
-        /// After the end: waiting for the tracker to drain, then verifying (round n of 3).
-        case finishing(round: Int)
-        case done(ArchiveVerdict)
-    }
-
     let index: Int
     /// The engine lanes of this archive, one per copy (`replicas`); the first is the one
     /// used for what all copies share (source events, the end marker).
@@ -24,15 +17,17 @@ final class TargetRuntime {
     /// The local destination's lock, held until the run ends.
     var lock: DestinationLock?
     var watcher: SourceWatcher
-    var stage: Stage = .live
-    var endReason: EndReason?
+    /// Where the archive is between the first event and the verdict.
+    var lifecycle: ArchiveLifecycle
+    var endReason: EndReason? { lifecycle.endReason }
+    /// The last verification round's first mismatch, and how many were on agents that
+    /// are gone (for the warning when they are copied again).
+    var lastMismatch: (first: RelativePath, onAbsentAgents: Int)?
     var leftovers: [RelativePath] { finalScan?.temporaries ?? [] }
     /// What the final rescan found besides files (folders, unreadable folders, skipped entries).
     var finalScan: SourceWatcher.ScanResult?
     /// Files an earlier run had already verified (from the journal).
     var resumedFiles = 0
-    /// Idle time is measured from the later of the last source change and this.
-    var idleBaseline: MonotonicInstant
     let started: MonotonicInstant
     let startedWall: String
     var finished: MonotonicInstant?
@@ -46,25 +41,19 @@ final class TargetRuntime {
     }
     private let problem = Mutex<(since: MonotonicInstant, message: String, reported: Bool)?>(nil)
 
-    init(index: Int, lanes: Range<Int>, spec: TargetSpec, destination: DestinationTree?, journal: JournalFile?, watcher: SourceWatcher, now: MonotonicInstant) {
+    init(index: Int, lanes: Range<Int>, spec: TargetSpec, destination: DestinationTree?, journal: JournalFile?, watcher: SourceWatcher,
+         lifecycle: ArchiveLifecycle.Settings, now: MonotonicInstant) {
+        self.lifecycle = ArchiveLifecycle(settings: lifecycle, startedAt: now)
         self.index = index
         self.lanes = lanes
         self.spec = spec
         self.destination = destination
         self.journal = journal
         self.watcher = watcher
-        self.idleBaseline = now
         self.started = now
         self.startedWall = Clock.wallTimestamp()
     }
 
-    var isLive: Bool {
-        if case .live = stage { return true }
-        return false
-    }
-
-    var isDone: Bool {
-        if case .done = stage { return true }
-        return false
-    }
+    var isLive: Bool { lifecycle.isLive }
+    var isDone: Bool { lifecycle.isDone }
 }
