@@ -112,10 +112,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Test support shipped as a library: temp folders, the python writers, running the binaries.
+        // Test support shipped as a library: temp folders, the python writers, running the binaries,
+        // and the coordinator and agents run inside the test process (InProcess/).
         .target(
             name: "SoftcopyTesting",
-            dependencies: ["SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP"],
+            dependencies: [
+                "SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyCoordinator", "SoftcopyAgent",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -129,6 +133,12 @@ let package = Package(
         .testTarget(
             name: "FuzzTests",
             dependencies: ["SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyTesting"],
+            swiftSettings: swiftSettings
+        ),
+        // Coordinator and agents in one test process on loopback: no root, Python or Avahi.
+        .testTarget(
+            name: "InProcessTests",
+            dependencies: ["SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyCoordinator", "SoftcopyTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -18,6 +18,9 @@ public final class Agent: Sendable {
     /// Serialises attaches: checking that a destination is free and taking it are one step.
     private let attaching = Mutex(())
     private let rootCheckRunning = Atomic(false)
+    /// Set by `stop`: no job is attached from then on (a coordinator that sees its job
+    /// gone would attach it again while the server still answers).
+    private let stopping = Atomic(false)
     let keyLocks = KeyLocks()
     /// One data root, one filesystem: every job's transfers share its free space.
     private let reservations = SpaceReservations()
@@ -58,8 +61,11 @@ public final class Agent: Sendable {
         return s.port
     }
 
-    /// Stops every job (transfers under way finish) and the server.
+    /// Stops every job (transfers under way finish) and the server. Once: a second call
+    /// returns at once (the server's event loops cannot be shut down twice).
     public func stop() {
+        // Under the attach lock: an attach under way ends first, and none starts after.
+        guard attaching.withLock({ _ in !stopping.exchange(true, ordering: .acquiringAndReleasing) }) else { return }
         advertiser.withLock { a -> AgentAdvertiser? in
             defer { a = nil }
             return a
@@ -178,7 +184,10 @@ public final class Agent: Sendable {
         }
         checkRoot()
         return withRoot(refusing: "job \(attachment.job) from \(request.remote)") { root in
-            attaching.withLock { _ in attachOnce(attachment, root: root, from: request.remote) }
+            attaching.withLock { _ in
+                stopping.load(ordering: .acquiring) ? .error(.serviceUnavailable, "the agent is stopping")
+                    : attachOnce(attachment, root: root, from: request.remote)
+            }
         }
     }
 

@@ -49,9 +49,11 @@ public final class Coordinator: @unchecked Sendable {
     }
 
     public func run() -> ExitStatus {
-        // Before any thread starts, so every thread inherits the blocked mask.
-        SignalWatcher.blockInThisThread()
-        _ = SignalWatcher { [self] signal in handle(signal: signal) }
+        if configuration.handlesSignals {
+            // Before any thread starts, so every thread inherits the blocked mask.
+            SignalWatcher.blockInThisThread()
+            _ = SignalWatcher { [self] signal in handle(signal: signal) }
+        }
 
         if let pid = configuration.writerPID, !ProcessProbe.isRunning(pid) {
             logger.error("--writer-pid \(pid): no such process is running")
@@ -315,6 +317,16 @@ public final class Coordinator: @unchecked Sendable {
             // Safe: nothing is ever written under a real name before it is complete.
             _exit(ExitStatus.interrupted.rawValue)
         }
+    }
+
+    /// What SIGUSR1 does: the operator ends the acquisition; the run finishes and verifies.
+    public func endAcquisition() {
+        handle(signal: SIGUSR1)
+    }
+
+    /// What a first SIGINT does: stop after the transfers under way (resumable).
+    public func interrupt() {
+        signals.withLock { $0.interrupts = max($0.interrupts, 1) }
     }
 
     private var interrupted: Bool { signals.withLock { $0.interrupts > 0 } }
