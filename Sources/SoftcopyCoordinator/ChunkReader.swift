@@ -162,7 +162,8 @@ final class ChunkReader: Sendable {
     }
 }
 
-/// A reusable read buffer (a pointer is not Sendable; the pool hands each to one thread).
+/// A reusable read buffer. `@unchecked Sendable`: it wraps allocated memory (a pointer
+/// is not Sendable), and the pool hands each buffer to one thread at a time.
 final class UnsafeMutableRawBufferPointerBox: @unchecked Sendable {
     let buffer: UnsafeMutableRawBufferPointer
 

@@ -18,6 +18,9 @@ protocol AvahiClientOwner: AnyObject {
 /// and when the daemon disconnects it frees everything and connects anew, as the Avahi
 /// documentation prescribes. Every callback runs on the poll's thread; other threads
 /// call in under `withLock`.
+///
+/// `@unchecked Sendable`: it wraps Avahi's C handles (threaded poll, client), which are
+/// touched only on the poll's thread or under its lock.
 final class AvahiClientLoop: @unchecked Sendable {
     private let poll: OpaquePointer
     private var client: OpaquePointer?

@@ -3,6 +3,9 @@ public import Logging
 
 /// Browses one DNS-SD service type through avahi-daemon and resolves each instance.
 /// Events arrive on Avahi's thread; handlers must not block.
+///
+/// `@unchecked Sendable`: it wraps Avahi's browser and resolver handles, touched only
+/// under the client loop's lock or on its thread.
 public final class ServiceBrowser: AvahiClientOwner, @unchecked Sendable {
     public enum Event: Sendable {
         /// Resolved (again, if its address, port or TXT record changed).

@@ -4,6 +4,9 @@ public import Logging
 /// Advertises one DNS-SD service through avahi-daemon and keeps it advertised: after a
 /// name collision it takes Avahi's alternative name ("store1 #2"), after the daemon
 /// restarts it registers again, and its TXT record can be updated in place.
+///
+/// `@unchecked Sendable`: it wraps Avahi's entry group handle, touched only under the
+/// client loop's lock or on its thread.
 public final class ServicePublisher: AvahiClientOwner, @unchecked Sendable {
     public let type: String
     public let port: UInt16

@@ -3,7 +3,7 @@ import Synchronization
 import SoftcopyIO
 
 /// A real `softcopy-agent` on a loopback port it picked itself, with its own data root.
-public final class AgentProcess: @unchecked Sendable {
+public final class AgentProcess: Sendable {
     /// Numbers each start, so a restarted agent logs to a file of its own.
     private static let starts = Atomic<Int>(0)
 

@@ -1,16 +1,18 @@
 public import Glibc
 import SoftcopyCore
 import SoftcopyIO
+import Synchronization
 
 /// A child process with its output in files, waited for with a bound: tests never hang.
-public final class ChildProcess: @unchecked Sendable {
+public final class ChildProcess: Sendable {
     public let pid: pid_t
     public let arguments: [String]
     public let stdoutPath: String
     public let stderrPath: String
     /// The logs are in /tmp under a made-up name (no `logPrefix`): removed with the process.
     private let ownsLogs: Bool
-    private var status: Int32?
+    /// The exit code once it is known (waited for).
+    private let exited = Mutex<Int32?>(nil)
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -71,7 +73,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
-        if status == nil {
+        if exited.withLock({ $0 }) == nil {
             kill(pid, SIGKILL)
             var s: Int32 = 0
             waitpid(pid, &s, 0)
@@ -86,20 +88,20 @@ public final class ChildProcess: @unchecked Sendable {
     /// if killed), or throws after killing it if it overstays.
     @discardableResult
     public func wait(timeout: Duration) throws -> Int32 {
-        if let status { return status }
+        if let status = exited.withLock({ $0 }) { return status }
         let deadline = Clock.now() + timeout
         while true {
             var raw: Int32 = 0
             let r = waitpid(pid, &raw, WNOHANG)
             if r == pid {
                 let code = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-                status = code
+                exited.withLock { $0 = code }
                 return code
             }
             if Clock.now() > deadline {
                 kill(pid, SIGKILL)
                 waitpid(pid, &raw, 0)
-                status = 137
+                exited.withLock { $0 = 137 }
                 throw Failure(description: "\(arguments.joined(separator: " ")) did not finish within \(timeout); killed. stderr:\n\(stderr)")
             }
             Clock.sleep(.milliseconds(10))
@@ -107,11 +109,11 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public var isRunning: Bool {
-        if status != nil { return false }
+        if exited.withLock({ $0 }) != nil { return false }
         var raw: Int32 = 0
         let r = waitpid(pid, &raw, WNOHANG)
         if r == pid {
-            status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+            exited.withLock { $0 = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
             return false
         }
         return true

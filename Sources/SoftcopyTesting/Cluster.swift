@@ -7,7 +7,7 @@ import SoftcopyIO
 /// address 10.77.0.(10+n), reachable only from the other hosts: every client a test
 /// runs against them runs inside one of them. Torn down (processes killed, namespaces
 /// deleted) when released.
-public final class Cluster: @unchecked Sendable {
+public final class Cluster: Sendable {
     public let prefix: String
     public let hosts: Int
     private let script = Tools.packageRoot + "/tools/netns.sh"

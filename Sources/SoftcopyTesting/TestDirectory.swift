@@ -2,7 +2,7 @@ import Glibc
 
 /// A fresh folder under /tmp for one test, removed afterwards (kept when the environment
 /// sets SOFTCOPY_KEEP_TEST_DIRS, to look at what a failing test left).
-public final class TestDirectory: @unchecked Sendable {
+public final class TestDirectory: Sendable {
     public let path: String
 
     public init(_ label: String = "test") {

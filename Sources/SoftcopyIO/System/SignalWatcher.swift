@@ -3,7 +3,7 @@ import Glibc
 /// Turns signals into calls on a thread of its own. `blockInThisThread` must run before
 /// any other thread starts, so every thread inherits the mask and the signals are taken
 /// only by `sigwait` here, never by an arbitrary thread in the middle of a write.
-public final class SignalWatcher: @unchecked Sendable {
+public final class SignalWatcher: Sendable {
     public static let handled: [Int32] = [SIGINT, SIGTERM, SIGUSR1, SIGHUP]
 
     public static func blockInThisThread() {
@@ -13,7 +13,7 @@ public final class SignalWatcher: @unchecked Sendable {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    private var thread: OSThread?
+    private let thread: OSThread
 
     /// Calls `handler` with each signal as it arrives, until the process exits.
     public init(_ handler: @escaping @Sendable (Int32) -> Void) {

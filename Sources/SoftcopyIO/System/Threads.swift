@@ -3,6 +3,9 @@ import Glibc
 
 /// Starts a named OS thread. Blocking work (file I/O, inotify reads, sigwait) runs on
 /// threads of its own so it never occupies Swift's small concurrency pool.
+///
+/// `@unchecked Sendable`: it wraps a pthread handle, written once by `pthread_create`
+/// before anyone else can see it.
 public final class OSThread: @unchecked Sendable {
     private var thread = pthread_t()
     private let name: String
