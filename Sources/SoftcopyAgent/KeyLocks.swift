@@ -7,7 +7,7 @@ final class KeyLocks: Sendable {
     private let held = ConditionLock(Set<String>())
 
     func acquire(_ key: String) {
-        _ = held.waitFor(until: nil) { keys in keys.insert(key).inserted ? () : nil }
+        held.waitFor { keys in keys.insert(key).inserted ? .done(()) : .wait(until: nil) }
     }
 
     func release(_ key: String) {

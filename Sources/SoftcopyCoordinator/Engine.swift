@@ -9,7 +9,7 @@ import SoftcopyIO
 /// HTTP API's target numbers are lane numbers. Watcher threads feed it source events, copy workers block in it for
 /// work and report outcomes, and the main thread drives each archive's end. The lock is
 /// only ever held for in-memory work; all file I/O happens outside it.
-final class Engine: @unchecked Sendable {
+final class Engine: Sendable {
     struct TargetState {
         var tracker: ArchiveTracker
         var hierarchy = ZarrHierarchy()
@@ -20,27 +20,12 @@ final class Engine: @unchecked Sendable {
         var scanStarted: MonotonicInstant?
     }
 
-    let lock = ConditionLock()
-    var targets: [TargetState]
+    /// The trackers and everything else that threads share, behind one lock.
+    let state: ConditionLock<Shared>
     /// The target of each lane, and the lanes of each target.
     let laneTarget: [Int]
     let targetLanes: [Range<Int>]
     let placements: [Placement]
-    var shuttingDown = false
-    /// Files each target's agents already held when they attached (not sent again).
-    private var seededFiles: [Int]
-    /// Per target: copies of its keys on nodes its record does not name.
-    var superseded: [SupersededCopies]
-    /// Set once agents may take part: a local copy alone has one node, where a key's
-    /// next copy always replaces the last one.
-    var tracksSuperseded = false
-    /// The nodes that may receive work, for placement (agents, and the local copier when
-    /// there is one). Called under the engine's lock: it must not call back into the engine.
-    var nodes: @Sendable () -> [PlacementNode] = { [PlacementNode(id: 0, name: "local", freeBytes: nil)] }
-    /// Called (outside the lock) after anything that may have made work ready: the HTTP
-    /// API uses it to answer waiting long-polls at once.
-    var onChange: (@Sendable () -> Void)?
-    private var roundRobin = 0
     let logger: Logger
     let sourceRoots: [String]
     /// How each lane's source follows symbolic links.
@@ -64,10 +49,11 @@ final class Engine: @unchecked Sendable {
             flat += states
             laneTarget += Array(repeating: t, count: states.count)
         }
-        self.targets = flat
+        self.state = ConditionLock(Shared(
+            targets: flat, seededFiles: Array(repeating: 0, count: lanes.count),
+            superseded: Array(repeating: SupersededCopies(), count: lanes.count),
+            laneTarget: laneTarget, targetLanes: targetLanes, placements: placements))
         self.laneCount = flat.count
-        self.seededFiles = Array(repeating: 0, count: lanes.count)
-        self.superseded = Array(repeating: SupersededCopies(), count: lanes.count)
         self.laneTarget = laneTarget
         self.targetLanes = targetLanes
         self.placements = placements
@@ -82,23 +68,50 @@ final class Engine: @unchecked Sendable {
 
     func sourceLinks(ofLane lane: Int) -> SourceLinks { sourceLinks[lane] }
 
+    /// The nodes placement may give work to (see `Shared.nodes`).
+    var nodes: @Sendable () -> [PlacementNode] {
+        get { state.withLock { $0.nodes } }
+        set { state.withLock { $0.nodes = newValue } }
+    }
+
+    /// Called after anything that may have made work ready (see `Shared.onChange`).
+    var onChange: (@Sendable () -> Void)? {
+        get { state.withLock { $0.onChange } }
+        set { state.withLock { $0.onChange = newValue } }
+    }
+
+    /// Whether copies a key's record stops naming are kept to remove (see `Shared.tracksSuperseded`).
+    var tracksSuperseded: Bool {
+        get { state.withLock { $0.tracksSuperseded } }
+        set { state.withLock { $0.tracksSuperseded = newValue } }
+    }
+
+    /// Calls `onChange` outside the lock.
+    func changed() {
+        onChange?()
+    }
+
     /// Runs `body` on one archive's state under the lock, then wakes waiting workers.
     func withTarget<T>(_ index: Int, _ body: (inout TargetState) -> T) -> T {
-        let (result, notices) = lock.withLock { () -> (T, [TrackerNotice]) in
-            let result = body(&targets[index])
-            absorbDisplaced(index)
-            let notices = targets[index].tracker.drainNotices()
-            lock.broadcast()
-            return (result, notices)
+        withLane(index) { body(&$0.targets[index]) }
+    }
+
+    /// `withTarget` for a change to lane `index` that reaches beyond it (superseded copies).
+    func withLane<T>(_ index: Int, _ body: (inout Shared) -> T) -> T {
+        let (result, notices) = state.withLock { s -> (T, [TrackerNotice]) in
+            let result = body(&s)
+            s.absorbDisplaced(index)
+            return (result, s.targets[index].tracker.drainNotices())
         }
+        state.broadcast()
         report(notices, target: index)
-        onChange?()
+        changed()
         return result
     }
 
     /// Reads one archive's state under the lock without waking anyone.
     func peek<T>(_ index: Int, _ body: (TargetState) -> T) -> T {
-        lock.withLock { body(targets[index]) }
+        state.withLock { body($0.targets[index]) }
     }
 
     /// Fixed at start. Read without the lock: `targets.count` would retain the array while
@@ -106,7 +119,7 @@ final class Engine: @unchecked Sendable {
     /// crashed the coordinator (a bundle request's check against a lane mid-lease).
     let laneCount: Int
 
-    var isShuttingDown: Bool { lock.withLock { shuttingDown } }
+    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 
     // MARK: - Work (worker threads)
 
@@ -114,17 +127,16 @@ final class Engine: @unchecked Sendable {
     func nextWork(maxItems: Int, maxBytes: UInt64) -> (target: Int, items: [WorkItem])? {
         var notices: [(Int, [TrackerNotice])] = []
         defer { for (i, n) in notices { report(n, target: i) } }
-        return lock.withLock {
-            while !shuttingDown {
-                let now = Clock.now()
-                var nextDeadline = now + .seconds(1)
-                if let found = leaseLocked(consumer: 0, maxItems: maxItems, maxBytes: maxBytes, ttl: nil, now: now,
-                                           nextDeadline: &nextDeadline, notices: &notices) {
-                    return found
-                }
-                lock.wait(until: nextDeadline)
+        return state.waitFor { s in
+            guard !s.shuttingDown else { return .done(nil) }
+            let now = Clock.now()
+            // Lease expiries and quiet periods end without a broadcast: look again by then.
+            var nextDeadline = now + .seconds(1)
+            if let found = s.lease(consumer: 0, maxItems: maxItems, maxBytes: maxBytes, ttl: nil, now: now,
+                                   nextDeadline: &nextDeadline, notices: &notices) {
+                return .done(found)
             }
-            return nil
+            return .wait(until: nextDeadline)
         }
     }
 
@@ -133,86 +145,32 @@ final class Engine: @unchecked Sendable {
     func lease(consumer: UInt32, maxItems: Int, maxBytes: UInt64, ttl: Duration) -> (target: Int, items: [WorkItem])? {
         var notices: [(Int, [TrackerNotice])] = []
         defer { for (i, n) in notices { report(n, target: i) } }
-        return lock.withLock {
-            guard !shuttingDown else { return nil }
+        return state.withLock { s in
+            guard !s.shuttingDown else { return nil }
             let now = Clock.now()
             var unused = now
-            return leaseLocked(consumer: consumer, maxItems: maxItems, maxBytes: maxBytes, ttl: ttl, now: now,
-                               nextDeadline: &unused, notices: &notices)
-        }
-    }
-
-    private func leaseLocked(
-        consumer: UInt32, maxItems: Int, maxBytes: UInt64, ttl: Duration?, now: MonotonicInstant,
-        nextDeadline: inout MonotonicInstant, notices: inout [(Int, [TrackerNotice])]
-    ) -> (target: Int, items: [WorkItem])? {
-        let view = nodeView()
-        guard view.contains(where: { $0.id == consumer && $0.attached }) else { return nil }
-        for k in 0..<targets.count {
-            let i = (roundRobin + k) % targets.count
-            let placement = placements[laneTarget[i]]
-            let others = targetLanes[laneTarget[i]].filter { $0 != i }
-            let hierarchy = targets[i].hierarchy
-            var round = Placement.Round(placement: placement, asker: consumer, nodes: view)
-            // Take this lane's tracker out while it leases, so the placement can look at
-            // the other lanes (the other copies) without overlapping access to `targets`.
-            var tracker = ArchiveTracker(configuration: targets[i].tracker.configuration)
-            swap(&tracker, &targets[i].tracker)
-            let items = tracker.lease(maxItems: maxItems, maxBytes: maxBytes, consumer: consumer,
-                                      expiresAfter: ttl, now: now) { path, holder, size in
-                var copies: [UInt32] = []
-                for j in others {
-                    if let h = targets[j].tracker.destinationRecord(of: path)?.holder { copies.append(h) }
-                    if let c = targets[j].tracker.leaseHolder(of: path) { copies.append(c) }
-                }
-                // A superseded copy of this key is being removed from the asker right now.
-                if superseded[laneTarget[i]].isBeingRemoved(path, from: consumer) { return .skip }
-                let group = placement.kind == .locality
-                    ? PlacementGroup.key(for: path, dimensions: placement.localityDimensions, hierarchy: hierarchy) : ""
-                return round.offer(.init(size: size, holder: holder, otherCopies: copies, group: group))
-            }
-            swap(&tracker, &targets[i].tracker)
-            absorbDisplaced(i)
-            notices.append((i, targets[i].tracker.drainNotices()))
-            if !items.isEmpty {
-                roundRobin = i + 1
-                return (i, items)
-            }
-            if let d = targets[i].tracker.nextDeadline { nextDeadline = min(nextDeadline, d) }
-        }
-        return nil
-    }
-
-    /// The nodes with what is leased to each now (lock held).
-    private func nodeView() -> [PlacementNode] {
-        var outstanding: [UInt32: UInt64] = [:]
-        for lane in targets {
-            for (consumer, o) in lane.tracker.outstanding() { outstanding[consumer, default: 0] &+= o.bytes }
-        }
-        return nodes().map { node in
-            var node = node
-            node.outstandingBytes = outstanding[node.id] ?? 0
-            return node
+            return s.lease(consumer: consumer, maxItems: maxItems, maxBytes: maxBytes, ttl: ttl, now: now,
+                           nextDeadline: &unused, notices: &notices)
         }
     }
 
     /// Why target `target`'s placement cannot be met now, or nil.
     func placementProblem(_ target: Int) -> PlacementProblem? {
-        let (view, typical) = lock.withLock { () -> ([PlacementNode], UInt64) in
-            let c = targets[targetLanes[target].lowerBound].tracker.counters
-            return (nodeView(), c.seenFiles > 0 ? c.seenBytes / UInt64(c.seenFiles) : 0)
+        let (view, typical) = state.withLock { s -> ([PlacementNode], UInt64) in
+            let c = s.targets[targetLanes[target].lowerBound].tracker.counters
+            return (s.nodeView(), c.seenFiles > 0 ? c.seenBytes / UInt64(c.seenFiles) : 0)
         }
         return placements[target].problem(nodes: view, typicalSize: typical)
     }
 
     /// Files of target `target` that agents already held when they attached.
-    func seededCount(_ target: Int) -> Int { lock.withLock { seededFiles[target] } }
+    func seededCount(_ target: Int) -> Int { state.withLock { $0.seededFiles[target] } }
 
     /// Files and bytes target `target` still has to copy, over all its copies.
     func remaining(_ target: Int) -> (files: Int, bytes: UInt64) {
-        lock.withLock {
+        state.withLock { s in
             targetLanes[target].reduce((0, 0)) { sum, lane in
-                let c = targets[lane].tracker.counters
+                let c = s.targets[lane].tracker.counters
                 return (sum.0 + max(c.seenFiles - c.doneFiles, 0), sum.1 &+ (c.seenBytes > c.doneBytes ? c.seenBytes - c.doneBytes : 0))
             }
         }
@@ -224,7 +182,7 @@ final class Engine: @unchecked Sendable {
     func placement(of target: Int) -> Placement { placements[target] }
 
     /// The nodes as placement sees them now.
-    func placementNodes() -> [PlacementNode] { lock.withLock { nodeView() } }
+    func placementNodes() -> [PlacementNode] { state.withLock { $0.nodeView() } }
 
     /// Takes back every lease `consumer` holds (an agent that went away); returns how many.
     func releaseLeases(of consumer: UInt32) -> Int {
@@ -242,30 +200,30 @@ final class Engine: @unchecked Sendable {
     /// Returns how many files the record now names this agent for.
     func seed(_ target: Int, entries: [ListingEntry], holder: UInt32) -> Int {
         let lanes = targetLanes[target]
-        let (seeded, notices) = lock.withLock { () -> (Int, [(Int, [TrackerNotice])]) in
+        let (seeded, notices) = state.withLock { s -> (Int, [(Int, [TrackerNotice])]) in
             let now = Clock.now()
-            let attached = Set(nodes().filter(\.attached).map(\.id))
+            let attached = Set(s.nodes().filter(\.attached).map(\.id))
             var seeded = 0
             for entry in entries where !entry.isDirectory {
                 guard let checksum = entry.checksum, let version = entry.sourceVersion, version.size == entry.size else { continue }
                 // A listing carries no inode: an agent's copy is checked by its listing, not by inode.
                 let listed = DestinationRecord(version: version, checksum: checksum, inode: 0, holder: holder)
-                let records = lanes.map { targets[$0].tracker.destinationRecord(of: entry.path) }
+                let records = lanes.map { s.targets[$0].tracker.destinationRecord(of: entry.path) }
                 switch SeedDecision.decide(node: holder, listed: version, lanes: records, attached: { attached.contains($0) }) {
                 case .keep(let k), .take(let k), .adopt(let k, _):
-                    targets[lanes.lowerBound + k].tracker.seedDestination(entry.path, .holds(listed), at: now)
+                    s.targets[lanes.lowerBound + k].tracker.seedDestination(entry.path, .holds(listed), at: now)
                     seeded += 1
                 case .superseded:
-                    noteSuperseded(target, entry.path, on: holder, .init(version: version, checksum: checksum))
+                    s.noteSuperseded(target, entry.path, on: holder, .init(version: version, checksum: checksum))
                 }
             }
-            for lane in lanes { absorbDisplaced(lane) }
-            seededFiles[target] += seeded
-            lock.broadcast()
-            return (seeded, lanes.map { ($0, targets[$0].tracker.drainNotices()) })
+            for lane in lanes { s.absorbDisplaced(lane) }
+            s.seededFiles[target] += seeded
+            return (seeded, lanes.map { ($0, s.targets[$0].tracker.drainNotices()) })
         }
+        state.broadcast()
         for (lane, n) in notices { report(n, target: lane) }
-        onChange?()
+        changed()
         return seeded
     }
 
@@ -274,14 +232,14 @@ final class Engine: @unchecked Sendable {
     /// taken back) is on that agent anyway: a superseded copy unless the record names it.
     func completeRemote(_ index: Int, consumer: UInt32, _ results: [(RelativePath, LeaseID, WorkOutcome)]) -> Int {
         let target = laneTarget[index]
-        return withTarget(index) { state in
+        return withLane(index) { s in
             let now = Clock.now()
             var current = 0
             for (path, lease, outcome) in results {
-                if state.tracker.complete(path, lease: lease, outcome: outcome, at: now) {
+                if s.targets[index].tracker.complete(path, lease: lease, outcome: outcome, at: now) {
                     current += 1
                 } else if case .copied(let version, let checksum, _, _) = outcome {
-                    noteSuperseded(target, path, on: consumer, .init(version: version, checksum: checksum))
+                    s.noteSuperseded(target, path, on: consumer, .init(version: version, checksum: checksum))
                 }
             }
             return current
@@ -299,11 +257,9 @@ final class Engine: @unchecked Sendable {
 
     /// Wakes every worker and makes `nextWork` return nil.
     func shutdown() {
-        lock.withLock {
-            shuttingDown = true
-            lock.broadcast()
-        }
-        onChange?()
+        state.withLock { $0.shuttingDown = true }
+        state.broadcast()
+        changed()
     }
 
     private func report(_ notices: [TrackerNotice], target: Int) {

@@ -46,17 +46,24 @@ public final class ConditionLock<State>: @unchecked Sendable {
         return try body()
     }
 
-    /// Calls `attempt` on the state, with the lock held, until it returns a value,
-    /// sleeping between calls until a `broadcast`; nil once `deadline` passes (nil: no
-    /// deadline). Each call is a fresh access to the state, so it sees what other
-    /// threads changed while this one slept.
-    public func waitFor<T>(until deadline: MonotonicInstant?, _ attempt: (inout State) -> T?) -> T? {
+    /// What a `waitFor` attempt found: the result, or that it must wait (until a
+    /// `broadcast`, or `until` passes, whichever comes first).
+    public enum Attempt<T> {
+        case done(T)
+        case wait(until: MonotonicInstant?)
+    }
+
+    /// Calls `attempt` on the state, with the lock held, until it is done, sleeping
+    /// between calls as it asks. Each call is a fresh access to the state, so it sees
+    /// what other threads changed while this one slept.
+    public func waitFor<T>(_ attempt: (inout State) -> Attempt<T>) -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while true {
-            if let value = attempt(&state.pointee) { return value }
-            if let deadline, Clock.now() >= deadline { return nil }
-            wait(until: deadline)
+            switch attempt(&state.pointee) {
+            case .done(let value): return value
+            case .wait(let deadline): wait(until: deadline)
+            }
         }
     }
 

@@ -59,18 +59,17 @@ public final class InProcessRun: Sendable {
 
 /// A run's exit status, set once by its thread and awaited by the test.
 private final class Completion: Sendable {
-    private let lock = ConditionLock()
-    private let status = Mutex<ExitStatus?>(nil)
+    private let status = ConditionLock<ExitStatus?>(nil)
 
     func set(_ value: ExitStatus) {
-        lock.withLock { status.withLock { $0 = value } }
-        lock.broadcast()
+        status.withLock { $0 = value }
+        status.broadcast()
     }
 
     func wait(until deadline: MonotonicInstant) -> ExitStatus? {
-        lock.withLock {
-            while status.withLock({ $0 }) == nil, Clock.now() < deadline { lock.wait(until: deadline) }
-            return status.withLock { $0 }
+        status.waitFor { status in
+            if let status { return .done(status) }
+            return Clock.now() >= deadline ? .done(nil) : .wait(until: deadline)
         }
     }
 }
