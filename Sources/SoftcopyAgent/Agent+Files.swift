@@ -8,13 +8,13 @@ import SoftcopyHTTP
 import SoftcopyIO
 
 extension Agent {
-    func listing(_ request: HTTPRequest) -> HTTPResponse {
+    func listing(_ request: HTTPRequest, path: String) -> HTTPResponse {
         let base: RelativePath
         do {
             if let destination = request.query["destination"] {
                 base = try JobAttachment.resolve(destination: destination, root: configuration.root)
             } else {
-                base = try Self.path(Array(request.components.dropFirst(2)))
+                base = try Self.path(path)
             }
         } catch {
             return .error(.badRequest, error.message)
@@ -40,10 +40,10 @@ extension Agent {
         }
     }
 
-    func file(_ components: [String]) -> HTTPResponse {
+    func file(_ text: String) -> HTTPResponse {
         let path: RelativePath
         do {
-            path = try Self.path(components)
+            path = try Self.path(text)
         } catch {
             return .error(.badRequest, error.message)
         }
@@ -69,8 +69,7 @@ extension Agent {
         }
     }
 
-    static func path(_ components: [String]) throws(ProtocolError) -> RelativePath {
-        let joined = components.joined(separator: "/")
+    static func path(_ joined: String) throws(ProtocolError) -> RelativePath {
         do {
             return try RelativePath(validating: joined)
         } catch {

@@ -27,8 +27,8 @@ final class AgentAPI: HTTPResponder {
 
     /// `PUT /v1/jobs/{job}/targets/{n}/manifest`.
     private static func isManifestUpload(_ request: HTTPRequest) -> Bool {
-        let c = request.components
-        return request.method == .PUT && c.count == 6 && c[0] == "v1" && c[1] == "jobs" && c[3] == "targets" && c[5] == "manifest"
+        if case .manifest? = Route(method: request.method.rawValue, components: request.components) { return true }
+        return false
     }
 
     func bodyLimit(for request: HTTPRequest) -> Int? {
@@ -39,7 +39,8 @@ final class AgentAPI: HTTPResponder {
 
     func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
         let c = request.components
-        if request.method == .GET, c == ["v1", "health"] {
+        let route = Route(method: request.method.rawValue, components: c)
+        if route == .health {
             return eventLoop.makeSucceededFuture(.json(agent.health()))
         }
         guard c.first == "v1", c.count >= 2 else { return eventLoop.makeSucceededFuture(notFound(request)) }
@@ -48,19 +49,19 @@ final class AgentAPI: HTTPResponder {
             return eventLoop.makeSucceededFuture(.error(.unauthorized, "this agent needs the shared token (Authorization: Bearer ...)"))
         }
         let agent = self.agent
-        switch (request.method, c[1]) {
-        case (.POST, "jobs") where c.count == 2:
+        switch route {
+        case .attach?:
             return pool.runIfActive(eventLoop: eventLoop) { agent.attach(request) }
-        case (.DELETE, "jobs") where c.count == 3:
-            return pool.runIfActive(eventLoop: eventLoop) { agent.detach(c[2]) }
-        case (.PUT, "jobs") where Self.isManifestUpload(request):
-            return pool.runIfActive(eventLoop: eventLoop) { agent.storeManifest(job: c[2], target: c[4], body: request.bodyBytes) }
-        case (.POST, "remove") where c.count == 2:
+        case .detach(let job)?:
+            return pool.runIfActive(eventLoop: eventLoop) { agent.detach(job) }
+        case .manifest(let job, let lane)?:
+            return pool.runIfActive(eventLoop: eventLoop) { agent.storeManifest(job: job, target: lane, body: request.bodyBytes) }
+        case .remove?:
             return pool.runIfActive(eventLoop: eventLoop) { agent.remove(request) }
-        case (.GET, "list"):
-            return pool.runIfActive(eventLoop: eventLoop) { agent.listing(request) }
-        case (.GET, "files") where c.count > 2, (.HEAD, "files") where c.count > 2:
-            return pool.runIfActive(eventLoop: eventLoop) { agent.file(Array(c[2...])) }
+        case .list(let path)?:
+            return pool.runIfActive(eventLoop: eventLoop) { agent.listing(request, path: path) }
+        case .file(let path)?:
+            return pool.runIfActive(eventLoop: eventLoop) { agent.file(path) }
         default:
             return eventLoop.makeSucceededFuture(notFound(request))
         }

@@ -112,7 +112,7 @@ final class AgentJob: Sendable {
         let c = snapshot
         if c.state != "running" || c.unansweredSince != nil { return true }
         let client = HTTPClient(token: token, caFile: caFile)
-        guard let health = try? client.request("GET", attachment.coordinator + "/v1/health", timeout: .seconds(3)) else { return true }
+        guard let health = try? client.request(.health, at: attachment.coordinator, timeout: .seconds(3)) else { return true }
         guard health.status == 200, let doc = try? JSONParser.parse(bytes: health.body) else { return true }
         return doc["job"]?.stringValue != attachment.job
     }
@@ -135,12 +135,11 @@ final class AgentJob: Sendable {
                                      writer: ChunkWriter(capacity: Self.writeBufferSize), directIO: directIO, logger: logger)
         let request = LeaseRequest(agent: attachment.agent, maxItems: Self.batchItems, maxBytes: Self.batchBytes,
                                    waitMilliseconds: Int(Self.longPoll.secondsValue * 1000))
-        let leaseURL = attachment.coordinator + "/v1/jobs/" + attachment.job + "/lease"
         var backoff = Backoff()
         while !isStopping {
             let response: HTTPClientResponse
             do {
-                response = try client.request("POST", leaseURL, json: request.json, timeout: Self.longPoll + .seconds(15))
+                response = try client.request(.lease(job: attachment.job), at: attachment.coordinator, json: request.json, timeout: Self.longPoll + .seconds(15))
                 counters.withLock { $0.unansweredSince = nil }
             } catch {
                 counters.withLock { $0.unansweredSince = $0.unansweredSince ?? Clock.now() }
@@ -277,12 +276,11 @@ final class AgentJob: Sendable {
             }
         }
         guard !entries.isEmpty else { return .acked }
-        let ackURL = attachment.coordinator + "/v1/jobs/" + attachment.job + "/ack"
         let report = AckReport(agent: attachment.agent, entries: entries, freeBytes: freeBytes())
         var backoff = Backoff()
         for _ in 0..<8 {
             do {
-                let response = try client.request("POST", ackURL, json: report.json, timeout: .seconds(30))
+                let response = try client.request(.ack(job: attachment.job), at: attachment.coordinator, json: report.json, timeout: .seconds(30))
                 if response.status == 200 { return .acked }
                 if response.status == 410 { return .jobGone }
                 logger.warning("coordinator refused an ack (\(response.status)): \(response.bodyText)")

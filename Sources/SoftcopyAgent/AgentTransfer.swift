@@ -89,7 +89,8 @@ struct AgentTransfer {
             return .done(.failed(message: error.description, transient: error.isTransient), changedDirectory: nil)
         }
         writer.begin(pending)
-        let url = coordinator + "/v1/jobs/" + job + "/targets/\(item.target)/files/" + URLCoding.encodePath(item.path.string) + "?lease=\(item.lease.rawValue)"
+        let url = Route.chunk(job: job, lane: String(item.target), path: item.path.string)
+            .url(coordinator, query: [("lease", String(item.lease.rawValue))])
         let hasher = XXH3Hasher()
         var received: UInt64 = 0
         var writeError: SystemError?
@@ -199,7 +200,7 @@ struct AgentTransfer {
         let request = BundleRequest(items: items.map { BundleRequest.Item(target: $0.target, path: $0.path, lease: $0.lease) })
         let response: HTTPClientResponse
         do {
-            response = try client.request("POST", coordinator + "/v1/jobs/" + job + "/bundle", json: request.json, timeout: Self.bundleTimeout)
+            response = try client.request(.bundle(job: job), at: coordinator, json: request.json, timeout: Self.bundleTimeout)
         } catch {
             return all(.done(.failed(message: "transfer of a bundle of \(items.count) files failed: \(error.message)", transient: true), changedDirectory: nil))
         }

@@ -19,7 +19,7 @@ extension AgentFleet {
                 let request = RemovalRequest(destination: spec.agentDestination, job: context.job, items: paths.map { .init(path: $0) })
                 let report: RemovalReport
                 do {
-                    let response = try client.request("POST", url + "/v1/remove", json: request.json, timeout: .seconds(300))
+                    let response = try client.request(.remove, at: url, json: request.json, timeout: .seconds(300))
                     guard response.status == 200 else { throw ProtocolError("\(response.status) \(response.bodyText)") }
                     report = try RemovalReport(json: ProtocolError.parseBody(response.body, what: "the removal report"))
                 } catch {

@@ -251,7 +251,7 @@ final class AgentFleet: Sendable {
             members.withLock { $0[id]?.checkNow = false }
         }
         if isAttached(id) {
-            _ = try? client.request("DELETE", url + "/v1/jobs/" + context.job, timeout: .seconds(3))
+            _ = try? client.request(.detach(job: context.job), at: url, timeout: .seconds(3))
         }
     }
 
@@ -259,7 +259,7 @@ final class AgentFleet: Sendable {
     private func check(_ id: UInt32, url: String, client: HTTPClient) -> String? {
         let health: HTTPClientResponse
         do {
-            health = try client.request("GET", url + "/v1/health", timeout: .seconds(3))
+            health = try client.request(.health, at: url, timeout: .seconds(3))
         } catch where error.isTLSProblem {
             return markDown(id, "not trusted: its TLS certificate does not verify (\(error.message)); give tls_ca (--tls-ca) the CA that signed it")
         } catch {
@@ -348,7 +348,7 @@ final class AgentFleet: Sendable {
             })
         let response: HTTPClientResponse
         do {
-            response = try client.request("POST", url + "/v1/jobs", json: attachment.json, timeout: .seconds(10))
+            response = try client.request(.attach, at: url, json: attachment.json, timeout: .seconds(10))
         } catch {
             return markDown(id, "not answering (\(error.message))")
         }

@@ -25,7 +25,8 @@ enum AgentListingFetch {
     /// The files and folders under `destination` on the agent; nil if it has no such folder.
     /// `verify` makes the agent re-read and hash every file instead of trusting its records.
     static func fetch(_ client: HTTPClient, agentURL: String, destination: String, verify: Bool, timeout: Duration) throws(Failure) -> [ListingEntry]? {
-        let url = agentURL + "/v1/list?destination=" + URLCoding.encodePath(destination) + "&recursive=1&checksums=1" + (verify ? "&verify=1" : "")
+        let query = [("destination", destination), ("recursive", "1"), ("checksums", "1")] + (verify ? [("verify", "1")] : [])
+        let url = Route.list().url(agentURL, query: query)
         let response: HTTPClientResponse
         do {
             response = try client.request("GET", url, timeout: timeout)

@@ -136,9 +136,8 @@ extension Coordinator {
         let body = Self.manifestBytes(manifest)
         var written: [String] = []
         for member in remote.fleet.snapshot where member.state == .attached {
-            let url = member.url + "/v1/jobs/" + remote.job + "/targets/\(runtime.lane)/manifest"
             do {
-                let response = try client.request("PUT", url, jsonText: body, timeout: .seconds(60))
+                let response = try client.request(.manifest(job: remote.job, lane: String(runtime.lane)), at: member.url, jsonText: body, timeout: .seconds(60))
                 if response.status == 200 {
                     written.append(member.name ?? member.url)
                 } else {

@@ -44,30 +44,27 @@ final class CoordinatorAPI: HTTPResponder {
     }
 
     func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
-        let c = request.components
-        if request.method == .GET, c == ["v1", "health"] {
+        let route = Route(method: request.method.rawValue, components: request.components)
+        if route == .health {
             return eventLoop.makeSucceededFuture(.json(.object([
                 ("softcopy", .string(SoftcopyVersion.string)), ("api", .integer(1)), ("role", .string("coordinator")),
                 ("job", .string(job)), ("token_required", .bool(token != nil)),
             ])))
         }
-        guard c.first == "v1" else { return eventLoop.makeSucceededFuture(notFound(request)) }
+        guard request.components.first == "v1" else { return eventLoop.makeSucceededFuture(notFound(request)) }
         if let token, !TokenFile.matches(request.bearerToken, token) {
             logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
             return eventLoop.makeSucceededFuture(.error(.unauthorized, "this coordinator needs the shared token (Authorization: Bearer ...)"))
         }
-        if request.method == .GET, c == ["v1", "status"] {
-            return eventLoop.makeSucceededFuture(.json(status()))
+        if let other = route?.job, other != job {
+            return eventLoop.makeSucceededFuture(.error(.gone, "job \(other) is not this coordinator's job (\(job)); it has ended or the coordinator restarted"))
         }
-        guard c.count >= 4, c[1] == "jobs" else { return eventLoop.makeSucceededFuture(notFound(request)) }
-        guard c[2] == job else {
-            return eventLoop.makeSucceededFuture(.error(.gone, "job \(c[2]) is not this coordinator's job (\(job)); it has ended or the coordinator restarted"))
-        }
-        switch (request.method, c.count, c[3]) {
-        case (.POST, 4, "lease"): return lease(request, on: eventLoop)
-        case (.POST, 4, "ack"): return eventLoop.makeSucceededFuture(ack(request))
-        case (.GET, 7..., "targets") where c[5] == "files": return chunk(request, on: eventLoop)
-        case (.POST, 4, "bundle"): return bundle(request, on: eventLoop)
+        switch route {
+        case .status?: return eventLoop.makeSucceededFuture(.json(status()))
+        case .lease?: return lease(request, on: eventLoop)
+        case .ack?: return eventLoop.makeSucceededFuture(ack(request))
+        case .chunk(_, let lane, let path)?: return chunk(request, lane: lane, path: path, on: eventLoop)
+        case .bundle?: return bundle(request, on: eventLoop)
         default: return eventLoop.makeSucceededFuture(notFound(request))
         }
     }
@@ -156,16 +153,15 @@ final class CoordinatorAPI: HTTPResponder {
 
     // MARK: - Chunk bytes
 
-    private func chunk(_ request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
-        let c = request.components
-        guard let target = Int(c[4]), target >= 0, target < engine.laneCount else {
-            return eventLoop.makeSucceededFuture(.error(.notFound, "no target \(c[4]) in job \(job)"))
+    private func chunk(_ request: HTTPRequest, lane: String, path text: String, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
+        guard let target = Int(lane), target >= 0, target < engine.laneCount else {
+            return eventLoop.makeSucceededFuture(.error(.notFound, "no target \(lane) in job \(job)"))
         }
         let path: RelativePath
         do {
-            path = try RelativePath(validating: c[6...].joined(separator: "/"))
+            path = try RelativePath(validating: text)
         } catch {
-            return eventLoop.makeSucceededFuture(.error(.badRequest, "bad file path \(c[6...].joined(separator: "/").debugDescription): \(error)"))
+            return eventLoop.makeSucceededFuture(.error(.badRequest, "bad file path \(text.debugDescription): \(error)"))
         }
         guard let leaseText = request.query["lease"], let leaseNumber = UInt64(leaseText) else {
             return eventLoop.makeSucceededFuture(.error(.badRequest, "a chunk is only served under its lease: add ?lease=N"))

@@ -50,7 +50,7 @@ public final class CopyVerifier {
         // Each agent's own name, from its health answer.
         var named: [(url: String, name: String)] = []
         for agent in agents {
-            if let health = try? client.request("GET", agent.url + "/v1/health", timeout: .seconds(5)), health.status == 200,
+            if let health = try? client.request(.health, at: agent.url, timeout: .seconds(5)), health.status == 200,
                let name = (try? JSONParser.parse(bytes: health.body))?["name"]?.stringValue {
                 named.append((agent.url, name))
             } else {
@@ -154,8 +154,8 @@ public final class CopyVerifier {
 
     /// The manifest an agent holds for `spec`'s destination, if it has one.
     private static func manifest(of spec: TargetSpec, on url: String, client: HTTPClient) -> JSONValue? {
-        let path = URLCoding.encodePath(spec.agentDestination.split(separator: "/").joined(separator: "/") + "/" + Manifest.relativePath.string)
-        guard let response = try? client.request("GET", url + "/v1/files/" + path, timeout: .seconds(600)), response.status == 200 else { return nil }
+        let path = spec.agentDestination.split(separator: "/").joined(separator: "/") + "/" + Manifest.relativePath.string
+        guard let response = try? client.request(.file(path: path), at: url, timeout: .seconds(600)), response.status == 200 else { return nil }
         return try? JSONParser.parse(bytes: response.body)
     }
 
@@ -184,7 +184,7 @@ public final class CopyVerifier {
             let request = RemovalRequest(destination: destination, job: nil,
                                          items: batch.map { .init(path: $0.path, size: $0.copy.size, checksum: $0.copy.checksum) })
             do {
-                let response = try client.request("POST", url + "/v1/remove", json: request.json, timeout: .seconds(600))
+                let response = try client.request(.remove, at: url, json: request.json, timeout: .seconds(600))
                 guard response.status == 200 else {
                     logger.error("agent \(url) did not remove superseded copies: \(response.status) \(response.bodyText)")
                     break

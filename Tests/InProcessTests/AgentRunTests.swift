@@ -23,7 +23,7 @@ struct AgentRunTests {
     }
 
     private func health(_ agent: InProcessAgent) throws -> JSONValue {
-        let response = try HTTPClient(token: nil).request("GET", agent.url + "/v1/health", timeout: .seconds(5))
+        let response = try HTTPClient(token: nil).request(.health, at: agent.url, timeout: .seconds(5))
         return try JSONParser.parse(bytes: response.body)
     }
 
@@ -144,8 +144,8 @@ struct AgentRunTests {
         let job = try #require(try health(stores[0])["jobs"]?.arrayValue?.first)
         let coordinator = try #require(job["coordinator"]?.stringValue)
         let name = try #require(job["job"]?.stringValue)
-        let url = coordinator + "/v1/jobs/" + name + "/targets/0/files/" + SourceScript.chunk(1) + "?lease=999999"
-        let answer = try HTTPClient(token: nil).request("GET", url, timeout: .seconds(5))
+        let answer = try HTTPClient(token: nil).request(.chunk(job: name, lane: "0", path: SourceScript.chunk(1)), at: coordinator,
+                                                        query: [("lease", "999999")], timeout: .seconds(5))
         #expect(answer.status == 409)
         run.coordinator.endAcquisition()
         #expect(try run.wait() == .verified)

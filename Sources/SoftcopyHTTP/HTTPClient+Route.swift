@@ -1,0 +1,15 @@
+public import SoftcopyCore
+
+extension HTTPClient {
+    /// A request to `route` on the server at `base`, its answer collected in memory.
+    public func request(
+        _ route: Route, at base: String, query: [(name: String, value: String)] = [], json: JSONValue? = nil, timeout: Duration
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        try request(route.method, route.url(base, query: query), json: json, timeout: timeout)
+    }
+
+    /// A request to `route` whose JSON body is already written (a manifest of a million files).
+    public func request(_ route: Route, at base: String, jsonText: [UInt8], timeout: Duration) throws(HTTPClientError) -> HTTPClientResponse {
+        try request(route.method, route.url(base), jsonText: jsonText, timeout: timeout)
+    }
+}
