@@ -71,7 +71,7 @@ extension Coordinator {
         }
         guard let api = built else { throw RemoteSetupError(description: "internal: the API was not built") }
         fleet.setPort(server.port)
-        engine.onChange = { [weak api] in api?.workMayBeReady() }
+        engine.onChange { [weak api] in api?.workMayBeReady() }
         // Several nodes: a key moved from one to another leaves a copy to remove.
         engine.tracksSuperseded = true
         if isRemote {

@@ -13,6 +13,9 @@ public final class Coordinator: @unchecked Sendable {
     let console: ConsoleOutput
     let logger: Logger
     private let signals = Mutex(SignalState())
+    /// Set when something happened that the main loop should look at (a tracker changed,
+    /// a signal came); the main loop sleeps on it between its looks.
+    private let wake = ConditionLock(false)
     var runtimes: [TargetRuntime] = []
     var engine: Engine!
     var rates = RateMeter()
@@ -248,6 +251,7 @@ public final class Coordinator: @unchecked Sendable {
                         sourceRoots: configuration.targets.map(\.source),
                         sourceLinks: configuration.targets.map { SourceLinks(policy: configuration.symlinks(for: $0), root: $0.source) },
                         logger: logger)
+        engine.onChange { [weak self] in self?.nudge() }
         for runtime in runtimes {
             let mode = configuration.watchMode(for: runtime.spec)
             let how: String
@@ -309,6 +313,7 @@ public final class Coordinator: @unchecked Sendable {
             s.interrupts += 1
             return s.interrupts
         }
+        nudge()
         if signal == SIGUSR1 {
             logger.notice("SIGUSR1: the operator ended the acquisition; finishing")
         } else if interrupts == 1 {
@@ -327,6 +332,34 @@ public final class Coordinator: @unchecked Sendable {
     /// What a first SIGINT does: stop after the transfers under way (resumable).
     public func interrupt() {
         signals.withLock { $0.interrupts = max($0.interrupts, 1) }
+        nudge()
+    }
+
+    /// Wakes the main loop to look at every archive now.
+    func nudge() {
+        wake.withLock { $0 = true }
+        wake.broadcast()
+    }
+
+    /// The main loop's looks are at least this far apart (a busy copy changes the trackers
+    /// thousands of times a second) and at most `lookInterval` (progress, deadlines of time
+    /// alone: idle timeouts, a writer's temp files, lease expiries, the writer's process).
+    static let minimumLookInterval: Duration = .milliseconds(20)
+    static let lookInterval: Duration = .milliseconds(250)
+
+    /// Sleeps until the main loop is nudged or `lookInterval` has passed, but at least
+    /// `minimumLookInterval` after `lastLook`.
+    private func waitForNextLook(after lastLook: MonotonicInstant) {
+        let earliest = lastLook + Self.minimumLookInterval
+        let latest = lastLook + Self.lookInterval
+        wake.waitFor { nudged in
+            let now = Clock.now()
+            if now >= latest || (nudged && now >= earliest) {
+                nudged = false
+                return .done(())
+            }
+            return .wait(until: nudged ? earliest : latest)
+        }
     }
 
     private var interrupted: Bool { signals.withLock { $0.interrupts > 0 } }
@@ -364,7 +397,7 @@ public final class Coordinator: @unchecked Sendable {
                 console.endProgress()
                 return runtimes.compactMap(\.exitStatus).max() ?? .verified
             }
-            Clock.sleep(.milliseconds(20))
+            waitForNextLook(after: now)
         }
     }
 }

@@ -16,9 +16,9 @@ extension Engine {
         /// The nodes that may receive work, for placement (agents, and the local copier
         /// when there is one). Called with the lock held: it must not call into the engine.
         var nodes: @Sendable () -> [PlacementNode] = { [PlacementNode(id: 0, name: "local", freeBytes: nil)] }
-        /// Called (outside the lock) after anything that may have made work ready: the
-        /// HTTP API uses it to answer waiting long-polls at once.
-        var onChange: (@Sendable () -> Void)?
+        /// Called (outside the lock) after any change: the HTTP API answers waiting
+        /// long-polls at once, and the main loop looks at each archive's lifecycle.
+        var changeHandlers: [@Sendable () -> Void] = []
         var roundRobin = 0
         /// The target of each lane, the lanes of each target, each target's placement.
         let laneTarget: [Int]

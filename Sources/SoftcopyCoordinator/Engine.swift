@@ -74,10 +74,9 @@ final class Engine: Sendable {
         set { state.withLock { $0.nodes = newValue } }
     }
 
-    /// Called after anything that may have made work ready (see `Shared.onChange`).
-    var onChange: (@Sendable () -> Void)? {
-        get { state.withLock { $0.onChange } }
-        set { state.withLock { $0.onChange = newValue } }
+    /// Calls `handler` after every change from now on (see `Shared.changeHandlers`).
+    func onChange(_ handler: @escaping @Sendable () -> Void) {
+        state.withLock { $0.changeHandlers.append(handler) }
     }
 
     /// Whether copies a key's record stops naming are kept to remove (see `Shared.tracksSuperseded`).
@@ -86,9 +85,9 @@ final class Engine: Sendable {
         set { state.withLock { $0.tracksSuperseded = newValue } }
     }
 
-    /// Calls `onChange` outside the lock.
+    /// Calls the change handlers, outside the lock.
     func changed() {
-        onChange?()
+        for handler in state.withLock({ $0.changeHandlers }) { handler() }
     }
 
     /// Runs `body` on one archive's state under the lock, then wakes waiting workers.
