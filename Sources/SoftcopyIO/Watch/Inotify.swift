@@ -12,26 +12,17 @@ final class Inotify {
     }
 
     let descriptor: Int32
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    /// Written by another thread to end a `waitForEvents` early.
+    private let wakePipe: WakePipe
     private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
 
-    init() throws(SystemError) {
+    init(wakePipe: WakePipe) throws(SystemError) {
         descriptor = try syscallRetrying("inotify_init1") { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
-        var fds: [Int32] = [0, 0]
-        _ = try syscallRetrying("pipe") { pipe(&fds) }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
+        self.wakePipe = wakePipe
     }
 
     deinit {
         close(descriptor)
-        close(wakeRead)
-        close(wakeWrite)
     }
 
     func addWatch(_ path: String, mask: UInt32) throws(SystemError) -> Int32 {
@@ -42,25 +33,17 @@ final class Inotify {
         _ = inotify_rm_watch(descriptor, watch)
     }
 
-    /// Interrupts a `waitForEvents` on another thread.
-    func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
-    }
 
     /// Waits up to `timeoutMilliseconds` (-1 forever) and returns the events read; an
     /// empty array after a wake-up or time-out.
     func waitForEvents(timeoutMilliseconds: Int32) throws(SystemError) -> [Event] {
-        var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wakePipe.readEnd, events: Int16(POLLIN), revents: 0)]
         let ready = poll(&fds, 2, timeoutMilliseconds)
         if ready < 0 {
             if errno == EINTR { return [] }
             throw SystemError("poll")
         }
-        if fds[1].revents != 0 {
-            var drain = [UInt8](repeating: 0, count: 64)
-            _ = read(wakeRead, &drain, drain.count)
-        }
+        if fds[1].revents != 0 { wakePipe.drain() }
         guard fds[0].revents != 0 else { return [] }
         let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
         if count < 0 {
