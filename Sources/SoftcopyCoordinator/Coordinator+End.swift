@@ -2,7 +2,7 @@ import Logging
 import SoftcopyCore
 import SoftcopyIO
 
-extension Coordinator {
+extension CoordinatorRun {
     /// Gives the destination the source's folder structure: folders the source has are
     /// made, and empty folders it no longer has are removed (when deletions are allowed).
     private func mirrorDirectories(_ runtime: TargetRuntime) {
@@ -71,15 +71,16 @@ extension Coordinator {
     /// on all cores: a stat per file, or a whole read with --verify-full.
     private func localMatches(_ files: [(path: RelativePath, record: DestinationRecord, id: Int)], destination: DestinationTree?) -> [Bool] {
         guard let destination, files.contains(where: { $0.record.holder == 0 }) else { return Array(repeating: false, count: files.count) }
+        let full = configuration.verifyFull
         return Parallel.mapRanges(files.count, minimum: 256) { range in
-            files[range].map { file in file.record.holder == 0 && verify(destination, file.path, file.record) }
+            files[range].map { file in file.record.holder == 0 && Self.verify(destination, file.path, file.record, full: full) }
         }.flatMap { $0 }
     }
 
     /// Re-checks one destination file: still the very file whose checksum was verified
     /// when it landed (inode, size, mtime), or with --verify-full, re-read and re-hashed.
-    private func verify(_ destination: DestinationTree, _ path: RelativePath, _ record: DestinationRecord) -> Bool {
-        if configuration.verifyFull {
+    private static func verify(_ destination: DestinationTree, _ path: RelativePath, _ record: DestinationRecord, full: Bool) -> Bool {
+        if full {
             guard let file = try? destination.openForReading(path) else { return false }
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
             defer { buffer.deallocate() }

@@ -4,7 +4,7 @@ import SoftcopyIO
 
 /// The I/O shell of each archive's `ArchiveLifecycle`: the main loop reports what the
 /// stage asks for, and the actions the lifecycle answers with are performed here.
-extension Coordinator {
+extension CoordinatorRun {
     /// What the main loop reports for an archive on this tick, as its stage asks.
     func observe(_ runtime: TargetRuntime, writerGone: Bool, now: MonotonicInstant) -> ArchiveLifecycle.Event? {
         switch runtime.lifecycle.stage {

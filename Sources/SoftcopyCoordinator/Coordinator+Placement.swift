@@ -2,7 +2,7 @@ import Logging
 import SoftcopyCore
 import SoftcopyIO
 
-extension Coordinator {
+extension CoordinatorRun {
     /// A placement problem must last this long before it is reported (agents take a
     /// moment to attach at the start, and a restarting agent comes back).
     static let placementGrace: Duration = .seconds(10)

@@ -6,7 +6,7 @@ import SoftcopyCore
 import SoftcopyHTTP
 import SoftcopyIO
 
-extension Coordinator {
+extension CoordinatorRun {
     struct RemoteSetupError: Error, CustomStringConvertible {
         var description: String
     }
@@ -46,13 +46,14 @@ extension Coordinator {
         let fleet = AgentFleet(context: context, engine: engine, logger: logger)
         let reader = ChunkReader(ioPriority: configuration.ioPriority, maxRate: settings.maxRate)
         let logger = self.logger
+        let statusTargets = runtimes.map(\.status)
         nonisolated(unsafe) var built: CoordinatorAPI?
         let makeServer = { (port: Int) throws -> HTTPServer in
             try HTTPServer(host: host, port: port, tls: tls, logger: logger) { pool, eventLoop in
                 let api = CoordinatorAPI(
                     job: job, engine: engine, fleet: fleet, token: token, leaseTimeout: leaseTimeout,
                     pool: pool, reader: reader, eventLoop: eventLoop, logger: logger,
-                    status: { [weak self] in self?.statusDocument(job: job, fleet: fleet) ?? .null })
+                    status: { Self.statusDocument(job: job, targets: statusTargets, engine: engine, fleet: fleet) })
                 built = api
                 return api
             }
@@ -79,8 +80,8 @@ extension Coordinator {
         } else {
             // A local copy is one more node; agents that join share the work with it.
             updateLocalFreeBytes()
-            engine.nodes = { [weak self] in
-                [PlacementNode(id: 0, name: "local", freeBytes: self?.localFreeBytes.load(ordering: .relaxed))] + fleet.placementNodes()
+            engine.nodes = { [controls] in
+                [PlacementNode(id: 0, name: "local", freeBytes: controls.localFreeBytes.load(ordering: .relaxed))] + fleet.placementNodes()
             }
         }
         remote = RemoteSide(job: job, server: server, fleet: fleet, api: api, token: token, caFile: settings.tlsCA)
@@ -93,7 +94,7 @@ extension Coordinator {
     /// Free space at the first local destination, for placement (refreshed each second).
     func updateLocalFreeBytes() {
         guard let destination = runtimes.first?.destination else { return }
-        localFreeBytes.store(destination.space().free, ordering: .relaxed)
+        controls.localFreeBytes.store(destination.space().free, ordering: .relaxed)
     }
 
     func stopRemote() {
@@ -155,16 +156,17 @@ extension Coordinator {
     /// The status API's document, built on one of NIO's threads: it reads only what is
     /// locked or fixed at start (the job and fleet it is given, not `remote`, which the
     /// main thread sets after the server is already listening).
-    func statusDocument(job: String, fleet: AgentFleet) -> JSONValue {
+    /// `GET /v1/status`, built on NIO's threads from what each archive shares.
+    static func statusDocument(job: String, targets: [TargetStatusSource], engine: Engine, fleet: AgentFleet) -> JSONValue {
         let now = Clock.now()
-        let targets: [JSONValue] = runtimes.map { runtime in
-            let progress = engine.peek(runtime.lane) { $0.tracker.progress(now: now) }
+        let targets: [JSONValue] = targets.map { target in
+            let progress = engine.peek(target.lane) { $0.tracker.progress(now: now) }
             let c = progress.counters
             return .object([
-                ("index", .integer(runtime.index)), ("source", .string(runtime.spec.source)),
-                ("destination", .string(runtime.spec.agentDestination)),
-                ("placement", .string(configuration.placement(for: runtime.spec).description)),
-                ("placement_problem", runtime.placementProblem.map { .string($0.message) } ?? .null),
+                ("index", .integer(target.index)), ("source", .string(target.source)),
+                ("destination", .string(target.destination)),
+                ("placement", .string(target.placement)),
+                ("placement_problem", target.problem.withLock { $0 }.map { .string($0.message) } ?? .null),
                 ("phase", .string(progress.phase == .live ? "live" : "final")),
                 ("files_present", .integer(c.seenFiles)), ("files_done", .integer(c.doneFiles)),
                 ("bytes_present", .integer(c.seenBytes)), ("bytes_done", .integer(c.doneBytes)),
@@ -173,7 +175,7 @@ extension Coordinator {
                 ("copied_bytes", .integer(progress.statistics.copiedBytes)),
                 ("expired_leases", .integer(progress.statistics.expiredLeases)),
                 // Nodes that may hold copies of this archive's keys the record does not name.
-                ("superseded", .array(engine.supersededCopies(runtime.index).map { node, paths in
+                ("superseded", .array(engine.supersededCopies(target.index).map { node, paths in
                     .object([("node", .string(node == 0 ? "local" : fleet.label(of: node))), ("files", .integer(paths.count))])
                 })),
             ])

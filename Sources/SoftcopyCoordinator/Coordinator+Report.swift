@@ -1,7 +1,7 @@
 import SoftcopyCore
 import SoftcopyIO
 
-extension Coordinator {
+extension CoordinatorRun {
     /// The live line: files and bytes done of those seen, rate, and time since the
     /// source last changed.
     func drawProgress(now: MonotonicInstant) {

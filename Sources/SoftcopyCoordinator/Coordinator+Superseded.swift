@@ -3,7 +3,7 @@ import SoftcopyCore
 import SoftcopyHTTP
 import SoftcopyIO
 
-extension Coordinator {
+extension CoordinatorRun {
     /// Removes the copies of keys that the local destination (node 0) holds while the
     /// record names another node for them (an agent took over a key this node held), and
     /// journals each removal.

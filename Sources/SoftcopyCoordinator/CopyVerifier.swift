@@ -35,7 +35,7 @@ public final class CopyVerifier {
         var agents = (settings.agents ?? []).map { (url: $0, name: $0) }
         if settings.discovery ?? true {
             let discovery = AgentDiscovery(haveToken: token != nil, logger: logger)
-            let found = discovery.waitForAgents(within: settings.discoveryWait ?? Coordinator.defaultDiscoveryWait)
+            let found = discovery.waitForAgents(within: settings.discoveryWait ?? CoordinatorRun.defaultDiscoveryWait)
             discovery.stop()
             for service in found.sorted(by: { $0.name < $1.name }) where !agents.contains(where: { $0.url == service.url }) {
                 agents.append((service.url, service.name))

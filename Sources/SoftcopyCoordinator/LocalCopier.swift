@@ -7,7 +7,7 @@ import SoftcopyIO
 /// work from the engine, perform them with `LocalTransfer`, make each batch durable
 /// together (a group commit: one syncfs once all its files are written, the renames,
 /// one syncfs for the renames), journal them, and only then report them done.
-final class LocalCopier: @unchecked Sendable {
+final class LocalCopier: Sendable {
     struct Target {
         let sourceRoot: String
         let links: SourceLinks
@@ -23,7 +23,7 @@ final class LocalCopier: @unchecked Sendable {
     private let directIO: Bool
     private let rateLimiter: RateLimiter?
     private let logger: Logger
-    private var threads: [OSThread] = []
+    private let threads = Mutex<[OSThread]>([])
     /// Whether an agent could take what the local destination has no room for.
     private let othersCanTake: @Sendable () -> Bool
     /// The local destination that ran out of space with nobody else to take the work:
@@ -49,15 +49,17 @@ final class LocalCopier: @unchecked Sendable {
     }
 
     func start() {
-        for n in 0..<workerCount {
-            threads.append(OSThread(name: "sc-copy-\(n)") { [self] in work() })
-        }
+        let started = (0..<workerCount).map { n in OSThread(name: "sc-copy-\(n)") { [self] in work() } }
+        threads.withLock { $0 += started }
     }
 
     /// Waits for the workers after `engine.shutdown()`; each finishes its current batch.
     func join() {
-        for thread in threads { thread.join() }
-        threads.removeAll()
+        let running = threads.withLock { t -> [OSThread] in
+            defer { t.removeAll() }
+            return t
+        }
+        for thread in running { thread.join() }
     }
 
     private func work() {

@@ -16,7 +16,9 @@ final class TargetRuntime {
     let journal: JournalFile?
     /// The local destination's lock, held until the run ends.
     var lock: DestinationLock?
-    var watcher: SourceWatcher
+    /// Made once the engine exists (it feeds the engine), and made again when an idle
+    /// check's rescan finds changes and watching resumes.
+    var watcher: SourceWatcher!
     /// Where the archive is between the first event and the verdict.
     var lifecycle: ArchiveLifecycle
     var endReason: EndReason? { lifecycle.endReason }
@@ -32,24 +34,24 @@ final class TargetRuntime {
     let startedWall: String
     var finished: MonotonicInstant?
     var exitStatus: ExitStatus?
+    /// What the status API reads of this archive.
+    let status: TargetStatusSource
     /// The placement policy could not be met since then (with the problem last reported).
-    /// Written by the main loop and read by the status API on NIO's threads, so behind a
-    /// lock: an unlocked read of the message while it is replaced is a race on a String.
+    /// Written by the main loop, read by the status API.
     var placementProblem: (since: MonotonicInstant, message: String, reported: Bool)? {
-        get { problem.withLock { $0 } }
-        set { problem.withLock { $0 = newValue } }
+        get { status.problem.withLock { $0 } }
+        set { status.problem.withLock { $0 = newValue } }
     }
-    private let problem = Mutex<(since: MonotonicInstant, message: String, reported: Bool)?>(nil)
 
-    init(index: Int, lanes: Range<Int>, spec: TargetSpec, destination: DestinationTree?, journal: JournalFile?, watcher: SourceWatcher,
-         lifecycle: ArchiveLifecycle.Settings, now: MonotonicInstant) {
+    init(index: Int, lanes: Range<Int>, spec: TargetSpec, destination: DestinationTree?, journal: JournalFile?,
+         placement: String, lifecycle: ArchiveLifecycle.Settings, now: MonotonicInstant) {
+        self.status = TargetStatusSource(index: index, lane: lanes.lowerBound, source: spec.source, destination: spec.agentDestination, placement: placement)
         self.lifecycle = ArchiveLifecycle(settings: lifecycle, startedAt: now)
         self.index = index
         self.lanes = lanes
         self.spec = spec
         self.destination = destination
         self.journal = journal
-        self.watcher = watcher
         self.started = now
         self.startedWall = Clock.wallTimestamp()
     }
