@@ -10,7 +10,8 @@ extension CoordinatorRun {
         switch runtime.lifecycle.stage {
         case .live:
             let marker = RelativePath(unchecked: ZarrNaming.endMarkerName)
-            let (markerPresent, lastChange) = engine.withTarget(runtime.lane) {
+            // A look only reads: `peek` wakes no one (a change would wake this loop again).
+            let (markerPresent, lastChange) = engine.peek(runtime.lane) {
                 ($0.tracker.sourceVersion(of: marker) != nil, $0.tracker.statistics.lastSourceChange)
             }
             let signals = ArchiveLifecycle.Signals(
@@ -22,7 +23,7 @@ extension CoordinatorRun {
             let remaining = runtime.leftovers.count(where: { (try? FileStatus.of(runtime.spec.source + "/" + $0.string)) != nil })
             return .temporaries(remaining: remaining, at: now)
         case .finishing:
-            let drained = runtime.lanes.allSatisfy { lane in engine.withTarget(lane) { $0.tracker.isDrained } }
+            let drained = runtime.lanes.allSatisfy { lane in engine.peek(lane) { $0.tracker.isDrained } }
             // An agent still attaching may hold files judged here (a rerun over a finished
             // copy): without its listing each would count as missing and be sent again.
             let attaching = remote?.fleet.snapshot.contains { $0.state == .connecting } ?? false
