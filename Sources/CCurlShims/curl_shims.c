@@ -20,6 +20,10 @@ CURLcode softcopy_curl_setopt_write_function(CURL *handle, softcopy_curl_data_ca
     return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
 }
 
+CURLcode softcopy_curl_setopt_xferinfo_function(CURL *handle, softcopy_curl_xferinfo_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
+
 CURLcode softcopy_curl_setopt_header_function(CURL *handle, softcopy_curl_data_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }

@@ -139,9 +139,13 @@ final class AgentJob: Sendable {
         while !isStopping {
             let response: HTTPClientResponse
             do {
+                // A long poll holds nothing: `stop` need not wait up to 20 s for its answer.
+                client.isCancelled = { [weak self] in self?.isStopping ?? true }
+                defer { client.isCancelled = nil }
                 response = try client.request(.lease(job: attachment.job), at: attachment.coordinator, json: request.json, timeout: Self.longPoll + .seconds(15))
                 counters.withLock { $0.unansweredSince = nil }
             } catch {
+                if isStopping { break }
                 counters.withLock { $0.unansweredSince = $0.unansweredSince ?? Clock.now() }
                 if backoff.failingFor > Self.abandonAfter {
                     logger.error("coordinator \(attachment.coordinator) unreachable for \(Int(Self.abandonAfter.secondsValue)) s; dropping job \(attachment.job)")

@@ -43,11 +43,23 @@ public final class HTTPClient {
             context.receiveHeader(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         })
+        softcopy_curl_setopt_xferinfo_function(h, { userdata, _, _, _, _ in
+            let context = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
+            return context.isCancelled?() == true ? 1 : 0
+        })
         let opaque = Unmanaged.passUnretained(context).toOpaque()
+        softcopy_curl_setopt_pointer(h, CURLOPT_XFERINFODATA, opaque)
         softcopy_curl_setopt_pointer(h, CURLOPT_WRITEDATA, opaque)
         softcopy_curl_setopt_pointer(h, CURLOPT_HEADERDATA, opaque)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         softcopy_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, errorBuffer)
+    }
+
+    /// Asked during each request from now on (at least once a second): true aborts it
+    /// (an error with code CURLE_ABORTED_BY_CALLBACK). Nil: requests run to their end.
+    public var isCancelled: (() -> Bool)? {
+        get { context.isCancelled }
+        set { context.isCancelled = newValue }
     }
 
     deinit {
@@ -118,6 +130,8 @@ public final class HTTPClient {
             softcopy_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 0)
             softcopy_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, 0)
         }
+        // The progress callback only runs when a request may be cancelled.
+        softcopy_curl_setopt_long(handle, CURLOPT_NOPROGRESS, context.isCancelled == nil ? 1 : 0)
         softcopy_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
         softcopy_curl_setopt_pointer(handle, CURLOPT_CUSTOMREQUEST, nil)
         if let body {
@@ -152,6 +166,7 @@ final class TransferContext {
     var status = 0
     var sink: ((UnsafeRawBufferPointer) -> Bool)?
     var sinkRefused = false
+    var isCancelled: (() -> Bool)?
     /// An error body is kept for the message, up to this much.
     static let errorBodyLimit = 64 << 10
 

@@ -183,4 +183,28 @@ struct AgentRunTests {
         TestDirectory.write(bytes: SourceScript.bytes(chunk: 2, generation: 9), to: victim)
         #expect(CopyVerifier(configuration: configuration).run() == .incomplete)
     }
+
+    @Test("Failover: an agent stopped mid-run; what comes after goes to the other, what it held is sent again, and the run is verified")
+    func failover() throws {
+        let dir = TestDirectory("ip-failover")
+        let source = SourceScript(root: dir.appending("src"), chunks: 24)
+        let stores = try agents(dir, 2)
+        defer { stores.forEach { $0.stop() } }
+        let run = InProcessRun(InProcessRun.configuration(source: source.root, destination: "dst", agents: stores, once: false))
+        source.writeChunks(0..<12)
+        #expect(eventually { (try? holders(stores, "dst").count) == 12 })
+        let lost = Set(chunkFiles(try stores[0].files("dst")).keys)
+        let stopping = Clock.now()
+        stores[0].stop()
+        // A stop does not wait for a pull thread's long poll to be answered.
+        #expect(Clock.now() - stopping < .seconds(3))
+        source.writeChunks(12..<24)
+        source.complete()
+        #expect(try run.wait() == .verified)
+        let kept = chunkFiles(try stores[1].files("dst"))
+        #expect((12..<24).allSatisfy { kept[SourceScript.chunk($0)] == SourceScript.bytes(chunk: $0) })
+        // What only the stopped agent held was sent again to the one that stayed.
+        #expect(lost.allSatisfy { kept[$0] != nil })
+        #expect(try TreeComparison.differences(source: source.root, destination: stores[1].root + "/dst") == [])
+    }
 }

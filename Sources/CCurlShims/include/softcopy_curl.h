@@ -16,6 +16,11 @@ CURLcode softcopy_curl_setopt_write_function(CURL *handle, softcopy_curl_data_ca
 CURLcode softcopy_curl_setopt_header_function(CURL *handle, softcopy_curl_data_callback callback);
 CURLcode softcopy_curl_setopt_read_function(CURL *handle, softcopy_curl_data_callback callback);
 
+// Called by libcurl during a transfer (at least once a second, even when idle); a
+// non-zero return aborts it.
+typedef int (*softcopy_curl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+CURLcode softcopy_curl_setopt_xferinfo_function(CURL *handle, softcopy_curl_xferinfo_callback callback);
+
 CURLcode softcopy_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode softcopy_curl_getinfo_string(CURL *handle, CURLINFO info, const char **value);
 
