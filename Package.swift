@@ -74,7 +74,8 @@ let package = Package(
         .target(
             name: "SoftcopyCoordinator",
             dependencies: [
-                "SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyDiscovery",
+                // SoftcopyAgent: without agents, the coordinator copies through the agents' job, in process.
+                "SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyDiscovery", "SoftcopyAgent",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -14,7 +14,7 @@ public final class Agent: Sendable {
     let logger: Logger
     /// The data root, and the check that its path still leads to it.
     let dataRoot: AgentRoot
-    private let jobs = Mutex<[String: AgentJob]>([:])
+    private let jobs = Mutex<[String: CopyJob]>([:])
     /// Serialises attaches: checking that a destination is free and taking it are one step.
     private let attaching = Mutex(())
     private let rootCheckRunning = Atomic(false)
@@ -33,6 +33,12 @@ public final class Agent: Sendable {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }()
+
+    /// Small chunks come many to a batch: each batch costs a lease, a bundle request, an
+    /// ack and a syncfs at both ends (128 rather than 32 took 10% off 20,000 files of
+    /// 16 KiB through one agent). Large ones are held to `batchBytes`.
+    static let batchItems = 128
+    static let batchBytes: UInt64 = 64 << 20
 
     public init(configuration: AgentConfiguration, logger: Logger) throws(SystemError) {
         self.configuration = configuration
@@ -70,7 +76,7 @@ public final class Agent: Sendable {
             defer { a = nil }
             return a
         }?.stop()
-        let running = jobs.withLock { j -> [AgentJob] in
+        let running = jobs.withLock { j -> [CopyJob] in
             defer { j.removeAll() }
             return Array(j.values)
         }
@@ -84,17 +90,17 @@ public final class Agent: Sendable {
     /// (a filesystem mounted on it, the folder made again), it is reopened and every job
     /// under the old one ends: its coordinator attaches it again, to the new one.
     func checkRoot() {
-        let ended: [AgentJob]
+        let ended: [CopyJob]
         if case .reopened(let message) = dataRoot.check() {
             logger.warning("\(message); the jobs under the old one end, and are attached again by their coordinators")
-            ended = jobs.withLock { j -> [AgentJob] in
+            ended = jobs.withLock { j -> [CopyJob] in
                 defer { j.removeAll() }
                 return Array(j.values)
             }
         } else {
             // A filesystem mounted on a job's destination itself (below the root) hides
             // its folder the same way: that job ends, and is attached again.
-            ended = jobs.withLock { j -> [AgentJob] in
+            ended = jobs.withLock { j -> [CopyJob] in
                 let moved = j.values.filter { job in job.trees.values.contains { !$0.isWherePathLeads } }
                 for job in moved { j[job.attachment.job] = nil }
                 return moved
@@ -192,7 +198,7 @@ public final class Agent: Sendable {
     }
 
     /// The job that holds `destination` (or a folder above or below it), other than `job`.
-    func holder(of destination: RelativePath, except job: String) -> AgentJob? {
+    func holder(of destination: RelativePath, except job: String) -> CopyJob? {
         jobs.withLock { Array($0.values) }.first { other in
             other.attachment.job != job && other.destinations.values.contains { $0.isInside(destination) || destination.isInside($0) }
         }
@@ -276,10 +282,16 @@ public final class Agent: Sendable {
             removeLeftoverTemporaries(tree)
         }
         let name = attachment.job
-        let job = AgentJob(attachment: attachment, trees: trees, destinations: destinations, locks: locks, token: configuration.token, caFile: configuration.tlsCA, transfers: configuration.transfers,
-                           root: configuration.root, freeBytes: { [weak self] in self?.heldSpace().free ?? 0 }, reserve: configuration.reserve,
-                           reservations: reservations, directIO: configuration.directIO, keyLocks: keyLocks, records: records, logger: logger,
-                           onWriteFailure: { [weak self] in self?.checkRootSoon() }) { [weak self] state in
+        let channel = HTTPWorkChannel(attachment: attachment, token: configuration.token, caFile: configuration.tlsCA, logger: logger)
+        var settings = CopyJob.Settings(transfers: configuration.transfers, batchItems: Self.batchItems, batchBytes: Self.batchBytes,
+                                        root: configuration.root, freeBytes: { [weak self] in self?.heldSpace().free ?? 0 }, reserve: configuration.reserve)
+        settings.reservations = reservations
+        settings.onWriteFailure = { [weak self] in self?.checkRootSoon() }
+        let stores = trees.mapValues { [configuration, records, keyLocks] tree in
+            FolderStore(tree: tree, directIO: configuration.directIO, readBack: false, records: records, keyLocks: keyLocks)
+        }
+        let job = CopyJob(attachment: attachment, stores: stores, destinations: destinations, locks: locks, channel: channel,
+                          settings: settings, logger: logger) { [weak self] state in
             self?.jobs.withLock { j -> Void in j[name] = nil }
             self?.logger.info("job \(name) ended (\(state))")
         }

@@ -2,9 +2,11 @@ import SoftcopyIO
 
 /// One writer at a time per destination file, across the agent's transfer threads: the
 /// check "is what is there newer than what I bring?" and the rename happen together.
-final class KeyLocks: Sendable {
+package final class KeyLocks: Sendable {
     /// The keys held now.
     private let held = ConditionLock(Set<String>())
+
+    package init() {}
 
     func acquire(_ key: String) {
         held.waitFor { keys in keys.insert(key).inserted ? .done(()) : .wait(until: nil) }

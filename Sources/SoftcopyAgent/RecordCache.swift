@@ -12,7 +12,7 @@ import Synchronization
 /// Bounded: when `capacity` files are remembered it starts over empty, which only costs
 /// the next listing its attribute reads. Sharded so the listing's threads and the
 /// transfer threads seldom wait on one another.
-final class RecordCache: Sendable {
+package final class RecordCache: Sendable {
     private struct Key: Hashable {
         var device: UInt64
         var inode: UInt64
@@ -33,7 +33,7 @@ final class RecordCache: Sendable {
     private let shardCapacity: Int
 
     /// `capacity` files at most (about 150 bytes each, measured at a million); 0 remembers nothing.
-    init(capacity: Int) {
+    package init(capacity: Int) {
         shards = (0..<Self.shardCount).map { _ in Shard() }
         shardCapacity = capacity <= 0 ? 0 : max(1, capacity / Self.shardCount)
     }

@@ -49,6 +49,7 @@ public struct CoordinatorConfiguration: Sendable {
             writerMode: spec.writer ?? settings.writer ?? .auto,
             quietPeriod: spec.quietPeriod ?? settings.quietPeriod ?? Self.defaultQuietPeriod,
             deletions: spec.deletions ?? settings.deletions ?? .atEnd,
+            finalWindow: Self.finalRetryWindow,
             retryDeadline: Self.retryDeadline(settings.retryDeadline))
     }
 
@@ -71,6 +72,10 @@ public struct CoordinatorConfiguration: Sendable {
     }
 
     public static let defaultRetryDeadline: Duration = .seconds(600)
+    /// After the end, a file that keeps failing transiently is retried for at least this
+    /// long (and six times) before the run reports it: a faulty link that reset every
+    /// transfer of one file for 12 s made a whole run INCOMPLETE.
+    static let finalRetryWindow: Duration = .seconds(30)
 
     /// Zero means no deadline: retry while the acquisition runs.
     static func retryDeadline(_ configured: Duration?) -> Duration? {

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Synchronization
+import SoftcopyAgent
 import SoftcopyDiscovery
 import SoftcopyCore
 import SoftcopyIO
@@ -24,8 +25,8 @@ final class CoordinatorRun {
     var discovery: AgentDiscovery?
     /// The start-up comparison of bytes to copy with free space was made.
     var capacityChecked = false
-    /// The local copy workers (no agent at the start).
-    var localCopier: LocalCopier?
+    /// The local copy (no agent at the start): the agents' job, run in process.
+    var local: (job: CopyJob, channel: InProcessChannel)?
 
     init(configuration: CoordinatorConfiguration, controls: RunControls) {
         self.configuration = configuration
@@ -83,26 +84,7 @@ final class CoordinatorRun {
                 return .usage
             }
         }
-        if !isRemote {
-            let engine = self.engine!
-            let lanes = runtimes.flatMap { runtime in
-                runtime.lanes.map { lane in
-                    LocalCopier.Target(sourceRoot: runtime.spec.source, links: engine.sourceLinks(ofLane: lane),
-                                       destination: runtime.destination!, journal: runtime.journal!)
-                }
-            }
-            localCopier = LocalCopier(
-                engine: engine,
-                targets: lanes,
-                workers: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers,
-                sleepTime: configuration.settings.sleepTime,
-                maxRate: configuration.settings.maxRate,
-                ioPriority: configuration.ioPriority,
-                directIO: configuration.directIO,
-                logger: logger,
-                othersCanTake: { engine.placementNodes().contains { $0.id != 0 && $0.attached } })
-            localCopier?.start()
-        }
+        if !isRemote { startLocalCopy() }
 
         for runtime in runtimes {
             if configuration.once {
@@ -116,7 +98,7 @@ final class CoordinatorRun {
         let status = mainLoop()
 
         engine.shutdown()
-        localCopier?.join()
+        local?.job.stop()
         stopRemote()
         for runtime in runtimes {
             runtime.watcher.stop()
@@ -304,8 +286,8 @@ final class CoordinatorRun {
                 if let status = checkPlacement(now: now) { return status }
                 if remote != nil { removeLocalSupersededCopies() }
             }
-            if let full = localCopier?.destinationFull.withLock({ $0 }) {
-                return destinationFull(target: full.target, full.error)
+            if let full = local?.channel.destinationFull.withLock({ $0 }) {
+                return destinationFull(target: full.lane, full.error)
             }
             if let pid = configuration.writerPID, !writerGone, !ProcessProbe.isRunning(pid) {
                 writerGone = true

@@ -74,6 +74,26 @@ struct ArchiveTrackerFailureTests {
         #expect(t.counters.failedFiles == 1)
     }
 
+    @Test("after the end, a transient failure is retried for the final window too, not only six times")
+    func finalWindow() {
+        var t = ArchiveTracker(configuration: .init(retryBase: .milliseconds(100), retryCap: .seconds(2), finalAttempts: 3, finalWindow: .seconds(10)))
+        t.observe(path("a"), .file(version(1)), cause: .renamedInto, at: ms(0))
+        t.beginFinalPhase(at: ms(0))
+        var now = ms(0)
+        var attempts = 0
+        while t.counters.failedFiles == 0, attempts < 100 {
+            for item in t.lease(maxItems: 1, now: now) {
+                attempts += 1
+                t.complete(item.path, lease: item.lease, outcome: .failed(message: "connection reset", transient: true), at: now)
+            }
+            now = t.nextDeadline ?? now + .milliseconds(100)
+        }
+        #expect(t.counters.failedFiles == 1)
+        #expect(attempts > 3, "more than the three attempts while inside the window")
+        #expect(now >= ms(10_000), "reported no sooner than the window after the first failure")
+        #expect(t.isDrained)
+    }
+
     @Test("while live, a file failing past the retry deadline is reported with its cause, and the rest goes on")
     func retryDeadline() {
         var t = ArchiveTracker(configuration: .init(retryBase: .milliseconds(100), retryCap: .seconds(1), retryDeadline: .seconds(5)))

@@ -12,6 +12,7 @@ extension ArchiveTracker {
         let retryBase = configuration.retryBase
         let isFinal = phase == .final
         let retryDeadline = configuration.retryDeadline
+        let finalWindow = configuration.finalWindow
         switch outcome {
         case .copied, .unchanged, .deleted:
             // The key moves to this consumer (or is deleted by it, its holder being away):
@@ -50,7 +51,7 @@ extension ArchiveTracker {
                 let attempts = Int(r.attempts)
                 let since = r.failure.flatMap { $0.seq == r.seq ? $0.since : nil } ?? now
                 let pastDeadline = retryDeadline.map { now - since >= $0 } ?? false
-                if !transient || (isFinal && attempts >= finalAttempts) || pastDeadline {
+                if !transient || (isFinal && attempts >= finalAttempts && now - since >= finalWindow) || pastDeadline {
                     let cause = transient
                         ? "\(message) (gave up after \(attempts) attempts in \(Quantity.formatDuration(now - since)))" : message
                     r.failure = Failure(message: cause, seq: r.seq, permanent: true, since: since)

@@ -19,8 +19,12 @@ public struct ArchiveTracker: Sendable {
         public var deletions: DeletionPolicy
         public var retryBase: Duration
         public var retryCap: Duration
-        /// After the end, a transient failure becomes permanent after this many attempts.
+        /// After the end, a transient failure becomes permanent after this many attempts,
+        /// and no sooner than `finalWindow` after the file's first failure: six attempts
+        /// back off for only about 8 s, and a link that resets for that long is not yet a
+        /// reason to call the copy incomplete.
         public var finalAttempts: Int
+        public var finalWindow: Duration
         /// A file whose transfers keep failing for this long (from its first failure, same
         /// version) is reported as failed instead of retried forever; nil retries while live.
         public var retryDeadline: Duration?
@@ -32,6 +36,7 @@ public struct ArchiveTracker: Sendable {
             retryBase: Duration = .milliseconds(250),
             retryCap: Duration = .seconds(30),
             finalAttempts: Int = 6,
+            finalWindow: Duration = .zero,
             retryDeadline: Duration? = .seconds(600)
         ) {
             self.writerMode = writerMode
@@ -40,6 +45,7 @@ public struct ArchiveTracker: Sendable {
             self.retryBase = retryBase
             self.retryCap = retryCap
             self.finalAttempts = finalAttempts
+            self.finalWindow = finalWindow
             self.retryDeadline = retryDeadline
         }
     }
