@@ -101,7 +101,7 @@ public final class Agent: Sendable {
             // A filesystem mounted on a job's destination itself (below the root) hides
             // its folder the same way: that job ends, and is attached again.
             ended = jobs.withLock { j -> [CopyJob] in
-                let moved = j.values.filter { job in job.trees.values.contains { !$0.isWherePathLeads } }
+                let moved = j.values.filter { job in job.stores.values.contains { !$0.tree.isWherePathLeads } }
                 for job in moved { j[job.attachment.job] = nil }
                 return moved
             }
@@ -331,7 +331,7 @@ public final class Agent: Sendable {
 
     func storeManifest(job name: String, target: String, body: [UInt8]) -> HTTPResponse {
         guard let job = jobs.withLock({ $0[name] }) else { return .error(.notFound, "no job \(name) here") }
-        guard let index = Int(target), let tree = job.trees[index] else { return .error(.notFound, "job \(name) has no target \(target)") }
+        guard let index = Int(target), let tree = job.stores[index]?.tree else { return .error(.notFound, "job \(name) has no target \(target)") }
         guard (try? JSONParser.validate(bytes: body)) != nil else { return .error(.badRequest, "the manifest is not valid JSON") }
         do {
             let pending = try tree.beginWrite(Manifest.relativePath)

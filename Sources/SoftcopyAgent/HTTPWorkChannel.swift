@@ -11,7 +11,7 @@ final class HTTPWorkChannel: WorkChannel {
     private let token: String?
     /// CAs an https coordinator's certificate must chain to; nil: the system's.
     private let caFile: String?
-    private let logger: Logger
+    let logger: Logger
     /// Since when the coordinator has not answered (nil while it answers).
     let unansweredSince = Mutex<MonotonicInstant?>(nil)
 
@@ -43,7 +43,6 @@ final class HTTPWorkChannel: WorkChannel {
         return doc["job"]?.stringValue != attachment.job
     }
 
-    var log: Logger { logger }
 }
 
 /// One transfer thread's keep-alive connection to the coordinator.
@@ -73,10 +72,10 @@ final class HTTPWorkConnection: WorkConnection {
             if isStopping() { return .retry }
             channel.unansweredSince.withLock { $0 = $0 ?? Clock.now() }
             if backoff.failingFor > HTTPWorkChannel.abandonAfter {
-                channel.log.error("coordinator \(coordinator) unreachable for \(Int(HTTPWorkChannel.abandonAfter.secondsValue)) s; dropping job \(job)")
+                channel.logger.error("coordinator \(coordinator) unreachable for \(Int(HTTPWorkChannel.abandonAfter.secondsValue)) s; dropping job \(job)")
                 return .end("abandoned")
             }
-            if backoff.attempts == 0 { channel.log.warning("cannot reach coordinator \(coordinator): \(error.message); retrying") }
+            if backoff.attempts == 0 { channel.logger.warning("cannot reach coordinator \(coordinator): \(error.message); retrying") }
             backoff.wait(unless: isStopping)
             return .retry
         }
@@ -84,7 +83,7 @@ final class HTTPWorkConnection: WorkConnection {
         case 200: break
         case 410: return .end("gone")
         default:
-            channel.log.error("coordinator \(coordinator) refused a lease (\(response.status)): \(response.bodyText)")
+            channel.logger.error("coordinator \(coordinator) refused a lease (\(response.status)): \(response.bodyText)")
             if response.status == 401 || response.status == 403 { return .end("refused") }
             backoff.wait(unless: isStopping)
             return .retry
@@ -94,7 +93,7 @@ final class HTTPWorkConnection: WorkConnection {
         do {
             grant = try LeaseGrant(json: try ProtocolError.parseBody(response.body, what: "the lease grant"))
         } catch {
-            channel.log.error("coordinator \(coordinator) sent a lease grant that does not parse: \(error)")
+            channel.logger.error("coordinator \(coordinator) sent a lease grant that does not parse: \(error)")
             backoff.wait(unless: isStopping)
             return .retry
         }
@@ -203,7 +202,7 @@ final class HTTPWorkConnection: WorkConnection {
                 throw ProtocolError("bundle response: \(frames.count) frames for \(items.count) files, or not in the order asked")
             }
         } catch {
-            channel.log.warning("the coordinator sent a bundle that does not parse: \(error)")
+            channel.logger.warning("the coordinator sent a bundle that does not parse: \(error)")
             return all(.done(.failed(message: "\(error)", transient: true)))
         }
         return zip(frames, items).map { entry, item -> BundledFile in
@@ -226,10 +225,10 @@ final class HTTPWorkConnection: WorkConnection {
                 let response = try client.request(.ack(job: job), at: coordinator, json: report.json, timeout: .seconds(30))
                 if response.status == 200 { return true }
                 if response.status == 410 { return false }
-                channel.log.warning("coordinator refused an ack (\(response.status)): \(response.bodyText)")
+                channel.logger.warning("coordinator refused an ack (\(response.status)): \(response.bodyText)")
                 if response.status < 500 { return true }
             } catch {
-                channel.log.warning("cannot ack to \(coordinator): \(error.message)")
+                channel.logger.warning("cannot ack to \(coordinator): \(error.message)")
             }
             backoff.wait(unless: isStopping)
             if isStopping() { break }

@@ -35,6 +35,7 @@ extension CoordinatorRun {
             batchItems: Self.localBatchItems, batchBytes: Self.localBatchBytes,
             root: runtimes.first?.spec.destination ?? "", freeBytes: { [controls] in controls.localFreeBytes.load(ordering: .relaxed) },
             reserve: nil)
+        settings.node = "the local destination"
         settings.threadSetup = { [ioPriority = configuration.ioPriority, logger] in
             if let error = ioPriority.applyToCurrentThread() {
                 logger.debug("cannot set the IO priority of a copy thread: \(error)")

@@ -15,7 +15,9 @@ final class InProcessConnection: WorkConnection {
     private var adopted: Set<RelativePath> = []
     private var full: SystemError?
     /// For comparing a file found at the destination with the source (adoption).
-    private lazy var compareBuffer = UnsafeMutableRawBufferPointerBox(size: CopyJobBuffers.compare)
+    private lazy var compareBuffer = UnsafeMutableRawBufferPointerBox(size: Self.compareBufferSize)
+    /// Large enough to compare a typical chunk in one read.
+    static let compareBufferSize = 4 << 20
 
     init(channel: InProcessChannel) {
         self.channel = channel
@@ -116,9 +118,4 @@ final class InProcessConnection: WorkConnection {
     func noSpace(_ error: SystemError) {
         full = full ?? error
     }
-}
-
-enum CopyJobBuffers {
-    /// Large enough to compare a typical chunk in one read.
-    static let compare = 4 << 20
 }

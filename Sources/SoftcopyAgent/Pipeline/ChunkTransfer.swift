@@ -13,6 +13,8 @@ struct ChunkTransfer {
     let connection: any WorkConnection
     /// Where the files go (for messages): the agent's root, or the local destination.
     let root: String
+    /// The node a full disk is reported on: "this agent", or the local destination.
+    let node: String
     /// Free bytes where the files go, the free space chunks may not take it below, and
     /// the room promised to files other threads are receiving; nil: no promise is made
     /// before a write (the local copy, whose full disk ends the run).
@@ -69,15 +71,6 @@ struct ChunkTransfer {
         space?.reservations.release(bytes)
     }
 
-    private static func result(_ opening: Opening) -> Result {
-        switch opening {
-        case .ready: fatalError("not an outcome")
-        case .done(let outcome): .done(outcome, changedDirectory: nil)
-        case .stale: .stale
-        case .jobGone: .jobGone
-        }
-    }
-
     private func copy(_ item: LeaseGrant.Item, store: FolderStore) -> Result {
         if let refused = claimSpace([item.size])[0] { return .done(refused, changedDirectory: nil) }
         // Written (or dropped) by the time this returns: statfs counts it from then on.
@@ -85,7 +78,9 @@ struct ChunkTransfer {
         let reader: any ItemReader
         switch connection.open(item) {
         case .ready(let opened): reader = opened
-        case let other: return Self.result(other)
+        case .done(let outcome): return .done(outcome, changedDirectory: nil)
+        case .stale: return .stale
+        case .jobGone: return .jobGone
         }
         let pending: PendingFile
         do {
@@ -135,7 +130,7 @@ struct ChunkTransfer {
     func writeFailure(_ error: SystemError) -> Result {
         if error.isNoSpace {
             connection.noSpace(error)
-            return .done(.failed(message: "insufficient storage (507) on this agent: \(error)", transient: true), changedDirectory: nil)
+            return .done(.failed(message: "insufficient storage (507) on \(node): \(error)", transient: true), changedDirectory: nil)
         }
         return .done(.failed(message: error.description, transient: error.isTransient), changedDirectory: nil)
     }

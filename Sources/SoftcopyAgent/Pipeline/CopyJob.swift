@@ -32,6 +32,8 @@ package final class CopyJob: Sendable {
         var batchBytes: UInt64
         /// Where the files go (for messages).
         var root: String
+        /// The node a full disk is reported on.
+        package var node = "this agent"
         /// Free bytes where the files go.
         var freeBytes: @Sendable () -> UInt64
         /// With a reserve, room is promised before each write (an agent's, which other
@@ -78,8 +80,6 @@ package final class CopyJob: Sendable {
         self.onEnd = onEnd
     }
 
-    var trees: [Int: DestinationTree] { stores.mapValues(\.tree) }
-
     var snapshot: Counters { counters.withLock { $0 } }
 
     package func start() {
@@ -121,7 +121,7 @@ package final class CopyJob: Sendable {
         settings.threadSetup()
         let connection = channel.connect()
         let space = settings.reserve.map { ChunkTransfer.Space(free: settings.freeBytes, reserve: $0, reservations: settings.reservations) }
-        let transfer = ChunkTransfer(connection: connection, root: settings.root, space: space,
+        let transfer = ChunkTransfer(connection: connection, root: settings.root, node: settings.node, space: space,
                                      writer: ChunkWriter(capacity: Self.writeBufferSize), logger: logger)
         let isStopping: @Sendable () -> Bool = { [weak self] in self?.isStopping ?? true }
         while !self.isStopping {
@@ -131,7 +131,7 @@ package final class CopyJob: Sendable {
                 end(state)
                 return
             case .items(let items):
-                if !items.isEmpty, !perform(items, transfer: transfer, connection: connection) {
+                if !items.isEmpty, !perform(items, transfer: transfer, connection: connection, isStopping: isStopping) {
                     end("gone")
                     return
                 }
@@ -166,7 +166,8 @@ package final class CopyJob: Sendable {
     }
 
     /// One batch: fetched, made durable, reported. False if the job is gone.
-    private func perform(_ items: [LeaseGrant.Item], transfer: ChunkTransfer, connection: any WorkConnection) -> Bool {
+    private func perform(_ items: [LeaseGrant.Item], transfer: ChunkTransfer, connection: any WorkConnection,
+                         isStopping: @escaping @Sendable () -> Bool) -> Bool {
         var entries: [AckReport.Entry] = []
         var changed: [Int: Set<RelativePath>] = [:]
         var staged: [Int: [(slot: Int, file: FolderStore.Staged)]] = [:]
@@ -227,6 +228,6 @@ package final class CopyJob: Sendable {
             }
         }
         guard !entries.isEmpty else { return true }
-        return connection.report(entries, freeBytes: settings.freeBytes(), isStopping: { [weak self] in self?.isStopping ?? true })
+        return connection.report(entries, freeBytes: settings.freeBytes(), isStopping: isStopping)
     }
 }

@@ -48,15 +48,10 @@ package struct FolderStore: Sendable {
     /// to report if the bytes on disk are not the `received` bytes hashing to `checksum`.
     package func stage(_ pending: consuming PendingFile, path: RelativePath, version: FileVersion, checksum: Checksum,
                        received: UInt64, mode: UInt32, buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Result<Staged, StageMismatch> {
-        var recorded = false
-        if records != nil {
-            do {
-                try pending.setAttribute(WrittenRecord.attributeName, WrittenRecord(version: version, checksum: checksum).bytes)
-                recorded = true
-            } catch {
-                recorded = false  // listed without a record: the coordinator re-checks it
-            }
-        }
+        // A filesystem without extended attributes refuses the record: the file is then
+        // listed without one, and the coordinator re-checks it.
+        let recorded = records != nil
+            && (try? pending.setAttribute(WrittenRecord.attributeName, WrittenRecord(version: version, checksum: checksum).bytes)) != nil
         try pending.settle(mode: mode, modificationTime: version.mtimeNanoseconds)
         if readBack {
             let (landed, length) = try pending.checksumOfWrittenBytes(buffer: buffer, length: received)
