@@ -16,7 +16,7 @@ extension Agent {
         let removal: RemovalRequest
         let relative: RelativePath
         do {
-            removal = try RemovalRequest(json: try ProtocolError.parseBody(request.bodyBytes, what: "the removal request"))
+            removal = try RemovalRequest(body: request.bodyBytes)
             relative = try JobAttachment.resolve(destination: removal.destination, root: configuration.root)
         } catch {
             return .error(.badRequest, error.message)

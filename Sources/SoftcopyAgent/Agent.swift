@@ -101,7 +101,7 @@ public final class Agent: Sendable {
             // A filesystem mounted on a job's destination itself (below the root) hides
             // its folder the same way: that job ends, and is attached again.
             ended = jobs.withLock { j -> [CopyJob] in
-                let moved = j.values.filter { job in job.stores.values.contains { !$0.tree.isWherePathLeads } }
+                let moved = j.values.filter { job in job.stores.values.contains { !$0.isWherePathLeads } }
                 for job in moved { j[job.attachment.job] = nil }
                 return moved
             }
@@ -158,7 +158,7 @@ public final class Agent: Sendable {
             let c = job.snapshot
             return .object([
                 ("job", .string(job.attachment.job)), ("coordinator", .string(job.attachment.coordinator)),
-                ("agent", .integer(job.attachment.agent)), ("state", .string(c.state)),
+                ("agent", .integer(job.attachment.agent.rawValue)), ("state", .string(c.state)),
                 ("files", .integer(c.files)), ("bytes", .integer(c.bytes)),
                 ("deleted", .integer(c.deleted)), ("failures", .integer(c.failures)),
                 ("batches_in_flight", .integer(c.batchesInFlight)),
@@ -180,13 +180,13 @@ public final class Agent: Sendable {
     func attach(_ request: HTTPRequest) -> HTTPResponse {
         let attachment: JobAttachment
         do {
-            attachment = try JobAttachment(json: try ProtocolError.parseBody(request.bodyBytes, what: "the attach request"))
+            attachment = try JobAttachment(body: request.bodyBytes)
         } catch {
             logger.warning("refused a job from \(request.remote): \(error)")
             return .error(.badRequest, error.message)
         }
         if jobs.withLock({ $0[attachment.job] }) != nil {
-            return .json(.object([("job", .string(attachment.job)), ("attached", .bool(true))]))
+            return .json(AttachAnswer(job: attachment.job, attached: true).json)
         }
         checkRoot()
         return withRoot(refusing: "job \(attachment.job) from \(request.remote)") { root in
@@ -207,9 +207,9 @@ public final class Agent: Sendable {
     /// One destination, one writer: checks every target's destination is free (a job whose
     /// coordinator is gone gives it up) and holds no other source's copy, then starts the job.
     private func attachOnce(_ attachment: JobAttachment, root: DestinationTree, from remote: String) -> HTTPResponse {
-        var trees: [Int: DestinationTree] = [:]
-        var destinations: [Int: RelativePath] = [:]
-        var admissions: [Int: CopyOrigin.Admission] = [:]
+        var trees: [LaneID: DestinationTree] = [:]
+        var destinations: [LaneID: RelativePath] = [:]
+        var admissions: [LaneID: CopyOrigin.Admission] = [:]
         for target in attachment.targets {
             let relative: RelativePath
             do {
@@ -243,10 +243,10 @@ public final class Agent: Sendable {
                     logger.warning("refused job \(attachment.job) from \(remote): \(message)")
                     return .error(.conflict, message)
                 }
-                admissions[target.index] = admission
+                admissions[target.lane] = admission
             }
-            trees[target.index] = tree
-            destinations[target.index] = relative
+            trees[target.lane] = tree
+            destinations[target.lane] = relative
         }
         // The lock files, as a local run takes them: a coordinator copying into the same
         // folder locally (not through this agent) is refused, and refuses this job.
@@ -254,7 +254,7 @@ public final class Agent: Sendable {
         var locked: Set<RelativePath> = []
         for target in attachment.targets where target.exclusive {
             // A target's copies (replicas) share one destination: one lock.
-            guard let tree = trees[target.index], let relative = destinations[target.index], locked.insert(relative).inserted else { continue }
+            guard let tree = trees[target.lane], let relative = destinations[target.lane], locked.insert(relative).inserted else { continue }
             do {
                 locks.append(try DestinationLock.acquire(tree, holder: "softcopy-agent \(configuration.name) (pid \(getpid())), job \(attachment.job) of the coordinator at \(attachment.coordinator)"))
             } catch .held(let holder) {
@@ -266,9 +266,9 @@ public final class Agent: Sendable {
             }
         }
         for target in attachment.targets {
-            guard let tree = trees[target.index] else { continue }
+            guard let tree = trees[target.lane] else { continue }
             if let origin = target.origin {
-                switch admissions[target.index] {
+                switch admissions[target.lane] {
                 case .fresh?, .replace?:
                     do {
                         try tree.recordOrigin(origin)
@@ -297,9 +297,9 @@ public final class Agent: Sendable {
         }
         jobs.withLock { $0[name] = job }
         job.start()
-        let described = attachment.targets.map { "target \($0.index) -> \(trees[$0.index]!.rootPath)" }.joined(separator: ", ")
+        let described = attachment.targets.map { "target \($0.lane) -> \(trees[$0.lane]!.rootPath)" }.joined(separator: ", ")
         logger.info("job \(name) attached by \(attachment.coordinator): \(described)")
-        return .json(.object([("job", .string(name)), ("attached", .bool(true))]))
+        return .json(AttachAnswer(job: name, attached: true).json)
     }
 
     func detach(_ name: String) -> HTTPResponse {
@@ -308,7 +308,7 @@ public final class Agent: Sendable {
         }
         job.stop()
         logger.info("job \(name) detached by its coordinator")
-        return .json(.object([("job", .string(name)), ("attached", .bool(false))]))
+        return .json(AttachAnswer(job: name, attached: false).json)
     }
 
     /// Temp files of a crashed agent (another process id) in a job's destination.
@@ -331,16 +331,13 @@ public final class Agent: Sendable {
 
     func storeManifest(job name: String, target: String, body: [UInt8]) -> HTTPResponse {
         guard let job = jobs.withLock({ $0[name] }) else { return .error(.notFound, "no job \(name) here") }
-        guard let index = Int(target), let tree = job.stores[index]?.tree else { return .error(.notFound, "job \(name) has no target \(target)") }
+        guard let index = Int(target), let store = job.stores[LaneID(index)] else { return .error(.notFound, "job \(name) has no target \(target)") }
         guard (try? JSONParser.validate(bytes: body)) != nil else { return .error(.badRequest, "the manifest is not valid JSON") }
         do {
-            let pending = try tree.beginWrite(Manifest.relativePath)
-            try pending.write(body)
-            try pending.finish(mode: 0o644, modificationTime: nil)
-            _ = try pending.commit(syncDirectory: true)
+            try store.put(Manifest.relativePath, body)
         } catch {
-            return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot write the manifest under \(tree.rootPath): \(error)")
+            return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot write the manifest \(store.displayPath(Manifest.relativePath)): \(error)")
         }
-        return .json(.object([("stored", .string(tree.displayPath(Manifest.relativePath)))]))
+        return .json(ManifestStored(stored: store.displayPath(Manifest.relativePath)).json)
     }
 }

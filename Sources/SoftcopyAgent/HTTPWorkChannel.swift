@@ -91,7 +91,7 @@ final class HTTPWorkConnection: WorkConnection {
         backoff.reset()
         let grant: LeaseGrant
         do {
-            grant = try LeaseGrant(json: try ProtocolError.parseBody(response.body, what: "the lease grant"))
+            grant = try LeaseGrant(body: response.body)
         } catch {
             channel.logger.error("coordinator \(coordinator) sent a lease grant that does not parse: \(error)")
             backoff.wait(unless: isStopping)
@@ -110,7 +110,7 @@ final class HTTPWorkConnection: WorkConnection {
         let item: LeaseGrant.Item
 
         func read(into writer: ChunkWriter, hasher: XXH3Hasher) -> Fetched {
-            let url = Route.chunk(job: connection.job, lane: String(item.target), path: item.path.string)
+            let url = Route.chunk(job: connection.job, lane: String(item.lane.rawValue), path: item.path.string)
                 .url(connection.coordinator, query: [("lease", String(item.lease.rawValue))])
             var received: UInt64 = 0
             var writeError: SystemError?
@@ -180,7 +180,7 @@ final class HTTPWorkConnection: WorkConnection {
 
     func fetchBundle(_ items: [LeaseGrant.Item]) -> [BundledFile]? {
         func all(_ file: BundledFile) -> [BundledFile] { Array(repeating: file, count: items.count) }
-        let request = BundleRequest(items: items.map { BundleRequest.Item(target: $0.target, path: $0.path, lease: $0.lease) })
+        let request = BundleRequest(items: items.map { BundleRequest.Item(lane: $0.lane, path: $0.path, lease: $0.lease) })
         let response: HTTPClientResponse
         do {
             response = try client.request(.bundle(job: job), at: coordinator, json: request.json, timeout: HTTPWorkChannel.bundleTimeout)

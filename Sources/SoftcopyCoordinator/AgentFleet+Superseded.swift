@@ -10,7 +10,7 @@ extension AgentFleet {
     /// taken back), at most `RemovalRequest.maximumItems` per request and 100 requests per
     /// call. Returns how many were removed and how many are still there.
     @discardableResult
-    func removeSuperseded(from id: UInt32, url: String, client: HTTPClient) -> (removed: Int, kept: Int) {
+    func removeSuperseded(from id: NodeID, url: String, client: HTTPClient) -> (removed: Int, kept: Int) {
         var removed = 0, kept = 0
         for (target, spec) in context.targets.enumerated() {
             for _ in 0..<100 {
@@ -21,7 +21,7 @@ extension AgentFleet {
                 do {
                     let response = try client.request(.remove, at: url, json: request.json, timeout: .seconds(300))
                     guard response.status == 200 else { throw ProtocolError("\(response.status) \(response.bodyText)") }
-                    report = try RemovalReport(json: ProtocolError.parseBody(response.body, what: "the removal report"))
+                    report = try RemovalReport(body: response.body)
                 } catch {
                     engine.finishRemovals(target, node: id, removed: [], kept: paths)
                     logger.warning("agent \(url): cannot remove \(paths.count) superseded copies under \(spec.agentDestination): \(error)")

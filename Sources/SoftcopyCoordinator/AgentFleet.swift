@@ -15,7 +15,7 @@ final class AgentFleet: Sendable {
     }
 
     struct Member: Sendable {
-        let id: UInt32
+        let id: NodeID
         let url: String
         var name: String?
         var state: State = .connecting
@@ -54,8 +54,8 @@ final class AgentFleet: Sendable {
         var scheme = "http"
     }
 
-    let members: Mutex<[UInt32: Member]>
-    private let order = Mutex<[UInt32]>([])
+    let members: Mutex<[NodeID: Member]>
+    private let order = Mutex<[NodeID]>([])
     /// Set once work is handed out: later members do not hold it back.
     private let opened = Atomic(false)
     let context: Context
@@ -85,8 +85,8 @@ final class AgentFleet: Sendable {
     /// Adds an agent (or finds the one already known by this URL or service name) and
     /// starts watching it; returns its number.
     @discardableResult
-    func add(url: String, serviceName: String? = nil) -> UInt32 {
-        let (id, isNew) = members.withLock { m -> (UInt32, Bool) in
+    func add(url: String, serviceName: String? = nil) -> NodeID {
+        let (id, isNew) = members.withLock { m -> (NodeID, Bool) in
             if let known = m.values.first(where: { $0.url == url || (serviceName != nil && $0.serviceName == serviceName) }) {
                 if known.url != url || known.serviceName != serviceName {
                     m[known.id]?.checkNow = true
@@ -94,7 +94,7 @@ final class AgentFleet: Sendable {
                 }
                 return (known.id, false)
             }
-            let id = UInt32(m.count + 1)
+            let id = NodeID(UInt32(m.count + 1))
             var member = Member(id: id, url: url)
             member.gating = !opened.load(ordering: .acquiring)
             member.serviceName = serviceName
@@ -124,7 +124,7 @@ final class AgentFleet: Sendable {
         opened.store(true, ordering: .releasing)
     }
 
-    func recordLease(_ id: UInt32) {
+    func recordLease(_ id: NodeID) {
         members.withLock { $0[id]?.lastLease = Clock.now() }
     }
 
@@ -165,24 +165,24 @@ final class AgentFleet: Sendable {
     }
 
     /// The agent's name (or URL), to say where a failure happened.
-    func label(of id: UInt32) -> String {
+    func label(of id: NodeID) -> String {
         members.withLock { m in m[id].map { $0.name ?? $0.url } ?? "agent \(id)" }
     }
 
-    func isAttached(_ id: UInt32) -> Bool {
+    func isAttached(_ id: NodeID) -> Bool {
         members.withLock { $0[id]?.state == .attached }
     }
 
-    func contains(_ id: UInt32) -> Bool {
+    func contains(_ id: NodeID) -> Bool {
         members.withLock { $0[id] != nil }
     }
 
     /// Any request from an agent counts as a sign of life.
-    func touch(_ id: UInt32) {
+    func touch(_ id: NodeID) {
         members.withLock { $0[id]?.lastContact = Clock.now() }
     }
 
-    func recordAcks(_ id: UInt32, files: UInt64, bytes: UInt64, freeBytes: UInt64?) {
+    func recordAcks(_ id: NodeID, files: UInt64, bytes: UInt64, freeBytes: UInt64?) {
         members.withLock { m in
             m[id]?.filesAcked &+= files
             m[id]?.bytesAcked &+= bytes
@@ -201,7 +201,7 @@ final class AgentFleet: Sendable {
         members.withLock { $0.values.allSatisfy { $0.contacted || !$0.gating } }
     }
 
-    private func update(_ id: UInt32, _ body: (inout Member) -> Void) {
+    private func update(_ id: NodeID, _ body: (inout Member) -> Void) {
         members.withLock { m in
             if var member = m[id] {
                 body(&member)
@@ -212,7 +212,7 @@ final class AgentFleet: Sendable {
 
     // MARK: - Monitor (one thread per agent)
 
-    private func monitor(_ id: UInt32) {
+    private func monitor(_ id: NodeID) {
         let url = members.withLock { $0[id]!.url }
         let client = HTTPClient(token: context.token, caFile: context.caFile)
         var lastProblem: String?
@@ -256,7 +256,7 @@ final class AgentFleet: Sendable {
     }
 
     /// One health check (and attach if needed); returns a problem to log, if any.
-    private func check(_ id: UInt32, url: String, client: HTTPClient) -> String? {
+    private func check(_ id: NodeID, url: String, client: HTTPClient) -> String? {
         let health: HTTPClientResponse
         do {
             health = try client.request(.health, at: url, timeout: .seconds(3))
@@ -289,7 +289,7 @@ final class AgentFleet: Sendable {
 
     /// The agent said no, and will say so again until someone changes it (a token, a
     /// destination in use or held by another source's copy): a permanent refusal.
-    private func refuse(_ id: UInt32, _ problem: String) -> String {
+    private func refuse(_ id: NodeID, _ problem: String) -> String {
         update(id) { m in
             m.state = .refused
             m.problem = problem
@@ -314,7 +314,7 @@ final class AgentFleet: Sendable {
         return !members.isEmpty && members.allSatisfy { $0.state == .refused }
     }
 
-    private func markDown(_ id: UInt32, _ problem: String) -> String {
+    private func markDown(_ id: NodeID, _ problem: String) -> String {
         let wasAttached = isAttached(id)
         update(id) { m in
             if m.state != .refused { m.state = .down }
@@ -332,7 +332,7 @@ final class AgentFleet: Sendable {
     /// holds, and only then counts it attached: no work is leased to it before what it
     /// holds is known, and an agent that refuses the job (a destination in use, another
     /// source's copy there) is never taken for the holder of anything.
-    private func attach(_ id: UInt32, url: String, client: HTTPClient) -> String? {
+    private func attach(_ id: NodeID, url: String, client: HTTPClient) -> String? {
         let coordinatorURL = context.advertiseURL ?? client.localIP.map { ip in
             "\(context.scheme)://" + (ip.contains(":") ? "[\(ip)]" : ip) + ":\(port.load(ordering: .acquiring))"
         } ?? "\(context.scheme)://127.0.0.1:\(port.load(ordering: .acquiring))"
@@ -340,7 +340,7 @@ final class AgentFleet: Sendable {
             job: context.job, coordinator: coordinatorURL, agent: id,
             targets: engine.targetLanes.enumerated().flatMap { target, lanes in
                 lanes.map { lane in
-                    JobAttachment.Target(index: lane, destination: context.targets[target].agentDestination,
+                    JobAttachment.Target(lane: LaneID(lane), destination: context.targets[target].agentDestination,
                                          origin: context.origins.indices.contains(target) ? context.origins[target] : nil,
                                          replace: context.replace.indices.contains(target) && context.replace[target],
                                          exclusive: engine.placement(of: target).kind != .shared)

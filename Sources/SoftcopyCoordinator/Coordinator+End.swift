@@ -35,7 +35,7 @@ extension CoordinatorRun {
         if mirrorFolders { mirrorDirectories(runtime) }
         let checkStarted = Clock.now()
         let files = runtime.lanes.map { lane in (lane, engine.withTarget(lane) { $0.tracker.filesToVerify() }) }
-        let listings = files.contains { $0.1.contains { $0.record.holder != 0 } } ? agentListings(runtime) : [:]
+        let listings = files.contains { $0.1.contains { !$0.record.holder.isLocal } } ? agentListings(runtime) : [:]
         let listed = Clock.now()
         var mismatched: [RelativePath] = []
         var onAbsentAgents = 0
@@ -45,7 +45,7 @@ extension CoordinatorRun {
             results.reserveCapacity(laneFiles.count)
             for (i, (path, record, id)) in laneFiles.enumerated() {
                 let matches: Bool
-                if record.holder == 0 {
+                if record.holder.isLocal {
                     matches = local[i]
                 } else {
                     matches = listings[record.holder]?[path]?.matches(record) ?? false
@@ -53,7 +53,7 @@ extension CoordinatorRun {
                 results.append((id, matches))
                 if !matches {
                     mismatched.append(path)
-                    if record.holder != 0, listings[record.holder] == nil { onAbsentAgents += 1 }
+                    if !record.holder.isLocal, listings[record.holder] == nil { onAbsentAgents += 1 }
                 }
             }
             engine.withTarget(lane) { state in
@@ -70,10 +70,10 @@ extension CoordinatorRun {
     /// `verify` for each file the local destination holds (false for the rest), in slices
     /// on all cores: a stat per file, or a whole read with --verify-full.
     private func localMatches(_ files: [(path: RelativePath, record: DestinationRecord, id: Int)], destination: DestinationTree?) -> [Bool] {
-        guard let destination, files.contains(where: { $0.record.holder == 0 }) else { return Array(repeating: false, count: files.count) }
+        guard let destination, files.contains(where: { $0.record.holder.isLocal }) else { return Array(repeating: false, count: files.count) }
         let full = configuration.verifyFull
         return Parallel.mapRanges(files.count, minimum: 256) { range in
-            files[range].map { file in file.record.holder == 0 && Self.verify(destination, file.path, file.record, full: full) }
+            files[range].map { file in file.record.holder.isLocal && Self.verify(destination, file.path, file.record, full: full) }
         }.flatMap { $0 }
     }
 
@@ -103,7 +103,7 @@ extension CoordinatorRun {
                 (state.tracker.verdict(leftovers: runtime.leftovers, hierarchy: state.hierarchy,
                                        unreadable: runtime.finalScan?.unreadable ?? [:], skipped: runtime.finalScan?.skipped ?? [],
                                        notCopied: runtime.finalScan?.uncopyable ?? [:]),
-                 state.tracker.statistics, state.tracker.destinationRecords(heldBy: 0))
+                 state.tracker.statistics, state.tracker.destinationRecords(heldBy: .local))
             }
             verdicts.append(v)
             if lane == runtime.lane {
@@ -124,7 +124,7 @@ extension CoordinatorRun {
             softcopyVersion: SoftcopyVersion.string, source: runtime.spec.source, destination: runtime.spec.destination,
             host: Clock.hostName(), started: runtime.startedWall, finished: Clock.wallTimestamp(),
             endReason: runtime.endReason, verdict: verdict, statistics: statistics)
-        manifest.nodeNames[0] = Clock.hostName()
+        manifest.nodeNames[.local] = Clock.hostName()
         for member in remote?.fleet.snapshot ?? [] { manifest.nodeNames[member.id] = member.name ?? member.url }
         if remote != nil { manifest.placement = configuration.placement(for: runtime.spec).description }
         manifest.superseded = superseded

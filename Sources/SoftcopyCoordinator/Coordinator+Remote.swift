@@ -47,14 +47,15 @@ extension CoordinatorRun {
         let reader = ChunkReader(ioPriority: configuration.ioPriority, maxRate: settings.maxRate)
         let logger = self.logger
         let statusTargets = runtimes.map(\.status)
-        nonisolated(unsafe) var built: CoordinatorAPI?
+        // The server builds its responder on its event loop; this run takes it from there.
+        let built = BuiltAPI()
         let makeServer = { (port: Int) throws -> HTTPServer in
             try HTTPServer(host: host, port: port, tls: tls, logger: logger) { pool, eventLoop in
                 let api = CoordinatorAPI(
                     job: job, engine: engine, fleet: fleet, token: token, leaseTimeout: leaseTimeout,
                     pool: pool, reader: reader, eventLoop: eventLoop, logger: logger,
                     status: { Self.statusDocument(job: job, targets: statusTargets, engine: engine, fleet: fleet) })
-                built = api
+                built.api.withLock { $0 = api }
                 return api
             }
         }
@@ -70,7 +71,7 @@ extension CoordinatorRun {
             logger.info("port \(port) is taken (another coordinator?); listening for agents on port \(fallback.port) instead")
             server = fallback
         }
-        guard let api = built else { throw RemoteSetupError(description: "internal: the API was not built") }
+        guard let api = built.api.withLock({ $0 }) else { throw RemoteSetupError(description: "internal: the API was not built") }
         fleet.setPort(server.port)
         engine.onChange { [weak api] in api?.workMayBeReady() }
         // Several nodes: a key moved from one to another leaves a copy to remove.
@@ -81,7 +82,7 @@ extension CoordinatorRun {
             // A local copy is one more node; agents that join share the work with it.
             updateLocalFreeBytes()
             engine.nodes = { [controls] in
-                [PlacementNode(id: 0, name: "local", freeBytes: controls.localFreeBytes.load(ordering: .relaxed))] + fleet.placementNodes()
+                [PlacementNode(id: .local, name: "local", freeBytes: controls.localFreeBytes.load(ordering: .relaxed))] + fleet.placementNodes()
             }
         }
         remote = RemoteSide(job: job, server: server, fleet: fleet, api: api, token: token, caFile: settings.tlsCA)
@@ -89,6 +90,11 @@ extension CoordinatorRun {
         for url in settings.agents ?? [] { fleet.add(url: url) }
         discovery?.feed(fleet)
         fleet.open()
+    }
+
+    /// The API the server built, handed from its event loop to the run's thread.
+    final class BuiltAPI: Sendable {
+        let api = Mutex<CoordinatorAPI?>(nil)
     }
 
     /// Free space at the first local destination, for placement (refreshed each second).
@@ -105,7 +111,7 @@ extension CoordinatorRun {
 
     /// The listing of the target's destination on every attached agent, by agent: the
     /// end check compares each file with the listing of the agent that holds it.
-    func agentListings(_ runtime: TargetRuntime) -> [UInt32: [RelativePath: ListingEntry]] {
+    func agentListings(_ runtime: TargetRuntime) -> [NodeID: [RelativePath: ListingEntry]] {
         guard let remote else { return [:] }
         let members = remote.fleet.snapshot.filter { $0.state == .attached }
         let (token, caFile, destination, verify) = (remote.token, remote.caFile, runtime.spec.agentDestination, configuration.verifyFull)
@@ -119,7 +125,7 @@ extension CoordinatorRun {
             for entry in entries where !entry.isDirectory { byPath[entry.path] = entry }
             return byPath
         }
-        var result: [UInt32: [RelativePath: ListingEntry]] = [:]
+        var result: [NodeID: [RelativePath: ListingEntry]] = [:]
         for (member, listing) in zip(members, fetched) {
             switch listing {
             case .success(let byPath): result[member.id] = byPath
@@ -176,13 +182,13 @@ extension CoordinatorRun {
                 ("expired_leases", .integer(progress.statistics.expiredLeases)),
                 // Nodes that may hold copies of this archive's keys the record does not name.
                 ("superseded", .array(engine.supersededCopies(target.index).map { node, paths in
-                    .object([("node", .string(node == 0 ? "local" : fleet.label(of: node))), ("files", .integer(paths.count))])
+                    .object([("node", .string(node.isLocal ? "local" : fleet.label(of: node))), ("files", .integer(paths.count))])
                 })),
             ])
         }
         let agents: [JSONValue] = fleet.snapshot.map { m in
             .object([
-                ("id", .integer(m.id)), ("url", .string(m.url)), ("name", m.name.map { .string($0) } ?? .null),
+                ("id", .integer(m.id.rawValue)), ("url", .string(m.url)), ("name", m.name.map { .string($0) } ?? .null),
                 ("state", .string(m.state.rawValue)),
                 ("seconds_since_contact", m.lastContact.map { .number(String(format3((now - $0).secondsValue))) } ?? .null),
                 ("free_bytes", m.freeBytes.map { .integer($0) } ?? .null),

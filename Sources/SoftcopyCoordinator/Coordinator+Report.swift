@@ -50,11 +50,11 @@ extension CoordinatorRun {
             lines.append("  zarr: \(verdict.arrays) arrays, \(verdict.groups) groups, at most \(maximum) chunk files (chunks never written are fill value)")
         }
         // Where the copies are, when more than one node holds them.
-        var perNode: [UInt32: Int] = [:]
+        var perNode: [NodeID: Int] = [:]
         for file in verdict.verified { for holder in file.holders { perNode[holder, default: 0] += 1 } }
-        if perNode.keys.contains(where: { $0 != 0 }) {
+        if perNode.keys.contains(where: { !$0.isLocal }) {
             let names = Dictionary(uniqueKeysWithValues: (remote?.fleet.snapshot ?? []).map { ($0.id, $0.name ?? $0.url) })
-            let parts = perNode.sorted { $0.key < $1.key }.map { id, n in "\(id == 0 ? "here" : names[id] ?? "agent \(id)") \(n)" }
+            let parts = perNode.sorted { $0.key < $1.key }.map { id, n in "\(id.isLocal ? "here" : names[id] ?? "agent \(id)") \(n)" }
             lines.append("  held by: \(parts.joined(separator: ", "))\(runtime.lanes.count > 1 ? " (\(runtime.lanes.count) copies of each file)" : "")")
         }
         // Copies of keys on nodes the record does not name, left at the end.

@@ -10,7 +10,7 @@ extension CoordinatorRun {
     func removeLocalSupersededCopies() {
         for runtime in runtimes {
             guard let destination = runtime.destination else { continue }
-            let paths = engine.takeRemovals(runtime.index, node: 0, limit: 10_000)
+            let paths = engine.takeRemovals(runtime.index, node: .local, limit: 10_000)
             guard !paths.isEmpty else { continue }
             var unlinked: [RelativePath] = [], absent: [RelativePath] = [], kept: [RelativePath] = []
             for path in paths {
@@ -25,7 +25,7 @@ extension CoordinatorRun {
             let (durable, failed) = destination.syncRemovals(unlinked)
             kept += failed.map(\.0)
             try? runtime.journal?.append(durable.map { .deleted($0) })
-            engine.finishRemovals(runtime.index, node: 0, removed: durable + absent, kept: kept)
+            engine.finishRemovals(runtime.index, node: .local, removed: durable + absent, kept: kept)
         }
     }
 
@@ -42,8 +42,8 @@ extension CoordinatorRun {
         let members = Dictionary(uniqueKeysWithValues: remote.fleet.snapshot.map { ($0.id, $0) })
         return engine.supersededCopies(runtime.index).map { node, paths in
             let member = members[node]
-            return Manifest.SupersededCopies(node: node == 0 ? Clock.hostName() : member?.name ?? member?.url ?? "node \(node)",
-                                             reachable: node == 0 || member?.state == .attached, paths: paths)
+            return Manifest.SupersededCopies(node: node.isLocal ? Clock.hostName() : member?.name ?? member?.url ?? "node \(node)",
+                                             reachable: node.isLocal || member?.state == .attached, paths: paths)
         }
     }
 }

@@ -78,7 +78,7 @@ final class CoordinatorAPI: HTTPResponder {
     private func lease(_ request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
         let parsed: LeaseRequest
         do {
-            parsed = try LeaseRequest(json: try ProtocolError.parseBody(request.bodyBytes, what: "the lease request"))
+            parsed = try LeaseRequest(body: request.bodyBytes)
         } catch {
             return eventLoop.makeSucceededFuture(.error(.badRequest, error.message))
         }
@@ -103,11 +103,11 @@ final class CoordinatorAPI: HTTPResponder {
         guard fleet.isAttached(request.agent), fleet.allContacted else { return nil }
         fleet.recordLease(request.agent)
         // The target's placement policy decides which keys this agent may take.
-        guard let (target, items) = engine.lease(
+        guard let (lane, items) = engine.lease(
             consumer: request.agent, maxItems: request.maxItems, maxBytes: request.maxBytes, ttl: leaseTimeout)
         else { return nil }
         let grant = LeaseGrant(items: items.map { item in
-            LeaseGrant.Item(target: target, path: item.path, operation: item.operation, lease: item.lease, size: item.expectedSize)
+            LeaseGrant.Item(lane: lane, path: item.path, operation: item.operation, lease: item.lease, size: item.expectedSize)
         }, finished: false)
         return .json(grant.json)
     }
@@ -117,7 +117,7 @@ final class CoordinatorAPI: HTTPResponder {
     private func ack(_ request: HTTPRequest) -> HTTPResponse {
         let report: AckReport
         do {
-            report = try AckReport(json: try ProtocolError.parseBody(request.bodyBytes, what: "the ack"))
+            report = try AckReport(body: request.bodyBytes)
         } catch {
             return .error(.badRequest, error.message)
         }
@@ -125,8 +125,8 @@ final class CoordinatorAPI: HTTPResponder {
             return .error(.forbidden, "agent \(report.agent) is not attached to job \(job)")
         }
         fleet.touch(report.agent)
-        if let bad = report.entries.first(where: { $0.target >= engine.laneCount }) {
-            return .error(.badRequest, "ack: target \(bad.target) does not exist (this job has \(engine.laneCount))")
+        if let bad = report.entries.first(where: { $0.lane.rawValue >= engine.laneCount }) {
+            return .error(.badRequest, "ack: target \(bad.lane) does not exist (this job has \(engine.laneCount))")
         }
         var byTarget: [Int: [(RelativePath, LeaseID, WorkOutcome)]] = [:]
         var files: UInt64 = 0
@@ -137,7 +137,7 @@ final class CoordinatorAPI: HTTPResponder {
                 // Said where it happened: with several agents, "Permission denied" alone is no lead.
                 outcome = .failed(message: "on agent \(fleet.label(of: report.agent)): \(message)", transient: transient)
             }
-            byTarget[entry.target, default: []].append((entry.path, entry.lease, outcome))
+            byTarget[entry.lane.rawValue, default: []].append((entry.path, entry.lease, outcome))
             if case .copied(_, _, _, let n) = entry.outcome {
                 files += 1
                 bytes &+= n
@@ -148,7 +148,7 @@ final class CoordinatorAPI: HTTPResponder {
             current += engine.completeRemote(target, consumer: report.agent, results)
         }
         fleet.recordAcks(report.agent, files: files, bytes: bytes, freeBytes: report.freeBytes)
-        return .json(.object([("accepted", .integer(current)), ("stale", .integer(report.entries.count - current))]))
+        return .json(AckAnswer(accepted: current, stale: report.entries.count - current).json)
     }
 
     // MARK: - Chunk bytes
@@ -182,16 +182,16 @@ final class CoordinatorAPI: HTTPResponder {
     private func bundle(_ request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
         let parsed: BundleRequest
         do {
-            parsed = try BundleRequest(json: try ProtocolError.parseBody(request.bodyBytes, what: "the bundle request"))
+            parsed = try BundleRequest(body: request.bodyBytes)
         } catch {
             return eventLoop.makeSucceededFuture(.error(.badRequest, error.message))
         }
-        if let bad = parsed.items.first(where: { $0.target >= engine.laneCount }) {
-            return eventLoop.makeSucceededFuture(.error(.notFound, "no target \(bad.target) in job \(job)"))
+        if let bad = parsed.items.first(where: { $0.lane.rawValue >= engine.laneCount }) {
+            return eventLoop.makeSucceededFuture(.error(.notFound, "no target \(bad.lane) in job \(job)"))
         }
         let entries = parsed.items.map { item in
-            let (current, stable) = engine.peek(item.target) { $0.tracker.leaseIsCurrent(item.path, item.lease) }
-            return ChunkReader.BundleEntry(sourceRoot: engine.sourceRoot(ofLane: item.target), links: engine.sourceLinks(ofLane: item.target), path: item.path,
+            let (current, stable) = engine.peek(item.lane.rawValue) { $0.tracker.leaseIsCurrent(item.path, item.lease) }
+            return ChunkReader.BundleEntry(sourceRoot: engine.sourceRoot(ofLane: item.lane.rawValue), links: engine.sourceLinks(ofLane: item.lane.rawValue), path: item.path,
                                            leaseCurrent: current, requireStableRead: stable)
         }
         let reader = self.reader

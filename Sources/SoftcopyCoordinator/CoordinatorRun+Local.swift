@@ -19,17 +19,17 @@ extension CoordinatorRun {
     func startLocalCopy() {
         let engine = self.engine!
         var lanes: [InProcessChannel.Lane] = []
-        var stores: [Int: FolderStore] = [:]
+        var stores: [LaneID: FolderStore] = [:]
         for runtime in runtimes {
             guard let destination = runtime.destination, let journal = runtime.journal else { continue }
             for lane in runtime.lanes {
                 lanes.append(.init(sourceRoot: runtime.spec.source, links: engine.sourceLinks(ofLane: lane), destination: destination, journal: journal))
-                stores[lane] = FolderStore(tree: destination, directIO: configuration.directIO, readBack: true, records: nil, keyLocks: nil)
+                stores[LaneID(lane)] = FolderStore(tree: destination, directIO: configuration.directIO, readBack: true, records: nil, keyLocks: nil)
             }
         }
         let channel = InProcessChannel(
             engine: engine, lanes: lanes, maxRate: configuration.settings.maxRate, sleepTime: configuration.settings.sleepTime, logger: logger,
-            othersCanTake: { engine.placementNodes().contains { $0.id != 0 && $0.attached } })
+            othersCanTake: { engine.placementNodes().contains { !$0.id.isLocal && $0.attached } })
         var settings = CopyJob.Settings(
             transfers: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers,
             batchItems: Self.localBatchItems, batchBytes: Self.localBatchBytes,
@@ -41,8 +41,8 @@ extension CoordinatorRun {
                 logger.debug("cannot set the IO priority of a copy thread: \(error)")
             }
         }
-        let attachment = JobAttachment(job: "local", coordinator: "in-process", agent: 0,
-                                       targets: runtimes.map { JobAttachment.Target(index: $0.index, destination: $0.spec.destination) })
+        let attachment = JobAttachment(job: "local", coordinator: "in-process", agent: .local,
+                                       targets: runtimes.map { JobAttachment.Target(lane: LaneID($0.lane), destination: $0.spec.destination) })
         let job = CopyJob(attachment: attachment, stores: stores, destinations: [:], locks: [], channel: channel,
                           settings: settings, logger: logger) { _ in }
         local = (job, channel)

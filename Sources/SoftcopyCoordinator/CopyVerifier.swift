@@ -189,7 +189,7 @@ public final class CopyVerifier {
                     logger.error("agent \(url) did not remove superseded copies: \(response.status) \(response.bodyText)")
                     break
                 }
-                let report = try RemovalReport(json: ProtocolError.parseBody(response.body, what: "the removal report"))
+                let report = try RemovalReport(body: response.body)
                 removed += report.removed.count + report.absent.count
                 for kept in report.kept.prefix(5) { logger.warning("agent \(url) kept \(kept.path): \(kept.reason)") }
             } catch {

@@ -15,7 +15,7 @@ extension Engine {
         var tracksSuperseded = false
         /// The nodes that may receive work, for placement (agents, and the local copier
         /// when there is one). Called with the lock held: it must not call into the engine.
-        var nodes: @Sendable () -> [PlacementNode] = { [PlacementNode(id: 0, name: "local", freeBytes: nil)] }
+        var nodes: @Sendable () -> [PlacementNode] = { [PlacementNode(id: .local, name: "local", freeBytes: nil)] }
         /// Called (outside the lock) after any change: the HTTP API answers waiting
         /// long-polls at once, and the main loop looks at each archive's lifecycle.
         var changeHandlers: [@Sendable () -> Void] = []
@@ -33,13 +33,13 @@ extension Engine {
         /// A copy of `path` on `node` that target `target`'s record may not name. Only
         /// where there are several nodes: a local copy alone has one, and on a shared
         /// filesystem every agent's copy is the same file.
-        mutating func noteSuperseded(_ target: Int, _ path: RelativePath, on node: UInt32, _ copy: SupersededCopies.Copy) {
+        mutating func noteSuperseded(_ target: Int, _ path: RelativePath, on node: NodeID, _ copy: SupersededCopies.Copy) {
             guard tracksSuperseded, placements[target].kind != .shared else { return }
             superseded[target].add(path, on: node, copy)
         }
 
         /// How target `target`'s record stands to `path` on `node`.
-        func naming(_ target: Int, _ path: RelativePath, _ node: UInt32) -> SupersededCopies.Naming {
+        func naming(_ target: Int, _ path: RelativePath, _ node: NodeID) -> SupersededCopies.Naming {
             var leased = false
             for lane in targetLanes[target] {
                 if targets[lane].tracker.destinationRecord(of: path)?.holder == node { return .holder }
@@ -50,7 +50,7 @@ extension Engine {
 
         /// The nodes with what is leased to each now.
         func nodeView() -> [PlacementNode] {
-            var outstanding: [UInt32: UInt64] = [:]
+            var outstanding: [NodeID: UInt64] = [:]
             for lane in targets {
                 for (consumer, o) in lane.tracker.outstanding() { outstanding[consumer, default: 0] &+= o.bytes }
             }
@@ -64,9 +64,9 @@ extension Engine {
         /// A batch for `consumer` from one lane, taking the lanes in turn; nil if none
         /// has work ready for it now (`nextDeadline` then says when one may).
         mutating func lease(
-            consumer: UInt32, maxItems: Int, maxBytes: UInt64, ttl: Duration?, now: MonotonicInstant,
+            consumer: NodeID, maxItems: Int, maxBytes: UInt64, ttl: Duration?, now: MonotonicInstant,
             nextDeadline: inout MonotonicInstant, notices: inout [(Int, [TrackerNotice])]
-        ) -> (target: Int, items: [WorkItem])? {
+        ) -> (lane: LaneID, items: [WorkItem])? {
             let view = nodeView()
             guard view.contains(where: { $0.id == consumer && $0.attached }) else { return nil }
             for k in 0..<targets.count {
@@ -81,7 +81,7 @@ extension Engine {
                 swap(&tracker, &targets[i].tracker)
                 let items = tracker.lease(maxItems: maxItems, maxBytes: maxBytes, consumer: consumer,
                                           expiresAfter: ttl, now: now) { path, holder, size in
-                    var copies: [UInt32] = []
+                    var copies: [NodeID] = []
                     for j in others {
                         if let h = targets[j].tracker.destinationRecord(of: path)?.holder { copies.append(h) }
                         if let c = targets[j].tracker.leaseHolder(of: path) { copies.append(c) }
@@ -97,7 +97,7 @@ extension Engine {
                 notices.append((i, targets[i].tracker.drainNotices()))
                 if !items.isEmpty {
                     roundRobin = i + 1
-                    return (i, items)
+                    return (LaneID(i), items)
                 }
                 if let d = targets[i].tracker.nextDeadline { nextDeadline = min(nextDeadline, d) }
             }

@@ -6,7 +6,7 @@ import SoftcopyIO
 extension Engine {
     /// Up to `limit` keys of target `target` whose copies on `node` are superseded, to
     /// remove now; no lease of them goes to `node` until `finishRemovals`.
-    func takeRemovals(_ target: Int, node: UInt32, limit: Int) -> [RelativePath] {
+    func takeRemovals(_ target: Int, node: NodeID, limit: Int) -> [RelativePath] {
         state.withLock { s in
             // Taken out while it works, so it can ask the record without overlapping access.
             var copies = SupersededCopies()
@@ -16,7 +16,7 @@ extension Engine {
         }
     }
 
-    func finishRemovals(_ target: Int, node: UInt32, removed: [RelativePath], kept: [RelativePath]) {
+    func finishRemovals(_ target: Int, node: NodeID, removed: [RelativePath], kept: [RelativePath]) {
         state.withLock { $0.superseded[target].finish(on: node, removed: removed, kept: kept) }
         state.broadcast()
         changed()
@@ -24,7 +24,7 @@ extension Engine {
 
     /// The nodes that may still hold superseded copies of target `target`'s keys, with
     /// the keys (the record names another node, or none, for each).
-    func supersededCopies(_ target: Int) -> [(node: UInt32, paths: [RelativePath])] {
+    func supersededCopies(_ target: Int) -> [(node: NodeID, paths: [RelativePath])] {
         state.withLock { s in
             s.superseded[target].nodes.compactMap { node in
                 let paths = s.superseded[target].paths(on: node).filter { s.naming(target, $0, node) != .holder }

@@ -123,7 +123,7 @@ final class Engine: Sendable {
     // MARK: - Work (worker threads)
 
     /// Blocks until there is work, and returns a batch from one archive; nil once shutting down.
-    func nextWork(maxItems: Int, maxBytes: UInt64) -> (target: Int, items: [WorkItem])? {
+    func nextWork(maxItems: Int, maxBytes: UInt64) -> (lane: LaneID, items: [WorkItem])? {
         var notices: [(Int, [TrackerNotice])] = []
         defer { for (i, n) in notices { report(n, target: i) } }
         return state.waitFor { s in
@@ -131,7 +131,7 @@ final class Engine: Sendable {
             let now = Clock.now()
             // Lease expiries and quiet periods end without a broadcast: look again by then.
             var nextDeadline = now + .seconds(1)
-            if let found = s.lease(consumer: 0, maxItems: maxItems, maxBytes: maxBytes, ttl: nil, now: now,
+            if let found = s.lease(consumer: .local, maxItems: maxItems, maxBytes: maxBytes, ttl: nil, now: now,
                                    nextDeadline: &nextDeadline, notices: &notices) {
                 return .done(found)
             }
@@ -141,7 +141,7 @@ final class Engine: Sendable {
 
     /// A batch for a remote consumer from one archive, without waiting; nil if nothing
     /// is ready now. Leases expire after `ttl` if the agent goes silent.
-    func lease(consumer: UInt32, maxItems: Int, maxBytes: UInt64, ttl: Duration) -> (target: Int, items: [WorkItem])? {
+    func lease(consumer: NodeID, maxItems: Int, maxBytes: UInt64, ttl: Duration) -> (lane: LaneID, items: [WorkItem])? {
         var notices: [(Int, [TrackerNotice])] = []
         defer { for (i, n) in notices { report(n, target: i) } }
         return state.withLock { s in
@@ -184,7 +184,7 @@ final class Engine: Sendable {
     func placementNodes() -> [PlacementNode] { state.withLock { $0.nodeView() } }
 
     /// Takes back every lease `consumer` holds (an agent that went away); returns how many.
-    func releaseLeases(of consumer: UInt32) -> Int {
+    func releaseLeases(of consumer: NodeID) -> Int {
         var released = 0
         for i in 0..<laneCount {
             released += withTarget(i) { $0.tracker.releaseLeases(of: consumer, now: Clock.now()) }
@@ -197,7 +197,7 @@ final class Engine: Sendable {
     /// names this agent already, else in a lane that names nobody, else in place of an
     /// older copy (or one on a node that is away); a copy no lane takes is superseded.
     /// Returns how many files the record now names this agent for.
-    func seed(_ target: Int, entries: [ListingEntry], holder: UInt32) -> Int {
+    func seed(_ target: Int, entries: [ListingEntry], holder: NodeID) -> Int {
         let lanes = targetLanes[target]
         let (seeded, notices) = state.withLock { s -> (Int, [(Int, [TrackerNotice])]) in
             let now = Clock.now()
@@ -229,7 +229,7 @@ final class Engine: Sendable {
     /// Outcomes reported by agent `consumer`, by path and lease; returns how many were
     /// current. A file written for a lease that is no longer current (it expired, or was
     /// taken back) is on that agent anyway: a superseded copy unless the record names it.
-    func completeRemote(_ index: Int, consumer: UInt32, _ results: [(RelativePath, LeaseID, WorkOutcome)]) -> Int {
+    func completeRemote(_ index: Int, consumer: NodeID, _ results: [(RelativePath, LeaseID, WorkOutcome)]) -> Int {
         let target = laneTarget[index]
         return withLane(index) { s in
             let now = Clock.now()

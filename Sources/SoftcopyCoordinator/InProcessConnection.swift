@@ -8,7 +8,7 @@ import SoftcopyIO
 /// whether a write found the disk full.
 final class InProcessConnection: WorkConnection {
     let channel: InProcessChannel
-    private var lane = 0
+    private var lane = LaneID(0)
     private var batch: [RelativePath: WorkItem] = [:]
     /// Files of the batch already at the destination that were kept instead of written:
     /// journaled like copies.
@@ -30,13 +30,13 @@ final class InProcessConnection: WorkConnection {
         self.lane = lane
         batch = Dictionary(items.map { ($0.path, $0) }, uniquingKeysWith: { $1 })
         adopted = []
-        return .items(items.map { LeaseGrant.Item(target: lane, path: $0.path, operation: $0.operation, lease: $0.lease, size: $0.expectedSize) })
+        return .items(items.map { LeaseGrant.Item(lane: lane, path: $0.path, operation: $0.operation, lease: $0.lease, size: $0.expectedSize) })
     }
 
     func open(_ item: LeaseGrant.Item) -> Opening {
         if let sleepTime = channel.sleepTime { Clock.sleep(sleepTime) }
         guard let work = batch[item.path] else { return .stale }
-        let lane = channel.lanes[item.target]
+        let lane = channel.lanes[item.lane.rawValue]
         do throws(SystemError) {
             guard let source = try SourceFile.open(lane.sourceRoot + "/" + item.path.string, links: lane.links) else {
                 return .done(.sourceVanished)
@@ -98,19 +98,19 @@ final class InProcessConnection: WorkConnection {
             results.append((item, entry.outcome))
         }
         do {
-            try channel.lanes[lane].journal.append(journal)
+            try channel.lanes[lane.rawValue].journal.append(journal)
         } catch {
             channel.logger.warning("cannot append to the journal (\(error)); a restart would check these files again")
         }
         if let error = full {
             full = nil
-            if channel.destinationIsFull(lane: lane, error) {
+            if channel.destinationIsFull(lane: lane.rawValue, error) {
                 // The run ends: what failed for lack of room is not retried (its lease is
                 // simply never completed), what landed is reported and journaled.
                 results.removeAll { if case .failed = $0.1 { true } else { false } }
             }
         }
-        channel.engine.complete(lane, results)
+        channel.engine.complete(lane.rawValue, results)
         batch = [:]
         return true
     }

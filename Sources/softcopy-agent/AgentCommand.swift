@@ -120,11 +120,11 @@ enum Main {
         }
 
         SignalWatcher.blockInThisThread()
-        let stop = ConditionLock()
-        nonisolated(unsafe) var stopping = false
+        // Whether SIGINT or SIGTERM came, behind the lock the main thread waits on.
+        let stop = ConditionLock(false)
         _ = SignalWatcher { signal in
             guard signal == SIGINT || signal == SIGTERM else { return }
-            stop.withLock {
+            stop.withLock { (stopping: inout Bool) in
                 stopping = true
                 stop.broadcast()
             }
@@ -143,8 +143,8 @@ enum Main {
             exit(ExitStatus.usage.rawValue)
         }
         logger.info("softcopy-agent \(configuration.name) serving \(root) on \(configuration.tlsCertificate == nil ? "http" : "https")://\(command.host):\(port)\(configuration.token != nil ? " (token required)" : "")")
-        stop.withLock {
-            while !stopping { stop.wait(until: nil) }
+        stop.waitFor { (stopping: inout Bool) in
+            stopping ? .done(()) : .wait(until: nil)
         }
         logger.info("stopping: transfers under way finish first")
         agent.stop()

@@ -152,6 +152,53 @@ struct AgentRunTests {
         #expect(try TreeComparison.differences(source: source.root, destination: stores[0].root + "/dst") == [])
     }
 
+    @Test("Lease expiry: work leased by an agent that falls silent comes back after the lease timeout, goes to the agent that works, and the run is verified")
+    func leaseExpiry() throws {
+        let dir = TestDirectory("ip-lease-expiry")
+        let source = SourceScript(root: dir.appending("src"), chunks: 2 + 10 * 4)
+        source.writeChunks(0..<2)
+        let stores = try agents(dir, 1)
+        defer { stores.forEach { $0.stop() } }
+        let run = InProcessRun(InProcessRun.configuration(source: source.root, destination: "dst", agents: stores, once: false) { settings, _ in
+            settings.leaseTimeout = .seconds(1)
+        })
+        #expect(eventually { exists(stores[0].root + "/dst/" + SourceScript.chunk(1)) })
+        let job = try #require(try health(stores[0])["jobs"]?.arrayValue?.first)
+        let coordinator = try #require(job["coordinator"]?.stringValue)
+        let name = try #require(job["job"]?.stringValue)
+        let agent = try #require(job["agent"]?.uint64Value)
+        // A silent agent: it takes work under the working agent's number and never acks.
+        // Its long poll races the agent's own for new chunks (it wins about half the
+        // rounds); a round it loses costs half a second, and the rounds are bounded.
+        let client = HTTPClient(token: nil)
+        var stolen: [LeaseGrant.Item] = []
+        for round in 0..<10 where stolen.isEmpty {
+            let next = 2 + round * 4
+            let request = LeaseRequest(agent: NodeID(UInt32(agent)), maxItems: 1024, maxBytes: .max, waitMilliseconds: 500)
+            let asked = Clock.now()
+            source.writeChunks(next..<(next + 4))
+            let answer = try client.request(.lease(job: name), at: coordinator, json: request.json, timeout: .seconds(10))
+            #expect(answer.status == 200)
+            stolen = try LeaseGrant(body: answer.body).items
+            #expect(Clock.now() - asked < .seconds(5))
+        }
+        try #require(!stolen.isEmpty, "the silent agent never won a lease")
+        // Each stolen lease expires after a second; the work goes back to the queue.
+        let status = { () throws -> JSONValue? in
+            let response = try client.request(.status, at: coordinator, timeout: .seconds(5))
+            return try JSONParser.parse(bytes: response.body)["targets"]?.arrayValue?.first
+        }
+        #expect(try eventually { (try status()?["expired_leases"]?.uint64Value ?? 0) >= UInt64(stolen.count) })
+        #expect(eventually { stolen.allSatisfy { exists(stores[0].root + "/dst/" + $0.path.string) } })
+        // An ack under an expired lease is taken as stale, not as a copy.
+        let late = AckReport(agent: NodeID(UInt32(agent)), entries: [.init(lane: stolen[0].lane, path: stolen[0].path, lease: stolen[0].lease, outcome: .deleted)])
+        let ack = try client.request(.ack(job: name), at: coordinator, json: late.json, timeout: .seconds(5))
+        #expect(ack.status == 200 && (try? AckAnswer(body: ack.body))?.stale == 1, "\(ack.bodyText)")
+        source.complete()
+        #expect(try run.wait() == .verified)
+        #expect(try TreeComparison.differences(source: source.root, destination: stores[0].root + "/dst") == [])
+    }
+
     @Test("One destination, one writer, at the agent: a second coordinator's job into a destination in use is refused")
     func agentDestinationInUse() throws {
         let dir = TestDirectory("ip-agent-lock")

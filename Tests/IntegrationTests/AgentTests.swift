@@ -144,7 +144,7 @@ extension IntegrationTests {
         }
         let url = try Self.coordinatorURL(coordinator)
         let job = try JSONParser.parse(bytes: HTTPClient(token: nil).request("GET", url + "/v1/health", timeout: .seconds(5)).body)["job"]!.stringValue!
-        let lease = LeaseRequest(agent: 1, maxItems: 4, maxBytes: 1 << 20, waitMilliseconds: 0).json
+        let lease = LeaseRequest(agent: NodeID(1), maxItems: 4, maxBytes: 1 << 20, waitMilliseconds: 0).json
         #expect(try HTTPClient(token: nil).request("POST", url + "/v1/jobs/\(job)/lease", json: lease, timeout: .seconds(5)).status == 401)
         #expect(try HTTPClient(token: "wrong-token-x").request("POST", url + "/v1/jobs/\(job)/lease", json: lease, timeout: .seconds(5)).status == 401)
         let good = HTTPClient(token: "s3cret-token-for-tests")
@@ -155,7 +155,7 @@ extension IntegrationTests {
         #expect(try good.request("GET", url + "/v1/jobs/\(job)/targets/0/files/zarr.json?lease=99", timeout: .seconds(5)).status == 409)
         #expect(try good.request("POST", url + "/v1/jobs/jother/lease", json: lease, timeout: .seconds(5)).status == 410)
         // Bundles: the token, a well-formed list, and each file's own lease.
-        let bundle = BundleRequest(items: [BundleRequest.Item(target: 0, path: RelativePath(unchecked: "zarr.json"), lease: LeaseID(99))]).json
+        let bundle = BundleRequest(items: [BundleRequest.Item(lane: LaneID(0), path: RelativePath(unchecked: "zarr.json"), lease: LeaseID(99))]).json
         #expect(try HTTPClient(token: nil).request("POST", url + "/v1/jobs/\(job)/bundle", json: bundle, timeout: .seconds(5)).status == 401)
         let noFiles = try good.request("POST", url + "/v1/jobs/\(job)/bundle", json: .object([("files", .array([]))]), timeout: .seconds(5))
         #expect(noFiles.status == 400 && noFiles.bodyText.contains("'files'"), "\(noFiles.bodyText)")
@@ -163,7 +163,7 @@ extension IntegrationTests {
             .object([("target", .integer(0)), ("path", .string("../../etc/passwd")), ("lease", .integer(1))]),
         ]))]), timeout: .seconds(5))
         #expect(escape.status == 400 && escape.bodyText.contains("files[0]"), "\(escape.bodyText)")
-        let noTarget = BundleRequest(items: [BundleRequest.Item(target: 7, path: RelativePath(unchecked: "zarr.json"), lease: LeaseID(1))]).json
+        let noTarget = BundleRequest(items: [BundleRequest.Item(lane: LaneID(7), path: RelativePath(unchecked: "zarr.json"), lease: LeaseID(1))]).json
         #expect(try good.request("POST", url + "/v1/jobs/\(job)/bundle", json: noTarget, timeout: .seconds(5)).status == 404)
         // A lease that is not current: the answer is 200 with one 409 frame, and no bytes.
         let stale = try good.request("POST", url + "/v1/jobs/\(job)/bundle", json: bundle, timeout: .seconds(5))
@@ -186,7 +186,7 @@ extension IntegrationTests {
 
         let anonymous = HTTPClient(token: nil), wrong = HTTPClient(token: "not-the-token"), good = HTTPClient(token: "s3cret-token-for-tests")
         let attach = { (destination: String) -> JSONValue in
-            JobAttachment(job: "jtest", coordinator: "http://127.0.0.1:9", agent: 1, targets: [.init(index: 0, destination: destination)]).json
+            JobAttachment(job: "jtest", coordinator: "http://127.0.0.1:9", agent: NodeID(1), targets: [.init(lane: LaneID(0), destination: destination)]).json
         }
         // Health is open; nothing else is without the token.
         #expect(try anonymous.request("GET", a.url + "/v1/health", timeout: .seconds(5)).status == 200)
@@ -228,7 +228,7 @@ extension IntegrationTests {
             return fakeURL != nil
         }
         let client = HTTPClient(token: nil)
-        let attach = JobAttachment(job: "jfake", coordinator: fakeURL!, agent: 1, targets: [.init(index: 0, destination: "bad.zarr")])
+        let attach = JobAttachment(job: "jfake", coordinator: fakeURL!, agent: NodeID(1), targets: [.init(lane: LaneID(0), destination: "bad.zarr")])
         #expect(try client.request("POST", a.url + "/v1/jobs", json: attach.json, timeout: .seconds(5)).status == 200)
         // Three failed attempts reported, each a retry of the same file.
         try ChildProcess.waitUntil(timeout: .seconds(60), "three failed acks") {

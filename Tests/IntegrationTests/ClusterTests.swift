@@ -85,7 +85,7 @@ extension IntegrationTests {
                 #expect(held.map(\.count).reduce(0, +) == total, "each chunk on one agent")
             case "locality":
                 // Every time point on exactly one agent: the one rendezvous hashing names.
-                let nodes = Self.agentNames.enumerated().map { PlacementNode(id: UInt32($0.offset + 1), name: $0.element, freeBytes: nil) }
+                let nodes = Self.agentNames.enumerated().map { PlacementNode(id: NodeID(UInt32($0.offset + 1)), name: $0.element, freeBytes: nil) }
                 for t in 0..<12 {
                     let holders = held.indices.filter { n in held[n].keys.contains { $0.hasPrefix("c/\(t)/") } }
                     let expected = RendezvousHash.ranked(nodes, group: "#\(t)")[0].name

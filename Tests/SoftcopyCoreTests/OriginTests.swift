@@ -28,7 +28,7 @@ struct OriginTests {
     @Test("The origin travels in the attach request, and a malformed one is refused")
     func attachmentCarriesOrigin() throws {
         let attachment = JobAttachment(job: "j1", coordinator: "http://c:7480", agent: 1,
-                                       targets: [.init(index: 0, destination: "a.zarr", origin: a, replace: true), .init(index: 1, destination: "b.zarr")])
+                                       targets: [.init(lane: 0, destination: "a.zarr", origin: a, replace: true), .init(lane: 1, destination: "b.zarr")])
         let parsed = try JobAttachment(json: attachment.json)
         #expect(parsed == attachment)
         var json = attachment.json

@@ -4,7 +4,7 @@ import Testing
 private let MiB: UInt64 = 1 << 20
 private let GiB: UInt64 = 1 << 30
 
-private func node(_ id: UInt32, free: UInt64? = 100 * GiB, outstanding: UInt64 = 0, attached: Bool = true) -> PlacementNode {
+private func node(_ id: NodeID, free: UInt64? = 100 * GiB, outstanding: UInt64 = 0, attached: Bool = true) -> PlacementNode {
     PlacementNode(id: id, name: "store\(id)", freeBytes: free, outstandingBytes: outstanding, attached: attached)
 }
 
@@ -12,15 +12,15 @@ private func node(_ id: UInt32, free: UInt64? = 100 * GiB, outstanding: UInt64 =
 /// policy allows, and complete it (a node with `pace` n completes only every n-th turn).
 private func simulate(
     _ placement: Placement, nodes: [PlacementNode], keys: [String], hierarchy: ZarrHierarchy = ZarrHierarchy(),
-    pace: [UInt32: Int] = [:], chunk: UInt64 = MiB
-) -> [String: UInt32] {
+    pace: [NodeID: Int] = [:], chunk: UInt64 = MiB
+) -> [String: NodeID] {
     var tracker = ArchiveTracker()
     let now = MonotonicInstant.zero
     for (n, key) in keys.enumerated() {
         tracker.observe(path(key), .file(version(UInt64(n + 1), size: chunk)), cause: .renamedInto, at: now)
     }
-    var held: [UInt32: [WorkItem]] = [:]
-    var placed: [String: UInt32] = [:]
+    var held: [NodeID: [WorkItem]] = [:]
+    var placed: [String: NodeID] = [:]
     for turn in 0..<(keys.count * 4) where placed.count < keys.count {
         for asker in nodes.map(\.id) {
             if turn % (pace[asker] ?? 1) == 0 {
@@ -121,7 +121,7 @@ struct PlacementTests {
     func locality() {
         let placement = Placement(kind: .locality)
         let nodes = [node(1), node(2), node(3)]
-        var perNode: [UInt32: Int] = [:]
+        var perNode: [NodeID: Int] = [:]
         for t in 0..<300 {
             let group = "0#\(t)"
             let takers = nodes.filter { placement.accepts(.init(size: MiB, holder: nil, group: group), asker: $0.id, nodes: nodes) }
@@ -159,7 +159,7 @@ struct PlacementTests {
         for t in 0..<20 { for y in 0..<2 { for x in 0..<2 { keys += ["0/c/\(t)/\(y)/\(x)", "1/\(t).\(y).\(x)"] } } }
         let placed = simulate(Placement(kind: .locality), nodes: [node(1), node(2), node(3)], keys: keys, hierarchy: hierarchy)
         #expect(placed.count == keys.count)
-        var nodeOfGroup: [String: Set<UInt32>] = [:]
+        var nodeOfGroup: [String: Set<NodeID>] = [:]
         for (key, n) in placed {
             nodeOfGroup[PlacementGroup.key(for: path(key), dimensions: 1, hierarchy: hierarchy), default: []].insert(n)
         }

@@ -5,12 +5,12 @@ import Testing
 struct ProtocolTests {
     @Test("A lease grant and an ack survive a round trip through JSON")
     func roundTrips() throws {
-        let grant = LeaseGrant(items: [.init(target: 1, path: path("c/0/1"), operation: .delete, lease: LeaseID(7), size: 42)], finished: false)
+        let grant = LeaseGrant(items: [.init(lane: 1, path: path("c/0/1"), operation: .delete, lease: LeaseID(7), size: 42)], finished: false)
         #expect(try LeaseGrant(json: JSONParser.parse(grant.json.serialized())) == grant)
         let ack = AckReport(agent: 3, entries: [
-            .init(target: 0, path: path("c/0/0"), lease: LeaseID(9), outcome: .copied(version: version(5), checksum: someChecksum, destinationInode: 11, bytesWritten: 100)),
-            .init(target: 0, path: path("zarr.json"), lease: LeaseID(10), outcome: .failed(message: "disk full", transient: true)),
-            .init(target: 0, path: path("gone"), lease: LeaseID(12), outcome: .sourceVanished),
+            .init(lane: 0, path: path("c/0/0"), lease: LeaseID(9), outcome: .copied(version: version(5), checksum: someChecksum, destinationInode: 11, bytesWritten: 100)),
+            .init(lane: 0, path: path("zarr.json"), lease: LeaseID(10), outcome: .failed(message: "disk full", transient: true)),
+            .init(lane: 0, path: path("gone"), lease: LeaseID(12), outcome: .sourceVanished),
         ])
         #expect(try AckReport(json: JSONParser.parse(ack.json.serialized())) == ack)
     }
@@ -103,7 +103,7 @@ struct ProtocolTests {
 
     @Test("A bundle request and its frames survive a round trip; a body that is cut short, padded or inconsistent is refused")
     func bundles() throws {
-        let request = BundleRequest(items: [.init(target: 0, path: path("c/0/0"), lease: LeaseID(3)), .init(target: 2, path: path("zarr.json"), lease: LeaseID(4))])
+        let request = BundleRequest(items: [.init(lane: 0, path: path("c/0/0"), lease: LeaseID(3)), .init(lane: 2, path: path("zarr.json"), lease: LeaseID(4))])
         #expect(try BundleRequest(json: JSONParser.parse(request.json.serialized())) == request)
         #expect(throws: ProtocolError.self) { try BundleRequest(json: JSONParser.parse(#"{"files": []}"#)) }
         #expect(throws: ProtocolError.self) { try BundleRequest(json: JSONParser.parse(#"{"files": [{"target": 0, "path": "/etc/passwd", "lease": 1}]}"#)) }
@@ -121,6 +121,45 @@ struct ProtocolTests {
         #expect(throws: ProtocolError.self) { try BundleFrame(json: JSONParser.parse(#"{"path": "a", "status": 404, "length": 3}"#)) }
         #expect(throws: ProtocolError.self) { try BundleFrame(json: JSONParser.parse(#"{"path": "a", "status": 200, "length": 0, "version": "1:0:0:0", "checksum": "00000000000000000000000000000000", "mode": "9"}"#)) }
         #expect(try BundleFrame.split([]).isEmpty)
+    }
+
+    @Test("The typed messages keep the wire names and every digit; each error names the message and the field", arguments: [
+        (#"{"agent": 0, "max_items": 4}"#, "lease request: 'agent' must be an agent number from 1 to 4294967295"),
+        (#"{"agent": 1}"#, "lease request: 'max_items' must be from 1 to 1024"),
+        (#"{"agent": 1, "results": [{"target": 0, "path": "a", "lease": 1, "outcome": "teleported"}]}"#, "ack: 'results[0].outcome' is unknown: \"teleported\""),
+        (#"{"agent": 1, "results": [{"target": 0, "path": "a", "lease": -1, "outcome": "deleted"}]}"#, "ack: 'results[0].lease' must be a whole number from 0 to 18446744073709551615"),
+        (#"{"agent": 1, "results": [{"target": 1048576, "path": "a", "lease": 1, "outcome": "deleted"}]}"#, "ack: 'results[0].target' must be a target number from 0 to 1048575"),
+        (#"{"agent": 1, "results": [{"target": 0, "path": "a", "lease": 1, "outcome": "copied", "checksum": "00"}]}"#, "ack: 'results[0].version' is missing"),
+        (#"{"agent": 1, "results": {}}"#, "ack: 'results' must be a list"),
+        (#"{"items": [{"target": 0, "path": "a", "op": "move", "lease": 1}]}"#, "lease grant: 'items[0].op' must be copy or delete, found \"move\""),
+        (#"{"items": [{"target": 0, "path": 7, "op": "copy", "lease": 1}]}"#, "lease grant: 'items[0].path' must be a string"),
+        (#"[1]"#, "lease grant: must be a JSON object"),
+        (#"{"job": "j", "coordinator": "http://x:1", "agent": 2, "targets": [{"index": 0, "destination": ""}]}"#, "attach request: 'targets[0].destination' must be a non-empty path"),
+        (#"{"destination": "d", "files": [{"path": "a", "size": 1}]}"#, "removal request: 'files[0]' without a job, each file must name the copy to remove ('size' and 'xxh3_128')"),
+    ])
+    func typedMessages(body: String, message: String) throws {
+        let json = try JSONParser.parse(body)
+        let error: ProtocolError? = {
+            do {
+                if message.hasPrefix("lease request") { _ = try LeaseRequest(json: json) }
+                if message.hasPrefix("ack") { _ = try AckReport(json: json) }
+                if message.hasPrefix("lease grant") { _ = try LeaseGrant(json: json) }
+                if message.hasPrefix("attach request") { _ = try JobAttachment(json: json) }
+                if message.hasPrefix("removal request") { _ = try RemovalRequest(json: json) }
+                return nil
+            } catch let error as ProtocolError {
+                return error
+            } catch {
+                return nil
+            }
+        }()
+        #expect(error?.message == message)
+
+        // Wire names, not Swift names; 64-bit numbers exactly; a nil optional left out.
+        let ack = AckReport(agent: NodeID(.max), entries: [.init(lane: 2, path: path("c/0"), lease: LeaseID(.max), outcome: .copied(
+            version: FileVersion(inode: .max, size: 1, mtimeNanoseconds: .min, ctimeNanoseconds: 0), checksum: someChecksum, destinationInode: 5, bytesWritten: 1))])
+        #expect(ack.json.serialized() == #"{"agent":4294967295,"results":[{"target":2,"path":"c/0","lease":18446744073709551615,"outcome":"copied","version":"18446744073709551615:1:-9223372036854775808:0","checksum":"\#(someChecksum.hex)","inode":5,"bytes":1}]}"#)
+        #expect(try AckReport(json: JSONParser.parse(ack.json.serialized())) == ack)
     }
 
     @Test("A malformed body is refused, naming the field")
@@ -186,8 +225,8 @@ struct ArchiveTrackerAgentTests {
         tracker.observe(path("c/0"), .file(version(2)), cause: .renamedInto, at: now)
         let nodes = [PlacementNode(id: 1, name: "a", freeBytes: nil), PlacementNode(id: 2, name: "b", freeBytes: nil)]
         let placement = Placement()
-        let policy = { (asker: UInt32, nodes: [PlacementNode]) in
-            { (_: RelativePath, holder: UInt32?, size: UInt64) in
+        let policy = { (asker: NodeID, nodes: [PlacementNode]) in
+            { (_: RelativePath, holder: NodeID?, size: UInt64) in
                 placement.decide(.init(size: size, holder: holder), asker: asker, nodes: nodes)
             }
         }

@@ -3,18 +3,18 @@ import Testing
 
 @Suite("The placement record: superseded copies, and what a listing at attach becomes")
 struct SupersededCopiesTests {
-    private func record(_ node: UInt32, _ v: FileVersion) -> DestinationRecord {
+    private func record(_ node: NodeID, _ v: FileVersion) -> DestinationRecord {
         DestinationRecord(version: v, checksum: someChecksum, inode: 0, holder: node)
     }
 
-    private func copy(_ t: inout ArchiveTracker, _ p: String, _ v: FileVersion, by consumer: UInt32, at now: MonotonicInstant, ttl: Duration? = nil) -> WorkItem {
+    private func copy(_ t: inout ArchiveTracker, _ p: String, _ v: FileVersion, by consumer: NodeID, at now: MonotonicInstant, ttl: Duration? = nil) -> WorkItem {
         t.observe(path(p), .file(v), cause: .renamedInto, at: now)
         return t.lease(maxItems: 1, consumer: consumer, expiresAfter: ttl, now: now)[0]
     }
 
     @Test("A listed copy goes to the lane that names its node, else to a free lane, else it displaces an older copy; otherwise it is superseded")
     func seedDecisions() {
-        let everyone: (UInt32) -> Bool = { _ in true }
+        let everyone: (NodeID) -> Bool = { _ in true }
         #expect(SeedDecision.decide(node: 2, listed: version(1), lanes: [record(1, version(1)), record(2, version(1))], attached: everyone) == .keep(lane: 1))
         #expect(SeedDecision.decide(node: 2, listed: version(1), lanes: [record(1, version(1)), nil], attached: everyone) == .take(lane: 1))
         // n1 was killed holding an older version; n0's newer copy takes the lane, whoever attached first.

@@ -51,3 +51,13 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+// Node and lane numbers as literals, in tests only: the sources spell `NodeID(3)` and
+// `.local`, so a bare number cannot stand for a node by accident.
+extension NodeID: ExpressibleByIntegerLiteral {
+    init(integerLiteral value: UInt32) { self.init(value) }
+}
+
+extension LaneID: ExpressibleByIntegerLiteral {
+    init(integerLiteral value: Int) { self.init(value) }
+}

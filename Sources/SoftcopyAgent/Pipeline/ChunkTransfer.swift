@@ -33,14 +33,14 @@ struct ChunkTransfer {
         /// Report this outcome; `changedDirectory` (a removal's) needs an fsync before the ack.
         case done(WorkOutcome, changedDirectory: RelativePath?)
         /// Received and verified under a temp name; the commit finishes it.
-        case staged(FolderStore.Staged)
+        case staged(StagedWrite)
         /// The lease is no longer current: nothing to report.
         case stale
         /// The coordinator ended the job (or restarted): stop pulling.
         case jobGone
     }
 
-    func perform(_ item: LeaseGrant.Item, store: FolderStore) -> Result {
+    func perform(_ item: LeaseGrant.Item, store: any Store) -> Result {
         switch item.operation {
         case .delete:
             do {
@@ -71,7 +71,7 @@ struct ChunkTransfer {
         space?.reservations.release(bytes)
     }
 
-    private func copy(_ item: LeaseGrant.Item, store: FolderStore) -> Result {
+    private func copy(_ item: LeaseGrant.Item, store: any Store) -> Result {
         if let refused = claimSpace([item.size])[0] { return .done(refused, changedDirectory: nil) }
         // Written (or dropped) by the time this returns: statfs counts it from then on.
         defer { release(item.size) }
@@ -108,7 +108,7 @@ struct ChunkTransfer {
     }
 
     /// Stages a received file if its size and checksum are the source side's.
-    private func stage(_ pending: consuming PendingFile, store: FolderStore, path: RelativePath, version: FileVersion, expected: Checksum,
+    private func stage(_ pending: consuming PendingFile, store: any Store, path: RelativePath, version: FileVersion, expected: Checksum,
                        checksum: Checksum, received: UInt64, mode: UInt32) -> Result {
         guard received == version.size, checksum == expected else {
             // Never renamed: dropping `pending` removes the temp file.
@@ -138,7 +138,7 @@ struct ChunkTransfer {
     /// Fetches several small files in one request and stages each as `copy` does. One
     /// result per item, by position; nil for an item to fetch alone (too large for the
     /// bundle, or a channel without bundles: all nil).
-    func performBundle(_ items: [LeaseGrant.Item], stores: [Int: FolderStore]) -> [Result?] {
+    func performBundle(_ items: [LeaseGrant.Item], stores: [LaneID: any Store]) -> [Result?] {
         // What fits above the reserve is asked for; the rest is refused as one by one would be.
         let refusals: [Result?] = claimSpace(items.map(\.size)).map { refused in refused.map { .done($0, changedDirectory: nil) } }
         let planned = zip(items, refusals).reduce(0) { $0 + ($1.1 == nil ? $1.0.size : 0) }
@@ -148,8 +148,8 @@ struct ChunkTransfer {
         guard !asked.isEmpty else { return refusals }
         guard let files = connection.fetchBundle(asked) else { return items.map { _ in nil } }
         var next = zip(asked, files).map { item, file -> Result? in
-            guard let store = stores[item.target] else {
-                return .done(.failed(message: "target \(item.target) is not part of this job at the agent", transient: false), changedDirectory: nil)
+            guard let store = stores[item.lane] else {
+                return .done(.failed(message: "target \(item.lane) is not part of this job at the agent", transient: false), changedDirectory: nil)
             }
             return receive(file, item: item, store: store)
         }.makeIterator()
@@ -157,7 +157,7 @@ struct ChunkTransfer {
     }
 
     /// One bundled file, written to a temp file and staged; nil to fetch it alone.
-    private func receive(_ file: BundledFile, item: LeaseGrant.Item, store: FolderStore) -> Result? {
+    private func receive(_ file: BundledFile, item: LeaseGrant.Item, store: any Store) -> Result? {
         switch file {
         case .alone: return nil
         case .done(let outcome): return .done(outcome, changedDirectory: nil)

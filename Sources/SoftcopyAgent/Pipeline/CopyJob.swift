@@ -11,9 +11,9 @@ package import SoftcopyIO
 package final class CopyJob: Sendable {
     package let attachment: JobAttachment
     /// Each target's folder, by target (lane) index.
-    package let stores: [Int: FolderStore]
+    package let stores: [LaneID: any Store]
     /// Where each target's tree is under the root: the destinations this job holds.
-    let destinations: [Int: RelativePath]
+    let destinations: [LaneID: RelativePath]
     let attachedAt = Clock.now()
     let channel: any WorkChannel
     private let settings: Settings
@@ -68,7 +68,7 @@ package final class CopyJob: Sendable {
     /// Each transfer thread's `ChunkWriter`: a typical chunk in one write or read.
     static let writeBufferSize = 4 << 20
 
-    package init(attachment: JobAttachment, stores: [Int: FolderStore], destinations: [Int: RelativePath], locks: [DestinationLock],
+    package init(attachment: JobAttachment, stores: [LaneID: any Store], destinations: [LaneID: RelativePath], locks: [DestinationLock],
                  channel: any WorkChannel, settings: Settings, logger: Logger, onEnd: @escaping @Sendable (String) -> Void) {
         self.attachment = attachment
         self.stores = stores
@@ -156,7 +156,7 @@ package final class CopyJob: Sendable {
             }
         }
         for (index, item) in items.enumerated()
-        where item.operation == .copy && item.size <= BundleRequest.fileLimit && stores[item.target] != nil {
+        where item.operation == .copy && item.size <= BundleRequest.fileLimit && stores[item.lane] != nil {
             if bytes + item.size > BundleRequest.bundleLimit || bundle.count == BundleRequest.maximumItems { send() }
             bundle.append(index)
             bytes += item.size
@@ -169,23 +169,23 @@ package final class CopyJob: Sendable {
     private func perform(_ items: [LeaseGrant.Item], transfer: ChunkTransfer, connection: any WorkConnection,
                          isStopping: @escaping @Sendable () -> Bool) -> Bool {
         var entries: [AckReport.Entry] = []
-        var changed: [Int: Set<RelativePath>] = [:]
-        var staged: [Int: [(slot: Int, file: FolderStore.Staged)]] = [:]
+        var changed: [LaneID: Set<RelativePath>] = [:]
+        var staged: [LaneID: [(slot: Int, file: StagedWrite)]] = [:]
         counters.withLock { $0.batchesInFlight += 1 }
         let bundled = fetchBundles(items, transfer: transfer)
         for (item, fromBundle) in zip(items, bundled) {
-            guard let store = stores[item.target] else {
-                entries.append(.init(target: item.target, path: item.path, lease: item.lease,
-                                     outcome: .failed(message: "target \(item.target) is not part of this job at the agent", transient: false)))
+            guard let store = stores[item.lane] else {
+                entries.append(.init(lane: item.lane, path: item.path, lease: item.lease,
+                                     outcome: .failed(message: "target \(item.lane) is not part of this job at the agent", transient: false)))
                 continue
             }
             switch fromBundle ?? transfer.perform(item, store: store) {
             case .done(let outcome, let directory):
-                entries.append(.init(target: item.target, path: item.path, lease: item.lease, outcome: outcome))
-                if let directory { changed[item.target, default: []].insert(directory) }
+                entries.append(.init(lane: item.lane, path: item.path, lease: item.lease, outcome: outcome))
+                if let directory { changed[item.lane, default: []].insert(directory) }
             case .staged(let file):
-                staged[item.target, default: []].append((entries.count, file))
-                entries.append(.init(target: item.target, path: item.path, lease: item.lease, outcome: .sourceVanished))
+                staged[item.lane, default: []].append((entries.count, file))
+                entries.append(.init(lane: item.lane, path: item.path, lease: item.lease, outcome: .sourceVanished))
             case .stale: continue
             case .jobGone:
                 counters.withLock { $0.batchesInFlight -= 1 }
@@ -204,7 +204,7 @@ package final class CopyJob: Sendable {
             }
             for (directory, error) in failed {
                 logger.warning("cannot make \(error) durable; those files will be sent again")
-                for slot in entries.indices where entries[slot].target == target {
+                for slot in entries.indices where entries[slot].lane == target {
                     entries[slot].outcome = entries[slot].outcome.unsynced(directory, at: entries[slot].path, because: error.description)
                 }
             }

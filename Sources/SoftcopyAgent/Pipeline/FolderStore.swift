@@ -6,7 +6,7 @@ package import SoftcopyIO
 /// the local copy of a coordinator without agents: files are staged under a temp name in
 /// their final folder, checked, then renamed in a group commit (`commit`). What differs
 /// between the two is an option here, not a second pipeline.
-package struct FolderStore: Sendable {
+package struct FolderStore: Store {
     package let tree: DestinationTree
     /// Write files of `ChunkWriter.directMinimum` bytes or more with O_DIRECT.
     package let directIO: Bool
@@ -29,16 +29,6 @@ package struct FolderStore: Sendable {
         self.keyLocks = keyLocks
     }
 
-    /// A file received and checked under its temp name; `commit` finishes it.
-    package struct Staged {
-        let file: StagedFile
-        let version: FileVersion
-        let checksum: Checksum
-        let bytes: UInt64
-        /// The record is on the file (a filesystem without extended attributes refuses it).
-        let recorded: Bool
-    }
-
     package func beginWrite(_ path: RelativePath, size: UInt64) throws(SystemError) -> PendingFile {
         try tree.beginWrite(path, direct: ChunkWriter.wantsDirect(size: size, allowed: directIO))
     }
@@ -47,7 +37,7 @@ package struct FolderStore: Sendable {
     /// mtime, starts its writeback and, with `readBack`, checks what landed. The failure
     /// to report if the bytes on disk are not the `received` bytes hashing to `checksum`.
     package func stage(_ pending: consuming PendingFile, path: RelativePath, version: FileVersion, checksum: Checksum,
-                       received: UInt64, mode: UInt32, buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Result<Staged, StageMismatch> {
+                       received: UInt64, mode: UInt32, buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Result<StagedWrite, StageMismatch> {
         // A filesystem without extended attributes refuses the record: the file is then
         // listed without one, and the coordinator re-checks it.
         let recorded = records != nil
@@ -61,13 +51,9 @@ package struct FolderStore: Sendable {
             guard landed == checksum, length == received, size == received else {
                 return .failure(StageMismatch(message: "\(staged.displayPath): checksum mismatch where it landed (read back \(length) of \(size) bytes, \(landed.hex), expected \(received) bytes, \(checksum.hex))"))
             }
-            return .success(Staged(file: staged, version: version, checksum: checksum, bytes: received, recorded: recorded))
+            return .success(StagedWrite(file: staged, version: version, checksum: checksum, bytes: received, recorded: recorded))
         }
-        return .success(Staged(file: try StagedFile(pending, path: path), version: version, checksum: checksum, bytes: received, recorded: recorded))
-    }
-
-    package struct StageMismatch: Error {
-        let message: String
+        return .success(StagedWrite(file: try StagedFile(pending, path: path), version: version, checksum: checksum, bytes: received, recorded: recorded))
     }
 
     /// Removes a file; its folder is synced with the batch (`commit`'s `removals`).
@@ -80,7 +66,7 @@ package struct FolderStore: Sendable {
     /// the renames and the `removals`' folders synced. Each file's outcome, by position,
     /// the folders whose sync failed (the caller fails what it reports in them), and an
     /// error that says the disk is full, if one did.
-    package func commit(_ staged: [Staged], removals: Set<RelativePath>)
+    package func commit(_ staged: [StagedWrite], removals: Set<RelativePath>)
         -> (outcomes: [WorkOutcome], failedDirectories: [RelativePath: SystemError], noSpace: SystemError?) {
         let (committed, failed) = tree.commit(staged.map(\.file), removals: removals) { index throws(SystemError) in
             let file = staged[index]
@@ -115,6 +101,17 @@ package struct FolderStore: Sendable {
         }
         return (outcomes, failed, noSpace)
     }
+
+    package func put(_ path: RelativePath, _ bytes: [UInt8]) throws(SystemError) {
+        let pending = try tree.beginWrite(path)
+        try pending.write(bytes)
+        try pending.finish(mode: 0o644, modificationTime: nil)
+        _ = try pending.commit(syncDirectory: true)
+    }
+
+    package func displayPath(_ path: RelativePath) -> String { tree.displayPath(path) }
+
+    package var isWherePathLeads: Bool { tree.isWherePathLeads }
 
     /// The record on the file that `file`'s rename would replace, if it has a valid one.
     static func existingRecord(_ file: StagedFile) -> WrittenRecord? {

@@ -3,7 +3,9 @@
 /// coordinator locally, each agent under its root). A run from another source into the
 /// same destination would otherwise "resume" it and replace the copy file by file; it is
 /// refused unless the user says to replace it (`--replace`, `replace: true`).
-public struct CopyOrigin: Sendable, Hashable, CustomStringConvertible {
+public struct CopyOrigin: ControlMessage, Hashable, CustomStringConvertible {
+    public static let messageName = "origin"
+
     /// The acquisition PC's host name.
     public var host: String
     /// The source folder, with symbolic links resolved.
@@ -25,15 +27,15 @@ public struct CopyOrigin: Sendable, Hashable, CustomStringConvertible {
         host == other.host && source == other.source
     }
 
-    public var json: JSONValue {
-        .object([("host", .string(host)), ("source", .string(source)), ("since", .string(since))])
+    enum CodingKeys: String, CodingKey {
+        case host, source, since
     }
 
-    public init(json: JSONValue) throws(ProtocolError) {
-        let r = try FieldReader(json, context: "origin")
-        host = try r.string("host")
-        source = try r.string("source")
-        since = try r.optionalString("since") ?? "?"
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decode(String.self, forKey: .host)
+        source = try c.decode(String.self, forKey: .source)
+        since = try c.decodeIfPresent(String.self, forKey: .since) ?? "?"
     }
 
     /// What a run from `incoming` may do with a destination that holds `existing`.

@@ -6,9 +6,9 @@ public struct DestinationRecord: Sendable, Hashable {
     public var version: FileVersion
     public var checksum: Checksum
     public var inode: UInt64
-    public var holder: UInt32
+    public var holder: NodeID
 
-    public init(version: FileVersion, checksum: Checksum, inode: UInt64, holder: UInt32 = 0) {
+    public init(version: FileVersion, checksum: Checksum, inode: UInt64, holder: NodeID = .local) {
         self.version = version
         self.checksum = checksum
         self.inode = inode

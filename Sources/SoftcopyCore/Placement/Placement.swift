@@ -24,13 +24,13 @@ public struct Placement: Sendable, Hashable {
     public struct Offer: Sendable {
         public var size: UInt64
         /// Who holds this copy of the key now (nil: nobody yet).
-        public var holder: UInt32?
+        public var holder: NodeID?
         /// Nodes that hold or are writing the key's other copies (replicas).
-        public var otherCopies: [UInt32]
+        public var otherCopies: [NodeID]
         /// The locality group; needed only by `locality`.
         public var group: String
 
-        public init(size: UInt64, holder: UInt32?, otherCopies: [UInt32] = [], group: String = "") {
+        public init(size: UInt64, holder: NodeID?, otherCopies: [NodeID] = [], group: String = "") {
             self.size = size
             self.holder = holder
             self.otherCopies = otherCopies
@@ -45,11 +45,11 @@ public struct Placement: Sendable, Hashable {
     }
 
     /// Whether `asker` may take `offer`, given every node's state.
-    public func accepts(_ offer: Offer, asker: UInt32, nodes: [PlacementNode]) -> Bool {
+    public func accepts(_ offer: Offer, asker: NodeID, nodes: [PlacementNode]) -> Bool {
         decide(offer, asker: asker, nodes: nodes) == .take
     }
 
-    public func decide(_ offer: Offer, asker: UInt32, nodes: [PlacementNode]) -> PlacementDecision {
+    public func decide(_ offer: Offer, asker: NodeID, nodes: [PlacementNode]) -> PlacementDecision {
         guard let me = nodes.first(where: { $0.id == asker }), me.attached else { return .stop }
         // Two copies of one key never share a node.
         if offer.otherCopies.contains(asker) { return .skip }
@@ -98,10 +98,10 @@ public struct Placement: Sendable, Hashable {
     /// Asks about the keys of one lease call in turn, counting what the asker took.
     public struct Round: Sendable {
         public let placement: Placement
-        public let asker: UInt32
+        public let asker: NodeID
         public private(set) var nodes: [PlacementNode]
 
-        public init(placement: Placement, asker: UInt32, nodes: [PlacementNode]) {
+        public init(placement: Placement, asker: NodeID, nodes: [PlacementNode]) {
             self.placement = placement
             self.asker = asker
             self.nodes = nodes

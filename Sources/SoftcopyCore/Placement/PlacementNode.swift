@@ -1,7 +1,7 @@
 /// What placement knows about one node that may receive work: an agent, or the
 /// coordinator's own local copier (id 0) when it copies to a local destination.
 public struct PlacementNode: Sendable, Hashable {
-    public var id: UInt32
+    public var id: NodeID
     /// The node's name (stable across restarts; rendezvous hashing uses it).
     public var name: String
     /// Free bytes under its data root at the last health check; nil when unknown.
@@ -14,7 +14,7 @@ public struct PlacementNode: Sendable, Hashable {
     /// working, so an attached node that never asks cannot hold the others back.
     public var pulling: Bool
 
-    public init(id: UInt32, name: String, freeBytes: UInt64?, outstandingBytes: UInt64 = 0, attached: Bool = true, pulling: Bool = true) {
+    public init(id: NodeID, name: String, freeBytes: UInt64?, outstandingBytes: UInt64 = 0, attached: Bool = true, pulling: Bool = true) {
         self.id = id
         self.name = name
         self.freeBytes = freeBytes

@@ -16,7 +16,7 @@ public enum SeedDecision: Sendable, Hashable {
     /// `lanes[i]` is what lane i records for the key (nil: nobody holds it); `attached`
     /// says whether a node is reachable now. Newer means a later source version (ctime,
     /// then mtime): a writer that renames a new file over a key never goes back in time.
-    public static func decide(node: UInt32, listed: FileVersion, lanes: [DestinationRecord?], attached: (UInt32) -> Bool) -> SeedDecision {
+    public static func decide(node: NodeID, listed: FileVersion, lanes: [DestinationRecord?], attached: (NodeID) -> Bool) -> SeedDecision {
         if let lane = lanes.firstIndex(where: { $0?.holder == node }) { return .keep(lane: lane) }
         if let lane = lanes.firstIndex(where: { $0 == nil }) { return .take(lane: lane) }
         let held = lanes.enumerated().compactMap { lane, record in record.map { (lane, $0) } }

@@ -32,38 +32,38 @@ public struct SupersededCopies: Sendable {
         case none
     }
 
-    private var byNode: [UInt32: [RelativePath: Copy]] = [:]
+    private var byNode: [NodeID: [RelativePath: Copy]] = [:]
     /// Removals handed out and not yet reported: no lease of that key goes to that node
     /// meanwhile, so a removal never meets a new write of the same key.
-    private var removing: [UInt32: Set<RelativePath>] = [:]
+    private var removing: [NodeID: Set<RelativePath>] = [:]
 
     public init() {}
 
     /// A copy of `path` on `node` that the record may no longer name.
-    public mutating func add(_ path: RelativePath, on node: UInt32, _ copy: Copy = Copy()) {
+    public mutating func add(_ path: RelativePath, on node: NodeID, _ copy: Copy = Copy()) {
         byNode[node, default: [:]][path] = copy
     }
 
     public var isEmpty: Bool { byNode.values.allSatisfy(\.isEmpty) }
 
     /// The nodes that may hold superseded copies, in order.
-    public var nodes: [UInt32] { byNode.filter { !$0.value.isEmpty }.keys.sorted() }
+    public var nodes: [NodeID] { byNode.filter { !$0.value.isEmpty }.keys.sorted() }
 
-    public func count(on node: UInt32) -> Int { byNode[node]?.count ?? 0 }
+    public func count(on node: NodeID) -> Int { byNode[node]?.count ?? 0 }
 
     /// The keys `node` may hold superseded copies of, sorted.
-    public func paths(on node: UInt32) -> [RelativePath] { (byNode[node]?.keys).map { $0.sorted() } ?? [] }
+    public func paths(on node: NodeID) -> [RelativePath] { (byNode[node]?.keys).map { $0.sorted() } ?? [] }
 
-    public func copy(of path: RelativePath, on node: UInt32) -> Copy? { byNode[node]?[path] }
+    public func copy(of path: RelativePath, on node: NodeID) -> Copy? { byNode[node]?[path] }
 
-    public func isBeingRemoved(_ path: RelativePath, from node: UInt32) -> Bool {
+    public func isBeingRemoved(_ path: RelativePath, from node: NodeID) -> Bool {
         removing[node]?.contains(path) ?? false
     }
 
     /// Up to `limit` keys whose copies on `node` are to be removed now, marked as being
     /// removed until `finish`. Keys the record names `node` for are forgotten (the node
     /// holds the current copy); keys being written to `node` wait.
-    public mutating func takeRemovals(on node: UInt32, limit: Int, naming: (RelativePath) -> Naming) -> [RelativePath] {
+    public mutating func takeRemovals(on node: NodeID, limit: Int, naming: (RelativePath) -> Naming) -> [RelativePath] {
         guard let entries = byNode[node], limit > 0 else { return [] }
         var taken: [RelativePath] = []
         for path in entries.keys.sorted() where !isBeingRemoved(path, from: node) {
@@ -83,7 +83,7 @@ public struct SupersededCopies: Sendable {
 
     /// What became of removals: `removed` (or found absent) are forgotten, the rest stay
     /// for the next time the node is reached.
-    public mutating func finish(on node: UInt32, removed: [RelativePath], kept: [RelativePath]) {
+    public mutating func finish(on node: NodeID, removed: [RelativePath], kept: [RelativePath]) {
         for path in removed {
             byNode[node]?[path] = nil
             removing[node]?.remove(path)

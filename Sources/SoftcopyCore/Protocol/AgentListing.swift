@@ -4,6 +4,10 @@
 /// (`[flags, size, "hex"]`) and the source version softcopy wrote it from
 /// (`[flags, size, "hex", "inode:size:mtime:ctime"]`). A recursive listing uses
 /// paths relative to the listed folder as names.
+///
+/// Written and read by hand, not through the control messages' Codable coders: a million
+/// entries take 0.47 s here and 6.5 s through `JSONValueEncoder` + `serialized`
+/// (`bench/wire_encoding.sh`, release build, this project's 2-core machine).
 public enum AgentListing {
     /// The listing of `entries` as JSON text: the same members, through `appendValue`,
     /// that an agent writes one by one as it walks its folders.

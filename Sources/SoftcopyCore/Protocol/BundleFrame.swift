@@ -2,7 +2,9 @@
 /// The header carries what a single file's response says in its status and headers:
 /// 200 with the version, checksum and mode, or the status and reason of a refusal
 /// (404 vanished, 409 changed or stale-lease, 413 too large for a bundle, 503 transient).
-public struct BundleFrame: Sendable, Hashable {
+public struct BundleFrame: ControlMessage, Hashable {
+    public static let messageName = "bundle frame"
+
     public var path: RelativePath
     public var status: Int
     public var reason: String?
@@ -30,37 +32,49 @@ public struct BundleFrame: Sendable, Hashable {
         self.length = 0
     }
 
-    /// The header line, newline included.
+    /// The header line, newline included. Through the coders, as every message: 9.2 µs a
+    /// frame written and read, 5.6 µs built by hand (`bench/wire_encoding.sh`), 0.18 s of
+    /// CPU for 50,000 small files over both ends.
     public var headerLine: [UInt8] {
-        var members: [(String, JSONValue)] = [("path", .string(path.string)), ("status", .integer(status))]
-        if let reason { members.append(("reason", .string(reason))) }
-        if let message { members.append(("message", .string(message))) }
-        if let version { members.append(("version", .string(version.token))) }
-        if let checksum { members.append(("checksum", .string(checksum.hex))) }
-        if let mode { members.append(("mode", .string(String(mode, radix: 8)))) }
-        members.append(("length", .integer(length)))
-        return Array(JSONValue.object(members).serialized().utf8) + [0x0A]
+        Array(json.serialized().utf8) + [0x0A]
     }
 
-    public init(json: JSONValue) throws(ProtocolError) {
-        let r = try FieldReader(json, context: "bundle frame")
-        path = try r.path("path")
-        let status = try r.unsigned("status")
-        guard (100...599).contains(status) else { throw ProtocolError("bundle frame: 'status' \(status) is not an HTTP status") }
-        self.status = Int(status)
-        reason = try r.optionalString("reason")
-        message = try r.optionalString("message")
-        length = try r.unsigned("length")
+    enum CodingKeys: String, CodingKey {
+        case path, status, reason, message, version, checksum, mode, length
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decode(RelativePath.self, forKey: .path)
+        status = try c.decode(Int.self, forKey: .status)
+        guard (100...599).contains(status) else {
+            throw DecodingError.dataCorruptedError(forKey: .status, in: c, debugDescription: "\(status) is not an HTTP status")
+        }
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+        message = try c.decodeIfPresent(String.self, forKey: .message)
+        length = try c.decode(UInt64.self, forKey: .length)
         if status == 200 {
-            version = try r.version("version")
-            checksum = try r.checksum("checksum")
-            guard let text = try r.optionalString("mode"), let mode = UInt32(text, radix: 8), mode <= 0o7777 else {
-                throw ProtocolError("bundle frame: 'mode' must be octal permissions such as \"644\"")
+            version = try c.decode(FileVersion.self, forKey: .version)
+            checksum = try c.decode(Checksum.self, forKey: .checksum)
+            guard let text = try? c.decode(String.self, forKey: .mode), let mode = UInt32(text, radix: 8), mode <= 0o7777 else {
+                throw DecodingError.dataCorruptedError(forKey: .mode, in: c, debugDescription: "must be octal permissions such as \"644\"")
             }
             self.mode = mode
         } else if length != 0 {
-            throw ProtocolError("bundle frame: a \(status) frame carries no data, but 'length' is \(length)")
+            throw DecodingError.dataCorruptedError(forKey: .length, in: c, debugDescription: "is \(length), but a \(status) frame carries no data")
         }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path, forKey: .path)
+        try c.encode(status, forKey: .status)
+        try c.encodeIfPresent(reason, forKey: .reason)
+        try c.encodeIfPresent(message, forKey: .message)
+        try c.encodeIfPresent(version, forKey: .version)
+        try c.encodeIfPresent(checksum, forKey: .checksum)
+        try c.encodeIfPresent(mode.map { String($0, radix: 8) }, forKey: .mode)
+        try c.encode(length, forKey: .length)
     }
 
     /// Splits a bundle response body into its frames and the range of each one's data.

@@ -1,16 +1,22 @@
 /// An agent asks for several small leased files in one response:
 /// `POST /v1/jobs/{job}/bundle`. One request instead of one per file is what makes
 /// 16 KiB chunks cheap; the answer is a `BundleFrame` per item, in order.
-public struct BundleRequest: Sendable, Hashable {
-    public struct Item: Sendable, Hashable {
-        public var target: Int
+public struct BundleRequest: ControlMessage, Hashable {
+    public static let messageName = "bundle request"
+
+    public struct Item: Codable, Sendable, Hashable {
+        public var lane: LaneID
         public var path: RelativePath
         public var lease: LeaseID
 
-        public init(target: Int, path: RelativePath, lease: LeaseID) {
-            self.target = target
+        public init(lane: LaneID, path: RelativePath, lease: LeaseID) {
+            self.lane = lane
             self.path = path
             self.lease = lease
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case lane = "target", path, lease
         }
     }
 
@@ -27,24 +33,12 @@ public struct BundleRequest: Sendable, Hashable {
         self.items = items
     }
 
-    public var json: JSONValue {
-        .object([("files", .array(items.map { item in
-            .object([("target", .integer(item.target)), ("path", .string(item.path.string)), ("lease", .integer(item.lease.rawValue))])
-        }))])
+    enum CodingKeys: String, CodingKey {
+        case items = "files"
     }
 
-    public init(json: JSONValue) throws(ProtocolError) {
-        let r = try FieldReader(json, context: "bundle request")
-        let files = try r.array("files")
-        guard (1...Self.maximumItems).contains(files.count) else {
-            throw ProtocolError("bundle request: 'files' must list from 1 to \(Self.maximumItems) files, found \(files.count)")
-        }
-        var items: [Item] = []
-        items.reserveCapacity(files.count)
-        for (n, file) in files.enumerated() {
-            let f = try FieldReader(file, context: "bundle request: files[\(n)]")
-            items.append(Item(target: try f.index("target"), path: try f.path("path"), lease: LeaseID(try f.unsigned("lease"))))
-        }
-        self.items = items
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        items = try c.decodeList(Item.self, forKey: .items, count: 1...Self.maximumItems)
     }
 }

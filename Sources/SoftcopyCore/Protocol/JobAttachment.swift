@@ -1,9 +1,11 @@
 /// The coordinator attaches its job to an agent: `POST /v1/jobs` on the agent. It says
 /// where to pull from, which number the agent has in this job, and where each target's
 /// files go under the agent's root.
-public struct JobAttachment: Sendable, Hashable {
-    public struct Target: Sendable, Hashable {
-        public var index: Int
+public struct JobAttachment: ControlMessage, Hashable {
+    public static let messageName = "attach request"
+
+    public struct Target: Codable, Sendable, Hashable {
+        public var lane: LaneID
         /// Relative to the agent's root, or absolute (then it must lie under the root).
         public var destination: String
         /// The source this target copies: a destination that holds another's copy is
@@ -15,62 +17,62 @@ public struct JobAttachment: Sendable, Hashable {
         /// shared filesystem (`placement: shared`).
         public var exclusive: Bool
 
-        public init(index: Int, destination: String, origin: CopyOrigin? = nil, replace: Bool = false, exclusive: Bool = true) {
-            self.index = index
+        public init(lane: LaneID, destination: String, origin: CopyOrigin? = nil, replace: Bool = false, exclusive: Bool = true) {
+            self.lane = lane
             self.destination = destination
             self.origin = origin
             self.replace = replace
             self.exclusive = exclusive
         }
+
+        enum CodingKeys: String, CodingKey {
+            case lane = "index", destination, origin, replace, exclusive
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            lane = try c.decode(LaneID.self, forKey: .lane)
+            destination = try c.decode(String.self, forKey: .destination)
+            guard !destination.isEmpty, !destination.utf8.contains(0) else {
+                throw DecodingError.dataCorruptedError(forKey: .destination, in: c, debugDescription: "must be a non-empty path")
+            }
+            origin = try c.decodeIfPresent(CopyOrigin.self, forKey: .origin)
+            replace = try c.decodeIfPresent(Bool.self, forKey: .replace) ?? false
+            exclusive = try c.decodeIfPresent(Bool.self, forKey: .exclusive) ?? true
+        }
     }
 
     public var job: String
     public var coordinator: String
-    public var agent: UInt32
+    public var agent: NodeID
     public var targets: [Target]
 
-    public init(job: String, coordinator: String, agent: UInt32, targets: [Target]) {
+    public init(job: String, coordinator: String, agent: NodeID, targets: [Target]) {
         self.job = job
         self.coordinator = coordinator
         self.agent = agent
         self.targets = targets
     }
 
-    public var json: JSONValue {
-        .object([
-            ("job", .string(job)), ("coordinator", .string(coordinator)), ("agent", .integer(agent)),
-            ("targets", .array(targets.map { t in
-                .object([("index", .integer(t.index)), ("destination", .string(t.destination)),
-                         ("origin", t.origin?.json ?? .null), ("replace", .bool(t.replace)), ("exclusive", .bool(t.exclusive))])
-            })),
-        ])
+    enum CodingKeys: String, CodingKey {
+        case job, coordinator, agent, targets
     }
 
-    public init(json: JSONValue) throws(ProtocolError) {
-        let r = try FieldReader(json, context: "attach")
-        job = try r.string("job")
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        job = try c.decode(String.self, forKey: .job)
         guard Self.isValidJobName(job) else {
-            throw ProtocolError("attach: 'job' must be 1 to 64 letters, digits, '-' or '_', found \(job.debugDescription)")
+            throw DecodingError.dataCorruptedError(forKey: .job, in: c, debugDescription: "must be 1 to 64 letters, digits, '-' or '_', found \(job.debugDescription)")
         }
-        coordinator = try r.string("coordinator")
+        coordinator = try c.decode(String.self, forKey: .coordinator)
         guard coordinator.hasPrefix("http://") || coordinator.hasPrefix("https://"), coordinator.utf8.count < 2048 else {
-            throw ProtocolError("attach: 'coordinator' must be an http:// or https:// URL, found \(coordinator.debugDescription)")
+            throw DecodingError.dataCorruptedError(forKey: .coordinator, in: c, debugDescription: "must be an http:// or https:// URL, found \(coordinator.debugDescription)")
         }
-        self.agent = try r.agentNumber()
-        var targets: [Target] = []
-        for (n, value) in try r.array("targets").enumerated() {
-            let t = try FieldReader(value, context: "attach target \(n + 1)")
-            let index = try t.index("index")
-            let destination = try t.string("destination")
-            guard !destination.isEmpty, !destination.utf8.contains(0) else {
-                throw ProtocolError("attach target \(n + 1): 'destination' must be a non-empty path")
-            }
-            let origin = try t.value["origin"].flatMap { v throws(ProtocolError) in v == .null ? nil : try CopyOrigin(json: v) }
-            targets.append(Target(index: index, destination: destination, origin: origin, replace: try t.bool("replace", default: false),
-                                  exclusive: try t.bool("exclusive", default: true)))
+        agent = try c.decode(NodeID.self, forKey: .agent)
+        targets = try c.decode([Target].self, forKey: .targets)
+        guard !targets.isEmpty else {
+            throw DecodingError.dataCorruptedError(forKey: .targets, in: c, debugDescription: "is empty")
         }
-        guard !targets.isEmpty else { throw ProtocolError("attach: 'targets' is empty") }
-        self.targets = targets
     }
 
     public static func isValidJobName(_ name: String) -> Bool {

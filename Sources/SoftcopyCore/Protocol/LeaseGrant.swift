@@ -1,20 +1,35 @@
 /// The coordinator's answer to a lease request: work for the agent (possibly none after a
 /// long-poll), or word that the job is over.
-public struct LeaseGrant: Sendable, Hashable {
-    public struct Item: Sendable, Hashable {
-        public var target: Int
+public struct LeaseGrant: ControlMessage, Hashable {
+    public static let messageName = "lease grant"
+
+    public struct Item: Codable, Sendable, Hashable {
+        public var lane: LaneID
         public var path: RelativePath
         public var operation: WorkItem.Operation
         public var lease: LeaseID
         /// The size last seen at the source (for the agent's own accounting).
         public var size: UInt64
 
-        public init(target: Int, path: RelativePath, operation: WorkItem.Operation, lease: LeaseID, size: UInt64) {
-            self.target = target
+        public init(lane: LaneID, path: RelativePath, operation: WorkItem.Operation, lease: LeaseID, size: UInt64) {
+            self.lane = lane
             self.path = path
             self.operation = operation
             self.lease = lease
             self.size = size
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case lane = "target", path, operation = "op", lease, size
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            lane = try c.decode(LaneID.self, forKey: .lane)
+            path = try c.decode(RelativePath.self, forKey: .path)
+            operation = try c.decode(WorkItem.Operation.self, forKey: .operation)
+            lease = try c.decode(LeaseID.self, forKey: .lease)
+            size = try c.decodeIfPresent(UInt64.self, forKey: .size) ?? 0
         }
     }
 
@@ -27,34 +42,13 @@ public struct LeaseGrant: Sendable, Hashable {
         self.finished = finished
     }
 
-    public var json: JSONValue {
-        .object([
-            ("items", .array(items.map { item in
-                .object([
-                    ("target", .integer(item.target)), ("path", .string(item.path.string)),
-                    ("op", .string(item.operation == .copy ? "copy" : "delete")),
-                    ("lease", .integer(item.lease.rawValue)), ("size", .integer(item.size)),
-                ])
-            })),
-            ("finished", .bool(finished)),
-        ])
+    enum CodingKeys: String, CodingKey {
+        case items, finished
     }
 
-    public init(json: JSONValue) throws(ProtocolError) {
-        let r = try FieldReader(json, context: "lease grant")
-        finished = try r.bool("finished", default: false)
-        var items: [Item] = []
-        for (n, entry) in try r.array("items").enumerated() {
-            let e = try FieldReader(entry, context: "lease grant item \(n + 1)")
-            let op: WorkItem.Operation
-            switch try e.string("op") {
-            case "copy": op = .copy
-            case "delete": op = .delete
-            case let other: throw ProtocolError("lease grant item \(n + 1): 'op' must be copy or delete, found \(other.debugDescription)")
-            }
-            items.append(Item(target: try e.index("target"), path: try e.path("path"), operation: op,
-                              lease: LeaseID(try e.unsigned("lease")), size: try e.optionalUnsigned("size") ?? 0))
-        }
-        self.items = items
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        items = try c.decode([Item].self, forKey: .items)
+        finished = try c.decodeIfPresent(Bool.self, forKey: .finished) ?? false
     }
 }

@@ -1,7 +1,9 @@
 /// An agent asks the coordinator for work: `POST /v1/jobs/{job}/lease`.
-public struct LeaseRequest: Sendable, Hashable {
+public struct LeaseRequest: ControlMessage, Hashable {
+    public static let messageName = "lease request"
+
     /// The number the coordinator gave this agent when it attached the job.
-    public var agent: UInt32
+    public var agent: NodeID
     public var maxItems: Int
     public var maxBytes: UInt64
     /// How long the coordinator may hold the request open while nothing is ready.
@@ -10,30 +12,27 @@ public struct LeaseRequest: Sendable, Hashable {
     public static let maximumItems = 1024
     public static let maximumWaitMilliseconds = 60_000
 
-    public init(agent: UInt32, maxItems: Int, maxBytes: UInt64, waitMilliseconds: Int) {
+    public init(agent: NodeID, maxItems: Int, maxBytes: UInt64, waitMilliseconds: Int) {
         self.agent = agent
         self.maxItems = maxItems
         self.maxBytes = maxBytes
         self.waitMilliseconds = waitMilliseconds
     }
 
-    public var json: JSONValue {
-        .object([
-            ("agent", .integer(agent)), ("max_items", .integer(maxItems)),
-            ("max_bytes", .integer(maxBytes)), ("wait_ms", .integer(waitMilliseconds)),
-        ])
+    enum CodingKeys: String, CodingKey {
+        case agent, maxItems = "max_items", maxBytes = "max_bytes", waitMilliseconds = "wait_ms"
     }
 
-    public init(json: JSONValue) throws(ProtocolError) {
-        let r = try FieldReader(json, context: "lease request")
-        self.agent = try r.agentNumber()
-        let items = try r.unsigned("max_items")
-        guard (1...UInt64(Self.maximumItems)).contains(items) else {
-            throw ProtocolError("lease request: 'max_items' must be from 1 to \(Self.maximumItems)")
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        agent = try c.decode(NodeID.self, forKey: .agent)
+        let items = try? c.decode(Int.self, forKey: .maxItems)
+        guard let items, (1...Self.maximumItems).contains(items) else {
+            throw DecodingError.dataCorruptedError(forKey: .maxItems, in: c, debugDescription: "must be from 1 to \(Self.maximumItems)")
         }
-        self.maxItems = Int(items)
-        self.maxBytes = try r.optionalUnsigned("max_bytes") ?? .max
-        let wait = try r.optionalUnsigned("wait_ms") ?? 0
-        self.waitMilliseconds = Int(min(wait, UInt64(Self.maximumWaitMilliseconds)))
+        maxItems = items
+        maxBytes = try c.decodeIfPresent(UInt64.self, forKey: .maxBytes) ?? .max
+        let wait = try c.decodeIfPresent(UInt64.self, forKey: .waitMilliseconds) ?? 0
+        waitMilliseconds = Int(min(wait, UInt64(Self.maximumWaitMilliseconds)))
     }
 }

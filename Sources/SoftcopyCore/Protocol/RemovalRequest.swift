@@ -3,8 +3,10 @@
 /// each key, and leases none of them to this agent meanwhile), or by `verify --repair`
 /// while no job holds it: then each file names the exact copy to remove (its size and
 /// XXH3-128, as the agent listed it), and a file that changed since is kept.
-public struct RemovalRequest: Sendable, Hashable {
-    public struct Item: Sendable, Hashable {
+public struct RemovalRequest: ControlMessage, Hashable {
+    public static let messageName = "removal request"
+
+    public struct Item: Codable, Sendable, Hashable {
         public var path: RelativePath
         /// The copy to remove; nil: whatever is there (only for the holding job).
         public var size: UInt64?
@@ -14,6 +16,10 @@ public struct RemovalRequest: Sendable, Hashable {
             self.path = path
             self.size = size
             self.checksum = checksum
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case path, size, checksum = "xxh3_128"
         }
     }
 
@@ -30,37 +36,18 @@ public struct RemovalRequest: Sendable, Hashable {
         self.items = items
     }
 
-    public var json: JSONValue {
-        .object([
-            ("destination", .string(destination)), ("job", job.map { .string($0) } ?? .null),
-            ("files", .array(items.map { item in
-                .object([("path", .string(item.path.string)), ("size", item.size.map { .integer($0) } ?? .null),
-                         ("xxh3_128", item.checksum.map { .string($0.hex) } ?? .null)])
-            })),
-        ])
+    enum CodingKeys: String, CodingKey {
+        case destination, job, items = "files"
     }
 
-    public init(json: JSONValue) throws(ProtocolError) {
-        let r = try FieldReader(json, context: "removal request")
-        destination = try r.string("destination")
-        job = try r.optionalString("job")
-        let files = try r.array("files")
-        guard files.count <= Self.maximumItems else {
-            throw ProtocolError("removal request: 'files' may list at most \(Self.maximumItems) files, found \(files.count)")
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        destination = try c.decode(String.self, forKey: .destination)
+        let job = try c.decodeIfPresent(String.self, forKey: .job)
+        self.job = job
+        items = try c.decodeList(Item.self, forKey: .items, count: 0...Self.maximumItems) { item in
+            job != nil || (item.size != nil && item.checksum != nil)
+                ? nil : "without a job, each file must name the copy to remove ('size' and 'xxh3_128')"
         }
-        var items: [Item] = []
-        for (n, file) in files.enumerated() {
-            let f = try FieldReader(file, context: "removal request: files[\(n)]")
-            let checksum = try f.optionalString("xxh3_128").map { text throws(ProtocolError) in
-                guard let c = Checksum(hex: text) else { throw ProtocolError("removal request: files[\(n)]: 'xxh3_128' must be 32 hex digits") }
-                return c
-            }
-            let item = Item(path: try f.path("path"), size: try f.optionalUnsigned("size"), checksum: checksum)
-            guard job != nil || (item.size != nil && item.checksum != nil) else {
-                throw ProtocolError("removal request: files[\(n)]: without a job, each file must name the copy to remove ('size' and 'xxh3_128')")
-            }
-            items.append(item)
-        }
-        self.items = items
     }
 }

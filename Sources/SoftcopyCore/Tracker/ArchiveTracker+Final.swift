@@ -74,7 +74,7 @@ extension ArchiveTracker {
         var locator = ZarrHierarchy.Locator(hierarchy)
         // The last holder's array is shared by the files that follow on the same node,
         // not allocated again for each of them.
-        var holders: [UInt32] = []
+        var holders: [NodeID] = []
         for r in records {
             switch r.source {
             case .present(let version):
@@ -149,7 +149,7 @@ extension ArchiveTracker {
 
     /// Everything node `holder` holds that softcopy wrote: for the coordinator's own
     /// destination (0), the journal after compaction.
-    public func destinationRecords(heldBy holder: UInt32) -> [(RelativePath, DestinationRecord)] {
+    public func destinationRecords(heldBy holder: NodeID) -> [(RelativePath, DestinationRecord)] {
         records.compactMap { r in
             if case .holds(let d) = r.destination, d.holder == holder { return (r.path, d) }
             return nil

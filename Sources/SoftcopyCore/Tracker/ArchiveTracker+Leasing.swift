@@ -11,11 +11,11 @@ extension ArchiveTracker {
     public mutating func lease(
         maxItems: Int,
         maxBytes: UInt64 = .max,
-        consumer: UInt32 = 0,
+        consumer: NodeID = .local,
         expiresAfter ttl: Duration? = nil,
         now: MonotonicInstant,
         maxDeclines: Int = 4096,
-        accepts: (_ path: RelativePath, _ holder: UInt32?, _ size: UInt64) -> PlacementDecision = { _, _, _ in .take }
+        accepts: (_ path: RelativePath, _ holder: NodeID?, _ size: UInt64) -> PlacementDecision = { _, _, _ in .take }
     ) -> [WorkItem] {
         promoteDue(now: now)
         var items: [WorkItem] = []
@@ -28,7 +28,7 @@ extension ArchiveTracker {
             var stopped = false
             while !stopped, items.count < maxItems, bytes < maxBytes, declined.count < maxDeclines, allowed(kind),
                   let i = popReady(kind, now: now) {
-                var holder: UInt32?
+                var holder: NodeID?
                 if case .holds(let d) = records[i].destination { holder = d.holder }
                 var size: UInt64 = 0
                 if case .present(let v) = records[i].source { size = v.size }
@@ -101,7 +101,7 @@ extension ArchiveTracker {
         }
     }
 
-    private mutating func grant(_ i: Int, consumer: UInt32, ttl: Duration?, now: MonotonicInstant) -> WorkItem {
+    private mutating func grant(_ i: Int, consumer: NodeID, ttl: Duration?, now: MonotonicInstant) -> WorkItem {
         nextLease &+= 1
         let id = LeaseID(nextLease)
         let operation: WorkItem.Operation = copyNeeded(records[i]) ? .copy : .delete
@@ -126,8 +126,8 @@ extension ArchiveTracker {
     }
 
     /// Bytes (and files) leased to each consumer and not yet completed.
-    public func outstanding() -> [UInt32: (files: Int, bytes: UInt64)] {
-        var result: [UInt32: (files: Int, bytes: UInt64)] = [:]
+    public func outstanding() -> [NodeID: (files: Int, bytes: UInt64)] {
+        var result: [NodeID: (files: Int, bytes: UInt64)] = [:]
         for i in inFlight {
             guard let lease = records[i].lease else { continue }
             var size: UInt64 = 0
@@ -139,12 +139,12 @@ extension ArchiveTracker {
     }
 
     /// The consumer holding the current lease on `path`, if it is leased.
-    public func leaseHolder(of path: RelativePath) -> UInt32? {
+    public func leaseHolder(of path: RelativePath) -> NodeID? {
         indexByPath.find(path, in: records).flatMap { records[$0].lease?.consumer }
     }
 
     /// Takes back every lease held by `consumer` (an agent that went away).
-    public mutating func releaseLeases(of consumer: UInt32, now: MonotonicInstant) -> Int {
+    public mutating func releaseLeases(of consumer: NodeID, now: MonotonicInstant) -> Int {
         let held = inFlight.filter { records[$0].lease?.consumer == consumer }
         for i in held {
             if let lease = records[i].lease { leaseTakenBack(i, lease) }

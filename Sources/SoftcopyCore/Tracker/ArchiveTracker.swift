@@ -80,9 +80,9 @@ public struct ArchiveTracker: Sendable {
         let id: LeaseID
         let seq: UInt32
         let operation: WorkItem.Operation
-        let consumer: UInt32
+        let consumer: NodeID
 
-        init(id: LeaseID, seq: UInt32, operation: WorkItem.Operation, consumer: UInt32) {
+        init(id: LeaseID, seq: UInt32, operation: WorkItem.Operation, consumer: NodeID) {
             self.id = id
             self.seq = seq
             self.operation = operation
@@ -162,7 +162,7 @@ public struct ArchiveTracker: Sendable {
     /// A copy of `path` on `node` that this lane's record no longer names.
     public struct Displaced: Sendable, Hashable {
         public var path: RelativePath
-        public var node: UInt32
+        public var node: NodeID
         public var copy: SupersededCopies.Copy
     }
 

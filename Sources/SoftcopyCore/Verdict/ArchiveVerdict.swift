@@ -9,7 +9,7 @@ public struct ArchiveVerdict: Sendable, Hashable {
         public var checksum: Checksum
         public var mtimeNanoseconds: Int64
         /// The nodes holding a verified copy (0 is the coordinator's local destination).
-        public var holders: [UInt32] = [0]
+        public var holders: [NodeID] = [.local]
     }
 
     public enum ProblemKind: Sendable, Hashable, CustomStringConvertible {
@@ -67,7 +67,7 @@ public struct ArchiveVerdict: Sendable, Hashable {
     public static func merging(replicas: [ArchiveVerdict]) -> ArchiveVerdict {
         guard var merged = replicas.first else { return ArchiveVerdict() }
         guard replicas.count > 1 else { return merged }
-        var holders: [RelativePath: [UInt32]] = [:]
+        var holders: [RelativePath: [NodeID]] = [:]
         for file in merged.verified { holders[file.path] = file.holders }
         for (n, other) in replicas.enumerated().dropFirst() {
             var seen = Set<RelativePath>()
