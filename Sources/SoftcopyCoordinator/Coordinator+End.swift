@@ -159,12 +159,9 @@ extension CoordinatorRun {
     }
 
     private func writeManifest(_ manifest: Manifest, to destination: DestinationTree) throws(SystemError) {
-        let pending = try destination.beginWrite(Manifest.relativePath)
         var bytes = Self.manifestBytes(manifest, indent: 1)
         bytes.append(UInt8(ascii: "\n"))
-        try pending.write(bytes)
-        try pending.finish(mode: 0o644, modificationTime: nil)
-        _ = try pending.commit(syncDirectory: true)
+        try destination.writeWhole(Manifest.relativePath, bytes)
     }
 
     /// The manifest's bytes, its entries written in slices on all cores: a million files

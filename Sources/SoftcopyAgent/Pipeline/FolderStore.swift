@@ -103,10 +103,7 @@ package struct FolderStore: Store {
     }
 
     package func put(_ path: RelativePath, _ bytes: [UInt8]) throws(SystemError) {
-        let pending = try tree.beginWrite(path)
-        try pending.write(bytes)
-        try pending.finish(mode: 0o644, modificationTime: nil)
-        _ = try pending.commit(syncDirectory: true)
+        try tree.writeWhole(path, bytes)
     }
 
     package func displayPath(_ path: RelativePath) -> String { tree.displayPath(path) }

@@ -9,8 +9,6 @@ public enum JSONValueDecoder {
             return try T(from: ValueDecoder(value: value, codingPath: []))
         } catch let error as DecodingError {
             throw ProtocolError("\(context): \(describe(error))")
-        } catch let error as ProtocolError {
-            throw error
         } catch {
             throw ProtocolError("\(context): \(error)")
         }

@@ -28,8 +28,14 @@ extension DestinationTree {
 
     /// Records (atomically) the source this destination holds a copy of.
     public func recordOrigin(_ origin: CopyOrigin) throws(SystemError) {
-        let pending = try beginWrite(CopyOrigin.relativePath)
-        try pending.write(Array((origin.json.serialized(indent: 1) + "\n").utf8))
+        try writeWhole(CopyOrigin.relativePath, Array((origin.json.serialized(indent: 1) + "\n").utf8))
+    }
+
+    /// Writes a small file whole (the origin, the manifest): under a temp name, synced,
+    /// renamed over `path`, and the folder synced; a reader sees the old file or the new.
+    public func writeWhole(_ path: RelativePath, _ bytes: [UInt8]) throws(SystemError) {
+        let pending = try beginWrite(path)
+        try pending.write(bytes)
         try pending.finish(mode: 0o644, modificationTime: nil)
         _ = try pending.commit(syncDirectory: true)
     }
