@@ -4,10 +4,11 @@ import SoftcopyCore
 import SoftcopyDiscovery
 import SoftcopyIO
 
-/// Finds agents through Avahi (`_softcopy._tcp`) for the whole run: at the start it tells
-/// the coordinator whether any agent is there (to choose between agents and a local
-/// copy), and afterwards it hands every agent that appears to the fleet, and tells the
-/// fleet when one withdraws its advertisement.
+/// Finds agents through Avahi (`_softcopy._tcp`), one browser for the whole process (the
+/// service's, shared by its jobs): at a job's start it tells the job whether any agent is
+/// there (to choose between agents and a local copy), and afterwards it hands every agent
+/// that appears to each job's fleet, and tells the fleets when one withdraws its
+/// advertisement.
 final class AgentDiscovery: Sendable {
     static let serviceType = "_softcopy._tcp"
     static let protocolVersion = "1"
@@ -23,7 +24,8 @@ final class AgentDiscovery: Sendable {
         var allForNow = false
         var unavailableSince: MonotonicInstant?
         var lastFound: MonotonicInstant?
-        var fleet: AgentFleet?
+        /// The fleets of the jobs under way, by identity.
+        var fleets: [ObjectIdentifier: AgentFleet] = [:]
     }
 
     private let state = Mutex(State())
@@ -45,8 +47,8 @@ final class AgentDiscovery: Sendable {
     }
 
     func stop() {
-        // Stopping the browser reports every service lost: that is not news for the fleet.
-        state.withLock { $0.fleet = nil }
+        // Stopping the browser reports every service lost: that is not news for the fleets.
+        state.withLock { $0.fleets = [:] }
         browser.withLock { b -> ServiceBrowser? in
             defer { b = nil }
             return b
@@ -79,17 +81,23 @@ final class AgentDiscovery: Sendable {
         }
     }
 
-    /// Adds every agent found so far to `fleet`, and every later one as it appears.
+    /// Adds every agent found so far to `fleet`, and every later one as it appears, until
+    /// `stopFeeding`.
     func feed(_ fleet: AgentFleet) {
         let found = state.withLock { s -> [DiscoveredService] in
-            s.fleet = fleet
+            s.fleets[ObjectIdentifier(fleet)] = fleet
             return Array(s.found.values)
         }
         for service in found.sorted(by: { $0.name < $1.name }) { fleet.add(url: service.url, serviceName: service.name) }
     }
 
+    /// A job that ends takes its fleet out: agents found later are no news to it.
+    func stopFeeding(_ fleet: AgentFleet) {
+        state.withLock { $0.fleets[ObjectIdentifier(fleet)] = nil }
+    }
+
     private func handle(_ event: ServiceBrowser.Event) {
-        var fleetToTell: AgentFleet?
+        var fleetsToTell: [AgentFleet] = []
         var add: DiscoveredService?
         var withdrawn: String?
         changed.withLock {
@@ -111,14 +119,16 @@ final class AgentDiscovery: Sendable {
                 case .available:
                     s.unavailableSince = nil
                 }
-                fleetToTell = s.fleet
+                fleetsToTell = Array(s.fleets.values)
             }
             changed.broadcast()
         }
-        if let fleetToTell, let add { fleetToTell.add(url: add.url, serviceName: add.name) }
-        if let fleetToTell, let withdrawn {
+        if let add {
+            for fleet in fleetsToTell { fleet.add(url: add.url, serviceName: add.name) }
+        }
+        if let withdrawn, !fleetsToTell.isEmpty {
             logger.info("agent \(withdrawn) withdrew its Avahi advertisement; checking it")
-            fleetToTell.withdrawn(serviceName: withdrawn)
+            for fleet in fleetsToTell { fleet.withdrawn(serviceName: withdrawn) }
         }
     }
 

@@ -12,7 +12,8 @@ extension AgentFleet {
     @discardableResult
     func removeSuperseded(from id: NodeID, url: String, client: HTTPClient) -> (removed: Int, kept: Int) {
         var removed = 0, kept = 0
-        for (target, spec) in context.targets.enumerated() {
+        for (n, spec) in context.targets.enumerated() {
+            let target = TargetIndex(n)
             for _ in 0..<100 {
                 let paths = engine.takeRemovals(target, node: id, limit: RemovalRequest.maximumItems)
                 if paths.isEmpty { break }

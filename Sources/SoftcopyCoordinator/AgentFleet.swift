@@ -338,12 +338,12 @@ final class AgentFleet: Sendable {
         } ?? "\(context.scheme)://127.0.0.1:\(port.load(ordering: .acquiring))"
         let attachment = JobAttachment(
             job: context.job, coordinator: coordinatorURL, agent: id,
-            targets: engine.targetLanes.enumerated().flatMap { target, lanes in
-                lanes.map { lane in
-                    JobAttachment.Target(lane: LaneID(lane), destination: context.targets[target].agentDestination,
-                                         origin: context.origins.indices.contains(target) ? context.origins[target] : nil,
-                                         replace: context.replace.indices.contains(target) && context.replace[target],
-                                         exclusive: engine.placement(of: target).kind != .shared)
+            targets: context.targets.indices.flatMap { n in
+                engine.lanes(of: TargetIndex(n)).map { lane in
+                    JobAttachment.Target(lane: lane, destination: context.targets[n].agentDestination,
+                                         origin: context.origins.indices.contains(n) ? context.origins[n] : nil,
+                                         replace: context.replace.indices.contains(n) && context.replace[n],
+                                         exclusive: engine.placement(of: TargetIndex(n)).kind != .shared)
                 }
             })
         let response: HTTPClientResponse
@@ -368,7 +368,7 @@ final class AgentFleet: Sendable {
             do {
                 guard let entries = try AgentListingFetch.fetch(client, agentURL: url, destination: target.agentDestination,
                                                                 verify: false, timeout: .seconds(600)) else { continue }  // nothing there yet
-                seeded += engine.seed(index, entries: entries, holder: id)
+                seeded += engine.seed(TargetIndex(index), entries: entries, holder: id)
             } catch .unreachable(let message) {
                 return markDown(id, "cannot list \(target.agentDestination) (\(message))")
             } catch .refused(401, _) {

@@ -8,7 +8,7 @@ extension CoordinatorRun {
     private func mirrorDirectories(_ runtime: TargetRuntime) {
         guard let scan = runtime.finalScan, scan.rootPresent, let destinationTree = runtime.destination else { return }
         let sourceDirectories = scan.directories
-        let mayDelete = engine.withTarget(runtime.lane) {
+        let mayDelete = engine.withLaneState(runtime.lane) {
             $0.tracker.deletionsAuthorized && $0.tracker.configuration.deletions != .never
         }
         do {
@@ -34,7 +34,7 @@ extension CoordinatorRun {
     func verifyRound(_ runtime: TargetRuntime, round: Int, mirrorFolders: Bool) -> Int {
         if mirrorFolders { mirrorDirectories(runtime) }
         let checkStarted = Clock.now()
-        let files = runtime.lanes.map { lane in (lane, engine.withTarget(lane) { $0.tracker.filesToVerify() }) }
+        let files = runtime.lanes.map { lane in (lane, engine.withLaneState(lane) { $0.tracker.filesToVerify() }) }
         let listings = files.contains { $0.1.contains { !$0.record.holder.isLocal } } ? agentListings(runtime) : [:]
         let listed = Clock.now()
         var mismatched: [RelativePath] = []
@@ -56,7 +56,7 @@ extension CoordinatorRun {
                     if !record.holder.isLocal, listings[record.holder] == nil { onAbsentAgents += 1 }
                 }
             }
-            engine.withTarget(lane) { state in
+            engine.withLaneState(lane) { state in
                 let now = Clock.now()
                 for (id, matches) in results { state.tracker.recordVerification(id: id, matches: matches, at: now) }
             }
@@ -99,7 +99,7 @@ extension CoordinatorRun {
         var statistics = TrackerStatistics()
         var records: [(RelativePath, DestinationRecord)] = []
         for lane in runtime.lanes {
-            let (v, st, r) = engine.withTarget(lane) { state in
+            let (v, st, r) = engine.withLaneState(lane) { state in
                 (state.tracker.verdict(leftovers: runtime.leftovers, hierarchy: state.hierarchy,
                                        unreadable: runtime.finalScan?.unreadable ?? [:], skipped: runtime.finalScan?.skipped ?? [],
                                        notCopied: runtime.finalScan?.uncopyable ?? [:]),

@@ -49,7 +49,7 @@ extension CoordinatorRun {
         switch action {
         case .confirmIdle:
             // An idle timeout is only a hint: a rescan must find nothing new before it counts.
-            let changes = { self.engine.withTarget(runtime.lane) { $0.tracker.statistics.sourceChanges } }
+            let changes = { self.engine.withLaneState(runtime.lane) { $0.tracker.statistics.sourceChanges } }
             let before = changes()
             runtime.watcher.stop()
             let scan = runtime.watcher.scanOnce(.final)
@@ -78,7 +78,7 @@ extension CoordinatorRun {
             return nil
         case .beginFinalPhase:
             for lane in runtime.lanes {
-                engine.withTarget(lane) { $0.tracker.beginFinalPhase(at: Clock.now()) }
+                engine.withLaneState(lane) { $0.tracker.beginFinalPhase(at: Clock.now()) }
             }
             return nil
         case .verify(let round, let mirrorFolders):

@@ -41,8 +41,8 @@ extension CoordinatorRun {
 
     /// The local destination ran out of space, and no agent can take the rest: one
     /// message, and the end of the run.
-    func destinationFull(target: Int, _ error: SystemError) -> ExitStatus {
-        guard let runtime = runtimes.first(where: { $0.lanes.contains(target) }), let destination = runtime.destination else {
+    func destinationFull(lane: LaneID, _ error: SystemError) -> ExitStatus {
+        guard let runtime = runtimes.first(where: { $0.lanes.contains(lane) }), let destination = runtime.destination else {
             logger.error("a destination is full (\(error)); stopping")
             return .incomplete
         }

@@ -35,8 +35,7 @@ extension CoordinatorRun {
         guard let (host, port) = AgentAddress.hostAndPort(listen) else {
             throw RemoteSetupError(description: "cannot listen on \(listen): expected HOST:PORT")
         }
-        var random = SystemRandomNumberGenerator()
-        let job = "j" + String(random.next() as UInt64, radix: 16)
+        let job = self.job
         let engine = self.engine!
         let leaseTimeout = settings.leaseTimeout ?? Self.defaultLeaseTimeout
         var context = AgentFleet.Context(job: job, targets: configuration.targets, token: token, advertiseURL: settings.advertiseURL,
@@ -105,6 +104,7 @@ extension CoordinatorRun {
 
     func stopRemote() {
         guard let remote else { return }
+        discovery?.stopFeeding(remote.fleet)
         remote.fleet.stop()
         remote.server.shutdown()
     }
@@ -144,7 +144,7 @@ extension CoordinatorRun {
         var written: [String] = []
         for member in remote.fleet.snapshot where member.state == .attached {
             do {
-                let response = try client.request(.manifest(job: remote.job, lane: String(runtime.lane)), at: member.url, jsonText: body, timeout: .seconds(60))
+                let response = try client.request(.manifest(job: remote.job, lane: runtime.lane.description), at: member.url, jsonText: body, timeout: .seconds(60))
                 if response.status == 200 {
                     written.append(member.name ?? member.url)
                 } else {
@@ -169,7 +169,7 @@ extension CoordinatorRun {
             let progress = engine.peek(target.lane) { $0.tracker.progress(now: now) }
             let c = progress.counters
             return .object([
-                ("index", .integer(target.index)), ("source", .string(target.source)),
+                ("index", .integer(target.index.rawValue)), ("source", .string(target.source)),
                 ("destination", .string(target.destination)),
                 ("placement", .string(target.placement)),
                 ("placement_problem", target.problem.withLock { $0 }.map { .string($0.message) } ?? .null),

@@ -10,7 +10,7 @@ extension CoordinatorRun {
         var sinceChange: Duration?
         var inPlace = false
         for runtime in runtimes {
-            let p = engine.withTarget(runtime.lane) { $0.tracker.progress(now: now) }
+            let p = engine.withLaneState(runtime.lane) { $0.tracker.progress(now: now) }
             done += p.counters.doneFiles
             seen += p.counters.seenFiles
             doneBytes &+= p.counters.doneBytes

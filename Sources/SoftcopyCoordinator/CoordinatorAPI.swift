@@ -128,7 +128,7 @@ final class CoordinatorAPI: HTTPResponder {
         if let bad = report.entries.first(where: { $0.lane.rawValue >= engine.laneCount }) {
             return .error(.badRequest, "ack: target \(bad.lane) does not exist (this job has \(engine.laneCount))")
         }
-        var byTarget: [Int: [(RelativePath, LeaseID, WorkOutcome)]] = [:]
+        var byTarget: [LaneID: [(RelativePath, LeaseID, WorkOutcome)]] = [:]
         var files: UInt64 = 0
         var bytes: UInt64 = 0
         for entry in report.entries {
@@ -137,15 +137,15 @@ final class CoordinatorAPI: HTTPResponder {
                 // Said where it happened: with several agents, "Permission denied" alone is no lead.
                 outcome = .failed(message: "on agent \(fleet.label(of: report.agent)): \(message)", transient: transient)
             }
-            byTarget[entry.lane.rawValue, default: []].append((entry.path, entry.lease, outcome))
+            byTarget[entry.lane, default: []].append((entry.path, entry.lease, outcome))
             if case .copied(_, _, _, let n) = entry.outcome {
                 files += 1
                 bytes &+= n
             }
         }
         var current = 0
-        for (target, results) in byTarget {
-            current += engine.completeRemote(target, consumer: report.agent, results)
+        for (lane, results) in byTarget {
+            current += engine.completeRemote(lane, consumer: report.agent, results)
         }
         fleet.recordAcks(report.agent, files: files, bytes: bytes, freeBytes: report.freeBytes)
         return .json(AckAnswer(accepted: current, stale: report.entries.count - current).json)
@@ -154,7 +154,7 @@ final class CoordinatorAPI: HTTPResponder {
     // MARK: - Chunk bytes
 
     private func chunk(_ request: HTTPRequest, lane: String, path text: String, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
-        guard let target = Int(lane), target >= 0, target < engine.laneCount else {
+        guard let number = Int(lane), number >= 0, number < engine.laneCount else {
             return eventLoop.makeSucceededFuture(.error(.notFound, "no target \(lane) in job \(job)"))
         }
         let path: RelativePath
@@ -166,6 +166,7 @@ final class CoordinatorAPI: HTTPResponder {
         guard let leaseText = request.query["lease"], let leaseNumber = UInt64(leaseText) else {
             return eventLoop.makeSucceededFuture(.error(.badRequest, "a chunk is only served under its lease: add ?lease=N"))
         }
+        let target = LaneID(number)
         let (current, stable) = engine.peek(target) { $0.tracker.leaseIsCurrent(path, LeaseID(leaseNumber)) }
         guard current else {
             return eventLoop.makeSucceededFuture(.error(.conflict, "lease \(leaseNumber) of \(path) is not current (it expired or was completed)",
@@ -190,8 +191,8 @@ final class CoordinatorAPI: HTTPResponder {
             return eventLoop.makeSucceededFuture(.error(.notFound, "no target \(bad.lane) in job \(job)"))
         }
         let entries = parsed.items.map { item in
-            let (current, stable) = engine.peek(item.lane.rawValue) { $0.tracker.leaseIsCurrent(item.path, item.lease) }
-            return ChunkReader.BundleEntry(sourceRoot: engine.sourceRoot(ofLane: item.lane.rawValue), links: engine.sourceLinks(ofLane: item.lane.rawValue), path: item.path,
+            let (current, stable) = engine.peek(item.lane) { $0.tracker.leaseIsCurrent(item.path, item.lease) }
+            return ChunkReader.BundleEntry(sourceRoot: engine.sourceRoot(ofLane: item.lane), links: engine.sourceLinks(ofLane: item.lane), path: item.path,
                                            leaseCurrent: current, requireStableRead: stable)
         }
         let reader = self.reader

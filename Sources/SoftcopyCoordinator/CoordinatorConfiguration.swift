@@ -29,10 +29,6 @@ public struct CoordinatorConfiguration: Sendable {
     /// How long writer temp files may take to disappear after the end before they are
     /// reported as a crashed writer's leftovers.
     public var leftoverGrace: Duration = .seconds(3)
-    /// The run takes SIGINT, SIGTERM, SIGUSR1 and SIGHUP (the process's, so one run per
-    /// process). Off for runs inside a test process, which call `endAcquisition()` and
-    /// `interrupt()` instead.
-    public var handlesSignals = true
 
     public static let defaultWorkers = 8
     public static let defaultQuietPeriod: Duration = .seconds(2)

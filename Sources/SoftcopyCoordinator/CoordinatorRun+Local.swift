@@ -24,7 +24,7 @@ extension CoordinatorRun {
             guard let destination = runtime.destination, let journal = runtime.journal else { continue }
             for lane in runtime.lanes {
                 lanes.append(.init(sourceRoot: runtime.spec.source, links: engine.sourceLinks(ofLane: lane), destination: destination, journal: journal))
-                stores[LaneID(lane)] = FolderStore(tree: destination, directIO: configuration.directIO, readBack: true, records: nil, keyLocks: nil)
+                stores[lane] = FolderStore(tree: destination, directIO: configuration.directIO, readBack: true, records: nil, keyLocks: nil)
             }
         }
         let channel = InProcessChannel(
@@ -42,7 +42,7 @@ extension CoordinatorRun {
             }
         }
         let attachment = JobAttachment(job: "local", coordinator: "in-process", agent: .local,
-                                       targets: runtimes.map { JobAttachment.Target(lane: LaneID($0.lane), destination: $0.spec.destination) })
+                                       targets: runtimes.map { JobAttachment.Target(lane: $0.lane, destination: $0.spec.destination) })
         let job = CopyJob(attachment: attachment, stores: stores, destinations: [:], locks: [], channel: channel,
                           settings: settings, logger: logger) { _ in }
         local = (job, channel)

@@ -6,10 +6,12 @@ import SoftcopyDiscovery
 import SoftcopyCore
 import SoftcopyIO
 
-/// One run of a coordinator, on the thread that called `Coordinator.run` and only there:
-/// its setup, its main loop, and each archive's lifecycle. What other threads may touch is
-/// in `controls`, the engine and the fleet, each with an owner of its own.
+/// The run of one `Job`, on the job's thread and only there: its setup, its main loop, and
+/// each archive's lifecycle. What other threads may touch is in `controls`, the engine and
+/// the fleet, each with an owner of its own.
 final class CoordinatorRun {
+    /// The job's name on the wire.
+    let job: String
     let configuration: CoordinatorConfiguration
     let controls: RunControls
     var console: ConsoleOutput { controls.console }
@@ -28,18 +30,17 @@ final class CoordinatorRun {
     /// The local copy (no agent at the start): the agents' job, run in process.
     var local: (job: CopyJob, channel: InProcessChannel)?
 
-    init(configuration: CoordinatorConfiguration, controls: RunControls) {
-        self.configuration = configuration
-        self.controls = controls
+    /// The service's Avahi browser, asked for only if discovery is on.
+    private let sharedDiscovery: () -> AgentDiscovery?
+
+    init(job: Job, discovery: @escaping () -> AgentDiscovery?) {
+        self.job = job.id
+        self.configuration = job.configuration
+        self.controls = job.controls
+        self.sharedDiscovery = discovery
     }
 
     func run() -> ExitStatus {
-        if configuration.handlesSignals {
-            // Before any thread starts, so every thread inherits the blocked mask.
-            SignalWatcher.blockInThisThread()
-            _ = SignalWatcher { [controls] signal in controls.handle(signal: signal) }
-        }
-
         if let pid = configuration.writerPID, !ProcessProbe.isRunning(pid) {
             logger.error("--writer-pid \(pid): no such process is running")
             return .usage
@@ -47,9 +48,9 @@ final class CoordinatorRun {
         let staticAgents = configuration.settings.agents ?? []
         var found: [String] = []
         if configuration.settings.discovery ?? true {
-            let discovery = AgentDiscovery(haveToken: configuration.settings.tokenFile != nil, logger: logger)
+            let discovery = sharedDiscovery()
             self.discovery = discovery
-            if staticAgents.isEmpty {
+            if let discovery, staticAgents.isEmpty {
                 let wait = configuration.settings.discoveryWait ?? Self.defaultDiscoveryWait
                 found = discovery.waitForAgents(within: wait).map { "\($0.name) (\($0.url))" }.sorted()
                 if found.isEmpty {
@@ -62,7 +63,6 @@ final class CoordinatorRun {
             let names = staticAgents + found
             logger.info("copying through \(names.count) agent\(names.count == 1 ? "" : "s"): \(names.joined(separator: ", "))\(discovery != nil ? "; more join as Avahi finds them" : "")")
         }
-        defer { discovery?.stop() }
         for spec in configuration.targets {
             if let status = checkSource(spec, checkOverlap: !isRemote) { return status }
         }
@@ -166,13 +166,13 @@ final class CoordinatorRun {
                                                           leftoverGrace: configuration.leftoverGrace)
         for (index, spec) in configuration.targets.enumerated() {
             let replicas = configuration.placement(for: spec).replicas
-            let lanes = nextLane..<(nextLane + replicas)
+            let lanes = (nextLane..<(nextLane + replicas)).map(LaneID.init)
             nextLane += replicas
             let fresh = { Engine.TargetState(tracker: ArchiveTracker(configuration: self.configuration.trackerConfiguration(for: spec)), started: now) }
             if isRemote {
                 // The agents' listings say what is already there; they are merged as each agent attaches.
                 states.append(lanes.map { _ in fresh() })
-                runtimes.append(TargetRuntime(index: index, lanes: lanes, spec: spec, destination: nil, journal: nil,
+                runtimes.append(TargetRuntime(index: TargetIndex(index), lanes: lanes, spec: spec, destination: nil, journal: nil,
                                               placement: configuration.placement(for: spec).description, lifecycle: lifecycleSettings, now: now))
                 continue
             }
@@ -203,7 +203,7 @@ final class CoordinatorRun {
                 logger.debug("skipped \(preparation.skippedJournalLines) torn journal lines")
             }
             states.append([Engine.TargetState(tracker: tracker, started: now)] + lanes.dropFirst().map { _ in fresh() })
-            let runtime = TargetRuntime(index: index, lanes: lanes, spec: spec, destination: destination, journal: journal,
+            let runtime = TargetRuntime(index: TargetIndex(index), lanes: lanes, spec: spec, destination: destination, journal: journal,
                                         placement: configuration.placement(for: spec).description, lifecycle: lifecycleSettings, now: now)
             runtime.resumedFiles = preparation.fromJournal
             runtime.lock = lock
@@ -263,7 +263,7 @@ final class CoordinatorRun {
         return lock
     }
 
-    func makeWatcher(index: Int, spec: TargetSpec) -> SourceWatcher {
+    func makeWatcher(index: TargetIndex, spec: TargetSpec) -> SourceWatcher {
         SourceWatcher(root: spec.source, mode: configuration.watchMode(for: spec), symlinks: configuration.symlinks(for: spec)) { [engine = engine!] events in
             engine.handle(index, events)
         }
@@ -287,7 +287,7 @@ final class CoordinatorRun {
                 if remote != nil { removeLocalSupersededCopies() }
             }
             if let full = local?.channel.destinationFull.withLock({ $0 }) {
-                return destinationFull(target: full.lane, full.error)
+                return destinationFull(lane: full.lane, full.error)
             }
             if let pid = configuration.writerPID, !writerGone, !ProcessProbe.isRunning(pid) {
                 writerGone = true

@@ -21,7 +21,7 @@ extension Engine {
         var changeHandlers: [@Sendable () -> Void] = []
         var roundRobin = 0
         /// The target of each lane, the lanes of each target, each target's placement.
-        let laneTarget: [Int]
+        let laneTarget: [TargetIndex]
         let targetLanes: [Range<Int>]
         let placements: [Placement]
 
@@ -33,15 +33,15 @@ extension Engine {
         /// A copy of `path` on `node` that target `target`'s record may not name. Only
         /// where there are several nodes: a local copy alone has one, and on a shared
         /// filesystem every agent's copy is the same file.
-        mutating func noteSuperseded(_ target: Int, _ path: RelativePath, on node: NodeID, _ copy: SupersededCopies.Copy) {
-            guard tracksSuperseded, placements[target].kind != .shared else { return }
-            superseded[target].add(path, on: node, copy)
+        mutating func noteSuperseded(_ target: TargetIndex, _ path: RelativePath, on node: NodeID, _ copy: SupersededCopies.Copy) {
+            guard tracksSuperseded, placements[target.rawValue].kind != .shared else { return }
+            superseded[target.rawValue].add(path, on: node, copy)
         }
 
         /// How target `target`'s record stands to `path` on `node`.
-        func naming(_ target: Int, _ path: RelativePath, _ node: NodeID) -> SupersededCopies.Naming {
+        func naming(_ target: TargetIndex, _ path: RelativePath, _ node: NodeID) -> SupersededCopies.Naming {
             var leased = false
-            for lane in targetLanes[target] {
+            for lane in targetLanes[target.rawValue] {
                 if targets[lane].tracker.destinationRecord(of: path)?.holder == node { return .holder }
                 if targets[lane].tracker.leaseHolder(of: path) == node { leased = true }
             }
@@ -71,8 +71,8 @@ extension Engine {
             guard view.contains(where: { $0.id == consumer && $0.attached }) else { return nil }
             for k in 0..<targets.count {
                 let i = (roundRobin + k) % targets.count
-                let placement = placements[laneTarget[i]]
-                let others = targetLanes[laneTarget[i]].filter { $0 != i }
+                let placement = placements[laneTarget[i].rawValue]
+                let others = targetLanes[laneTarget[i].rawValue].filter { $0 != i }
                 let hierarchy = targets[i].hierarchy
                 var round = Placement.Round(placement: placement, asker: consumer, nodes: view)
                 // Take this lane's tracker out while it leases, so the placement can look at
@@ -87,7 +87,7 @@ extension Engine {
                         if let c = targets[j].tracker.leaseHolder(of: path) { copies.append(c) }
                     }
                     // A superseded copy of this key is being removed from the asker right now.
-                    if superseded[laneTarget[i]].isBeingRemoved(path, from: consumer) { return .skip }
+                    if superseded[laneTarget[i].rawValue].isBeingRemoved(path, from: consumer) { return .skip }
                     let group = placement.kind == .locality
                         ? PlacementGroup.key(for: path, dimensions: placement.localityDimensions, hierarchy: hierarchy) : ""
                     return round.offer(.init(size: size, holder: holder, otherCopies: copies, group: group))

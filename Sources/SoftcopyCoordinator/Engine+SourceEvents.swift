@@ -5,8 +5,8 @@ import SoftcopyIO
 
 extension Engine {
     /// Source events of target `target`, applied to each of its lanes.
-    func handle(_ target: Int, _ events: [SourceEvent]) {
-        let index = targetLanes[target].lowerBound
+    func handle(_ target: TargetIndex, _ events: [SourceEvent]) {
+        let index = targetLanes[target.rawValue].lowerBound
         // Metadata is small: read and parse it before taking the lock.
         var parsed: [RelativePath: Result<ZarrNode, ZarrMetadataParser.Error>] = [:]
         for case .observed(let path, .file, _) in events where ZarrNaming.role(of: path) == .metadata {
@@ -18,9 +18,9 @@ extension Engine {
             }
         }
         var said: (warnings: [String], infos: [String]) = ([], [])
-        for lane in targetLanes[target] {
+        for lane in targetLanes[target.rawValue] {
             let root = sourceRoots[index]
-            let notes = withTarget(lane) { state in Self.apply(events, parsed: parsed, to: &state, root: root) }
+            let notes = withLaneState(LaneID(lane)) { state in Self.apply(events, parsed: parsed, to: &state, root: root) }
             // Every copy sees the same source: say things once.
             if lane == index { said = notes }
         }

@@ -22,8 +22,9 @@ final class Engine: Sendable {
 
     /// The trackers and everything else that threads share, behind one lock.
     let state: ConditionLock<Shared>
-    /// The target of each lane, and the lanes of each target.
-    let laneTarget: [Int]
+    /// The target of each lane, and the lanes of each target (by raw value: a lane's
+    /// number indexes `Shared.targets`, a target's the per-target arrays).
+    let laneTarget: [TargetIndex]
     let targetLanes: [Range<Int>]
     let placements: [Placement]
     let logger: Logger
@@ -42,12 +43,12 @@ final class Engine: Sendable {
     /// `lanes[t]` holds target t's lanes (one per replica).
     init(lanes: [[TargetState]], placements: [Placement], sourceRoots: [String], sourceLinks: [SourceLinks], logger: Logger) {
         var flat: [TargetState] = []
-        var laneTarget: [Int] = []
+        var laneTarget: [TargetIndex] = []
         var targetLanes: [Range<Int>] = []
         for (t, states) in lanes.enumerated() {
             targetLanes.append(flat.count..<(flat.count + states.count))
             flat += states
-            laneTarget += Array(repeating: t, count: states.count)
+            laneTarget += Array(repeating: TargetIndex(t), count: states.count)
         }
         self.state = ConditionLock(Shared(
             targets: flat, seededFiles: Array(repeating: 0, count: lanes.count),
@@ -57,16 +58,19 @@ final class Engine: Sendable {
         self.laneTarget = laneTarget
         self.targetLanes = targetLanes
         self.placements = placements
-        self.sourceRoots = laneTarget.map { sourceRoots[$0] }
-        self.sourceLinks = laneTarget.map { sourceLinks[$0] }
+        self.sourceRoots = laneTarget.map { sourceRoots[$0.rawValue] }
+        self.sourceLinks = laneTarget.map { sourceLinks[$0.rawValue] }
         self.logger = logger
     }
 
-    func target(ofLane lane: Int) -> Int { laneTarget[lane] }
+    func target(ofLane lane: LaneID) -> TargetIndex { laneTarget[lane.rawValue] }
 
-    func sourceRoot(ofLane lane: Int) -> String { sourceRoots[lane] }
+    /// The lanes of `target`, one per copy; the first carries what all copies share.
+    func lanes(of target: TargetIndex) -> [LaneID] { targetLanes[target.rawValue].map(LaneID.init) }
 
-    func sourceLinks(ofLane lane: Int) -> SourceLinks { sourceLinks[lane] }
+    func sourceRoot(ofLane lane: LaneID) -> String { sourceRoots[lane.rawValue] }
+
+    func sourceLinks(ofLane lane: LaneID) -> SourceLinks { sourceLinks[lane.rawValue] }
 
     /// The nodes placement may give work to (see `Shared.nodes`).
     var nodes: @Sendable () -> [PlacementNode] {
@@ -90,27 +94,28 @@ final class Engine: Sendable {
         for handler in state.withLock({ $0.changeHandlers }) { handler() }
     }
 
-    /// Runs `body` on one archive's state under the lock, then wakes waiting workers.
-    func withTarget<T>(_ index: Int, _ body: (inout TargetState) -> T) -> T {
-        withLane(index) { body(&$0.targets[index]) }
+    /// Runs `body` on one lane's state under the lock, then wakes waiting workers.
+    func withLaneState<T>(_ lane: LaneID, _ body: (inout TargetState) -> T) -> T {
+        withLane(lane) { body(&$0.targets[lane.rawValue]) }
     }
 
-    /// `withTarget` for a change to lane `index` that reaches beyond it (superseded copies).
-    func withLane<T>(_ index: Int, _ body: (inout Shared) -> T) -> T {
+    /// `withLaneState` for a change to `lane` that reaches beyond it (superseded copies).
+    func withLane<T>(_ lane: LaneID, _ body: (inout Shared) -> T) -> T {
+        let index = lane.rawValue
         let (result, notices) = state.withLock { s -> (T, [TrackerNotice]) in
             let result = body(&s)
             s.absorbDisplaced(index)
             return (result, s.targets[index].tracker.drainNotices())
         }
         state.broadcast()
-        report(notices, target: index)
+        report(notices, lane: index)
         changed()
         return result
     }
 
-    /// Reads one archive's state under the lock without waking anyone.
-    func peek<T>(_ index: Int, _ body: (TargetState) -> T) -> T {
-        state.withLock { body($0.targets[index]) }
+    /// Reads one lane's state under the lock without waking anyone.
+    func peek<T>(_ lane: LaneID, _ body: (TargetState) -> T) -> T {
+        state.withLock { body($0.targets[lane.rawValue]) }
     }
 
     /// Fixed at start. Read without the lock: `targets.count` would retain the array while
@@ -125,7 +130,7 @@ final class Engine: Sendable {
     /// Blocks until there is work, and returns a batch from one archive; nil once shutting down.
     func nextWork(maxItems: Int, maxBytes: UInt64) -> (lane: LaneID, items: [WorkItem])? {
         var notices: [(Int, [TrackerNotice])] = []
-        defer { for (i, n) in notices { report(n, target: i) } }
+        defer { for (i, n) in notices { report(n, lane: i) } }
         return state.waitFor { s in
             guard !s.shuttingDown else { return .done(nil) }
             let now = Clock.now()
@@ -143,7 +148,7 @@ final class Engine: Sendable {
     /// is ready now. Leases expire after `ttl` if the agent goes silent.
     func lease(consumer: NodeID, maxItems: Int, maxBytes: UInt64, ttl: Duration) -> (lane: LaneID, items: [WorkItem])? {
         var notices: [(Int, [TrackerNotice])] = []
-        defer { for (i, n) in notices { report(n, target: i) } }
+        defer { for (i, n) in notices { report(n, lane: i) } }
         return state.withLock { s in
             guard !s.shuttingDown else { return nil }
             let now = Clock.now()
@@ -154,21 +159,21 @@ final class Engine: Sendable {
     }
 
     /// Why target `target`'s placement cannot be met now, or nil.
-    func placementProblem(_ target: Int) -> PlacementProblem? {
+    func placementProblem(_ target: TargetIndex) -> PlacementProblem? {
         let (view, typical) = state.withLock { s -> ([PlacementNode], UInt64) in
-            let c = s.targets[targetLanes[target].lowerBound].tracker.counters
+            let c = s.targets[targetLanes[target.rawValue].lowerBound].tracker.counters
             return (s.nodeView(), c.seenFiles > 0 ? c.seenBytes / UInt64(c.seenFiles) : 0)
         }
-        return placements[target].problem(nodes: view, typicalSize: typical)
+        return placements[target.rawValue].problem(nodes: view, typicalSize: typical)
     }
 
     /// Files of target `target` that agents already held when they attached.
-    func seededCount(_ target: Int) -> Int { state.withLock { $0.seededFiles[target] } }
+    func seededCount(_ target: TargetIndex) -> Int { state.withLock { $0.seededFiles[target.rawValue] } }
 
     /// Files and bytes target `target` still has to copy, over all its copies.
-    func remaining(_ target: Int) -> (files: Int, bytes: UInt64) {
+    func remaining(_ target: TargetIndex) -> (files: Int, bytes: UInt64) {
         state.withLock { s in
-            targetLanes[target].reduce((0, 0)) { sum, lane in
+            targetLanes[target.rawValue].reduce((0, 0)) { sum, lane in
                 let c = s.targets[lane].tracker.counters
                 return (sum.0 + max(c.seenFiles - c.doneFiles, 0), sum.1 &+ (c.seenBytes > c.doneBytes ? c.seenBytes - c.doneBytes : 0))
             }
@@ -176,9 +181,9 @@ final class Engine: Sendable {
     }
 
     /// Bytes target `target` still has to place, over all its copies.
-    func bytesToPlace(_ target: Int) -> UInt64 { remaining(target).bytes }
+    func bytesToPlace(_ target: TargetIndex) -> UInt64 { remaining(target).bytes }
 
-    func placement(of target: Int) -> Placement { placements[target] }
+    func placement(of target: TargetIndex) -> Placement { placements[target.rawValue] }
 
     /// The nodes as placement sees them now.
     func placementNodes() -> [PlacementNode] { state.withLock { $0.nodeView() } }
@@ -187,7 +192,7 @@ final class Engine: Sendable {
     func releaseLeases(of consumer: NodeID) -> Int {
         var released = 0
         for i in 0..<laneCount {
-            released += withTarget(i) { $0.tracker.releaseLeases(of: consumer, now: Clock.now()) }
+            released += withLaneState(LaneID(i)) { $0.tracker.releaseLeases(of: consumer, now: Clock.now()) }
         }
         return released
     }
@@ -197,8 +202,8 @@ final class Engine: Sendable {
     /// names this agent already, else in a lane that names nobody, else in place of an
     /// older copy (or one on a node that is away); a copy no lane takes is superseded.
     /// Returns how many files the record now names this agent for.
-    func seed(_ target: Int, entries: [ListingEntry], holder: NodeID) -> Int {
-        let lanes = targetLanes[target]
+    func seed(_ target: TargetIndex, entries: [ListingEntry], holder: NodeID) -> Int {
+        let lanes = targetLanes[target.rawValue]
         let (seeded, notices) = state.withLock { s -> (Int, [(Int, [TrackerNotice])]) in
             let now = Clock.now()
             let attached = Set(s.nodes().filter(\.attached).map(\.id))
@@ -217,11 +222,11 @@ final class Engine: Sendable {
                 }
             }
             for lane in lanes { s.absorbDisplaced(lane) }
-            s.seededFiles[target] += seeded
+            s.seededFiles[target.rawValue] += seeded
             return (seeded, lanes.map { ($0, s.targets[$0].tracker.drainNotices()) })
         }
         state.broadcast()
-        for (lane, n) in notices { report(n, target: lane) }
+        for (lane, n) in notices { report(n, lane: lane) }
         changed()
         return seeded
     }
@@ -229,9 +234,10 @@ final class Engine: Sendable {
     /// Outcomes reported by agent `consumer`, by path and lease; returns how many were
     /// current. A file written for a lease that is no longer current (it expired, or was
     /// taken back) is on that agent anyway: a superseded copy unless the record names it.
-    func completeRemote(_ index: Int, consumer: NodeID, _ results: [(RelativePath, LeaseID, WorkOutcome)]) -> Int {
-        let target = laneTarget[index]
-        return withLane(index) { s in
+    func completeRemote(_ lane: LaneID, consumer: NodeID, _ results: [(RelativePath, LeaseID, WorkOutcome)]) -> Int {
+        let target = laneTarget[lane.rawValue]
+        let index = lane.rawValue
+        return withLane(lane) { s in
             let now = Clock.now()
             var current = 0
             for (path, lease, outcome) in results {
@@ -245,8 +251,8 @@ final class Engine: Sendable {
         }
     }
 
-    func complete(_ index: Int, _ results: [(WorkItem, WorkOutcome)]) {
-        withTarget(index) { state in
+    func complete(_ lane: LaneID, _ results: [(WorkItem, WorkOutcome)]) {
+        withLaneState(lane) { state in
             let now = Clock.now()
             for (item, outcome) in results {
                 state.tracker.complete(item.path, lease: item.lease, outcome: outcome, at: now)
@@ -261,8 +267,9 @@ final class Engine: Sendable {
         changed()
     }
 
-    private func report(_ notices: [TrackerNotice], target: Int) {
-        let root = sourceRoots[target]
+    /// Logs what lane `lane`'s tracker noticed (by raw number: notices come from under the lock).
+    private func report(_ notices: [TrackerNotice], lane: Int) {
+        let root = sourceRoots[lane]
         for notice in notices {
             switch notice {
             case .inPlaceWritingDetected(let path):

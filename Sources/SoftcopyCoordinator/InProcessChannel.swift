@@ -27,7 +27,7 @@ final class InProcessChannel: WorkChannel {
     private let othersCanTake: @Sendable () -> Bool
     /// The local destination that ran out of space with nobody else to take the work:
     /// the main loop ends the run with one message instead of thousands of retries.
-    let destinationFull = Mutex<(lane: Int, error: SystemError)?>(nil)
+    let destinationFull = Mutex<(lane: LaneID, error: SystemError)?>(nil)
 
     init(engine: Engine, lanes: [Lane], maxRate: UInt64?, sleepTime: Duration?, logger: Logger, othersCanTake: @escaping @Sendable () -> Bool) {
         self.engine = engine
@@ -44,7 +44,7 @@ final class InProcessChannel: WorkChannel {
     func coordinatorIsGone() -> Bool { false }
 
     /// Ends the run if nobody else can take what did not fit; true if so.
-    func destinationIsFull(lane: Int, _ error: SystemError) -> Bool {
+    func destinationIsFull(lane: LaneID, _ error: SystemError) -> Bool {
         guard !othersCanTake() else { return false }
         destinationFull.withLock { $0 = $0 ?? (lane, error) }
         return true

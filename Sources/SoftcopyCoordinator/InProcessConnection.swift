@@ -104,13 +104,13 @@ final class InProcessConnection: WorkConnection {
         }
         if let error = full {
             full = nil
-            if channel.destinationIsFull(lane: lane.rawValue, error) {
+            if channel.destinationIsFull(lane: lane, error) {
                 // The run ends: what failed for lack of room is not retried (its lease is
                 // simply never completed), what landed is reported and journaled.
                 results.removeAll { if case .failed = $0.1 { true } else { false } }
             }
         }
-        channel.engine.complete(lane.rawValue, results)
+        channel.engine.complete(lane, results)
         batch = [:]
         return true
     }

@@ -5,11 +5,11 @@ import SoftcopyIO
 /// One archive's moving parts on the main thread: where it comes from and goes to, its
 /// watcher, and its lifecycle.
 final class TargetRuntime {
-    let index: Int
+    let index: TargetIndex
     /// The engine lanes of this archive, one per copy (`replicas`); the first is the one
     /// used for what all copies share (source events, the end marker).
-    let lanes: Range<Int>
-    var lane: Int { lanes.lowerBound }
+    let lanes: [LaneID]
+    var lane: LaneID { lanes[0] }
     let spec: TargetSpec
     /// Local mode only; with agents the destination is under each agent's root.
     let destination: DestinationTree?
@@ -43,9 +43,9 @@ final class TargetRuntime {
         set { status.problem.withLock { $0 = newValue } }
     }
 
-    init(index: Int, lanes: Range<Int>, spec: TargetSpec, destination: DestinationTree?, journal: JournalFile?,
+    init(index: TargetIndex, lanes: [LaneID], spec: TargetSpec, destination: DestinationTree?, journal: JournalFile?,
          placement: String, lifecycle: ArchiveLifecycle.Settings, now: MonotonicInstant) {
-        self.status = TargetStatusSource(index: index, lane: lanes.lowerBound, source: spec.source, destination: spec.agentDestination, placement: placement)
+        self.status = TargetStatusSource(index: index, lane: lanes[0], source: spec.source, destination: spec.agentDestination, placement: placement)
         self.lifecycle = ArchiveLifecycle(settings: lifecycle, startedAt: now)
         self.index = index
         self.lanes = lanes

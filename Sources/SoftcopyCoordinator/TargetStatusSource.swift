@@ -4,9 +4,9 @@ import SoftcopyCore
 /// What the status API, on NIO's threads, reads of one archive: facts fixed at the start,
 /// and the placement problem the main loop last reported.
 final class TargetStatusSource: Sendable {
-    let index: Int
+    let index: TargetIndex
     /// The lane used for what all copies share.
-    let lane: Int
+    let lane: LaneID
     let source: String
     let destination: String
     let placement: String
@@ -14,7 +14,7 @@ final class TargetStatusSource: Sendable {
     /// Behind a lock: an unlocked read of the message while it is replaced is a race on a String.
     let problem = Mutex<(since: MonotonicInstant, message: String, reported: Bool)?>(nil)
 
-    init(index: Int, lane: Int, source: String, destination: String, placement: String) {
+    init(index: TargetIndex, lane: LaneID, source: String, destination: String, placement: String) {
         self.index = index
         self.lane = lane
         self.source = source

@@ -31,8 +31,16 @@ enum Main {
             exit(ExitStatus.usage.rawValue)
         }
         ProcessEnvironment.raiseOpenFileLimit()
-        let status = verify ? CopyVerifier(configuration: configuration).run() : Coordinator(configuration: configuration).run()
-        exit(status.rawValue)
+        if verify { exit(CopyVerifier(configuration: configuration).run().rawValue) }
+        // The targets file is one job; the service ends when it does.
+        let service = CoordinatorService(for: configuration)
+        do {
+            try service.start(configuration)
+        } catch {
+            Terminal.write("error: \(error)\n")
+            exit(ExitStatus.interrupted.rawValue)
+        }
+        exit((service.run(.untilJobsEnd) ?? .interrupted).rawValue)
     }
 
     /// softcopy took `--wait-for-source BOOLEAN`; accept that spelling as well as the flag.

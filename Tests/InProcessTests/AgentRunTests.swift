@@ -122,12 +122,12 @@ struct AgentRunTests {
         source.writeChunks(0..<4)
         let stores = try agents(dir, 1)
         defer { stores.forEach { $0.stop() } }
-        let run = InProcessRun(InProcessRun.configuration(source: source.root, destination: "dst", agents: stores, once: false))
+        let run = try InProcessRun(InProcessRun.configuration(source: source.root, destination: "dst", agents: stores, once: false))
         #expect(eventually { exists(stores[0].root + "/dst/" + SourceScript.chunk(3)) })
         let jobs = try health(stores[0])["jobs"]?.arrayValue ?? []
         #expect(jobs.count == 1)
         #expect(jobs.first?["coordinator"]?.stringValue?.hasPrefix("http://127.0.0.1:") == true)
-        run.coordinator.endAcquisition()
+        run.job.endAcquisition()
         #expect(try run.wait() == .verified)
         #expect(eventually { ((try? health(stores[0]))?["jobs"]?.arrayValue ?? [JSONValue.null]).allSatisfy { $0["state"]?.stringValue != "running" } })
     }
@@ -139,7 +139,7 @@ struct AgentRunTests {
         source.writeChunks(0..<4)
         let stores = try agents(dir, 1)
         defer { stores.forEach { $0.stop() } }
-        let run = InProcessRun(InProcessRun.configuration(source: source.root, destination: "dst", agents: stores, once: false))
+        let run = try InProcessRun(InProcessRun.configuration(source: source.root, destination: "dst", agents: stores, once: false))
         #expect(eventually { exists(stores[0].root + "/dst/" + SourceScript.chunk(3)) })
         let job = try #require(try health(stores[0])["jobs"]?.arrayValue?.first)
         let coordinator = try #require(job["coordinator"]?.stringValue)
@@ -147,7 +147,7 @@ struct AgentRunTests {
         let answer = try HTTPClient(token: nil).request(.chunk(job: name, lane: "0", path: SourceScript.chunk(1)), at: coordinator,
                                                         query: [("lease", "999999")], timeout: .seconds(5))
         #expect(answer.status == 409)
-        run.coordinator.endAcquisition()
+        run.job.endAcquisition()
         #expect(try run.wait() == .verified)
         #expect(try TreeComparison.differences(source: source.root, destination: stores[0].root + "/dst") == [])
     }
@@ -159,7 +159,7 @@ struct AgentRunTests {
         source.writeChunks(0..<2)
         let stores = try agents(dir, 1)
         defer { stores.forEach { $0.stop() } }
-        let run = InProcessRun(InProcessRun.configuration(source: source.root, destination: "dst", agents: stores, once: false) { settings, _ in
+        let run = try InProcessRun(InProcessRun.configuration(source: source.root, destination: "dst", agents: stores, once: false) { settings, _ in
             settings.leaseTimeout = .seconds(1)
         })
         #expect(eventually { exists(stores[0].root + "/dst/" + SourceScript.chunk(1)) })
@@ -206,11 +206,11 @@ struct AgentRunTests {
         a.writeChunks(0..<2)
         let stores = try agents(dir, 1)
         defer { stores.forEach { $0.stop() } }
-        let first = InProcessRun(InProcessRun.configuration(source: a.root, destination: "dst", agents: stores, once: false))
+        let first = try InProcessRun(InProcessRun.configuration(source: a.root, destination: "dst", agents: stores, once: false))
         #expect(eventually { exists(stores[0].root + "/dst/" + SourceScript.chunk(1)) })
         let second = try InProcessRun.run(InProcessRun.configuration(source: a.root, destination: "dst", agents: stores), timeout: .seconds(20))
         #expect(second != .verified)
-        first.coordinator.endAcquisition()
+        first.job.endAcquisition()
         #expect(try first.wait() == .verified)
         #expect(try TreeComparison.differences(source: a.root, destination: stores[0].root + "/dst") == [])
     }
@@ -237,7 +237,7 @@ struct AgentRunTests {
         let source = SourceScript(root: dir.appending("src"), chunks: 24)
         let stores = try agents(dir, 2)
         defer { stores.forEach { $0.stop() } }
-        let run = InProcessRun(InProcessRun.configuration(source: source.root, destination: "dst", agents: stores, once: false))
+        let run = try InProcessRun(InProcessRun.configuration(source: source.root, destination: "dst", agents: stores, once: false))
         source.writeChunks(0..<12)
         #expect(eventually { (try? holders(stores, "dst").count) == 12 })
         let lost = Set(chunkFiles(try stores[0].files("dst")).keys)

@@ -54,7 +54,7 @@ struct LocalRunTests {
         let dir = TestDirectory("ip-live")
         let source = SourceScript(root: dir.appending("src"), chunks: 6)
         let destination = dir.appending("dst")
-        let run = InProcessRun(InProcessRun.configuration(source: source.root, destination: destination, once: false))
+        let run = try InProcessRun(InProcessRun.configuration(source: source.root, destination: destination, once: false))
         source.writeChunks(0..<3)
         #expect(eventually { exists(destination + "/" + SourceScript.chunk(2)) })
         source.writeChunks(3..<6)
@@ -70,9 +70,9 @@ struct LocalRunTests {
         let source = SourceScript(root: dir.appending("src"), chunks: 3)
         let destination = dir.appending("dst")
         source.writeChunks(0..<3)
-        let run = InProcessRun(InProcessRun.configuration(source: source.root, destination: destination, once: false))
+        let run = try InProcessRun(InProcessRun.configuration(source: source.root, destination: destination, once: false))
         #expect(eventually { exists(destination + "/" + SourceScript.chunk(2)) })
-        run.coordinator.endAcquisition()
+        run.job.endAcquisition()
         #expect(try run.wait() == .verified)
         #expect(try manifest(at: destination)["end"]?["reason"]?.stringValue == EndReason.operatorSignal.code)
     }
@@ -122,10 +122,10 @@ struct LocalRunTests {
         let source = SourceScript(root: dir.appending("src"), chunks: 2)
         source.writeChunks(0..<2)
         let destination = dir.appending("dst")
-        let first = InProcessRun(InProcessRun.configuration(source: source.root, destination: destination, once: false))
+        let first = try InProcessRun(InProcessRun.configuration(source: source.root, destination: destination, once: false))
         #expect(eventually { exists(destination + "/" + SourceScript.chunk(1)) })
         #expect(try InProcessRun.run(InProcessRun.configuration(source: source.root, destination: destination)) == .usage)
-        first.coordinator.endAcquisition()
+        first.job.endAcquisition()
         #expect(try first.wait() == .verified)
     }
 

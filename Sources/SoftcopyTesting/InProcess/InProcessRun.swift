@@ -1,14 +1,13 @@
 public import SoftcopyCoordinator
 public import SoftcopyCore
 import SoftcopyIO
-import Synchronization
 
-/// A real coordinator run inside the test process, on a thread of its own: no signals,
-/// no Avahi, its API for agents on a loopback port of its own.
+/// A real coordinator job inside the test process, in a `CoordinatorService` of its own
+/// (or one the test shares between jobs): no signals, no Avahi, its API for agents on a
+/// loopback port of its own.
 public final class InProcessRun: Sendable {
-    public let coordinator: Coordinator
-    private let completion = Completion()
-    private let thread: Mutex<OSThread?> = Mutex(nil)
+    public let service: CoordinatorService
+    public let job: Job
 
     /// A configuration for `source` -> `destination` (a local path, or the folder under
     /// each agent's root), with the run's options set for a test.
@@ -25,19 +24,20 @@ public final class InProcessRun: Sendable {
         adjust(&settings, &spec)
         var configuration = CoordinatorConfiguration(targets: [spec], targetsFile: nil, settings: settings)
         configuration.once = once
-        configuration.handlesSignals = false
         configuration.progress = .never
         configuration.leftoverGrace = .milliseconds(300)
         return configuration
     }
 
-    public init(_ configuration: CoordinatorConfiguration) {
-        let coordinator = Coordinator(configuration: configuration)
-        self.coordinator = coordinator
-        let started = OSThread(name: "sc-test-run") { [completion] in
-            completion.set(coordinator.run())
-        }
-        thread.withLock { $0 = started }
+    /// A service for a test: quiet, and without the process's signals.
+    public static func service() -> CoordinatorService {
+        CoordinatorService(progress: .never, verbose: false, handlesSignals: false)
+    }
+
+    /// Starts a job for `configuration` in `service`.
+    public init(_ configuration: CoordinatorConfiguration, in service: CoordinatorService = InProcessRun.service()) throws {
+        self.service = service
+        self.job = try service.start(configuration)
     }
 
     /// Runs `configuration` to its end.
@@ -45,31 +45,13 @@ public final class InProcessRun: Sendable {
         try InProcessRun(configuration).wait(timeout: timeout)
     }
 
-    /// The run's exit status once it ends; a run still going after `timeout` is
+    /// The job's exit status once it ends; a job still going after `timeout` is
     /// interrupted and the wait fails.
     public func wait(timeout: Duration = .seconds(30)) throws -> ExitStatus {
-        guard let result = completion.wait(until: Clock.now() + timeout) else {
-            coordinator.interrupt()
-            throw ChildProcess.Failure(description: "the coordinator run did not end within \(Quantity.formatDuration(timeout))")
+        guard let result = job.wait(until: Clock.now() + timeout) else {
+            job.interrupt()
+            throw ChildProcess.Failure(description: "the coordinator job did not end within \(Quantity.formatDuration(timeout))")
         }
-        thread.withLock { $0 }?.join()
         return result
-    }
-}
-
-/// A run's exit status, set once by its thread and awaited by the test.
-private final class Completion: Sendable {
-    private let status = ConditionLock<ExitStatus?>(nil)
-
-    func set(_ value: ExitStatus) {
-        status.withLock { $0 = value }
-        status.broadcast()
-    }
-
-    func wait(until deadline: MonotonicInstant) -> ExitStatus? {
-        status.waitFor { status in
-            if let status { return .done(status) }
-            return Clock.now() >= deadline ? .done(nil) : .wait(until: deadline)
-        }
     }
 }

@@ -1,23 +1,24 @@
-import Glibc
 import Logging
 import Synchronization
 import SoftcopyCore
 import SoftcopyIO
 
-/// What a run shares with other threads: the signals it got, the wake-up of its main
-/// loop, its console and logger, and the local destination's free space for placement.
+/// What a job's run shares with other threads: whether it was asked to stop or told the
+/// acquisition ended, the wake-up of its main loop, the service's console and logger, and
+/// the local destination's free space for placement. Signals are the service's: it turns
+/// them into `interrupt()` and `endAcquisition()` on each job.
 final class RunControls: Sendable {
     let console: ConsoleOutput
     let logger: Logger
-    private let signals = Mutex(SignalState())
+    private let requests = Mutex(Requests())
     /// Set when something happened that the main loop should look at (a tracker changed,
-    /// a signal came); the main loop sleeps on it between its looks.
+    /// a request came); the main loop sleeps on it between its looks.
     private let wake = ConditionLock(false)
     /// Free bytes at the local destination (a local copy is a placement node too).
     let localFreeBytes = Atomic<UInt64>(0)
 
-    private struct SignalState {
-        var interrupts = 0
+    private struct Requests {
+        var interrupted = false
         var endRequested = false
     }
 
@@ -26,32 +27,18 @@ final class RunControls: Sendable {
         self.logger = logger
     }
 
-    var interrupted: Bool { signals.withLock { $0.interrupts > 0 } }
-    var operatorEnded: Bool { signals.withLock { $0.endRequested } }
+    var interrupted: Bool { requests.withLock { $0.interrupted } }
+    var operatorEnded: Bool { requests.withLock { $0.endRequested } }
 
-    func handle(signal: Int32) {
-        let interrupts = signals.withLock { s -> Int in
-            if signal == SIGUSR1 {
-                s.endRequested = true
-                return s.interrupts
-            }
-            s.interrupts += 1
-            return s.interrupts
-        }
+    /// Stop after the transfers under way (resumable).
+    func interrupt() {
+        requests.withLock { $0.interrupted = true }
         nudge()
-        if signal == SIGUSR1 {
-            logger.notice("SIGUSR1: the operator ended the acquisition; finishing")
-        } else if interrupts == 1 {
-            logger.warning("signal \(signal): stopping after the transfers under way (again to quit at once)")
-        } else {
-            // Safe: nothing is ever written under a real name before it is complete.
-            _exit(ExitStatus.interrupted.rawValue)
-        }
     }
 
-    /// A first interrupt, without a signal (a run inside a test process).
-    func interrupt() {
-        signals.withLock { $0.interrupts = max($0.interrupts, 1) }
+    /// The operator ended the acquisition: finish and verify.
+    func endAcquisition() {
+        requests.withLock { $0.endRequested = true }
         nudge()
     }
 
