@@ -107,3 +107,28 @@ time("bundle frame headers, Codable (BundleFrame), written and read", entries: c
     }
     return total & 0
 }
+
+// The other messages sent once per file, in batches of 64 as the agents send them: a
+// lease grant (coordinator to agent), a bundle request and an ack (agent to
+// coordinator), each encoded, serialized, parsed and decoded.
+let batches = count / 10 / 64
+let version = FileVersion(inode: 7, size: 16_384, mtimeNanoseconds: 1_795_301_412_317_794_551, ctimeNanoseconds: 1_795_301_412_317_794_551)
+let batch = (0..<64).map { n in (LaneID(0), RelativePath(unchecked: "0/c/\(n / 10)/\(n % 10)/0"), LeaseID(UInt64(1_000_000 + n))) }
+func roundTrip<M: ControlMessage>(_ message: M) -> Int {
+    let bytes = Array(message.json.serialized().utf8)
+    return (try? M(body: bytes)) == nil ? 0 : bytes.count
+}
+time("lease grants of 64 items, written and read", entries: batches * 64) {
+    let grant = LeaseGrant(items: batch.map { .init(lane: $0.0, path: $0.1, operation: .copy, lease: $0.2, size: 16_384) }, finished: false)
+    return (0..<batches).reduce(0) { sum, _ in sum &+ roundTrip(grant) }
+}
+time("bundle requests of 64 items, written and read", entries: batches * 64) {
+    let request = BundleRequest(items: batch.map { .init(lane: $0.0, path: $0.1, lease: $0.2) })
+    return (0..<batches).reduce(0) { sum, _ in sum &+ roundTrip(request) }
+}
+time("acks of 64 entries, written and read", entries: batches * 64) {
+    let ack = AckReport(agent: NodeID(1), entries: batch.map {
+        .init(lane: $0.0, path: $0.1, lease: $0.2, outcome: .copied(version: version, checksum: checksum, destinationInode: 9, bytesWritten: 16_384))
+    }, freeBytes: 1 << 40)
+    return (0..<batches).reduce(0) { sum, _ in sum &+ roundTrip(ack) }
+}

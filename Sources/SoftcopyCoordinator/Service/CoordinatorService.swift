@@ -140,7 +140,9 @@ public final class CoordinatorService: Sendable {
         }
     }
 
-    /// The one Avahi browser of the process, made when the first job asks for it.
+    /// The one Avahi browser of the process, made when the first job asks for it. Whether
+    /// that job has a token only words a warning (an agent that requires one), so the
+    /// first job's answer serves the others.
     func sharedDiscovery(haveToken: Bool) -> AgentDiscovery {
         discovery.withLock { d in
             if let d { return d }

@@ -49,10 +49,26 @@ struct IndexKey: CodingKey {
     init?(stringValue: String) { nil }
 }
 
+/// Coding paths are built only when asked for (an error, or a nested container): a
+/// decoder keeps its parent's path and its own key, so a leaf field costs no array.
+/// Decoding a bundle's frames field by field through `codingPath + [key]` made the
+/// small-files copy through an agent 7% slower (bench/small_files.py, 50,000 files).
 private struct ValueDecoder: Decoder {
     let value: JSONValue
-    let codingPath: [any CodingKey]
+    let parentPath: [any CodingKey]
+    let key: (any CodingKey)?
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var codingPath: [any CodingKey] { key.map { parentPath + [$0] } ?? parentPath }
+
+    init(value: JSONValue, parentPath: [any CodingKey], key: (any CodingKey)?) {
+        self.value = value
+        self.parentPath = parentPath
+        self.key = key
+    }
+
+    init(value: JSONValue, codingPath: [any CodingKey]) {
+        self.init(value: value, parentPath: codingPath, key: nil)
+    }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = value else {
@@ -69,14 +85,15 @@ private struct ValueDecoder: Decoder {
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
-        SingleValue(value: value, codingPath: codingPath)
+        SingleValue(value: value, parentPath: parentPath, key: key)
     }
 }
 
 /// Looks members up in the object's own list, from the end: the last member wins where a
 /// key repeats, as Python's json module does. A message has a handful of members, and a
 /// search through them is cheaper than a dictionary built per object (a bundle has one
-/// frame header per file).
+/// frame header per file). Strings, booleans and numbers are read in place, without a
+/// nested decoder.
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [(key: String, value: JSONValue)]
     let codingPath: [any CodingKey]
@@ -96,18 +113,37 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return value
     }
 
+    private func leaf(_ key: Key) throws -> SingleValue {
+        SingleValue(value: try value(key), parentPath: codingPath, key: key)
+    }
+
     func decodeNil(forKey key: Key) throws -> Bool { try value(key) == .null }
 
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try leaf(key).decode(type) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try leaf(key).decode(type) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try leaf(key).decode(type) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try leaf(key).decode(type) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try leaf(key).decode(type) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try leaf(key).decode(type) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try leaf(key).decode(type) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try leaf(key).decode(type) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try leaf(key).decode(type) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try leaf(key).decode(type) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try leaf(key).decode(type) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try leaf(key).decode(type) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try leaf(key).decode(type) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try leaf(key).decode(type) }
+
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try T(from: ValueDecoder(value: try value(key), codingPath: codingPath + [key]))
+        try T(from: ValueDecoder(value: try value(key), parentPath: codingPath, key: key))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        try ValueDecoder(value: try value(key), codingPath: codingPath + [key]).container(keyedBy: type)
+        try ValueDecoder(value: try value(key), parentPath: codingPath, key: key).container(keyedBy: type)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        try ValueDecoder(value: try value(key), codingPath: codingPath + [key]).unkeyedContainer()
+        try ValueDecoder(value: try value(key), parentPath: codingPath, key: key).unkeyedContainer()
     }
 
     func superDecoder() throws -> any Decoder {
@@ -115,7 +151,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        ValueDecoder(value: member(key.stringValue) ?? .null, codingPath: codingPath + [key])
+        ValueDecoder(value: member(key.stringValue) ?? .null, parentPath: codingPath, key: key)
     }
 }
 
@@ -132,12 +168,12 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
 
-    private mutating func next() throws -> (JSONValue, [any CodingKey]) {
+    private mutating func next() throws -> ValueDecoder {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(JSONValue.self, .init(codingPath: codingPath, debugDescription: "has too few elements"))
         }
         defer { currentIndex += 1 }
-        return (elements[currentIndex], codingPath + [IndexKey(currentIndex)])
+        return ValueDecoder(value: elements[currentIndex], parentPath: codingPath, key: IndexKey(currentIndex))
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -147,29 +183,27 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let (value, path) = try next()
-        return try T(from: ValueDecoder(value: value, codingPath: path))
+        try T(from: try next())
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        let (value, path) = try next()
-        return try ValueDecoder(value: value, codingPath: path).container(keyedBy: type)
+        try next().container(keyedBy: type)
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        let (value, path) = try next()
-        return try ValueDecoder(value: value, codingPath: path).unkeyedContainer()
+        try next().unkeyedContainer()
     }
 
     mutating func superDecoder() throws -> any Decoder {
-        let (value, path) = try next()
-        return ValueDecoder(value: value, codingPath: path)
+        try next()
     }
 }
 
 private struct SingleValue: SingleValueDecodingContainer {
     let value: JSONValue
-    let codingPath: [any CodingKey]
+    let parentPath: [any CodingKey]
+    let key: (any CodingKey)?
+    var codingPath: [any CodingKey] { key.map { parentPath + [$0] } ?? parentPath }
 
     func decodeNil() -> Bool { value == .null }
 
@@ -215,6 +249,6 @@ private struct SingleValue: SingleValueDecodingContainer {
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try T(from: ValueDecoder(value: value, codingPath: codingPath))
+        try T(from: ValueDecoder(value: value, parentPath: parentPath, key: key))
     }
 }

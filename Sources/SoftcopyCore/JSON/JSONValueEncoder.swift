@@ -81,10 +81,24 @@ private final class Node {
     var count: Int { elements.count }
 }
 
+/// As in the decoder, a coding path is built only when asked for: an encoder keeps its
+/// parent's path and its own key, and strings, booleans and numbers are set in place.
 private struct ValueEncoder: Encoder {
     let node: Node
-    let codingPath: [any CodingKey]
+    let parentPath: [any CodingKey]
+    let key: (any CodingKey)?
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var codingPath: [any CodingKey] { key.map { parentPath + [$0] } ?? parentPath }
+
+    init(node: Node, parentPath: [any CodingKey], key: (any CodingKey)?) {
+        self.node = node
+        self.parentPath = parentPath
+        self.key = key
+    }
+
+    init(node: Node, codingPath: [any CodingKey]) {
+        self.init(node: node, parentPath: codingPath, key: nil)
+    }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         node.becomeObject()
@@ -97,7 +111,7 @@ private struct ValueEncoder: Encoder {
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        SingleValue(node: node, codingPath: codingPath)
+        SingleValue(node: node, parentPath: parentPath, key: key)
     }
 }
 
@@ -105,20 +119,36 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: Node
     let codingPath: [any CodingKey]
 
-    mutating func encodeNil(forKey key: Key) {
-        node.member(key.stringValue).set(.null)
+    private func set(_ value: JSONValue, _ key: Key) {
+        node.member(key.stringValue).set(value)
     }
 
+    mutating func encodeNil(forKey key: Key) { set(.null, key) }
+    mutating func encode(_ value: Bool, forKey key: Key) { set(.bool(value), key) }
+    mutating func encode(_ value: String, forKey key: Key) { set(.string(value), key) }
+    mutating func encode(_ value: Double, forKey key: Key) { set(value.isFinite ? .number("\(value)") : .null, key) }
+    mutating func encode(_ value: Float, forKey key: Key) { encode(Double(value), forKey: key) }
+    mutating func encode(_ value: Int, forKey key: Key) { set(.integer(value), key) }
+    mutating func encode(_ value: Int8, forKey key: Key) { set(.integer(value), key) }
+    mutating func encode(_ value: Int16, forKey key: Key) { set(.integer(value), key) }
+    mutating func encode(_ value: Int32, forKey key: Key) { set(.integer(value), key) }
+    mutating func encode(_ value: Int64, forKey key: Key) { set(.integer(value), key) }
+    mutating func encode(_ value: UInt, forKey key: Key) { set(.integer(value), key) }
+    mutating func encode(_ value: UInt8, forKey key: Key) { set(.integer(value), key) }
+    mutating func encode(_ value: UInt16, forKey key: Key) { set(.integer(value), key) }
+    mutating func encode(_ value: UInt32, forKey key: Key) { set(.integer(value), key) }
+    mutating func encode(_ value: UInt64, forKey key: Key) { set(.integer(value), key) }
+
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try value.encode(to: ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]))
+        try value.encode(to: ValueEncoder(node: node.member(key.stringValue), parentPath: codingPath, key: key))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
+        ValueEncoder(node: node.member(key.stringValue), parentPath: codingPath, key: key).container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).unkeyedContainer()
+        ValueEncoder(node: node.member(key.stringValue), parentPath: codingPath, key: key).unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
@@ -126,7 +156,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key])
+        ValueEncoder(node: node.member(key.stringValue), parentPath: codingPath, key: key)
     }
 }
 
@@ -136,13 +166,17 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     var count: Int { node.count }
 
     private func next() -> ValueEncoder {
-        let path = codingPath + [IndexKey(node.count)]
-        return ValueEncoder(node: node.appendElement(), codingPath: path)
+        let index = IndexKey(node.count)
+        return ValueEncoder(node: node.appendElement(), parentPath: codingPath, key: index)
     }
 
     mutating func encodeNil() {
         next().node.set(.null)
     }
+
+    mutating func encode(_ value: String) { node.appendElement().set(.string(value)) }
+    mutating func encode(_ value: UInt64) { node.appendElement().set(.integer(value)) }
+    mutating func encode(_ value: Int) { node.appendElement().set(.integer(value)) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         try value.encode(to: next())
@@ -163,7 +197,9 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
 
 private struct SingleValue: SingleValueEncodingContainer {
     let node: Node
-    let codingPath: [any CodingKey]
+    let parentPath: [any CodingKey]
+    let key: (any CodingKey)?
+    var codingPath: [any CodingKey] { key.map { parentPath + [$0] } ?? parentPath }
 
     private func set(_ value: JSONValue) {
         node.set(value)
@@ -186,6 +222,6 @@ private struct SingleValue: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt64) { set(.integer(value)) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        try value.encode(to: ValueEncoder(node: node, codingPath: codingPath))
+        try value.encode(to: ValueEncoder(node: node, parentPath: parentPath, key: key))
     }
 }
