@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what softcopy needs on a fresh Debian 12 machine: the C libraries it links
 # (libcurl, Avahi, libyaml, libxxhash), the tools its tests use (dbus, avahi-daemon,
-# iproute2, util-linux), and a Python venv in .venv with the real writers (tensorstore,
+# iproute2, util-linux, xxhash for xxh128sum), and a Python venv in .venv with the real writers (tensorstore,
 # zarr-python). Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(libavahi-client-dev libcurl4-openssl-dev libyaml-dev libxxhash-dev pkg-config
-          avahi-daemon avahi-utils dbus iproute2 util-linux rsync python3 python3-venv)
+          avahi-daemon avahi-utils dbus iproute2 util-linux rsync python3 python3-venv xxhash)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

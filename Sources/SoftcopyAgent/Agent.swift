@@ -329,15 +329,28 @@ public final class Agent: Sendable {
         if removed > 0 { logger.info("removed \(removed) temp files of an interrupted run under \(tree.rootPath)") }
     }
 
-    func storeManifest(job name: String, target: String, body: [UInt8]) -> HTTPResponse {
+    /// The records a coordinator stores with the copy at the end, each beside the other
+    /// under the destination's state folder: where each goes, and what a valid one is.
+    enum Record {
+        case manifest, checksums
+
+        var path: RelativePath { self == .manifest ? Manifest.relativePath : ChecksumList.relativePath }
+        var name: String { self == .manifest ? "manifest" : "checksum list" }
+
+        func isValid(_ body: [UInt8]) -> Bool {
+            self == .manifest ? (try? JSONParser.validate(bytes: body)) != nil : ChecksumList.isValid(body)
+        }
+    }
+
+    func store(_ record: Record, job name: String, target: String, body: [UInt8]) -> HTTPResponse {
         guard let job = jobs.withLock({ $0[name] }) else { return .error(.notFound, "no job \(name) here") }
         guard let index = Int(target), let store = job.stores[LaneID(index)] else { return .error(.notFound, "job \(name) has no target \(target)") }
-        guard (try? JSONParser.validate(bytes: body)) != nil else { return .error(.badRequest, "the manifest is not valid JSON") }
+        guard record.isValid(body) else { return .error(.badRequest, "the \(record.name) is not valid") }
         do {
-            try store.put(Manifest.relativePath, body)
+            try store.put(record.path, body)
         } catch {
-            return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot write the manifest \(store.displayPath(Manifest.relativePath)): \(error)")
+            return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot write the \(record.name) \(store.displayPath(record.path)): \(error)")
         }
-        return .json(ManifestStored(stored: store.displayPath(Manifest.relativePath)).json)
+        return .json(ManifestStored(stored: store.displayPath(record.path)).json)
     }
 }

@@ -25,10 +25,12 @@ final class AgentAPI: HTTPResponder {
     /// over 100 MB. Only an authenticated manifest upload may be that large.
     static let manifestBodyLimit = 1 << 30
 
-    /// `PUT /v1/jobs/{job}/targets/{n}/manifest`.
+    /// `PUT /v1/jobs/{job}/targets/{n}/manifest` or `.../checksums` (about 70 bytes a file).
     private static func isManifestUpload(_ request: HTTPRequest) -> Bool {
-        if case .manifest? = Route(method: request.method.rawValue, components: request.components) { return true }
-        return false
+        switch Route(method: request.method.rawValue, components: request.components) {
+        case .manifest?, .checksums?: true
+        default: false
+        }
     }
 
     func bodyLimit(for request: HTTPRequest) -> Int? {
@@ -55,7 +57,9 @@ final class AgentAPI: HTTPResponder {
         case .detach(let job)?:
             return pool.runIfActive(eventLoop: eventLoop) { agent.detach(job) }
         case .manifest(let job, let lane)?:
-            return pool.runIfActive(eventLoop: eventLoop) { agent.storeManifest(job: job, target: lane, body: request.bodyBytes) }
+            return pool.runIfActive(eventLoop: eventLoop) { agent.store(.manifest, job: job, target: lane, body: request.bodyBytes) }
+        case .checksums(let job, let lane)?:
+            return pool.runIfActive(eventLoop: eventLoop) { agent.store(.checksums, job: job, target: lane, body: request.bodyBytes) }
         case .remove?:
             return pool.runIfActive(eventLoop: eventLoop) { agent.remove(request) }
         case .list(let path)?:

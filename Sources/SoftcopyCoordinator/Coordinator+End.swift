@@ -138,6 +138,11 @@ extension CoordinatorRun {
                 logger.error("cannot write the manifest at \(destinationTree.rootPath): \(error)")
                 status = .incomplete
             }
+            do {
+                try destinationTree.writeWhole(ChecksumList.relativePath, checksumList(verdict, holder: .local))
+            } catch {
+                logger.warning("cannot write the checksum list \(destinationTree.displayPath(ChecksumList.relativePath)): \(error)")
+            }
         }
         if remote?.fleet.snapshot.contains(where: { $0.state == .attached }) ?? false || isRemote {
             stored.agents = sendManifestToAgents(runtime, manifest)
@@ -156,6 +161,16 @@ extension CoordinatorRun {
     struct ManifestPlaces {
         var local: String?
         var agents: [String] = []
+    }
+
+    /// The checksum list of the files `holder` holds (`ChecksumList`); a name it cannot
+    /// carry is said once, with where the manifest has it.
+    func checksumList(_ verdict: ArchiveVerdict, holder: NodeID) -> [UInt8] {
+        let (bytes, leftOut) = ChecksumList.lines(verdict.verified, holder: holder)
+        if leftOut > 0 {
+            logger.notice("\(leftOut) file names with a newline, a backslash or bytes that are not UTF-8 are left out of \(ChecksumList.relativePath) (xxh128sum reads none of these); the manifest lists them")
+        }
+        return bytes
     }
 
     private func writeManifest(_ manifest: Manifest, to destination: DestinationTree) throws(SystemError) {

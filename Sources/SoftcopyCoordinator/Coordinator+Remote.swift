@@ -135,20 +135,27 @@ extension CoordinatorRun {
         return result
     }
 
-    /// Writes the manifest to every attached agent, under the target's destination; the
-    /// names of the agents that stored it.
+    /// Writes the manifest to every attached agent, under the target's destination, and
+    /// beside it the checksum list of the files that agent holds; the names of the agents
+    /// that stored the manifest.
     func sendManifestToAgents(_ runtime: TargetRuntime, _ manifest: Manifest) -> [String] {
         guard let remote else { return [] }
         let client = HTTPClient(token: remote.token, caFile: remote.caFile)
         let body = Self.manifestBytes(manifest)
         var written: [String] = []
+        let lane = runtime.lane.description
         for member in remote.fleet.snapshot where member.state == .attached {
             do {
-                let response = try client.request(.manifest(job: remote.job, lane: runtime.lane.description), at: member.url, jsonText: body, timeout: .seconds(60))
-                if response.status == 200 {
-                    written.append(member.name ?? member.url)
-                } else {
+                let response = try client.request(.manifest(job: remote.job, lane: lane), at: member.url, body: body, timeout: .seconds(60))
+                guard response.status == 200 else {
                     logger.warning("agent \(member.url) did not store the manifest: \(response.status) \(response.bodyText)")
+                    continue
+                }
+                written.append(member.name ?? member.url)
+                let list = checksumList(manifest.verdict, holder: member.id)
+                let stored = try client.request(.checksums(job: remote.job, lane: lane), at: member.url, body: list, contentType: "text/plain", timeout: .seconds(60))
+                if stored.status != 200 {
+                    logger.warning("agent \(member.url) did not store the checksum list: \(stored.status) \(stored.bodyText)")
                 }
             } catch {
                 logger.warning("cannot send the manifest to agent \(member.url): \(error)")

@@ -26,6 +26,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var verbose = false
     /// `verify --repair`: remove the superseded copies verify finds.
     public var repair = false
+    /// `verify --against-manifest`: check the copy against its manifest even where the
+    /// source exists (without the source, the manifest is the reference anyway).
+    public var againstManifest = false
     /// How long writer temp files may take to disappear after the end before they are
     /// reported as a crashed writer's leftovers.
     public var leftoverGrace: Duration = .seconds(3)

@@ -6,18 +6,24 @@ import SoftcopyHTTP
 import SoftcopyIO
 
 /// `softcopy-coordinator verify TARGETS_FILE`: re-checks finished copies on demand. Every
-/// source file is read and hashed; every node holding the copy (the local destination if
-/// it exists, each agent named or discovered) re-hashes what it holds; the merged
-/// listings must hold each file with its exact bytes, `replicas` times. Exit 0 only then.
+/// node holding the copy (the local destination if it exists, each agent named or
+/// discovered) re-hashes what it holds, and the merged listings must hold each file of the
+/// reference with its exact bytes, `replicas` times. Exit 0 only then. The reference is
+/// the source, every file read and hashed; or, when the source is gone (it was removed
+/// once the copy was verified) or with `--against-manifest`, the newest manifest the
+/// nodes hold: its size and XXH3-128 of each file.
 public final class CopyVerifier {
     let configuration: CoordinatorConfiguration
     let logger: Logger
+    /// Where the verdict lines go: standard output (logs go to standard error).
+    private let output: @Sendable (String) -> Void
 
     /// Problems printed per target before "and N more".
     static let problemsShown = 50
 
-    public init(configuration: CoordinatorConfiguration) {
+    public init(configuration: CoordinatorConfiguration, output: @escaping @Sendable (String) -> Void = CopyVerifier.standardOutput) {
         self.configuration = configuration
+        self.output = output
         let console = ConsoleOutput(interactive: false)
         let level: Logger.Level = configuration.verbose ? .debug : .info
         self.logger = Logger(label: "softcopy") { _ in ConsoleLogHandler(output: console, level: level) }
@@ -68,18 +74,7 @@ public final class CopyVerifier {
 
     private func check(_ spec: TargetSpec, agents: [(url: String, name: String)], client: HTTPClient) -> Bool {
         let placement = configuration.placement(for: spec)
-        guard (try? FileStatus.of(spec.source, followingLinks: true))??.kind == .directory else {
-            logger.error("\(spec.source): the source does not exist; there is nothing to compare the copy with")
-            return false
-        }
-        let source: [CopyCheck.SourceFile]
-        let notCopied: [CopyCheck.Problem]
-        do {
-            (source, notCopied) = try Self.hashSource(spec.source, links: SourceLinks(policy: configuration.symlinks(for: spec), root: spec.source))
-        } catch {
-            logger.error("\(spec.source): cannot read the source: \(error)")
-            return false
-        }
+        let sourceExists = (try? FileStatus.of(spec.source, followingLinks: true))??.kind == .directory
         // Nodes by the name the manifest gives them: the local destination by this host's.
         let localName = Clock.hostName()
         var nodes: [String: [RelativePath: CopyCheck.Copy]] = [:]
@@ -117,17 +112,50 @@ public final class CopyVerifier {
                 logger.warning("cannot list \(spec.agentDestination) on agent \(agent.name): \(error)")
             }
         }
-        // The record: the newest manifest's nodes of each file (a node that was away at
-        // the end of the last run keeps an older manifest). A shared filesystem is one node.
-        let record = placement.kind == .shared ? nil : Self.record(newestOf: manifests)
-        var result = CopyCheck(source: source, nodes: nodes, replicas: placement.replicas, record: record)
+        // The newest manifest (a node that was away at the end of the last run keeps an
+        // older one): its nodes of each file are the placement record, and without the
+        // source its files are the reference. A shared filesystem is one node.
+        var unreadable: [String] = []
+        let newest = ManifestRecord.newest(of: manifests.compactMap { json -> ManifestRecord? in
+            do throws(ProtocolError) {
+                return try ManifestRecord(json)
+            } catch {
+                unreadable.append(error.message)
+                return nil
+            }
+        })
+        for message in unreadable { logger.warning("\(spec.agentDestination): a manifest cannot be read: \(message)") }
+        let record = placement.kind == .shared ? nil : newest?.nodesByPath
+        let reference: [CopyCheck.SourceFile]
+        var notCopied: [CopyCheck.Problem] = []
+        var against = "the source"
+        if sourceExists, !configuration.againstManifest {
+            do {
+                (reference, notCopied) = try Self.hashSource(spec.source, links: SourceLinks(policy: configuration.symlinks(for: spec), root: spec.source))
+            } catch {
+                logger.error("\(spec.source): cannot read the source: \(error)")
+                return false
+            }
+        } else {
+            guard let newest else {
+                let why = sourceExists ? "" : "the source does not exist, and "
+                logger.error("\(spec.source): \(why)no readable manifest was found (at \(spec.destination)/\(Manifest.relativePath)\(agents.isEmpty ? "" : " or under \(spec.agentDestination) on the agents")): there is nothing to check the copy against")
+                return false
+            }
+            reference = newest.reference
+            against = "its manifest of \(newest.finished)\(sourceExists ? "" : " (the source is gone)")"
+            if newest.status != "verified" && newest.status != "verified-with-leftovers" {
+                notCopied.append(.init(path: Manifest.relativePath, message: "the manifest says the copy was \(newest.status) when it was written: only the files it lists are checked"))
+            }
+        }
+        var result = CopyCheck(source: reference, nodes: nodes, replicas: placement.replicas, record: record)
         result.problems = (notCopied + result.problems).sorted { $0.path < $1.path }
         let label = { (name: String) in name == localName && agentURLs[name] == nil ? "\(name) (local \(spec.destination))" : name }
         let where_ = result.copiesPerNode.sorted { $0.key < $1.key }.map { "\(label($0.key)): \($0.value)" }.joined(separator: ", ")
         if result.isWhole {
-            say("verify \(spec.source): whole. \(result.files) files (\(Quantity.formatBytes(result.bytes))), each with \(placement.replicas) verified cop\(placement.replicas == 1 ? "y" : "ies") [\(where_)]")
+            say("verify \(spec.source) against \(against): whole. \(result.files) files (\(Quantity.formatBytes(result.bytes))), each with \(placement.replicas) verified cop\(placement.replicas == 1 ? "y" : "ies") [\(where_)]")
         } else {
-            say("verify \(spec.source): INCOMPLETE. \(result.problems.count) problems over \(result.files) files; copies found [\(where_.isEmpty ? "none" : where_)]")
+            say("verify \(spec.source) against \(against): INCOMPLETE. \(result.problems.count) problems over \(result.files) files; copies found [\(where_.isEmpty ? "none" : where_)]")
             for problem in result.problems.prefix(Self.problemsShown) { say("  \(problem.path): \(problem.message)") }
             if result.problems.count > Self.problemsShown { say("  ... and \(result.problems.count - Self.problemsShown) more") }
         }
@@ -148,7 +176,7 @@ public final class CopyVerifier {
                 ?? repairLocal(copies, at: spec.destination)
             say("  \(detail): removed \(removed) of them\(removed < copies.count ? " (the others changed since, or could not be removed: see the log)" : "")")
         }
-        if result.extra > 0 { say("  (\(result.extra) files on the nodes are not at the source: deleted there, or not softcopy's)") }
+        if result.extra > 0 { say("  (\(result.extra) files on the nodes are not in \(against): deleted there, or not softcopy's)") }
         return result.isWhole
     }
 
@@ -157,20 +185,6 @@ public final class CopyVerifier {
         let path = spec.agentDestination.split(separator: "/").joined(separator: "/") + "/" + Manifest.relativePath.string
         guard let response = try? client.request(.file(path: path), at: url, timeout: .seconds(600)), response.status == 200 else { return nil }
         return try? JSONParser.parse(bytes: response.body)
-    }
-
-    /// Each file's nodes in the newest of `manifests` (by their `finished` time).
-    static func record(newestOf manifests: [JSONValue]) -> [RelativePath: Set<String>]? {
-        guard let newest = manifests.max(by: { ($0["finished"]?.stringValue ?? "") < ($1["finished"]?.stringValue ?? "") }),
-              let entries = newest["entries"]?.arrayValue else { return nil }
-        var record: [RelativePath: Set<String>] = [:]
-        record.reserveCapacity(entries.count)
-        for entry in entries {
-            guard let text = entry["path"]?.stringValue, let path = try? RelativePath(validating: text),
-                  let nodes = entry["nodes"]?.arrayValue?.compactMap(\.stringValue) else { continue }
-            record[path] = Set(nodes)
-        }
-        return record
     }
 
     /// `verify --repair` at an agent: removes exactly the copies listed (the agent keeps
@@ -222,8 +236,12 @@ public final class CopyVerifier {
         }
     }
 
-    /// The verdict goes to standard output (logs go to standard error).
     private func say(_ line: String) {
+        output(line)
+    }
+
+    /// The verdict goes to standard output (logs go to standard error).
+    public static let standardOutput: @Sendable (String) -> Void = { line in
         let bytes = Array((line + "\n").utf8)
         bytes.withUnsafeBytes { try? FileDescriptor.writeAll(STDOUT_FILENO, $0) }
     }

@@ -8,8 +8,9 @@ extension HTTPClient {
         try request(route.method, route.url(base, query: query), json: json, timeout: timeout)
     }
 
-    /// A request to `route` whose JSON body is already written (a manifest of a million files).
-    public func request(_ route: Route, at base: String, jsonText: [UInt8], timeout: Duration) throws(HTTPClientError) -> HTTPClientResponse {
-        try request(route.method, route.url(base), jsonText: jsonText, timeout: timeout)
+    /// A request to `route` whose body is already written (a manifest of a million files).
+    public func request(_ route: Route, at base: String, body: [UInt8], contentType: String = "application/json",
+                        timeout: Duration) throws(HTTPClientError) -> HTTPClientResponse {
+        try request(route.method, route.url(base), body: body, contentType: contentType, timeout: timeout)
     }
 }

@@ -76,9 +76,10 @@ public final class HTTPClient {
                            timeout: timeout, stallTimeout: nil, sink: nil)
     }
 
-    /// A request whose JSON body is already written (a manifest of a million files).
-    public func request(_ method: String, _ url: String, jsonText: [UInt8], timeout: Duration) throws(HTTPClientError) -> HTTPClientResponse {
-        try perform(method, url, body: jsonText, contentType: "application/json", timeout: timeout, stallTimeout: nil, sink: nil)
+    /// A request whose body is already written (a manifest of a million files).
+    public func request(_ method: String, _ url: String, body: [UInt8], contentType: String = "application/json",
+                        timeout: Duration) throws(HTTPClientError) -> HTTPClientResponse {
+        try perform(method, url, body: body, contentType: contentType, timeout: timeout, stallTimeout: nil, sink: nil)
     }
 
     /// A GET whose 200 body goes to `sink` piece by piece as it arrives; returning false

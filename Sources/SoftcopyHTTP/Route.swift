@@ -21,6 +21,9 @@ public enum Route: Sendable, Equatable {
     case detach(job: String)
     /// `PUT /v1/jobs/{job}/targets/{lane}/manifest`: the manifest, stored with the copy.
     case manifest(job: String, lane: String)
+    /// `PUT /v1/jobs/{job}/targets/{lane}/checksums`: the files this node holds, in the
+    /// format `xxh128sum -c` reads, stored beside the manifest.
+    case checksums(job: String, lane: String)
     /// `POST /v1/remove`: superseded copies to remove.
     case remove
     /// `GET /v1/list?destination=…` (or `/v1/list/{path}`): an agent's listing.
@@ -33,7 +36,7 @@ public enum Route: Sendable, Equatable {
         case .health, .status, .chunk, .list, .file: "GET"
         case .lease, .ack, .bundle, .attach, .remove: "POST"
         case .detach: "DELETE"
-        case .manifest: "PUT"
+        case .manifest, .checksums: "PUT"
         }
     }
 
@@ -51,6 +54,7 @@ public enum Route: Sendable, Equatable {
         case .attach: return "/v1/jobs"
         case .detach(let job): return jobs + URLCoding.encodePath(job)
         case .manifest(let job, let lane): return jobs + URLCoding.encodePath(job) + "/targets/" + URLCoding.encodePath(lane) + "/manifest"
+        case .checksums(let job, let lane): return jobs + URLCoding.encodePath(job) + "/targets/" + URLCoding.encodePath(lane) + "/checksums"
         case .remove: return "/v1/remove"
         case .list(let path): return path.isEmpty ? "/v1/list" : "/v1/list/" + URLCoding.encodePath(path)
         case .file(let path): return "/v1/files/" + URLCoding.encodePath(path)
@@ -78,6 +82,7 @@ public enum Route: Sendable, Equatable {
         case ("GET", "jobs", 7...) where c[3] == "targets" && c[5] == "files":
             self = .chunk(job: c[2], lane: c[4], path: c[6...].joined(separator: "/"))
         case ("PUT", "jobs", 6) where c[3] == "targets" && c[5] == "manifest": self = .manifest(job: c[2], lane: c[4])
+        case ("PUT", "jobs", 6) where c[3] == "targets" && c[5] == "checksums": self = .checksums(job: c[2], lane: c[4])
         case ("POST", "remove", 2): self = .remove
         case ("GET", "list", _): self = .list(path: c[2...].joined(separator: "/"))
         case ("GET", "files", 3...), ("HEAD", "files", 3...): self = .file(path: c[2...].joined(separator: "/"))
@@ -88,7 +93,7 @@ public enum Route: Sendable, Equatable {
     /// The job a route belongs to, if it names one.
     public var job: String? {
         switch self {
-        case .lease(let job), .ack(let job), .bundle(let job), .chunk(let job, _, _), .detach(let job), .manifest(let job, _): job
+        case .lease(let job), .ack(let job), .bundle(let job), .chunk(let job, _, _), .detach(let job), .manifest(let job, _), .checksums(let job, _): job
         case .health, .status, .attach, .remove, .list, .file: nil
         }
     }

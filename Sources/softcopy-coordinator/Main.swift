@@ -19,6 +19,9 @@ enum Main {
             if configuration.repair, !verify {
                 throw ValidationError("--repair goes with verify: softcopy-coordinator verify --repair TARGETS_FILE")
             }
+            if configuration.againstManifest, !verify {
+                throw ValidationError("--against-manifest goes with verify: softcopy-coordinator verify --against-manifest TARGETS_FILE")
+            }
         } catch let error as ConfigError {
             Terminal.write("error: \(error)\n")
             exit(ExitStatus.usage.rawValue)

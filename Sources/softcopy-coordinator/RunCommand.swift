@@ -19,7 +19,8 @@ struct RunCommand: ParsableCommand {
             'softcopy-coordinator verify TARGETS_FILE' re-checks finished copies: it hashes every source \
             file and has every node (the local destination, each agent named or found through Avahi) \
             re-hash its copy, and exits 0 only if every file is there with its exact bytes, as many \
-            times as 'replicas' asks.
+            times as 'replicas' asks. When the source is gone (or with --against-manifest) the copy is \
+            checked against its manifest: each file's size and XXH3-128 as the run verified them.
 
             Exit status: 0 verified; 1 incomplete (each missing or failed file is named); 2 usage or \
             configuration error; 3 interrupted (resumable); 4 verified, but the source holds a crashed \
@@ -120,6 +121,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "verify only: remove the superseded copies it finds (copies of files on nodes the manifest does not name for them).")
     var repair = false
 
+    @Flag(help: "verify only: check the copy against its manifest (each file's size and XXH3-128), not the source; the default when the source is gone.")
+    var againstManifest = false
+
     @Flag(help: "The destination may hold the copy of another source: replace it (refused otherwise).")
     var replace = false
 
@@ -215,6 +219,7 @@ struct RunCommand: ParsableCommand {
         configuration.verifyFull = verifyFull
         configuration.verbose = verbose
         configuration.repair = repair
+        configuration.againstManifest = againstManifest
         configuration.ioPriority = try Self.choice(ioPriority, "--io-priority", IOPriority.self)
         configuration.directIO = !noDirectIO
         configuration.progress = try Self.choice(progress, "--progress", CoordinatorConfiguration.ProgressMode.self)

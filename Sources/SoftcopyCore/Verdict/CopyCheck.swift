@@ -95,7 +95,10 @@ public struct CopyCheck: Sendable {
                 problems.append(.init(path: file.path, message: "different bytes on \(bad.map(\.0).joined(separator: ", "))"))
             }
             if good.count < replicas {
-                let need = replicas == 1 ? "no node holds it" : "\(good.count) of \(replicas) copies\(good.isEmpty ? "" : " (on \(good.joined(separator: ", ")))")"
+                // Where the record put it and no good copy is: the node to look at.
+                let absent = named.map { $0.subtracting(good).subtracting(bad.map(\.0)).sorted() } ?? []
+                let on = absent.isEmpty ? "" : " (not on \(absent.joined(separator: ", ")), where the manifest puts it)"
+                let need = (replicas == 1 ? "no node holds it" : "\(good.count) of \(replicas) copies\(good.isEmpty ? "" : " (on \(good.joined(separator: ", ")))")") + on
                 let elsewhere = aside.isEmpty ? "" : "; a good copy is on \(aside.joined(separator: ", ")), which the manifest does not name (a run takes it into the record)"
                 problems.append(.init(path: file.path, message: (good.isEmpty && replicas == 1 ? "missing: \(need)" : "missing copies: \(need)") + elsewhere))
             }

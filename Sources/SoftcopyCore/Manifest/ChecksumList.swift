@@ -1,0 +1,42 @@
+/// The files one node holds, in the format `xxh128sum -c` reads (Debian's `xxhash`):
+/// `<32 hex digits>  <path>` per line, the path relative to the destination root. Written
+/// beside the manifest on every node, so a copy can be checked without softcopy:
+/// `cd DEST && xxh128sum -c --quiet .softcopy/xxh128sums`.
+public enum ChecksumList {
+    public static let relativePath = RelativePath(unchecked: ZarrNaming.stateDirectoryName + "/xxh128sums")
+
+    /// The lines for the files `holder` holds, and how many were left out: a name with a
+    /// newline or a backslash (xxhsum 0.8.1 reads neither), or bytes that are not UTF-8.
+    /// Zarr's names have none; the manifest lists those files all the same.
+    public static func lines(_ files: [ArchiveVerdict.VerifiedFile], holder: NodeID) -> (bytes: [UInt8], leftOut: Int) {
+        var out: [UInt8] = []
+        out.reserveCapacity(files.count * 64)
+        var leftOut = 0
+        for file in files where file.holders.contains(holder) {
+            guard isPlain(file.path) else {
+                leftOut += 1
+                continue
+            }
+            file.checksum.appendHex(to: &out)
+            out += "  ".utf8
+            out += file.path.string.utf8
+            out.append(UInt8(ascii: "\n"))
+        }
+        return (out, leftOut)
+    }
+
+    /// Whether `bytes` is such a list: each line 32 lowercase hex digits, two spaces and a
+    /// relative path (an agent stores only what it can check).
+    public static func isValid(_ bytes: [UInt8]) -> Bool {
+        for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast() {
+            guard line.count > 34, Checksum(hex: String(decoding: line.prefix(32), as: UTF8.self)) != nil,
+                  line[line.startIndex + 32] == UInt8(ascii: " "), line[line.startIndex + 33] == UInt8(ascii: " "),
+                  (try? RelativePath(validating: String(decoding: line.dropFirst(34), as: UTF8.self))) != nil else { return false }
+        }
+        return bytes.isEmpty || bytes.last == UInt8(ascii: "\n")
+    }
+
+    private static func isPlain(_ path: RelativePath) -> Bool {
+        !PathBytes.isEncoded(path.string) && !path.string.utf8.contains { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\\") }
+    }
+}
