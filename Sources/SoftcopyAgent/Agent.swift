@@ -185,8 +185,8 @@ public final class Agent: Sendable {
             logger.warning("refused a job from \(request.remote): \(error)")
             return .error(.badRequest, error.message)
         }
-        if jobs.withLock({ $0[attachment.job] }) != nil {
-            return .json(AttachAnswer(job: attachment.job, attached: true).json)
+        if let job = jobs.withLock({ $0[attachment.job] }) {
+            return .json(Self.answer(job).json)
         }
         checkRoot()
         return withRoot(refusing: "job \(attachment.job) from \(request.remote)") { root in
@@ -299,7 +299,13 @@ public final class Agent: Sendable {
         job.start()
         let described = attachment.targets.map { "target \($0.lane) -> \(trees[$0.lane]!.rootPath)" }.joined(separator: ", ")
         logger.info("job \(name) attached by \(attachment.coordinator): \(described)")
-        return .json(AttachAnswer(job: name, attached: true).json)
+        return .json(Self.answer(job).json)
+    }
+
+    /// Attached, with where each target's copy is here.
+    private static func answer(_ job: CopyJob) -> AttachAnswer {
+        AttachAnswer(job: job.attachment.job, attached: true,
+                     destinations: job.stores.sorted { $0.key < $1.key }.map { .init(lane: $0.key, path: $0.value.displayPath(.root)) })
     }
 
     func detach(_ name: String) -> HTTPResponse {

@@ -37,6 +37,8 @@ final class AgentFleet: Sendable {
         var checkNow = false
         var lastLease: MonotonicInstant?
         var attachedAt: MonotonicInstant?
+        /// Where each lane's copy is on the agent, as its attach answer said.
+        var destinations: [LaneID: String] = [:]
     }
 
     struct Context: Sendable {
@@ -379,9 +381,11 @@ final class AgentFleet: Sendable {
                 return markDown(id, error.description)
             }
         }
+        let places = (try? AttachAnswer(body: response.body))?.destinations ?? []
         update(id) { m in
             m.state = .attached
             m.problem = nil
+            m.destinations = Dictionary(places.map { ($0.lane, $0.path) }, uniquingKeysWith: { a, _ in a })
             // Its transfers are about to ask: count it as pulling from now on.
             m.attachedAt = Clock.now()
         }

@@ -182,7 +182,11 @@ extension CoordinatorRun {
     /// The manifest's bytes, its entries written in slices on all cores: a million files
     /// make 150 MB of JSON, and the run's verdict waits for it.
     static func manifestBytes(_ manifest: Manifest, indent: Int? = nil) -> [UInt8] {
-        let entries = Parallel.mapRanges(manifest.verdict.verified.count, minimum: 10_000) { manifest.entryLines($0) }
-        return manifest.bytes(indent: indent, entries: entries)
+        manifest.bytes(indent: indent, entries: manifestEntries(manifest))
+    }
+
+    /// The entries' lines, written once for the several nodes that store a manifest.
+    static func manifestEntries(_ manifest: Manifest) -> [[UInt8]] {
+        Parallel.mapRanges(manifest.verdict.verified.count, minimum: 10_000) { manifest.entryLines($0) }
     }
 }

@@ -141,10 +141,14 @@ extension CoordinatorRun {
     func sendManifestToAgents(_ runtime: TargetRuntime, _ manifest: Manifest) -> [String] {
         guard let remote else { return [] }
         let client = HTTPClient(token: remote.token, caFile: remote.caFile)
-        let body = Self.manifestBytes(manifest)
+        let entries = Self.manifestEntries(manifest)
         var written: [String] = []
         let lane = runtime.lane.description
         for member in remote.fleet.snapshot where member.state == .attached {
+            // What each agent stores names where the copy is there.
+            var theirs = manifest
+            theirs.destination = member.destinations[runtime.lane] ?? "\(runtime.spec.agentDestination) under the root of \(member.name ?? member.url)"
+            let body = theirs.bytes(entries: entries)
             do {
                 let response = try client.request(.manifest(job: remote.job, lane: lane), at: member.url, body: body, timeout: .seconds(60))
                 guard response.status == 200 else {

@@ -60,7 +60,7 @@ struct ManifestVerifyTests {
         #expect(missingSaid.contains { $0.hasPrefix("  \(SourceScript.chunk(1)): missing: no node holds it (not on \(Clock.hostName()), where the manifest puts it)") }, "\(missingSaid)")
     }
 
-    @Test("Through two agents with the source removed: whole; a flipped byte names the agent that holds it, a deleted file the agent that should")
+    @Test("Through two agents: each manifest names its own path; with the source removed: whole; a flipped byte names the agent that holds it, a deleted file the agent that should")
     func agentsWithoutSource() throws {
         let dir = TestDirectory("ip-mverify-agents")
         let source = SourceScript(root: dir.appending("src"), chunks: 8)
@@ -69,6 +69,10 @@ struct ManifestVerifyTests {
         defer { stores.forEach { $0.stop() } }
         let configuration = InProcessRun.configuration(source: source.root, destination: "dst", agents: stores)
         #expect(try InProcessRun.run(configuration) == .verified)
+        // The manifest each agent stores names the copy's real path there.
+        for store in stores {
+            #expect(try manifest(at: store.root + "/dst")["destination"]?.stringValue == store.root + "/dst")
+        }
         try removeTree(source.root)
         #expect(verify(configuration).0 == .verified)
         // Each agent's checksum list names what it holds, and checks with xxh128sum.

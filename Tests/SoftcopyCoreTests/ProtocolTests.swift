@@ -15,6 +15,14 @@ struct ProtocolTests {
         #expect(try AckReport(json: JSONParser.parse(ack.json.serialized())) == ack)
     }
 
+    @Test("An attach answer carries where each target's copy is on the agent; an older agent's answer without it still reads")
+    func attachAnswerDestinations() throws {
+        let answer = AttachAnswer(job: "j1", attached: true, destinations: [.init(lane: 0, path: "/data/store1/acq.zarr")])
+        #expect(answer.json.serialized() == #"{"job":"j1","attached":true,"destinations":[{"target":0,"path":"/data/store1/acq.zarr"}]}"#)
+        #expect(try AttachAnswer(json: answer.json) == answer)
+        #expect(try AttachAnswer(json: JSONParser.parse(#"{"job":"j1","attached":true}"#)).destinations == nil)
+    }
+
     @Test("Version tokens and checksums parse from bytes: round trips, extremes, and everything malformed refused")
     func tokensAndChecksums() {
         for v in [FileVersion(inode: 0, size: 0, mtimeNanoseconds: 0, ctimeNanoseconds: 0),
