@@ -1,7 +1,8 @@
-// Why the listing and the manifest keep encoders of their own: the same million entries
-// written by their hand-written encoders, and by the Codable path every control message
-// takes (JSONValueEncoder, then JSONValue.serialized). Compiled with SoftcopyCore's
-// sources by bench/wire_encoding.sh; prints one line per encoder.
+// Why some messages keep a hand-written path beside the coders: the listing and the
+// manifest (a million entries written by their own encoders, and through the Codable path
+// of the other control messages: JSONValueEncoder, then JSONValue.serialized), and the four
+// messages sent once per file (grants, bundle requests, acks and frames, through the coders
+// and by hand). Compiled by bench/wire_encoding.sh; prints one line per encoder.
 
 let count = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1_000_000
 
@@ -99,7 +100,7 @@ time("bundle frame headers, by hand (JSONValue), written and read", entries: cou
     }
     return total & 0
 }
-time("bundle frame headers, Codable (BundleFrame), written and read", entries: count10) {
+time("bundle frame headers, BundleFrame (hand-written path), written and read", entries: count10) {
     var total = 0
     for f in frames {
         let line = f.headerLine
@@ -108,27 +109,33 @@ time("bundle frame headers, Codable (BundleFrame), written and read", entries: c
     return total & 0
 }
 
-// The other messages sent once per file, in batches of 64 as the agents send them: a
-// lease grant (coordinator to agent), a bundle request and an ack (agent to
-// coordinator), each encoded, serialized, parsed and decoded.
+// The messages sent once per file, in batches of 64 as the agents send them: a lease
+// grant (coordinator to agent), a bundle request and an ack (agent to coordinator), and
+// the frames, each written, serialized, parsed and read: through the coders, and through
+// the hand-written path that `ControlMessage` gives these four.
 let batches = count / 10 / 64
 let version = FileVersion(inode: 7, size: 16_384, mtimeNanoseconds: 1_795_301_412_317_794_551, ctimeNanoseconds: 1_795_301_412_317_794_551)
 let batch = (0..<64).map { n in (LaneID(0), RelativePath(unchecked: "0/c/\(n / 10)/\(n % 10)/0"), LeaseID(UInt64(1_000_000 + n))) }
-func roundTrip<M: ControlMessage>(_ message: M) -> Int {
+func throughCoders<M: ControlMessage>(_ message: M) -> Int {
+    let bytes = Array(JSONValueEncoder.encode(message).serialized().utf8)
+    return (try? JSONValueDecoder.decode(M.self, from: JSONParser.parse(bytes: bytes), context: M.messageName)) == nil ? 0 : bytes.count
+}
+func byHand<M: ControlMessage>(_ message: M) -> Int {
     let bytes = Array(message.json.serialized().utf8)
     return (try? M(body: bytes)) == nil ? 0 : bytes.count
 }
-time("lease grants of 64 items, written and read", entries: batches * 64) {
-    let grant = LeaseGrant(items: batch.map { .init(lane: $0.0, path: $0.1, operation: .copy, lease: $0.2, size: 16_384) }, finished: false)
-    return (0..<batches).reduce(0) { sum, _ in sum &+ roundTrip(grant) }
-}
-time("bundle requests of 64 items, written and read", entries: batches * 64) {
-    let request = BundleRequest(items: batch.map { .init(lane: $0.0, path: $0.1, lease: $0.2) })
-    return (0..<batches).reduce(0) { sum, _ in sum &+ roundTrip(request) }
-}
-time("acks of 64 entries, written and read", entries: batches * 64) {
-    let ack = AckReport(agent: NodeID(1), entries: batch.map {
-        .init(lane: $0.0, path: $0.1, lease: $0.2, outcome: .copied(version: version, checksum: checksum, destinationInode: 9, bytesWritten: 16_384))
-    }, freeBytes: 1 << 40)
-    return (0..<batches).reduce(0) { sum, _ in sum &+ roundTrip(ack) }
+let grant = LeaseGrant(items: batch.map { .init(lane: $0.0, path: $0.1, operation: .copy, lease: $0.2, size: 16_384) }, finished: false)
+let request = BundleRequest(items: batch.map { .init(lane: $0.0, path: $0.1, lease: $0.2) })
+let ack = AckReport(agent: NodeID(1), entries: batch.map {
+    .init(lane: $0.0, path: $0.1, lease: $0.2, outcome: .copied(version: version, checksum: checksum, destinationInode: 9, bytesWritten: 16_384))
+}, freeBytes: 1 << 40)
+let frameBatch = Array(frames.prefix(64))
+for (how, run) in [("through the coders", 0), ("by hand", 1)] {
+    func go<M: ControlMessage>(_ m: M) -> Int { run == 0 ? throughCoders(m) : byHand(m) }
+    time("lease grants of 64 items, \(how)", entries: batches * 64) { (0..<batches).reduce(0) { sum, _ in sum &+ go(grant) } }
+    time("bundle requests of 64 items, \(how)", entries: batches * 64) { (0..<batches).reduce(0) { sum, _ in sum &+ go(request) } }
+    time("acks of 64 entries, \(how)", entries: batches * 64) { (0..<batches).reduce(0) { sum, _ in sum &+ go(ack) } }
+    time("bundle frames, one at a time, \(how)", entries: batches * 64) {
+        (0..<batches).reduce(0) { sum, _ in frameBatch.reduce(sum) { $0 &+ go($1) } }
+    }
 }

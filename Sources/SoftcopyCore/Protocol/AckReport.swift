@@ -99,3 +99,75 @@ public struct AckReport: ControlMessage, Hashable {
         entries = try c.decodeList(Entry.self, forKey: .entries, count: 0...Self.maximumEntries)
     }
 }
+
+/// The hand-written path (see `ControlMessage`): an ack carries one entry per file.
+extension AckReport {
+    public var handWritten: JSONValue? {
+        var members: [(key: String, value: JSONValue)] = [("agent", .integer(agent.rawValue))]
+        if let freeBytes { members.append(("free_bytes", .integer(freeBytes))) }
+        members.append(("results", .array(entries.map(\.handWritten))))
+        return .object(members)
+    }
+
+    public static func handRead(_ json: JSONValue) -> AckReport? {
+        guard case .object = json, let agent = json["agent"]?.whole(UInt32.self), agent > 0,
+              let freeBytes = JSONValue.optional(json["free_bytes"], { $0.whole(UInt64.self) }),
+              let list = json["results"]?.arrayValue, list.count <= maximumEntries else { return nil }
+        var entries: [Entry] = []
+        entries.reserveCapacity(list.count)
+        for element in list {
+            guard let entry = Entry.handRead(element) else { return nil }
+            entries.append(entry)
+        }
+        return AckReport(agent: NodeID(agent), entries: entries, freeBytes: freeBytes)
+    }
+}
+
+extension AckReport.Entry {
+    var handWritten: JSONValue {
+        var members: [(key: String, value: JSONValue)] = [
+            ("target", .integer(lane.rawValue)), ("path", .string(path.string)), ("lease", .integer(lease.rawValue)),
+        ]
+        switch outcome {
+        case .copied(let version, let checksum, let inode, let bytes):
+            members += [("outcome", .string("copied")), ("version", .string(version.token)), ("checksum", .string(checksum.hex)),
+                        ("inode", .integer(inode)), ("bytes", .integer(bytes))]
+        case .unchanged(let version, let checksum, let inode):
+            members += [("outcome", .string("unchanged")), ("version", .string(version.token)), ("checksum", .string(checksum.hex)),
+                        ("inode", .integer(inode))]
+        case .sourceVanished: members.append(("outcome", .string("vanished")))
+        case .changedWhileReading: members.append(("outcome", .string("changed")))
+        case .deleted: members.append(("outcome", .string("deleted")))
+        case .failed(let message, let transient):
+            members += [("outcome", .string("failed")), ("message", .string(message)), ("transient", .bool(transient))]
+        }
+        return .object(members)
+    }
+
+    static func handRead(_ json: JSONValue) -> AckReport.Entry? {
+        guard case .object = json, let lane = json["target"]?.lane, let path = json["path"]?.wire(RelativePath.self),
+              let lease = json["lease"]?.whole(UInt64.self), let kind = json["outcome"]?.stringValue else { return nil }
+        let outcome: WorkOutcome
+        switch kind {
+        case "copied", "unchanged":
+            guard let version = json["version"]?.wire(FileVersion.self), let checksum = json["checksum"]?.wire(Checksum.self),
+                  let inode = JSONValue.optional(json["inode"], { $0.whole(UInt64.self) }) else { return nil }
+            if kind == "unchanged" {
+                outcome = .unchanged(version: version, checksum: checksum, destinationInode: inode ?? 0)
+            } else {
+                guard let bytes = JSONValue.optional(json["bytes"], { $0.whole(UInt64.self) }) else { return nil }
+                outcome = .copied(version: version, checksum: checksum, destinationInode: inode ?? 0, bytesWritten: bytes ?? 0)
+            }
+        case "vanished": outcome = .sourceVanished
+        case "changed": outcome = .changedWhileReading
+        case "deleted": outcome = .deleted
+        case "failed":
+            guard let message = JSONValue.optional(json["message"], \.stringValue),
+                  let transient = JSONValue.optional(json["transient"], \.boolValue) else { return nil }
+            outcome = .failed(message: message ?? "failed at the agent", transient: transient ?? true)
+        default:
+            return nil
+        }
+        return AckReport.Entry(lane: lane, path: path, lease: LeaseID(lease), outcome: outcome)
+    }
+}

@@ -42,3 +42,24 @@ public struct BundleRequest: ControlMessage, Hashable {
         items = try c.decodeList(Item.self, forKey: .items, count: 1...Self.maximumItems)
     }
 }
+
+/// The hand-written path (see `ControlMessage`): a bundle request names one item per file.
+extension BundleRequest {
+    public var handWritten: JSONValue? {
+        .object([("files", .array(items.map { item in
+            .object([("target", .integer(item.lane.rawValue)), ("path", .string(item.path.string)), ("lease", .integer(item.lease.rawValue))])
+        }))])
+    }
+
+    public static func handRead(_ json: JSONValue) -> BundleRequest? {
+        guard case .object = json, let list = json["files"]?.arrayValue, (1...maximumItems).contains(list.count) else { return nil }
+        var items: [Item] = []
+        items.reserveCapacity(list.count)
+        for element in list {
+            guard case .object = element, let lane = element["target"]?.lane, let path = element["path"]?.wire(RelativePath.self),
+                  let lease = element["lease"]?.whole(UInt64.self) else { return nil }
+            items.append(Item(lane: lane, path: path, lease: LeaseID(lease)))
+        }
+        return BundleRequest(items: items)
+    }
+}

@@ -52,3 +52,30 @@ public struct LeaseGrant: ControlMessage, Hashable {
         finished = try c.decodeIfPresent(Bool.self, forKey: .finished) ?? false
     }
 }
+
+/// The hand-written path (see `ControlMessage`): a grant carries one item per file.
+extension LeaseGrant {
+    public var handWritten: JSONValue? {
+        .object([
+            ("items", .array(items.map { item in
+                .object([("target", .integer(item.lane.rawValue)), ("path", .string(item.path.string)),
+                         ("op", .string(item.operation.wireText)), ("lease", .integer(item.lease.rawValue)), ("size", .integer(item.size))])
+            })),
+            ("finished", .bool(finished)),
+        ])
+    }
+
+    public static func handRead(_ json: JSONValue) -> LeaseGrant? {
+        guard case .object = json, let list = json["items"]?.arrayValue,
+              let finished = JSONValue.optional(json["finished"], \.boolValue) else { return nil }
+        var items: [Item] = []
+        items.reserveCapacity(list.count)
+        for element in list {
+            guard case .object = element, let lane = element["target"]?.lane, let path = element["path"]?.wire(RelativePath.self),
+                  let operation = element["op"]?.wire(WorkItem.Operation.self), let lease = element["lease"]?.whole(UInt64.self),
+                  let size = JSONValue.optional(element["size"], { $0.whole(UInt64.self) }) else { return nil }
+            items.append(Item(lane: lane, path: path, operation: operation, lease: LeaseID(lease), size: size ?? 0))
+        }
+        return LeaseGrant(items: items, finished: finished ?? false)
+    }
+}
