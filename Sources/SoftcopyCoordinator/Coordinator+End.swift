@@ -165,7 +165,7 @@ extension CoordinatorRun {
 
     /// The checksum list of the files `holder` holds (`ChecksumList`); a name it cannot
     /// carry is said once, with where the manifest has it.
-    func checksumList(_ verdict: ArchiveVerdict, holder: NodeID) -> [UInt8] {
+    func checksumList(_ verdict: ArchiveVerdict, holder: NodeID?) -> [UInt8] {
         let (bytes, leftOut) = ChecksumList.lines(verdict.verified, holder: holder)
         if leftOut > 0 {
             logger.notice("\(leftOut) file names with a newline, a backslash or bytes that are not UTF-8 are left out of \(ChecksumList.relativePath) (xxh128sum reads none of these); the manifest lists them")

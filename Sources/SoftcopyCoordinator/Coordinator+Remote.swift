@@ -156,7 +156,9 @@ extension CoordinatorRun {
                     continue
                 }
                 written.append(member.name ?? member.url)
-                let list = checksumList(manifest.verdict, holder: member.id)
+                // On a shared filesystem every agent writes the same folder: the whole list.
+                let shared = configuration.placement(for: runtime.spec).kind == .shared
+                let list = checksumList(manifest.verdict, holder: shared ? nil : member.id)
                 let stored = try client.request(.checksums(job: remote.job, lane: lane), at: member.url, body: list, contentType: "text/plain", timeout: .seconds(60))
                 if stored.status != 200 {
                     logger.warning("agent \(member.url) did not store the checksum list: \(stored.status) \(stored.bodyText)")

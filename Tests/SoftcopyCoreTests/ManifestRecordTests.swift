@@ -58,6 +58,7 @@ struct ManifestRecordTests {
         #expect(String(decoding: bytes, as: UTF8.self) == "00000000000000ab000000000000000a  zarr.json\n00000000000000ab000000000000000a  a/c/1\n")
         #expect(leftOut == 2)
         #expect(String(decoding: ChecksumList.lines(files, holder: NodeID(3)).bytes, as: UTF8.self) == "00000000000000ab000000000000000a  a/c/0\n00000000000000ab000000000000000a  a/c/1\n")
+        #expect(ChecksumList.lines(files, holder: nil).bytes.count == bytes.count + 40, "every file, for a shared filesystem")
         #expect(ChecksumList.isValid(bytes) && ChecksumList.isValid([]))
         #expect(!ChecksumList.isValid(Array("00000000000000ab000000000000000a  zarr.json".utf8)), "a last line without its newline")
         #expect(!ChecksumList.isValid(Array("00000000000000ab000000000000000a  ../x\n".utf8)))

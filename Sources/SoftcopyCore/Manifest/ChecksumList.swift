@@ -5,14 +5,15 @@
 public enum ChecksumList {
     public static let relativePath = RelativePath(unchecked: ZarrNaming.stateDirectoryName + "/xxh128sums")
 
-    /// The lines for the files `holder` holds, and how many were left out: a name with a
-    /// newline or a backslash (xxhsum 0.8.1 reads neither), or bytes that are not UTF-8.
-    /// Zarr's names have none; the manifest lists those files all the same.
-    public static func lines(_ files: [ArchiveVerdict.VerifiedFile], holder: NodeID) -> (bytes: [UInt8], leftOut: Int) {
+    /// The lines for the files `holder` holds (every file with nil: agents that share one
+    /// filesystem share one list), and how many were left out: a name with a newline or a
+    /// backslash (xxhsum 0.8.1 reads neither), or bytes that are not UTF-8. Zarr's names
+    /// have none; the manifest lists those files all the same.
+    public static func lines(_ files: [ArchiveVerdict.VerifiedFile], holder: NodeID?) -> (bytes: [UInt8], leftOut: Int) {
         var out: [UInt8] = []
         out.reserveCapacity(files.count * 64)
         var leftOut = 0
-        for file in files where file.holders.contains(holder) {
+        for file in files where holder.map({ file.holders.contains($0) }) ?? true {
             guard isPlain(file.path) else {
                 leftOut += 1
                 continue
