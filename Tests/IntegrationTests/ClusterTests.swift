@@ -119,6 +119,23 @@ extension IntegrationTests {
         #expect(broken.code == 1, "\(broken.stdout)")
         #expect(broken.stdout.contains("INCOMPLETE") && broken.stdout.contains(chunk), "\(broken.stdout)")
 
+        // With the source gone, verify checks against the manifest the agents hold, and
+        // names the agent the manifest puts the deleted chunk on.
+        let balancedSource = dir.appending("src-balanced.zarr")
+        #expect(rename(balancedSource, balancedSource + ".aside") == 0)
+        let gone = try cluster.run(on: 4, [Tools.coordinator, "verify", dir.appending("balanced.yaml")], timeout: .seconds(60))
+        #expect(rename(balancedSource + ".aside", balancedSource) == 0)
+        let holder = Self.agentNames[balancedCopies.firstIndex(of: victim)!]
+        #expect(gone.code == 1, "\(gone.stdout)\(gone.stderr)")
+        #expect(gone.stdout.contains("against its manifest of ") && gone.stdout.contains("(the source is gone)"), "\(gone.stdout)")
+        #expect(gone.stdout.contains("  \(chunk): missing: no node holds it (not on \(holder), where the manifest puts it)"), "\(gone.stdout)")
+        // Each agent's checksum list checks its copy with xxh128sum alone.
+        for root in roots {
+            let check = try ChildProcess.run(["/bin/sh", "-c", "cd \"$0\" && exec xxh128sum -c --quiet .softcopy/xxh128sums", root + "/acq-replicas.zarr"],
+                                             timeout: .seconds(60))
+            #expect(check.code == 0, "\(root): \(check.stdout)\(check.stderr)")
+        }
+
         // A stopped agent disappears from the network.
         agents[2].signal(SIGTERM)
         #expect(try agents[2].wait(timeout: .seconds(30)) == 0)
