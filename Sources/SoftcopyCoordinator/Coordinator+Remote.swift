@@ -144,6 +144,8 @@ extension CoordinatorRun {
         let entries = Self.manifestEntries(manifest)
         var written: [String] = []
         let lane = runtime.lane.description
+        // On a shared filesystem every agent writes the same folder: the whole list, once.
+        let sharedList = configuration.placement(for: runtime.spec).kind == .shared ? checksumList(manifest.verdict, holder: nil) : nil
         for member in remote.fleet.snapshot where member.state == .attached {
             // What each agent stores names where the copy is there.
             var theirs = manifest
@@ -156,9 +158,7 @@ extension CoordinatorRun {
                     continue
                 }
                 written.append(member.name ?? member.url)
-                // On a shared filesystem every agent writes the same folder: the whole list.
-                let shared = configuration.placement(for: runtime.spec).kind == .shared
-                let list = checksumList(manifest.verdict, holder: shared ? nil : member.id)
+                let list = sharedList ?? checksumList(manifest.verdict, holder: member.id)
                 let stored = try client.request(.checksums(job: remote.job, lane: lane), at: member.url, body: list, contentType: "text/plain", timeout: .seconds(60))
                 if stored.status != 200 {
                     logger.warning("agent \(member.url) did not store the checksum list: \(stored.status) \(stored.bodyText)")

@@ -144,7 +144,7 @@ public final class CopyVerifier {
             }
             reference = newest.reference
             against = "its manifest of \(newest.finished)\(sourceExists ? "" : " (the source is gone)")"
-            if newest.status != "verified" && newest.status != "verified-with-leftovers" {
+            if !newest.isVerified {
                 notCopied.append(.init(path: Manifest.relativePath, message: "the manifest says the copy was \(newest.status) when it was written: only the files it lists are checked"))
             }
         }

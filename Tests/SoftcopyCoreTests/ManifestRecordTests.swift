@@ -24,11 +24,11 @@ struct ManifestRecordTests {
     func readsBack() throws {
         let files = [file("zarr.json", [.local]), file("a/c/0", [.local, NodeID(3)], size: 4096)]
         let record = try ManifestRecord(try JSONParser.parse(bytes: manifest(files).bytes()))
-        #expect(record.status == "verified" && record.finished == "2026-12-06T11:00:00Z" && record.source == "/src")
+        #expect(record.status == "verified" && record.isVerified && record.finished == "2026-12-06T11:00:00Z" && record.source == "/src")
         #expect(record.reference == files.map { CopyCheck.SourceFile(path: $0.path, size: $0.size, checksum: $0.checksum) })
         #expect(record.nodesByPath[path("a/c/0")] == ["pc", "n3"])
         let incomplete = try ManifestRecord(try JSONParser.parse(bytes: manifest(files, status: true).bytes()))
-        #expect(incomplete.status == "incomplete")
+        #expect(incomplete.status == "incomplete" && !incomplete.isVerified)
     }
 
     @Test("A manifest that cannot be read whole is refused, naming the entry")

@@ -80,7 +80,7 @@ public final class CoordinatorService: Sendable {
             return false
         }
         if refused { throw ShuttingDown() }
-        job.start(discovery: { [self] in sharedDiscovery(haveToken: configuration.settings.tokenFile != nil) }) { [state] _, _ in
+        job.start(discovery: { [self] in sharedDiscovery(haveToken: configuration.settings.tokenFile != nil) }) { [state] in
             state.withLock { $0.running -= 1 }
             state.broadcast()
         }

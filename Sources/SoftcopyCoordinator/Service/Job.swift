@@ -20,13 +20,13 @@ public final class Job: Sendable {
         self.controls = controls
     }
 
-    /// Starts the run on its own thread; `ended` is called on that thread with the status.
-    func start(discovery: @escaping @Sendable () -> AgentDiscovery?, ended: @escaping @Sendable (Job, ExitStatus) -> Void) {
+    /// Starts the run on its own thread; `ended` is called on that thread once its status is set.
+    func start(discovery: @escaping @Sendable () -> AgentDiscovery?, ended: @escaping @Sendable () -> Void) {
         let started = OSThread(name: "sc-job") { [self] in
             let status = CoordinatorRun(job: self, discovery: discovery).run()
             outcome.withLock { $0 = status }
             outcome.broadcast()
-            ended(self, status)
+            ended()
         }
         thread.withLock { $0 = started }
     }

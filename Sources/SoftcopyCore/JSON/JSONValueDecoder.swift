@@ -231,7 +231,7 @@ private struct SingleValue: SingleValueDecodingContainer {
     /// Every integer type: from the literal, so an out-of-range or fractional number is
     /// an error, not a rounded value.
     private func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        guard case .number(let text) = value, let n = T(text) else {
+        guard let n = value.whole(type) else {
             throw mismatch(type, T.isSigned ? "a whole number" : "a whole number from 0 to \(T.max)")
         }
         return n

@@ -48,6 +48,10 @@ public struct ManifestRecord: Sendable {
         records.max { $0.finished < $1.finished }
     }
 
+    /// The run that wrote it judged the copy whole (`Manifest.status`: "verified", or
+    /// "verified-with-leftovers" when only a crashed writer's temp files were left).
+    public var isVerified: Bool { status == "verified" || status == "verified-with-leftovers" }
+
     /// Each file's nodes: the placement record.
     public var nodesByPath: [RelativePath: Set<String>] {
         Dictionary(files.map { ($0.path, $0.nodes) }, uniquingKeysWith: { a, _ in a })

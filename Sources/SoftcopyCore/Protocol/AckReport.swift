@@ -110,7 +110,7 @@ extension AckReport {
     }
 
     public static func handRead(_ json: JSONValue) -> AckReport? {
-        guard case .object = json, let agent = json["agent"]?.whole(UInt32.self), agent > 0,
+        guard case .object = json, let agent = json["agent"]?.agent,
               let freeBytes = JSONValue.optional(json["free_bytes"], { $0.whole(UInt64.self) }),
               let list = json["results"]?.arrayValue, list.count <= maximumEntries else { return nil }
         var entries: [Entry] = []
@@ -119,7 +119,7 @@ extension AckReport {
             guard let entry = Entry.handRead(element) else { return nil }
             entries.append(entry)
         }
-        return AckReport(agent: NodeID(agent), entries: entries, freeBytes: freeBytes)
+        return AckReport(agent: agent, entries: entries, freeBytes: freeBytes)
     }
 }
 

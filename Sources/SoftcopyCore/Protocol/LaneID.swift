@@ -13,12 +13,18 @@ public struct LaneID: Sendable, Hashable, Comparable, Codable, CustomStringConve
     /// Bounded, so a hostile number cannot size anything.
     public static let limit = 1 << 20
 
+    /// The lane a message names, if `n` may be one.
+    init?(wire n: Int) {
+        guard n >= 0, n < Self.limit else { return nil }
+        rawValue = n
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        guard let n = try? c.decode(Int.self), n >= 0, n < Self.limit else {
+        guard let n = try? c.decode(Int.self), let lane = LaneID(wire: n) else {
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "must be a target number from 0 to \(Self.limit - 1)")
         }
-        rawValue = n
+        self = lane
     }
 
     public func encode(to encoder: any Encoder) throws {

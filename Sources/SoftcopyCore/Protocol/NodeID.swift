@@ -13,12 +13,18 @@ public struct NodeID: Sendable, Hashable, Comparable, Codable, CustomStringConve
 
     public static func < (a: NodeID, b: NodeID) -> Bool { a.rawValue < b.rawValue }
 
+    /// The agent a message names, if `n` may be one (not 0: that is the coordinator's own copy).
+    init?(agent n: UInt32) {
+        guard n > 0 else { return nil }
+        rawValue = n
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        guard let n = try? c.decode(UInt32.self), n > 0 else {
+        guard let n = try? c.decode(UInt32.self), let agent = NodeID(agent: n) else {
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "must be an agent number from 1 to \(UInt32.max)")
         }
-        rawValue = n
+        self = agent
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -1,5 +1,6 @@
-// The hand-written paths' reading of one value (see `ControlMessage`): each takes exactly
-// what the type's `Decodable` takes, and nil for anything else.
+// The reading of one value that the hand-written paths (see `ControlMessage`) and the
+// decoder share: each takes exactly what the type's `Decodable` takes, and nil for
+// anything else.
 
 extension JSONValue {
     /// A whole number in `T`'s range, from its literal, as the decoder reads integers.
@@ -14,10 +15,9 @@ extension JSONValue {
         return try? W.parse(wireText: text).get()
     }
 
-    var lane: LaneID? {
-        guard let n = whole(Int.self), n >= 0, n < LaneID.limit else { return nil }
-        return LaneID(n)
-    }
+    var lane: LaneID? { whole(Int.self).flatMap(LaneID.init(wire:)) }
+
+    var agent: NodeID? { whole(UInt32.self).flatMap(NodeID.init(agent:)) }
 
     /// An optional member: absent or null is nil (as `decodeIfPresent`); `read` nil for a
     /// value that is there but not taken fails the whole message (`.some(nil)` is never
