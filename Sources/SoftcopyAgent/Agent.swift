@@ -346,12 +346,15 @@ public final class Agent: Sendable {
         func isValid(_ body: [UInt8]) -> Bool {
             self == .manifest ? (try? JSONParser.validate(bytes: body)) != nil : ChecksumList.isValid(body)
         }
+
+        /// What a body refused with 400 is not.
+        var expected: String { self == .manifest ? "valid JSON" : "lines of 32 hex digits, two spaces and a relative path" }
     }
 
     func store(_ record: Record, job name: String, target: String, body: [UInt8]) -> HTTPResponse {
         guard let job = jobs.withLock({ $0[name] }) else { return .error(.notFound, "no job \(name) here") }
         guard let index = Int(target), let store = job.stores[LaneID(index)] else { return .error(.notFound, "job \(name) has no target \(target)") }
-        guard record.isValid(body) else { return .error(.badRequest, "the \(record.name) is not valid") }
+        guard record.isValid(body) else { return .error(.badRequest, "the \(record.name) is not \(record.expected)") }
         do {
             try store.put(record.path, body)
         } catch {
