@@ -31,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Linked in its module map: pkg-config's -D_REENTRANT is a flag SwiftPM warns about.
         .systemLibrary(name: "CAvahi", providers: [.apt(["libavahi-client-dev"])]),
+        .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
         // Typed wrappers for the C calls Swift cannot make (variadic syscall(2), curl_easy_setopt).
         .target(name: "CSoftcopyShims"),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
@@ -42,7 +43,7 @@ let package = Package(
         .target(
             name: "SoftcopyIO",
             dependencies: [
-                "SoftcopyCore", "CXXHash", "CYAML", "CSoftcopyShims",
+                "SoftcopyCore", "CXXHash", "CYAML", "CCrypto", "CSoftcopyShims",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

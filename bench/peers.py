@@ -105,13 +105,13 @@ def contenders(source, mount, work, *, coordinator, agent, transfers=4):
         finally:
             server.stop()
 
-    def via_agent():
+    def via_agent(extra=()):
         server = Server([agent, "--no-advertise", "--root", mount, "--host", "127.0.0.1", "--port", "0", "--transfers", str(transfers)],
                         os.path.join(work, "agent.log"), lambda log: re.search(r"on (http://127\.0\.0\.1:\d+)", log))
         try:
             hot_cache(source)
             m = timed([coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:0",
-                       "--agent", server.match.group(1), source, "copy.zarr"])
+                       "--agent", server.match.group(1), *extra, source, "copy.zarr"])
             return server.add_to(m)
         finally:
             server.stop()
@@ -125,4 +125,8 @@ def contenders(source, mount, work, *, coordinator, agent, transfers=4):
         "original softcopy (PyPI) --nprocs 8": plain([PYPI_SOFTCOPY, "--nprocs", "8", "--sleep-time", "0", source, dest]),
         "softcopy local (--once)": plain([coordinator, "--no-discovery", "--once", "--progress", "never", source, dest]),
         "softcopy, 1 agent on loopback": via_agent,
+        # What checksums: costs (SHA-256 and MD5 computed as the files are read).
+        "softcopy local (--once) --checksums sha256": plain([coordinator, "--no-discovery", "--once", "--progress", "never", "--checksums", "sha256", source, dest]),
+        "softcopy local (--once) --checksums sha256,md5": plain([coordinator, "--no-discovery", "--once", "--progress", "never", "--checksums", "sha256,md5", source, dest]),
+        "softcopy, 1 agent on loopback --checksums sha256,md5": lambda: via_agent(["--checksums", "sha256,md5"]),
     }

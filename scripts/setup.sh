@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(libavahi-client-dev libcurl4-openssl-dev libyaml-dev libxxhash-dev pkg-config
+packages=(libavahi-client-dev libcurl4-openssl-dev libssl-dev libyaml-dev libxxhash-dev pkg-config
           avahi-daemon avahi-utils dbus iproute2 util-linux rsync python3 python3-venv xxhash)
 missing=()
 for p in "${packages[@]}"; do

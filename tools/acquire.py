@@ -226,6 +226,10 @@ def main():
     p.add_argument("--timestamps", default=None, metavar="FILE",
                    help="write the CLOCK_MONOTONIC time each time point was durable, and of the last chunk, as JSON lines")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--go-back", type=int, default=-1, metavar="T",
+                   help="after the last time point, wait --go-back-delay seconds and write the first plane of time point T again "
+                        "(a partial write to a chunk the acquisition had left: what remove_source live must survive)")
+    p.add_argument("--go-back-delay", type=float, default=3)
     p.add_argument("--write-unit", choices=["frame", "plane"], default="frame",
                    help="plane: write each time point one z-plane at a time, so a chunk that spans several planes "
                         "is rewritten once per plane (every version is valid; the last one is the chunk)")
@@ -308,6 +312,14 @@ def main():
         if args.lockstep:
             wait_for_copy(args.path, args.lockstep, args.lockstep_timeout, open_with_zarr=True)
 
+    if args.go_back >= 0:
+        time.sleep(args.go_back_delay)
+        a = levels[0]
+        plane = np.full(a.shape[2:], 4242, dtype=args.dtype)
+        if args.writer == "tensorstore":
+            a[args.go_back, 0].write(plane).result()
+        else:
+            a[args.go_back, 0] = plane
     if args.timestamps:
         with open(args.timestamps, "a") as f:
             f.write(json.dumps({"last_chunk": time.monotonic()}) + "\n")

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <linux/fs.h>
 #include <unistd.h>
 
 // From linux/ioprio.h; spelled out so the shim builds without kernel headers.
@@ -196,4 +197,8 @@ int softcopy_is_mount_root(int fd) {
     if (fstat(fd, &self) != 0 || fstatat(fd, "..", &parent, 0) != 0) return -1;
     if (self.st_dev != parent.st_dev) return 1;
     return self.st_ino == parent.st_ino ? 1 : 0;  // "/" is its own parent
+}
+
+int softcopy_rename_noreplace(int fromdir, const char *from, int todir, const char *to) {
+    return (int)syscall(SYS_renameat2, fromdir, from, todir, to, RENAME_NOREPLACE);
 }

@@ -338,17 +338,37 @@ public final class Agent: Sendable {
     /// The records a coordinator stores with the copy at the end, each beside the other
     /// under the destination's state folder: where each goes, and what a valid one is.
     enum Record {
-        case manifest, checksums
+        case manifest
+        case checksums(ChecksumAlgorithm)
 
-        var path: RelativePath { self == .manifest ? Manifest.relativePath : ChecksumList.relativePath }
-        var name: String { self == .manifest ? "manifest" : "checksum list" }
+        var path: RelativePath {
+            switch self {
+            case .manifest: Manifest.relativePath
+            case .checksums(let algorithm): algorithm.listPath
+            }
+        }
+
+        var name: String {
+            switch self {
+            case .manifest: "manifest"
+            case .checksums(let algorithm): "\(algorithm.rawValue) checksum list"
+            }
+        }
 
         func isValid(_ body: [UInt8]) -> Bool {
-            self == .manifest ? (try? JSONParser.validate(bytes: body)) != nil : ChecksumList.isValid(body)
+            switch self {
+            case .manifest: (try? JSONParser.validate(bytes: body)) != nil
+            case .checksums(let algorithm): ChecksumList.isValid(body, algorithm: algorithm)
+            }
         }
 
         /// What a body refused with 400 is not.
-        var expected: String { self == .manifest ? "valid JSON" : "lines of 32 hex digits, two spaces and a relative path" }
+        var expected: String {
+            switch self {
+            case .manifest: "valid JSON"
+            case .checksums(let algorithm): "lines of \(algorithm.hexDigits) hex digits, two spaces and a relative path"
+            }
+        }
     }
 
     func store(_ record: Record, job name: String, target: String, body: [UInt8]) -> HTTPResponse {

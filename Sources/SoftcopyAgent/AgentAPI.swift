@@ -58,8 +58,8 @@ final class AgentAPI: HTTPResponder {
             return pool.runIfActive(eventLoop: eventLoop) { agent.detach(job) }
         case .manifest(let job, let lane)?:
             return pool.runIfActive(eventLoop: eventLoop) { agent.store(.manifest, job: job, target: lane, body: request.bodyBytes) }
-        case .checksums(let job, let lane)?:
-            return pool.runIfActive(eventLoop: eventLoop) { agent.store(.checksums, job: job, target: lane, body: request.bodyBytes) }
+        case .checksums(let job, let lane, let algorithm)?:
+            return pool.runIfActive(eventLoop: eventLoop) { agent.store(.checksums(algorithm), job: job, target: lane, body: request.bodyBytes) }
         case .remove?:
             return pool.runIfActive(eventLoop: eventLoop) { agent.remove(request) }
         case .list(let path)?:

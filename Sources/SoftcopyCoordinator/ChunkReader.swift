@@ -16,11 +16,14 @@ final class ChunkReader: Sendable {
     private let buffers = Mutex<[UnsafeMutableRawBufferPointerBox]>([])
     private let ioPriority: IOPriority
     private let rateLimiter: RateLimiter?
+    /// SHA-256 and MD5 computed in the same pass as XXH3-128, where `checksums:` asks.
+    private let digests: ContentDigests?
     static let bufferSize = 1 << 20
 
-    init(ioPriority: IOPriority, maxRate: UInt64?) {
+    init(ioPriority: IOPriority, maxRate: UInt64?, digests: ContentDigests?) {
         self.ioPriority = ioPriority
         self.rateLimiter = maxRate.map { RateLimiter(bytesPerSecond: $0) }
+        self.digests = digests
     }
 
     func serve(sourceRoot: String, links: SourceLinks, path: RelativePath, requireStableRead: Bool) -> HTTPResponse {
@@ -35,12 +38,14 @@ final class ChunkReader: Sendable {
             let version = file.status.version
             // Up to one byte more than the size, as a bundle reads: a file that grew shows as a
             // longer read, without reading on for as long as a writer keeps appending.
-            let (checksum, length) = try file.descriptor.checksum(buffer: box.buffer, path: display, upTo: version.size + 1)
+            let extra = digests?.hashers() ?? []
+            let (checksum, length) = try file.descriptor.checksum(buffer: box.buffer, path: display, upTo: version.size + 1, also: extra)
             rateLimiter?.consume(length)
             let changed = requireStableRead ? try file.changedSinceOpen(checkPath: true) : false
             if length != version.size || changed {
                 return Refusal.changed.response(path: path, display: display)
             }
+            if !extra.isEmpty { digests?.record(root: sourceRoot, path: path, checksum: checksum, extra) }
             var headers = HTTPHeaders()
             headers.add(name: SoftcopyHeaders.version, value: version.token)
             headers.add(name: SoftcopyHeaders.checksum, value: checksum.hex)
@@ -153,6 +158,11 @@ final class ChunkReader: Sendable {
             let changed = entry.requireStableRead ? try file.changedSinceOpen(checkPath: true) : false
             if UInt64(length) != version.size || changed {
                 return Refusal.changed.frame(path: path, display: display)
+            }
+            if let digests {
+                let extra = digests.hashers()
+                for h in extra { h.update(UnsafeRawBufferPointer(rebasing: buffer[..<length])) }
+                digests.record(root: entry.sourceRoot, path: path, checksum: checksum, extra)
             }
             total += UInt64(length)
             return BundleFrame(path: path, version: version, checksum: checksum, mode: file.status.mode & 0o777, length: UInt64(length))

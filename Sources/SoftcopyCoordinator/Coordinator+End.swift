@@ -116,7 +116,7 @@ extension CoordinatorRun {
             // The local journal lists what the local destination holds.
             records += r
         }
-        let verdict = ArchiveVerdict.merging(replicas: verdicts)
+        var verdict = ArchiveVerdict.merging(replicas: verdicts)
         let superseded = removeSupersededCopies(runtime)
         logger.debug("verdict of \(runtime.spec.source) in \(Quantity.formatDuration(Clock.now() - verdictStarted)); writing the manifest")
         runtime.finished = Clock.now()
@@ -129,24 +129,18 @@ extension CoordinatorRun {
         if remote != nil { manifest.placement = configuration.placement(for: runtime.spec).description }
         manifest.superseded = superseded
         var status = verdict.exitStatus
-        var stored = ManifestPlaces()
-        if let destinationTree = runtime.destination {
-            do {
-                try writeManifest(manifest, to: destinationTree)
-                stored.local = destinationTree.displayPath(Manifest.relativePath)
-            } catch {
-                logger.error("cannot write the manifest at \(destinationTree.rootPath): \(error)")
-                status = .incomplete
+        var stored = storeManifest(runtime, manifest, verdict: verdict, status: &status)
+        if let removal = removeSource(runtime, verdict: &verdict, status: status, manifestStoredOn: stored.nodes) {
+            runtime.removal = removal
+            if removal.leftFilesBehind, status == .verified || status == .verifiedWithLeftovers { status = .incomplete }
+            if !stored.nodes.isEmpty {
+                // The record of what went from the source (or why nothing did), on every node.
+                manifest.verdict = verdict
+                manifest.sourceRemoval = removal
+                manifest.finished = Clock.wallTimestamp()
+                var ignored = status
+                stored = storeManifest(runtime, manifest, verdict: verdict, status: &ignored)
             }
-            do {
-                try destinationTree.writeWhole(ChecksumList.relativePath, checksumList(verdict, holder: .local))
-            } catch {
-                logger.warning("cannot write the checksum list \(destinationTree.displayPath(ChecksumList.relativePath)): \(error)")
-            }
-        }
-        if remote?.fleet.snapshot.contains(where: { $0.state == .attached }) ?? false || isRemote {
-            stored.agents = sendManifestToAgents(runtime, manifest)
-            if stored.agents.isEmpty, isRemote { status = .incomplete }
         }
         do {
             try runtime.journal?.compact(records)
@@ -161,16 +155,88 @@ extension CoordinatorRun {
     struct ManifestPlaces {
         var local: String?
         var agents: [String] = []
+        /// The nodes that hold it (the local destination is node 0).
+        var nodes: Set<NodeID> = []
     }
 
-    /// The checksum list of the files `holder` holds (`ChecksumList`); a name it cannot
-    /// carry is said once, with where the manifest has it.
-    func checksumList(_ verdict: ArchiveVerdict, holder: NodeID?) -> [UInt8] {
+    /// Writes the manifest and the checksum list on every node: the local destination,
+    /// and each attached agent. A manifest that could not be stored makes the run
+    /// INCOMPLETE where nothing else holds it.
+    private func storeManifest(_ runtime: TargetRuntime, _ manifest: Manifest, verdict: ArchiveVerdict, status: inout ExitStatus) -> ManifestPlaces {
+        var stored = ManifestPlaces()
+        if let destinationTree = runtime.destination {
+            do {
+                try writeManifest(manifest, to: destinationTree)
+                stored.local = destinationTree.displayPath(Manifest.relativePath)
+                stored.nodes.insert(.local)
+            } catch {
+                logger.error("cannot write the manifest at \(destinationTree.rootPath): \(error)")
+                status = .incomplete
+            }
+            for (algorithm, list) in checksumLists(runtime, verdict, holder: .local) {
+                do {
+                    try destinationTree.writeWhole(algorithm.listPath, list)
+                } catch {
+                    logger.warning("cannot write the checksum list \(destinationTree.displayPath(algorithm.listPath)): \(error)")
+                }
+            }
+        }
+        if remote?.fleet.snapshot.contains(where: { $0.state == .attached }) ?? false || isRemote {
+            let agents = sendManifestToAgents(runtime, manifest)
+            stored.agents = agents.map(\.name)
+            stored.nodes.formUnion(agents.map(\.id))
+            if agents.isEmpty, isRemote { status = .incomplete }
+        }
+        return stored
+    }
+
+    /// The checksum lists of the files `holder` holds (`ChecksumList`; every file with
+    /// nil): XXH3-128's, and SHA-256's and MD5's where `checksums:` asks. A file left out
+    /// is said once per list, with why.
+    func checksumLists(_ runtime: TargetRuntime, _ verdict: ArchiveVerdict, holder: NodeID?) -> [(ChecksumAlgorithm, [UInt8])] {
         let (bytes, leftOut) = ChecksumList.lines(verdict.verified, holder: holder)
         if leftOut > 0 {
             logger.notice("\(leftOut) file names with a newline, a backslash or bytes that are not UTF-8 are left out of \(ChecksumList.relativePath) (xxh128sum reads none of these); the manifest lists them")
         }
-        return bytes
+        var lists = [(ChecksumAlgorithm.xxh128, bytes)]
+        guard let digests else { return lists }
+        fillMissingDigests(runtime, verdict, digests)
+        let root = runtime.spec.source
+        for algorithm in digests.algorithms {
+            let (bytes, leftOut) = ChecksumList.lines(verdict.verified, holder: holder) { file, out in
+                guard let hex = digests.hex(root: root, path: file.path, checksum: file.checksum, algorithm) else { return false }
+                out += hex.utf8
+                return true
+            }
+            if leftOut > 0 {
+                logger.notice("\(leftOut) files are left out of \(algorithm.listPath): names \(algorithm.tool) cannot read, or files copied by an earlier run whose source is gone (their \(algorithm.rawValue) was never computed); xxh128sums and the manifest list them")
+            }
+            lists.append((algorithm, bytes))
+        }
+        return lists
+    }
+
+    /// SHA-256 and MD5 of verified files this run did not read (an earlier run copied
+    /// them): from the local copy, or from the source while it is there. The only second
+    /// read `checksums:` costs, and only on a resumed copy.
+    private func fillMissingDigests(_ runtime: TargetRuntime, _ verdict: ArchiveVerdict, _ digests: ContentDigests) {
+        let root = runtime.spec.source
+        guard let algorithm = digests.algorithms.first else { return }
+        let missing = verdict.verified.filter { digests.hex(root: root, path: $0.path, checksum: $0.checksum, algorithm) == nil }
+        guard !missing.isEmpty else { return }
+        let source = try? DestinationTree(root: root, create: false)
+        let buffer = UnsafeMutableRawBufferPointerBox(size: ChunkReader.bufferSize)
+        var computed = 0
+        for file in missing {
+            if let destination = runtime.destination,
+               digests.compute(root: root, path: file.path, checksum: file.checksum, open: { () throws(SystemError) in try destination.openForReading(file.path) }, buffer: buffer.buffer) {
+                computed += 1
+            } else if let source,
+                      digests.compute(root: root, path: file.path, checksum: file.checksum, open: { () throws(SystemError) in try source.openForReading(file.path) }, buffer: buffer.buffer) {
+                computed += 1
+            }
+        }
+        logger.info("\(computed) of \(missing.count) files copied by an earlier run were read again for their \(digests.algorithms.map(\.rawValue).joined(separator: " and "))")
     }
 
     private func writeManifest(_ manifest: Manifest, to destination: DestinationTree) throws(SystemError) {

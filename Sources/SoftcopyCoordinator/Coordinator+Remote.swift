@@ -43,7 +43,7 @@ extension CoordinatorRun {
         context.origins = configuration.targets.map(origin(of:))
         context.replace = configuration.targets.map(configuration.replace)
         let fleet = AgentFleet(context: context, engine: engine, logger: logger)
-        let reader = ChunkReader(ioPriority: configuration.ioPriority, maxRate: settings.maxRate)
+        let reader = ChunkReader(ioPriority: configuration.ioPriority, maxRate: settings.maxRate, digests: digests)
         let logger = self.logger
         let statusTargets = runtimes.map(\.status)
         // The server builds its responder on its event loop; this run takes it from there.
@@ -138,14 +138,14 @@ extension CoordinatorRun {
     /// Writes the manifest to every attached agent, under the target's destination, and
     /// beside it the checksum list of the files that agent holds; the names of the agents
     /// that stored the manifest.
-    func sendManifestToAgents(_ runtime: TargetRuntime, _ manifest: Manifest) -> [String] {
+    func sendManifestToAgents(_ runtime: TargetRuntime, _ manifest: Manifest) -> [(id: NodeID, name: String)] {
         guard let remote else { return [] }
         let client = HTTPClient(token: remote.token, caFile: remote.caFile)
         let entries = Self.manifestEntries(manifest)
-        var written: [String] = []
+        var written: [(id: NodeID, name: String)] = []
         let lane = runtime.lane.description
         // On a shared filesystem every agent writes the same folder: the whole list, once.
-        let sharedList = configuration.placement(for: runtime.spec).kind == .shared ? checksumList(manifest.verdict, holder: nil) : nil
+        let sharedLists = configuration.placement(for: runtime.spec).kind == .shared ? checksumLists(runtime, manifest.verdict, holder: nil) : nil
         for member in remote.fleet.snapshot where member.state == .attached {
             // What each agent stores names where the copy is there.
             var theirs = manifest
@@ -157,11 +157,13 @@ extension CoordinatorRun {
                     logger.warning("agent \(member.url) did not store the manifest: \(response.status) \(response.bodyText)")
                     continue
                 }
-                written.append(member.name ?? member.url)
-                let list = sharedList ?? checksumList(manifest.verdict, holder: member.id)
-                let stored = try client.request(.checksums(job: remote.job, lane: lane), at: member.url, body: list, contentType: "text/plain", timeout: .seconds(60))
-                if stored.status != 200 {
-                    logger.warning("agent \(member.url) did not store the checksum list: \(stored.status) \(stored.bodyText)")
+                written.append((member.id, member.name ?? member.url))
+                for (algorithm, list) in sharedLists ?? checksumLists(runtime, manifest.verdict, holder: member.id) {
+                    let stored = try client.request(.checksums(job: remote.job, lane: lane, algorithm: algorithm), at: member.url, body: list,
+                                                    contentType: "text/plain", timeout: .seconds(60))
+                    if stored.status != 200 {
+                        logger.warning("agent \(member.url) did not store the \(algorithm.rawValue) checksum list: \(stored.status) \(stored.bodyText)")
+                    }
                 }
             } catch {
                 logger.warning("cannot send the manifest to agent \(member.url): \(error)")
@@ -193,6 +195,7 @@ extension CoordinatorRun {
                 ("copied_files", .integer(progress.statistics.copiedFiles)),
                 ("copied_bytes", .integer(progress.statistics.copiedBytes)),
                 ("expired_leases", .integer(progress.statistics.expiredLeases)),
+                ("source_removal", target.removal.withLock { $0 }?.json() ?? .null),
                 // Nodes that may hold copies of this archive's keys the record does not name.
                 ("superseded", .array(engine.supersededCopies(target.index).map { node, paths in
                     .object([("node", .string(node.isLocal ? "local" : fleet.label(of: node))), ("files", .integer(paths.count))])

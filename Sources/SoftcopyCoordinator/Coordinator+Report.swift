@@ -34,6 +34,32 @@ extension CoordinatorRun {
         console.progress(line)
     }
 
+    /// What removing the source did: how much the source held, how much went, the free
+    /// space of its filesystem before and after, and each file that stayed.
+    func removalLines(_ r: SourceRemovalReport, source: String) -> [String] {
+        var lines: [String] = []
+        let free = { (bytes: UInt64?) in bytes.map(Quantity.formatBytes) ?? "unknown" }
+        if let refused = r.refused {
+            let during = r.removedFiles > 0 ? "\(r.removedFiles) chunk files (\(Quantity.formatBytes(r.removedBytes))) were removed during the acquisition, each verified on its nodes; " : ""
+            lines.append("  source NOT removed (remove_source: \(r.mode.rawValue)): \(refused); \(during)the source holds \(r.sourceFiles - r.removedFiles) files (\(Quantity.formatBytes(r.sourceBytes &- r.removedBytes))), \(free(r.freeBefore)) free\(r.journal.map { "; removal journal \($0)" } ?? "")")
+            return lines
+        }
+        if r.dryRun {
+            lines.append("  dry run (remove_source: \(r.mode.rawValue)): would remove \(r.removedFiles) of the source's \(r.sourceFiles) files (\(Quantity.formatBytes(r.removedBytes)) of \(Quantity.formatBytes(r.sourceBytes))); nothing was removed; \(free(r.freeBefore)) free")
+        } else {
+            let earlier = r.removedEarlier > 0 ? ", \(r.removedEarlier) more by an earlier run" : ""
+            let root = r.rootRemoved ? "the source folder is gone" : "the source folder stays (\(r.kept.count) files kept; removal journal \(r.journal ?? "not kept"))"
+            lines.append("  source removed (remove_source: \(r.mode.rawValue)): \(r.removedFiles) of \(r.sourceFiles) files, \(Quantity.formatBytes(r.removedBytes)) of \(Quantity.formatBytes(r.sourceBytes))\(earlier); \(r.foldersRemoved) folders; \(root)")
+            lines.append("  free space at the source: \(free(r.freeBefore)) before, \(free(r.freeAfter)) after")
+        }
+        if !r.kept.isEmpty {
+            lines.append("  kept at the source (\(r.kept.count)):")
+            for kept in r.kept.prefix(50) { lines.append("    \(source)/\(kept.path): \(kept.reason)") }
+            if r.kept.count > 50 { lines.append("    ... and \(r.kept.count - 50) more (all are in the manifest)") }
+        }
+        return lines
+    }
+
     func printSummary(_ runtime: TargetRuntime, verdict: ArchiveVerdict, statistics: TrackerStatistics, status: ExitStatus,
                       manifest: ManifestPlaces, superseded: [Manifest.SupersededCopies]) {
         console.endProgress()
@@ -84,6 +110,7 @@ extension CoordinatorRun {
         list("kept at the destination although gone from the source (deleting was not allowed)", verdict.keptDeletions.map(\.string))
         list("files at the destination that softcopy did not write and the source does not have (left alone)", verdict.extraneous.map(\.string))
         list("symbolic links at the source left out (symlinks: skip)", verdict.skipped.map(\.description))
+        if let removal = runtime.removal { lines += removalLines(removal, source: runtime.spec.source) }
         for line in lines { console.line(line) }
     }
 }

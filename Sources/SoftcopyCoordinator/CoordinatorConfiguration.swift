@@ -29,6 +29,8 @@ public struct CoordinatorConfiguration: Sendable {
     /// `verify --against-manifest`: check the copy against its manifest even where the
     /// source exists (without the source, the manifest is the reference anyway).
     public var againstManifest = false
+    /// Print what removing the source would remove, and remove nothing.
+    public var dryRun = false
     /// How long writer temp files may take to disappear after the end before they are
     /// reported as a crashed writer's leftovers.
     public var leftoverGrace: Duration = .seconds(3)
@@ -64,6 +66,10 @@ public struct CoordinatorConfiguration: Sendable {
     /// Whether this target may replace another source's copy at its destination.
     func replace(_ spec: TargetSpec) -> Bool {
         spec.replace ?? settings.replace ?? false
+    }
+
+    public func removeSource(for spec: TargetSpec) -> SourceRemovalMode {
+        spec.removeSource ?? settings.removeSource ?? .never
     }
 
     public func symlinks(for spec: TargetSpec) -> SymlinkPolicy {

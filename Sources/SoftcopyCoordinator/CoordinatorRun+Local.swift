@@ -28,7 +28,7 @@ extension CoordinatorRun {
             }
         }
         let channel = InProcessChannel(
-            engine: engine, lanes: lanes, maxRate: configuration.settings.maxRate, sleepTime: configuration.settings.sleepTime, logger: logger,
+            engine: engine, lanes: lanes, maxRate: configuration.settings.maxRate, sleepTime: configuration.settings.sleepTime, digests: digests, logger: logger,
             othersCanTake: { engine.placementNodes().contains { !$0.id.isLocal && $0.attached } })
         var settings = CopyJob.Settings(
             transfers: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers,

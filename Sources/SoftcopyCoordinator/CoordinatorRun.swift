@@ -30,6 +30,9 @@ final class CoordinatorRun {
     /// The local copy (no agent at the start): the agents' job, run in process.
     var local: (job: CopyJob, channel: InProcessChannel)?
 
+    /// SHA-256 and MD5 of what is read, where `checksums:` asks.
+    let digests: ContentDigests?
+
     /// The service's Avahi browser, asked for only if discovery is on.
     private let sharedDiscovery: () -> AgentDiscovery?
 
@@ -38,6 +41,7 @@ final class CoordinatorRun {
         self.configuration = job.configuration
         self.controls = job.controls
         self.sharedDiscovery = discovery
+        self.digests = ContentDigests(job.configuration.settings.checksums ?? [])
     }
 
     func run() -> ExitStatus {
@@ -215,6 +219,8 @@ final class CoordinatorRun {
                         logger: logger)
         engine.onChange { [controls] in controls.nudge() }
         for runtime in runtimes {
+            // Before the first scan: a file an earlier run removed is not a deletion.
+            resumeRemoval(runtime)
             runtime.watcher = makeWatcher(index: runtime.index, spec: runtime.spec)
         }
         for runtime in runtimes {
@@ -285,6 +291,7 @@ final class CoordinatorRun {
                 lastPlacementCheck = now
                 if let status = checkPlacement(now: now) { return status }
                 if remote != nil { removeLocalSupersededCopies() }
+                for runtime in runtimes { liveRemovalRound(runtime) }
             }
             if let full = local?.channel.destinationFull.withLock({ $0 }) {
                 return destinationFull(lane: full.lane, full.error)

@@ -22,6 +22,8 @@ final class InProcessChannel: WorkChannel {
     let rateLimiter: RateLimiter?
     /// Pause after each item (`--sleep-time`, the original softcopy's).
     let sleepTime: Duration?
+    /// SHA-256 and MD5 of what is read, where `checksums:` asks.
+    let digests: ContentDigests?
     let logger: Logger
     /// Whether an agent could take what the local destination has no room for.
     private let othersCanTake: @Sendable () -> Bool
@@ -29,8 +31,10 @@ final class InProcessChannel: WorkChannel {
     /// the main loop ends the run with one message instead of thousands of retries.
     let destinationFull = Mutex<(lane: LaneID, error: SystemError)?>(nil)
 
-    init(engine: Engine, lanes: [Lane], maxRate: UInt64?, sleepTime: Duration?, logger: Logger, othersCanTake: @escaping @Sendable () -> Bool) {
+    init(engine: Engine, lanes: [Lane], maxRate: UInt64?, sleepTime: Duration?, digests: ContentDigests?, logger: Logger,
+         othersCanTake: @escaping @Sendable () -> Bool) {
         self.engine = engine
+        self.digests = digests
         self.lanes = lanes
         self.rateLimiter = maxRate.map { RateLimiter(bytesPerSecond: $0) }
         self.sleepTime = sleepTime

@@ -54,7 +54,8 @@ final class InProcessConnection: WorkConnection {
             default:
                 break
             }
-            return .ready(SourceRead(source, requireStableRead: work.requireStableRead, rateLimiter: channel.rateLimiter))
+            return .ready(SourceRead(source, requireStableRead: work.requireStableRead, rateLimiter: channel.rateLimiter,
+                                     digests: channel.digests.map { ($0, lane.sourceRoot, item.path) }))
         } catch {
             return .done(.failed(message: error.description, transient: error.isTransient))
         }

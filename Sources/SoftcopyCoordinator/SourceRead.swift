@@ -9,16 +9,21 @@ final class SourceRead: ItemReader {
     private let source: SourceFile
     private let requireStableRead: Bool
     private let rateLimiter: RateLimiter?
+    /// Where SHA-256 and MD5 go when `checksums:` asks: the store, and this file's root and path.
+    private let digests: (store: ContentDigests, root: String, path: RelativePath)?
 
-    init(_ source: consuming SourceFile, requireStableRead: Bool, rateLimiter: RateLimiter?) {
+    init(_ source: consuming SourceFile, requireStableRead: Bool, rateLimiter: RateLimiter?,
+         digests: (store: ContentDigests, root: String, path: RelativePath)? = nil) {
         self.source = source
         self.requireStableRead = requireStableRead
         self.rateLimiter = rateLimiter
+        self.digests = digests
     }
 
     func read(into writer: ChunkWriter, hasher: XXH3Hasher) -> Fetched {
         let version = source.status.version
         var offset: Int64 = 0
+        let extra = digests?.store.hashers() ?? []
         do throws(SystemError) {
             while true {
                 var readError: SystemError?
@@ -28,6 +33,7 @@ final class SourceRead: ItemReader {
                         do throws(SystemError) {
                             let n = try self.source.read(into: free, at: offset)
                             hasher.update(UnsafeRawBufferPointer(rebasing: free[..<n]))
+                            for h in extra { h.update(UnsafeRawBufferPointer(rebasing: free[..<n])) }
                             return n
                         } catch {
                             readError = error
@@ -53,6 +59,8 @@ final class SourceRead: ItemReader {
         } catch {
             return .done(.failed(message: error.description, transient: error.isTransient))
         }
-        return .bytes(version: version, checksum: hasher.digest(), mode: source.status.mode & 0o7777, received: UInt64(offset))
+        let checksum = hasher.digest()
+        if let digests, !extra.isEmpty { digests.store.record(root: digests.root, path: digests.path, checksum: checksum, extra) }
+        return .bytes(version: version, checksum: checksum, mode: source.status.mode & 0o7777, received: UInt64(offset))
     }
 }

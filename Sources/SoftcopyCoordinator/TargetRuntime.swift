@@ -30,6 +30,20 @@ final class TargetRuntime {
     var finalScan: SourceWatcher.ScanResult?
     /// Files an earlier run had already verified (from the journal).
     var resumedFiles = 0
+    /// The removal journal an earlier run left beside the source (`remove_source`), with
+    /// what this run's live rounds planned and removed.
+    var removalJournalState: RemovalRecord.State?
+    /// `remove_source: live`: the journal and the source tree once the first round opened
+    /// them, what the rounds removed, and why they stopped if they did.
+    var liveJournal: RemovalJournal?
+    var sourceTree: DestinationTree?
+    var liveRemoved: (files: Int, bytes: UInt64) = (0, 0)
+    var liveRemovalStopped: String?
+    /// What removing the source did, for the summary and the status document.
+    var removal: SourceRemovalReport? {
+        get { status.removal.withLock { $0 } }
+        set { status.removal.withLock { $0 = newValue } }
+    }
     let started: MonotonicInstant
     let startedWall: String
     var finished: MonotonicInstant?

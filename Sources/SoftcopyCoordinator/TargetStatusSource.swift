@@ -13,6 +13,8 @@ final class TargetStatusSource: Sendable {
     /// The placement policy could not be met since then (with the problem last reported).
     /// Behind a lock: an unlocked read of the message while it is replaced is a race on a String.
     let problem = Mutex<(since: MonotonicInstant, message: String, reported: Bool)?>(nil)
+    /// What removing the source did (`remove_source`), once it has run.
+    let removal = Mutex<SourceRemovalReport?>(nil)
 
     init(index: TargetIndex, lane: LaneID, source: String, destination: String, placement: String) {
         self.index = index

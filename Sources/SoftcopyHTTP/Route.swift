@@ -1,3 +1,5 @@
+public import SoftcopyCore
+
 /// Every endpoint of softcopy's HTTP API under `/v1` (docs/http-api.md), in one place: the
 /// clients build their URLs from it and both servers dispatch on it, so a path is spelled
 /// once. Identifiers stay as the request gave them; each handler checks its own and says
@@ -22,8 +24,9 @@ public enum Route: Sendable, Equatable {
     /// `PUT /v1/jobs/{job}/targets/{lane}/manifest`: the manifest, stored with the copy.
     case manifest(job: String, lane: String)
     /// `PUT /v1/jobs/{job}/targets/{lane}/checksums`: the files this node holds, in the
-    /// format `xxh128sum -c` reads, stored beside the manifest.
-    case checksums(job: String, lane: String)
+    /// format `xxh128sum -c` reads, stored beside the manifest; `.../checksums/sha256` and
+    /// `.../checksums/md5` the same for `sha256sum -c` and `md5sum -c`.
+    case checksums(job: String, lane: String, algorithm: ChecksumAlgorithm = .xxh128)
     /// `POST /v1/remove`: superseded copies to remove.
     case remove
     /// `GET /v1/list?destination=…` (or `/v1/list/{path}`): an agent's listing.
@@ -54,7 +57,8 @@ public enum Route: Sendable, Equatable {
         case .attach: return "/v1/jobs"
         case .detach(let job): return jobs + URLCoding.encodePath(job)
         case .manifest(let job, let lane): return jobs + URLCoding.encodePath(job) + "/targets/" + URLCoding.encodePath(lane) + "/manifest"
-        case .checksums(let job, let lane): return jobs + URLCoding.encodePath(job) + "/targets/" + URLCoding.encodePath(lane) + "/checksums"
+        case .checksums(let job, let lane, let algorithm):
+            return jobs + URLCoding.encodePath(job) + "/targets/" + URLCoding.encodePath(lane) + "/checksums" + (algorithm == .xxh128 ? "" : "/" + algorithm.rawValue)
         case .remove: return "/v1/remove"
         case .list(let path): return path.isEmpty ? "/v1/list" : "/v1/list/" + URLCoding.encodePath(path)
         case .file(let path): return "/v1/files/" + URLCoding.encodePath(path)
@@ -83,6 +87,9 @@ public enum Route: Sendable, Equatable {
             self = .chunk(job: c[2], lane: c[4], path: c[6...].joined(separator: "/"))
         case ("PUT", "jobs", 6) where c[3] == "targets" && c[5] == "manifest": self = .manifest(job: c[2], lane: c[4])
         case ("PUT", "jobs", 6) where c[3] == "targets" && c[5] == "checksums": self = .checksums(job: c[2], lane: c[4])
+        case ("PUT", "jobs", 7) where c[3] == "targets" && c[5] == "checksums":
+            guard let algorithm = ChecksumAlgorithm(rawValue: c[6]), algorithm != .xxh128 else { return nil }
+            self = .checksums(job: c[2], lane: c[4], algorithm: algorithm)
         case ("POST", "remove", 2): self = .remove
         case ("GET", "list", _): self = .list(path: c[2...].joined(separator: "/"))
         case ("GET", "files", 3...), ("HEAD", "files", 3...): self = .file(path: c[2...].joined(separator: "/"))
@@ -93,7 +100,7 @@ public enum Route: Sendable, Equatable {
     /// The job a route belongs to, if it names one.
     public var job: String? {
         switch self {
-        case .lease(let job), .ack(let job), .bundle(let job), .chunk(let job, _, _), .detach(let job), .manifest(let job, _), .checksums(let job, _): job
+        case .lease(let job), .ack(let job), .bundle(let job), .chunk(let job, _, _), .detach(let job), .manifest(let job, _), .checksums(let job, _, _): job
         case .health, .status, .attach, .remove, .list, .file: nil
         }
     }

@@ -130,6 +130,15 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Symbolic links in the source: inside (default: copy those that stay inside the archive, a problem otherwise), follow (copy what every link points to) or skip (leave them out, listed).", valueName: "POLICY"))
     var symlinks: String?
 
+    @Option(help: ArgumentHelp("Remove the source's files once their copy is verified: never (default), after-verify (when the end verdict is OK for the whole target) or live (each chunk as soon as it is verified on every node that should hold it).", valueName: "WHEN"))
+    var removeSource: String?
+
+    @Option(help: ArgumentHelp("Checksum lists to write beside the manifest besides xxh128sums, comma-separated: sha256, md5 (for sha256sum -c and md5sum -c; computed as the files are read).", valueName: "LIST"))
+    var checksums: String?
+
+    @Flag(help: "With --remove-source (or remove_source:): print what would be removed from the source, and remove nothing.")
+    var dryRun = false
+
     mutating func validate() throws {
         guard paths.count == 1 || paths.count == 2 else {
             throw ValidationError("give a targets file, or a source and a destination (got \(paths.count) paths)")
@@ -198,6 +207,10 @@ struct RunCommand: ParsableCommand {
         overrides.replicas = replicas
         overrides.replace = replace ? true : nil
         overrides.symlinks = try symlinks.map { try Self.choice($0, "--symlinks", SymlinkPolicy.self) }
+        overrides.removeSource = try removeSource.map { try Self.choice($0, "--remove-source", SourceRemovalMode.self) }
+        overrides.checksums = try checksums.map { list in
+            Set(try list.split(separator: ",").map { try Self.choice(String($0).trimmingWhitespace(), "--checksums", ChecksumAlgorithm.self) })
+        }
 
         // The command line wins over the targets' own keys too.
         for i in targets.indices {
@@ -205,6 +218,7 @@ struct RunCommand: ParsableCommand {
             if let r = overrides.replicas { targets[i].replicas = r }
             if let r = overrides.replace { targets[i].replace = r }
             if let s = overrides.symlinks { targets[i].symlinks = s }
+            if let r = overrides.removeSource { targets[i].removeSource = r }
         }
         let merged = settings.merging(overrides)
         if (merged.tlsCertificate == nil) != (merged.tlsKey == nil) {
@@ -220,6 +234,7 @@ struct RunCommand: ParsableCommand {
         configuration.verbose = verbose
         configuration.repair = repair
         configuration.againstManifest = againstManifest
+        configuration.dryRun = dryRun
         configuration.ioPriority = try Self.choice(ioPriority, "--io-priority", IOPriority.self)
         configuration.directIO = !noDirectIO
         configuration.progress = try Self.choice(progress, "--progress", CoordinatorConfiguration.ProgressMode.self)

@@ -23,7 +23,12 @@ struct ManifestVerifyTests {
 
     /// `xxh128sum -c` (Debian's xxhash) on the checksum list a run left at `root`: its exit code and what it said.
     private func xxh128sumCheck(_ root: String) throws -> (code: Int32, output: String) {
-        let run = try ChildProcess.run(["/bin/sh", "-c", "cd \"$0\" && exec xxh128sum -c --quiet .softcopy/xxh128sums", root], timeout: .seconds(30))
+        try check("xxh128sum", "xxh128sums", at: root)
+    }
+
+    /// `<tool> -c` on the list `.softcopy/<list>` a run left at `root`.
+    private func check(_ tool: String, _ list: String, at root: String) throws -> (code: Int32, output: String) {
+        let run = try ChildProcess.run(["/bin/sh", "-c", "cd \"$0\" && exec \(tool) -c --quiet .softcopy/\(list)", root], timeout: .seconds(30))
         return (run.code, run.stdout + run.stderr)
     }
 
@@ -119,5 +124,40 @@ struct ManifestVerifyTests {
         let (nothing, nothingSaid) = verify(configuration)
         #expect(nothing == .incomplete)
         #expect(nothingSaid.isEmpty)
+    }
+}
+
+extension ManifestVerifyTests {
+    @Test("checksums: sha256, md5: the lists check with sha256sum -c and md5sum -c, locally and on every agent, also after a resumed run")
+    func extraChecksumLists() throws {
+        let dir = TestDirectory("ip-checksums")
+        let source = SourceScript(root: dir.appending("src"), chunks: 6)
+        source.writeChunks(0..<6)
+        let destination = dir.appending("dst")
+        let local = InProcessRun.configuration(source: source.root, destination: destination) { settings, _ in settings.checksums = [.sha256, .md5] }
+        #expect(try InProcessRun.run(local) == .verified)
+        for (tool, list) in [("sha256sum", "sha256sums"), ("md5sum", "md5sums"), ("xxh128sum", "xxh128sums")] {
+            #expect(try check(tool, list, at: destination).code == 0)
+            #expect(try readSmallFile(destination + "/.softcopy/" + list).split(separator: UInt8(ascii: "\n")).count == (try TreeComparison.files(destination)).count)
+        }
+        // A resumed run read nothing: the digests come from the copy, and still check.
+        #expect(try InProcessRun.run(local) == .verified)
+        #expect(try check("sha256sum", "sha256sums", at: destination).code == 0)
+        // One flipped byte fails the check, naming the file.
+        var flipped = try readSmallFile(destination + "/" + SourceScript.chunk(2))
+        flipped[7] ^= 0x10
+        TestDirectory.write(bytes: flipped, to: destination + "/" + SourceScript.chunk(2))
+        let failed = try check("sha256sum", "sha256sums", at: destination)
+        #expect(failed.code != 0 && failed.output.contains(SourceScript.chunk(2)), "\(failed)")
+
+        let stores = try (1...2).map { try InProcessAgent(root: dir.appending("store\($0)"), name: "store\($0)") }
+        defer { stores.forEach { $0.stop() } }
+        let remote = InProcessRun.configuration(source: source.root, destination: "dst", agents: stores) { settings, _ in settings.checksums = [.sha256] }
+        #expect(try InProcessRun.run(remote) == .verified)
+        for store in stores {
+            let listed = try readSmallFile(store.root + "/dst/.softcopy/sha256sums").split(separator: UInt8(ascii: "\n")).count
+            #expect(listed == (try store.files("dst")).count)
+            #expect(try check("sha256sum", "sha256sums", at: store.root + "/dst").code == 0)
+        }
     }
 }

@@ -63,5 +63,16 @@ struct ManifestRecordTests {
         #expect(!ChecksumList.isValid(Array("00000000000000ab000000000000000a  zarr.json".utf8)), "a last line without its newline")
         #expect(!ChecksumList.isValid(Array("00000000000000ab000000000000000a  ../x\n".utf8)))
         #expect(!ChecksumList.isValid(Array("{\"not\": \"a list\"}\n".utf8)))
+        // SHA-256's lines: 64 hex digits; a file without a digest is left out and counted.
+        let sha = String(repeating: "e3", count: 32)
+        let (shaBytes, shaLeftOut) = ChecksumList.lines(files, holder: .local) { file, out in
+            guard file.path.string != "zarr.json" else { return false }
+            out += sha.utf8
+            return true
+        }
+        #expect(String(decoding: shaBytes, as: UTF8.self) == sha + "  a/c/1\n")
+        #expect(shaLeftOut == 3)
+        #expect(ChecksumList.isValid(shaBytes, algorithm: .sha256) && !ChecksumList.isValid(shaBytes))
+        #expect(!ChecksumList.isValid(bytes, algorithm: .sha256))
     }
 }

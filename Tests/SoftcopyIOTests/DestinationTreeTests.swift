@@ -189,3 +189,57 @@ struct DestinationTreeTests {
 func statusOf(_ path: String) throws -> FileVersion? {
     try FileStatus.of(path)?.version
 }
+
+@Suite("Removing a verified source file: only the version that was verified")
+struct SourceFileRemovalTests {
+    private func make(_ dir: TestDirectory, _ name: String, _ text: String) throws -> (DestinationTree, RelativePath, FileVersion) {
+        let root = dir.appending("src")
+        _ = mkdir(root, 0o755)
+        TestDirectory.write(bytes: Array(text.utf8), to: root + "/" + name)
+        let status = try #require(try FileStatus.of(root + "/" + name))
+        return (try DestinationTree(root: root, create: false), try RelativePath(validating: name), status.version)
+    }
+
+    @Test("the verified version goes; a missing file is already gone")
+    func removesVerified() throws {
+        let dir = TestDirectory("rm-verified")
+        let (tree, name, version) = try make(dir, "chunk", "abc")
+        #expect(tree.removeIfUnchanged(name, expected: version) == .removed)
+        #expect(try FileStatus.of(dir.appending("src/chunk")) == nil)
+        #expect(tree.removeIfUnchanged(name, expected: version) == .alreadyGone)
+        #expect(try DestinationTree(root: dir.appending("src"), create: false).entries(in: .root)?.isEmpty == true)
+    }
+
+    @Test("a file rewritten, replaced or touched since it was verified stays")
+    func keepsChanged() throws {
+        let dir = TestDirectory("rm-changed")
+        let (tree, name, version) = try make(dir, "chunk", "abc")
+        let path = dir.appending("src/chunk")
+        // Replaced by a writer's rename: another inode.
+        TestDirectory.write(bytes: Array("new".utf8), to: dir.appending("src/tmp"))
+        #expect(rename(dir.appending("src/tmp"), path) == 0)
+        guard case .changed = tree.removeIfUnchanged(name, expected: version) else { Issue.record("a replaced file was removed"); return }
+        #expect(try readSmallFile(path) == Array("new".utf8))
+        // Written in place: same inode, another mtime.
+        let current = try #require(try FileStatus.of(path)).version
+        var times = [timespec(tv_sec: 1_600_000_000, tv_nsec: 0), timespec(tv_sec: 1_600_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        guard case .changed = tree.removeIfUnchanged(name, expected: current) else { Issue.record("a touched file was removed"); return }
+        #expect(try readSmallFile(path) == Array("new".utf8))
+        // A symbolic link where the file was is not the file.
+        _ = unlink(path)
+        symlink("elsewhere", path)
+        guard case .changed = tree.removeIfUnchanged(name, expected: current) else { Issue.record("a link was removed"); return }
+        #expect(try FileStatus.of(path)?.kind == .symlink)
+    }
+
+    @Test("a file an interrupted removal moved aside is finished: removed if it is the verified version")
+    func finishesAside() throws {
+        let dir = TestDirectory("rm-aside")
+        let (tree, name, version) = try make(dir, "chunk", "abc")
+        let aside = dir.appending("src/" + DestinationTree.temporaryPrefix + "rm-\(version.inode)")
+        #expect(rename(dir.appending("src/chunk"), aside) == 0)
+        #expect(tree.removeIfUnchanged(name, expected: version) == .removed)
+        #expect(try FileStatus.of(aside) == nil)
+    }
+}

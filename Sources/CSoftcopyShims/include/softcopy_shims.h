@@ -19,6 +19,10 @@ int softcopy_get_thread_io_priority(void);
 /// (ELOOP for a symlink, EXDEV for an escape, ENOENT, ...).
 int softcopy_open_beneath(int rootfd, const char *path, int flags, unsigned int mode);
 
+/// renameat2(RENAME_NOREPLACE): renames unless something is already at `to` (EEXIST).
+/// glibc declares renameat2 only with _GNU_SOURCE, which Swift's Glibc module lacks.
+int softcopy_rename_noreplace(int fromdir, const char *from, int todir, const char *to);
+
 /// 1 if openat2 is in use, 0 if the component walk is (for diagnostics and tests).
 int softcopy_open_beneath_uses_openat2(void);
 

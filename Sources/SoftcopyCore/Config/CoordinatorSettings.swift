@@ -50,6 +50,10 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var replace: Bool?
     /// What symbolic links in the sources become.
     public var symlinks: SymlinkPolicy?
+    /// When the source's files are removed once copied.
+    public var removeSource: SourceRemovalMode?
+    /// Checksum lists written beside the manifest besides XXH3-128's (sha256, md5).
+    public var checksums: Set<ChecksumAlgorithm>?
 
     public init() {}
 
@@ -83,6 +87,8 @@ public struct CoordinatorSettings: Sendable, Hashable {
         if let v = overrides.localityDimensions { merged.localityDimensions = v }
         if let v = overrides.replace { merged.replace = v }
         if let v = overrides.symlinks { merged.symlinks = v }
+        if let v = overrides.removeSource { merged.removeSource = v }
+        if let v = overrides.checksums { merged.checksums = v }
         return merged
     }
 }

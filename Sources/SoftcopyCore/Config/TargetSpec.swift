@@ -18,6 +18,8 @@ public struct TargetSpec: Sendable, Hashable {
     /// This target's destination may hold another source's copy, which is replaced.
     public var replace: Bool?
     public var symlinks: SymlinkPolicy?
+    /// When the source's files are removed once copied (`remove_source`).
+    public var removeSource: SourceRemovalMode?
     /// Where the target was written in the targets file, for later errors (source missing).
     public var sourceMark: SourceMark?
     public var destinationMark: SourceMark?

@@ -15,6 +15,7 @@
 ///     replicas: 1               # copies of every chunk, each on a different agent
 ///     replace: false            # the destination may hold another source's copy: replace it
 ///     symlinks: inside          # inside | follow | skip  (symbolic links in the source)
+///     remove_source: never      # never | after-verify | live  (free the source once its copy is verified)
 /// nprocs: 8                     # copy workers (softcopy's --nprocs)
 /// sleep_time: 0                 # pause per worker after each file (softcopy's --sleep-time)
 /// max_rate: 200MB               # cap on source reads, bytes per second
@@ -33,7 +34,8 @@
 /// discovery_wait: 3s            # look this long at start; none found: copy locally
 /// free_space_reserve: 1GiB      # an agent below this much free space gets no more work
 /// when_unsatisfiable: wait      # wait | stop  (too few agents for the policy, or no room)
-/// placement / locality_dimensions / replicas / replace / symlinks  # defaults for every target
+/// placement / locality_dimensions / replicas / replace / symlinks / remove_source  # defaults for every target
+/// checksums: [sha256, md5]      # checksum lists beside the manifest besides xxh128sums (sha256sum -c, md5sum -c)
 /// ```
 extension TargetsFile {
     /// Keys allowed at the top level, with a one-line meaning (used in error messages).
@@ -42,11 +44,11 @@ extension TargetsFile {
         "writer", "quiet_period", "poll_interval", "deletions",
         "agents", "listen", "advertise_url", "token_file", "lease_timeout",
         "retry_deadline", "tls_cert", "tls_key", "tls_ca", "discovery", "discovery_wait", "free_space_reserve", "when_unsatisfiable",
-        "placement", "locality_dimensions", "replicas", "replace", "symlinks",
+        "placement", "locality_dimensions", "replicas", "replace", "symlinks", "remove_source", "checksums",
     ]
     public static let targetKeys: [String] = [
         "source", "destination", "writer", "quiet_period", "poll_interval", "deletions",
-        "placement", "locality_dimensions", "replicas", "replace", "symlinks",
+        "placement", "locality_dimensions", "replicas", "replace", "symlinks", "remove_source",
     ]
 
     /// Parses a loaded document. Relative paths are taken relative to `baseDirectory`
@@ -103,6 +105,15 @@ extension TargetsFile {
         settings.localityDimensions = try top["locality_dimensions"].map { v throws(ConfigError) in try reader.integer(v, key: "locality_dimensions", in: 1...32) }
         settings.replace = try top["replace"].map { v throws(ConfigError) in try reader.bool(v, key: "replace") }
         settings.symlinks = try top["symlinks"].map { v throws(ConfigError) in try reader.choice(v, key: "symlinks", SymlinkPolicy.self) }
+        if let node = top["checksums"] {
+            let items: [YAMLNode]
+            switch node {
+            case .sequence(let list, _): items = list
+            default: items = [node]
+            }
+            settings.checksums = Set(try items.map { item throws(ConfigError) in try reader.choice(item, key: "checksums", ChecksumAlgorithm.self) })
+        }
+        settings.removeSource = try top["remove_source"].map { v throws(ConfigError) in try reader.choice(v, key: "remove_source", SourceRemovalMode.self) }
 
         guard let targetsNode = top["targets"] else {
             throw reader.error(document.mark, "missing required key 'targets' (a list of source/destination pairs)")
@@ -159,6 +170,7 @@ extension TargetsFile {
             spec.localityDimensions = try keys["locality_dimensions"].map { v throws(ConfigError) in try reader.integer(v, key: "locality_dimensions", in: 1...32) }
             spec.replace = try keys["replace"].map { v throws(ConfigError) in try reader.bool(v, key: "replace") }
             spec.symlinks = try keys["symlinks"].map { v throws(ConfigError) in try reader.choice(v, key: "symlinks", SymlinkPolicy.self) }
+            spec.removeSource = try keys["remove_source"].map { v throws(ConfigError) in try reader.choice(v, key: "remove_source", SourceRemovalMode.self) }
             if (spec.placement ?? settings.placement) == .shared, let r = keys["replicas"] ?? top["replicas"], (spec.replicas ?? settings.replicas ?? 1) > 1 {
                 throw reader.error(r.mark, "replicas need separate filesystems, but placement 'shared' has one filesystem for every agent \(context)")
             }

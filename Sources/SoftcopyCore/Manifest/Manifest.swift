@@ -20,6 +20,8 @@ public struct Manifest: Sendable {
     /// Nodes that may still hold copies of keys whose current copy is elsewhere: a reader
     /// of a node's listing must not take those for the copy.
     public var superseded: [SupersededCopies] = []
+    /// What removing the source did, when `remove_source` asked for it.
+    public var sourceRemoval: SourceRemovalReport?
 
     public struct SupersededCopies: Sendable, Hashable {
         public var node: String
@@ -66,7 +68,7 @@ public struct Manifest: Sendable {
                 ("xxh3_128", .string(f.checksum.hex)),
                 ("mtime_ns", .integer(f.mtimeNanoseconds)),
                 ("nodes", .array(f.holders.map { .string(nodeName($0)) })),
-            ])
+            ] + (f.removedAt.map { [("removed_from_source_ns", JSONValue.integer($0))] } ?? []))
         })))
         return .object(members)
     }
@@ -128,7 +130,12 @@ public struct Manifest: Sendable {
                 }
                 out += names[holder]!
             }
-            out += "]}".utf8
+            out.append(UInt8(ascii: "]"))
+            if let removed = f.removedAt {
+                out += ",\"removed_from_source_ns\":".utf8
+                JSONBytes.appendDecimal(removed, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
         return out
     }
@@ -191,6 +198,7 @@ public struct Manifest: Sendable {
             ("superseded", .array(superseded.map { s in
                 .object([("node", .string(s.node)), ("reachable", .bool(s.reachable)), ("files", .integer(s.paths.count)), ("paths", paths(s.paths))])
             })),
+            ("source_removal", sourceRemoval?.json() ?? .null),
         ]
         return .object(members)
     }

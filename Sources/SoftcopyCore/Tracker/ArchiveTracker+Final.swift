@@ -16,10 +16,13 @@ extension ArchiveTracker {
     public func filesToVerify() -> [(path: RelativePath, record: DestinationRecord, id: Int)] {
         records.indices.compactMap { i in
             let r = records[i]
-            guard case .present(let version) = r.source, case .holds(let d) = r.destination, d.version == version else {
+            guard case .holds(let d) = r.destination else { return nil }
+            switch r.source {
+            case .present(let version), .removed(let version):
+                return d.version == version ? (r.path, d, i) : nil
+            case .absent, .unknown:
                 return nil
             }
-            return (r.path, d, i)
         }
     }
 
@@ -77,6 +80,16 @@ extension ArchiveTracker {
         var holders: [NodeID] = []
         for r in records {
             switch r.source {
+            case .removed(let version):
+                if case .holds(let d) = r.destination, d.version == version, r.verified {
+                    if holders.first != d.holder { holders = [d.holder] }
+                    verdict.verified.append(.init(path: r.path, role: r.role, size: version.size,
+                                                  checksum: d.checksum, mtimeNanoseconds: version.mtimeNanoseconds, holders: holders))
+                    verdict.verifiedBytes &+= version.size
+                    verdict.removedFromSource += 1
+                } else {
+                    verdict.problems.append(.init(path: r.path, kind: .failed(Self.removedCopyLost)))
+                }
             case .present(let version):
                 let failure = r.failure.flatMap { $0.seq == r.seq ? $0.message : nil }
                 switch r.destination {
@@ -123,6 +136,8 @@ extension ArchiveTracker {
         verdict.verified = Self.sortedByPath(verdict.verified)
         return verdict
     }
+
+    static let removedCopyLost = "removed from the source after its copy was verified, and the destination no longer holds that copy"
 
     /// Files in the order of their paths (`RelativePath`'s `<`: byte order), for a million
     /// of them: most comparisons are decided by the first 16 bytes of two paths as two
@@ -173,6 +188,12 @@ extension ArchiveTracker {
     public func sourceVersion(of path: RelativePath) -> FileVersion? {
         guard let i = indexByPath.find(path, in: records), case .present(let v) = records[i].source else { return nil }
         return v
+    }
+
+    /// Whether softcopy removed `path` from the source (this run or an earlier one).
+    public func isRemovedFromSource(_ path: RelativePath) -> Bool {
+        guard let i = indexByPath.find(path, in: records), case .removed = records[i].source else { return false }
+        return true
     }
 
     /// A snapshot for the progress line and status documents.

@@ -23,12 +23,23 @@ extension ArchiveTracker {
         let generation = scanGeneration
         let countsAsMissed = cause == .scan(.final)
         var changed = false
+        var rewrittenAfterRemoval = false
         update(i, now: now) { r in
             r.seenGeneration = generation
             let newSource: SourceState
-            switch state {
-            case .file(let version): newSource = .present(version)
-            case .absent: newSource = .absent
+            switch (state, r.source) {
+            case (.absent, .removed):
+                // The removal itself, seen by the watcher or a scan.
+                newSource = r.source
+            case (.file(let version), .removed(let removed)) where version != removed:
+                // Written again after softcopy removed it: a zarr writer that updates part
+                // of a chunk reads a missing chunk as fill values and writes back the whole
+                // chunk, so this version may lack what the removed one held. Copying it
+                // over the verified copy could lose data: both are kept, and it is named.
+                newSource = .present(version)
+                rewrittenAfterRemoval = true
+            case (.file(let version), _): newSource = .present(version)
+            case (.absent, _): newSource = .absent
             }
             if r.source != newSource {
                 r.source = newSource
@@ -39,11 +50,18 @@ extension ArchiveTracker {
                 r.failure = nil
                 r.verified = false
                 changed = true
+                if rewrittenAfterRemoval {
+                    r.failure = Failure(message: Self.rewrittenAfterRemoval, seq: r.seq, permanent: true, since: now)
+                }
             } else if cause == .closedAfterWrite || cause.isInPlaceEvidence {
                 // An in-place writer touched the file without changing what stat shows
                 // yet: the quiet period starts again.
                 r.lastChange = now
             }
+        }
+        if rewrittenAfterRemoval {
+            self.rewrittenAfterRemoval += 1
+            notices.append(.permanentFailure(path, Self.rewrittenAfterRemoval))
         }
         if changed {
             statistics.sourceChanges += 1
@@ -74,9 +92,44 @@ extension ArchiveTracker {
             switch records[i].source {
             case .present, .unknown:
                 observe(records[i].path, .absent, cause: .scan(kind), at: now)
-            case .absent:
+            case .absent, .removed:
                 break
             }
+        }
+    }
+
+    static let rewrittenAfterRemoval = "written again at the source after softcopy removed it (its copy was verified): a zarr writer that writes part of a chunk reads a missing chunk as fill values, so this version may lack what the removed one held; the destination keeps the removed version and the source keeps this one (docs/operations.md, \"A chunk written again after its removal\")"
+
+    /// softcopy removed `version` of `path` from the source after its copy was verified
+    /// (or an earlier run did, as its removal journal says). Until the file reappears at
+    /// the source it counts as copied, and its absence is never a deletion.
+    /// A record is made if there is none: on a restart the journal is read before the
+    /// scan, and the agents' listings may arrive after it.
+    public mutating func sourceRemoved(_ path: RelativePath, version: FileVersion, at now: MonotonicInstant) {
+        let role = ZarrNaming.role(of: path)
+        guard role != .temporary else { return }
+        let i = insert(path, role: role, now: now)
+        switch records[i].source {
+        case .present(let v) where v != version: return
+        default: break
+        }
+        update(i, now: now) { r in r.source = .removed(version) }
+    }
+
+    /// The removal `sourceRemoved` announced did not happen (the file had changed, or
+    /// the unlink failed): the file is there, and a version seen meanwhile is no rewrite
+    /// after a removal but an ordinary change, copied as usual.
+    public mutating func sourceRemovalUndone(_ path: RelativePath, version: FileVersion, at now: MonotonicInstant) {
+        guard let i = indexByPath.find(path, in: records) else { return }
+        switch records[i].source {
+        case .removed(let v) where v == version:
+            update(i, now: now) { r in r.source = .present(version) }
+        case .present:
+            guard let f = records[i].failure, f.seq == records[i].seq, f.message == Self.rewrittenAfterRemoval else { return }
+            rewrittenAfterRemoval -= 1
+            update(i, now: now) { r in r.failure = nil }
+        default:
+            return
         }
     }
 

@@ -61,6 +61,9 @@ public struct ArchiveTracker: Sendable {
         case unknown
         case present(FileVersion)
         case absent
+        /// softcopy removed this version from the source after its copy was verified
+        /// (`remove_source`): it is gone on purpose, never a deletion to carry over.
+        case removed(FileVersion)
     }
 
     enum DestinationState: Sendable, Hashable {
@@ -142,6 +145,9 @@ public struct ArchiveTracker: Sendable {
     public internal(set) var sourceRootPresent = true
     /// The archive had root metadata at some point; deletions then need it present.
     public internal(set) var sawRootMetadata = false
+    /// Files written again at the source after softcopy removed them (`remove_source:
+    /// live` stops at the first: the writer goes back to chunks it had left).
+    public internal(set) var rewrittenAfterRemoval = 0
 
     var records: [Record] = []
     var indexByPath = RecordIndex()
@@ -282,6 +288,11 @@ public struct ArchiveTracker: Sendable {
         let copy = copyNeeded(r)
         if copy || (r.lease?.operation == .copy) {
             c.outstandingRole = r.role
+        }
+        if case .removed(let version) = r.source {
+            c.present = true
+            c.bytes = version.size
+            if case .holds(let d) = r.destination, d.version == version { c.done = true }
         }
         c.pendingDelete = deleteNeeded(r)
         if let f = r.failure, f.permanent, f.seq == r.seq { c.failed = true }

@@ -10,6 +10,8 @@ public struct ArchiveVerdict: Sendable, Hashable {
         public var mtimeNanoseconds: Int64
         /// The nodes holding a verified copy (0 is the coordinator's local destination).
         public var holders: [NodeID] = [.local]
+        /// When softcopy removed it from the source (Unix time, ns), if it did.
+        public var removedAt: Int64?
     }
 
     public enum ProblemKind: Sendable, Hashable, CustomStringConvertible {
@@ -55,6 +57,8 @@ public struct ArchiveVerdict: Sendable, Hashable {
     public var outOfBounds: [RelativePath] = []
     /// Changes only the final rescan revealed (zero when the watcher missed nothing).
     public var foundByFinalScan = 0
+    /// Verified files that softcopy had already removed from the source (`remove_source`).
+    public var removedFromSource = 0
     public var maximumChunkFiles: UInt64?
     public var arrays = 0
     public var groups = 0

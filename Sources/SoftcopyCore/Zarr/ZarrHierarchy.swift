@@ -100,5 +100,18 @@ public struct ZarrHierarchy: Sendable {
             let key = owner.array.isRoot ? s[...] : s[s.utf8.index(s.startIndex, offsetBy: owner.array.string.utf8.count + 1)...]
             return (owner.array, owner.layout.classify(key: key, filesPerDimension: owner.filesPerDimension))
         }
+
+        /// The array `path` is a chunk (or shard) file of, and the file's index along the
+        /// array's first dimension; nil for anything else, or an array of rank 0.
+        public mutating func firstIndex(_ path: RelativePath) -> (array: RelativePath, index: Int64)? {
+            guard let (array, key) = locate(path), case .chunk = key, let owner, owner.layout.rank > 0 else { return nil }
+            let s = path.string
+            let name = array.isRoot ? s[...] : s[s.utf8.index(s.startIndex, offsetBy: array.string.utf8.count + 1)...]
+            var first: Int64?
+            _ = owner.layout.keyEncoding.visitIndex(forKey: name, rank: owner.layout.rank) { dimension, index in
+                if dimension == 0 { first = index }
+            }
+            return first.map { (array, $0) }
+        }
     }
 }

@@ -19,6 +19,13 @@ public enum Clock {
         return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The wall clock as Unix time in nanoseconds, for journals.
+    public static func wallNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
     /// Sleeps the calling thread (worker threads only; never a concurrency-pool thread).
     public static func sleep(_ duration: Duration) {
         let ns = duration.totalNanoseconds
