@@ -79,13 +79,13 @@ extension CoordinatorRun {
         report.sourceBytes = present.bytes &+ runtime.liveRemoved.bytes
         report.removedEarlier = removedBefore - runtime.liveRemoved.files
         for path in runtime.finalScan?.temporaries ?? [] {
-            report.kept.append(.init(path: path, reason: SourceRemovalReport.notCopiedPrefix + ": a writer's temp file, which softcopy does not copy"))
+            report.kept.append(.init(path: path, reason: "not copied: a writer's temp file, which softcopy does not copy", byRule: true))
         }
         for (path, message) in runtime.finalScan?.uncopyable ?? [:] {
-            report.kept.append(.init(path: path, reason: SourceRemovalReport.notCopiedPrefix + ": \(message)"))
+            report.kept.append(.init(path: path, reason: "not copied: \(message)", byRule: true))
         }
         for path in runtime.finalScan?.skipped ?? [] {
-            report.kept.append(.init(path: path, reason: SourceRemovalReport.notCopiedPrefix + ": a symbolic link left out (symlinks: skip)"))
+            report.kept.append(.init(path: path, reason: "not copied: a symbolic link left out (symlinks: skip)", byRule: true))
         }
         let space = FileSystemSpace.of(runtime.spec.source)
         report.freeBefore = space.total > 0 ? space.free : nil
@@ -158,9 +158,11 @@ extension CoordinatorRun {
                 report.removedFiles += 1
                 report.removedBytes &+= candidate.version.size
             case .changed:
-                report.kept.append(.init(path: candidate.path, reason: "changed at the source since its copy was verified: run again to copy it, and it is removed then"))
+                report.kept.append(.init(path: candidate.path, reason: "changed at the source since its copy was verified: run again to copy it, and it is removed then", byRule: false))
+            case .symbolicLink:
+                report.kept.append(.init(path: candidate.path, reason: "a symbolic link, copied as what it points to: links stay", byRule: true))
             case .failed(let error):
-                report.kept.append(.init(path: candidate.path, reason: "cannot remove it: \(error)"))
+                report.kept.append(.init(path: candidate.path, reason: "cannot remove it: \(error)", byRule: false))
             }
             if pending.count >= 4096 { flushRemovals(journal, &pending) }
         }
@@ -249,6 +251,10 @@ extension CoordinatorRun {
         guard configuration.removeSource(for: runtime.spec) == .live, !configuration.dryRun, runtime.isLive, runtime.liveRemovalStopped == nil else { return }
         let now = Clock.now()
         let settle = liveRemovalSettle(runtime.spec)
+        // A round looks at every file of the archive under the engine's lock: one every
+        // fifth of the settle time (2 s by default) is soon enough.
+        guard now - runtime.lastLiveRound >= settle / 5 else { return }
+        runtime.lastLiveRound = now
         let (rewritten, rootPresent) = engine.peek(runtime.lane) { ($0.tracker.rewrittenAfterRemoval, $0.tracker.deletionsAuthorized) }
         if rewritten > 0 {
             runtime.liveRemovalStopped = "the writer wrote a chunk again after softcopy removed it"
@@ -301,7 +307,7 @@ extension CoordinatorRun {
                 runtime.removalJournalState?.removed[c.path] = time
                 runtime.liveRemoved.files += 1
                 runtime.liveRemoved.bytes &+= c.version.size
-            case .changed, .failed:
+            case .changed, .failed, .symbolicLink:
                 stayed.append(c)
             }
         }

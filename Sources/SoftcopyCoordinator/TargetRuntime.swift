@@ -39,6 +39,7 @@ final class TargetRuntime {
     var sourceTree: DestinationTree?
     var liveRemoved: (files: Int, bytes: UInt64) = (0, 0)
     var liveRemovalStopped: String?
+    var lastLiveRound = MonotonicInstant.zero
     /// What removing the source did, for the summary and the status document.
     var removal: SourceRemovalReport? {
         get { status.removal.withLock { $0 } }

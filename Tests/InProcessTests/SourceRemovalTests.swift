@@ -41,6 +41,22 @@ struct SourceRemovalTests {
         #expect(status == .verified)
     }
 
+    @Test("A symbolic link in the archive is copied as its file and stays at the source; the run is OK, and the folder holding it stays")
+    func linkStays() throws {
+        let dir = TestDirectory("ip-remove-link")
+        let source = SourceScript(root: dir.appending("src"), chunks: 3)
+        source.writeChunks(0..<3)
+        #expect(symlink("0", source.root + "/a/c/link") == 0)
+        let configuration = InProcessRun.configuration(source: source.root, destination: dir.appending("dst")) { _, spec in spec.removeSource = .afterVerify }
+        #expect(try InProcessRun.run(configuration) == .verified)
+        #expect(try TreeComparison.files(dir.appending("dst"))["a/c/link"] == SourceScript.bytes(chunk: 0))
+        #expect(try TreeComparison.files(source.root).isEmpty, "every regular file went")
+        #expect(try FileStatus.of(source.root + "/a/c/link")?.kind == .symlink)
+        let kept = try manifest(at: dir.appending("dst"))["source_removal"]?["kept"]?.arrayValue ?? []
+        #expect(kept.map { $0["path"]?.stringValue } == ["a/c/link"])
+        #expect(exists(RemovalJournal.location(ofSource: source.root)), "kept while the folder stays")
+    }
+
     @Test("--dry-run removes nothing and says what it would remove")
     func dryRun() throws {
         let dir = TestDirectory("ip-remove-dry")

@@ -27,10 +27,14 @@ public struct SourceRemovalReport: Sendable, Hashable {
     public struct Kept: Sendable, Hashable {
         public var path: RelativePath
         public var reason: String
+        /// Kept by rule (a file softcopy did not copy, a link), not for a reason that
+        /// makes the run incomplete (a change since the verdict, an unlink that failed).
+        public var byRule: Bool
 
-        public init(path: RelativePath, reason: String) {
+        public init(path: RelativePath, reason: String, byRule: Bool) {
             self.path = path
             self.reason = reason
+            self.byRule = byRule
         }
     }
 
@@ -41,12 +45,8 @@ public struct SourceRemovalReport: Sendable, Hashable {
     /// Some file that should have gone stayed for a reason the run must not call OK:
     /// changed since its copy was verified, or an unlink that failed.
     public var leftFilesBehind: Bool {
-        refused != nil || kept.contains { !$0.reason.hasPrefix(Self.notCopiedPrefix) }
+        refused != nil || kept.contains { !$0.byRule }
     }
-
-    /// The reason given for a file softcopy did not copy (a writer's temp file, a file it
-    /// could not read): those stay by design.
-    public static let notCopiedPrefix = "not copied"
 
     public func json() -> JSONValue {
         .object([

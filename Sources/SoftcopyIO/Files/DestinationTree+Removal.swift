@@ -13,6 +13,8 @@ extension DestinationTree {
         /// The file there is not the version that was verified (rewritten, touched,
         /// replaced, not a regular file): it stays.
         case changed(FileVersion?)
+        /// A symbolic link (copied as what it points to): the link stays.
+        case symbolicLink
         case failed(SystemError)
     }
 
@@ -56,6 +58,7 @@ extension DestinationTree {
         case .failure(let code):
             return .failed(SystemError("stat", path: display, errno: code))
         case .success(let status):
+            if status.kind == .symlink { return .symbolicLink }
             guard status.kind == .regular, status.version == expected else { return .changed(status.version) }
         }
         if PathBytes.withCString(name, { from in PathBytes.withCString(aside) { renameat(dir, from, dir, $0) } }) != 0 {
