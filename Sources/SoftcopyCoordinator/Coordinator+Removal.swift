@@ -262,6 +262,7 @@ extension CoordinatorRun {
             return
         }
         guard rootPresent else { return }
+        sayLayoutsLiveRefuses(runtime)
         // What every copy holds, at the same version, on a node that answers.
         var agreed: [RelativePath: ArchiveTracker.LiveRemovalCandidate] = [:]
         var holders: [RelativePath: Set<NodeID>] = [:]
@@ -318,6 +319,28 @@ extension CoordinatorRun {
         }
         flushRemovals(journal, &removed)
         logger.debug("remove_source live: \(runtime.liveRemoved.files) files (\(Quantity.formatBytes(runtime.liveRemoved.bytes))) removed from \(runtime.spec.source) so far")
+    }
+
+    /// Arrays whose chunks `live` never takes while the acquisition runs, said once each:
+    /// one without dimensions, or with a chunk grid softcopy does not read, has no first
+    /// index to tell that the writer moved past a chunk. Their files go after the verdict.
+    /// (An array with one chunk along its first dimension so far is not named: it may
+    /// grow, and its chunks go once it has.)
+    private func sayLayoutsLiveRefuses(_ runtime: TargetRuntime) {
+        let arrays = engine.peek(runtime.lane) { $0.hierarchy.arrays }
+        for (path, layout) in arrays where !runtime.liveRefusedArrays.contains(path) {
+            let why: String
+            if layout.rank == 0 {
+                why = "it has no dimensions"
+            } else if layout.filesPerDimension == nil {
+                why = "its chunk grid is not one softcopy reads"
+            } else {
+                continue
+            }
+            runtime.liveRefusedArrays.insert(path)
+            let name = path.isRoot ? "the root array" : "array \(path)"
+            logger.notice("remove_source live: \(name) of \(runtime.spec.source) keeps its chunks until the verdict: \(why) (docs/operations.md, \"live: which chunks go\")")
+        }
     }
 
     /// The removal journal and the source tree, opened at the first live round.

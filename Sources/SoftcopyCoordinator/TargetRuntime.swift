@@ -40,6 +40,8 @@ final class TargetRuntime {
     var liveRemoved: (files: Int, bytes: UInt64) = (0, 0)
     var liveRemovalStopped: String?
     var lastLiveRound = MonotonicInstant.zero
+    /// Arrays `live` has said it keeps whole until the verdict.
+    var liveRefusedArrays: Set<RelativePath> = []
     /// What removing the source did, for the summary and the status document.
     var removal: SourceRemovalReport? {
         get { status.removal.withLock { $0 } }

@@ -82,6 +82,20 @@ extension IntegrationTests {
         #expect(entries.allSatisfy { $0["nodes"]?.arrayValue?.count == 2 && $0["removed_from_source_ns"] != nil })
     }
 
+    @Test("live on an OME-Zarr group with a 0-d array: that array is named as kept until the verdict, the rest goes live, and all of it at the end")
+    func removeLiveNamesWhatItKeeps() throws {
+        let dir = TestDirectory("remove-ome")
+        let copier = try Scenario.watchingCopier(in: dir, options: ["--remove-source", "live", "--quiet-period", "0.2"])
+        let writer = ["--writer", "tensorstore", "--ome", "--scalar"]
+        let acquisition = try ChildProcess([Tools.python, Tools.acquire, copier.source] + writer + Self.removalAcquisition, logPrefix: dir.appending("writer"))
+        #expect(try acquisition.wait(timeout: .seconds(120)) == 0, "\(acquisition.stderr)")
+        #expect(try copier.process.wait(timeout: .seconds(120)) == 0, "\(copier.process.stderr)")
+        #expect(copier.process.stderr.contains("remove_source live: array scalar of \(copier.source) keeps its chunks until the verdict: it has no dimensions"),
+                "\(copier.process.stderr)")
+        #expect(try statusOf(copier.source) == nil)
+        #expect(try TreeComparison.differences(source: try reference(dir, writer), destination: copier.destination) == [])
+    }
+
     @Test("live: a writer that goes back to a chunk it had left loses nothing: the copy keeps what was removed, the source keeps the new write, and the run names the chunk", arguments: removalWriters)
     func removeLiveWriterGoesBack(writer: [String]) throws {
         let dir = TestDirectory("remove-back")
