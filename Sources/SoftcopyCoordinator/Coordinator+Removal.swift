@@ -21,7 +21,10 @@ extension CoordinatorRun {
         }
         guard let state, !state.planned.isEmpty else { return }
         guard state.destination == runtime.spec.destination else {
-            logger.notice("the removal journal \(RemovalJournal.location(ofSource: runtime.spec.source)) is about the copy at \(state.destination), not \(runtime.spec.destination): not used for this copy")
+            // Files went from this source to another copy: removing more now would split
+            // the acquisition between two copies, each with a manifest of part of it.
+            runtime.foreignRemoval = state.destination
+            logger.warning("\(runtime.spec.source) was partly removed by a run that copied it to \(state.destination) (removal journal \(RemovalJournal.location(ofSource: runtime.spec.source))): those files are in that copy, not in \(runtime.spec.destination); nothing more is removed from the source by this run")
             return
         }
         runtime.removalJournalState = state
@@ -64,6 +67,8 @@ extension CoordinatorRun {
         if status != .verified && status != .verifiedWithLeftovers {
             let first = verdict.problems.first.map { ", the first \($0.path)" } ?? ""
             report.refused = "the copy is not complete (\(verdict.problems.count) problem\(verdict.problems.count == 1 ? "" : "s")\(first)); every file stays until a run ends OK"
+        } else if let other = runtime.foreignRemoval {
+            report.refused = "an earlier run removed files of this source after copying them to \(other); removing more would split the acquisition between two copies: finish that copy (the same destination), or move its journal \(RemovalJournal.location(ofSource: runtime.spec.source)) away"
         } else if !verdict.sourceRootPresent || runtime.finalScan?.rootPresent == false {
             report.refused = "the source's root folder is gone"
         } else if let missing = holders.subtracting(stored).min() {
@@ -149,9 +154,12 @@ extension CoordinatorRun {
         let now = Clock.now()
         // Not stopped by a graceful shutdown: unlinks are quick, and a half-removed source
         // needs another run. A second signal (or SIGKILL) stops it; the journal resumes it.
+        var removedInodes = Set<UInt64>()
         for candidate in candidates {
-            switch tree.removeIfUnchanged(candidate.path, expected: candidate.version) {
+            let outcome = tree.removeIfUnchanged(candidate.path, expected: candidate.version, linkRemoved: removedInodes.contains(candidate.version.inode))
+            switch outcome {
             case .removed, .alreadyGone:
+                removedInodes.insert(candidate.version.inode)
                 let time = Clock.wallNanoseconds()
                 removedAt[candidate.path] = time
                 pending.append(.removed(candidate.path, wallNanoseconds: time))
@@ -248,7 +256,8 @@ extension CoordinatorRun {
     /// each file is marked removed in every copy's tracker before its unlink (so the
     /// watcher's event for it is no deletion), and marked back if it stayed.
     func liveRemovalRound(_ runtime: TargetRuntime) {
-        guard configuration.removeSource(for: runtime.spec) == .live, !configuration.dryRun, runtime.isLive, runtime.liveRemovalStopped == nil else { return }
+        guard configuration.removeSource(for: runtime.spec) == .live, !configuration.dryRun, runtime.isLive, runtime.liveRemovalStopped == nil,
+              runtime.foreignRemoval == nil else { return }
         let now = Clock.now()
         let settle = liveRemovalSettle(runtime.spec)
         // A round looks at every file of the archive under the engine's lock: one every

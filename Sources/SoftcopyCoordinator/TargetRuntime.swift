@@ -40,6 +40,9 @@ final class TargetRuntime {
     var liveRemoved: (files: Int, bytes: UInt64) = (0, 0)
     var liveRemovalStopped: String?
     var lastLiveRound = MonotonicInstant.zero
+    /// Another copy's destination, when an earlier run removed files of this source after
+    /// copying them there: this run removes nothing.
+    var foreignRemoval: String?
     /// Arrays `live` has said it keeps whole until the verdict.
     var liveRefusedArrays: Set<RelativePath> = []
     /// What removing the source did, for the summary and the status document.

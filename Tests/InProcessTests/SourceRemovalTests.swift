@@ -41,15 +41,18 @@ struct SourceRemovalTests {
         #expect(status == .verified)
     }
 
-    @Test("A symbolic link in the archive is copied as its file and stays at the source; the run is OK, and the folder holding it stays")
+    @Test("A symbolic link in the archive is copied as its file and stays at the source; two hard links of one file both go; the run is OK, and the folder holding the link stays")
     func linkStays() throws {
         let dir = TestDirectory("ip-remove-link")
         let source = SourceScript(root: dir.appending("src"), chunks: 3)
         source.writeChunks(0..<3)
         #expect(symlink("0", source.root + "/a/c/link") == 0)
+        // Removing one name changes the inode's ctime: the other name must still go.
+        #expect(link(source.root + "/a/c/1", source.root + "/a/c/hard") == 0)
         let configuration = InProcessRun.configuration(source: source.root, destination: dir.appending("dst")) { _, spec in spec.removeSource = .afterVerify }
         #expect(try InProcessRun.run(configuration) == .verified)
         #expect(try TreeComparison.files(dir.appending("dst"))["a/c/link"] == SourceScript.bytes(chunk: 0))
+        #expect(try TreeComparison.files(dir.appending("dst"))["a/c/hard"] == SourceScript.bytes(chunk: 1))
         #expect(try TreeComparison.files(source.root).isEmpty, "every regular file went")
         #expect(try FileStatus.of(source.root + "/a/c/link")?.kind == .symlink)
         let kept = try manifest(at: dir.appending("dst"))["source_removal"]?["kept"]?.arrayValue ?? []
@@ -153,6 +156,12 @@ struct SourceRemovalTests {
         _ = try RemovalJournal(source: source.root, state: state)
         let removed = before.keys.sorted().filter { $0.hasPrefix("a/c/") }.prefix(4)
         for key in removed { source.remove(key) }
+
+        // Copied elsewhere meanwhile: that copy is of what is left, and nothing more goes.
+        let elsewhere = InProcessRun.configuration(source: source.root, destination: dir.appending("other")) { _, spec in spec.removeSource = .afterVerify }
+        #expect(try InProcessRun.run(elsewhere) == .incomplete)
+        #expect(try TreeComparison.files(source.root).count == before.count - removed.count)
+        #expect(try manifest(at: dir.appending("other"))["source_removal"]?["refused"]?.stringValue?.contains("split the acquisition") == true)
 
         // Restarted without remove_source (deletions at the end allowed): nothing goes from the copy.
         let keep = InProcessRun.configuration(source: source.root, destination: destination)

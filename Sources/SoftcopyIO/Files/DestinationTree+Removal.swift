@@ -35,8 +35,10 @@ extension DestinationTree {
     /// fails the second check goes back under its name, unless the writer has put a newer
     /// one there meanwhile, in which case it stays under the aside name and is reported.
     /// A crash after the move leaves the aside name, which a later call for the same
-    /// path and version finds and finishes.
-    public func removeIfUnchanged(_ path: RelativePath, expected: FileVersion) -> RemovalOutcome {
+    /// path and version finds and finishes. `linkRemoved`: another name of this inode was
+    /// removed a moment ago, which changed its ctime (the link count is in the inode), so
+    /// the first check leaves ctime out; inode, size and mtime still must match.
+    public func removeIfUnchanged(_ path: RelativePath, expected: FileVersion, linkRemoved: Bool = false) -> RemovalOutcome {
         guard let parentPath = path.parent, !path.isRoot else { return .failed(SystemError("unlink", path: rootPath, errno: EISDIR)) }
         let folder: FileDescriptor
         do {
@@ -59,7 +61,9 @@ extension DestinationTree {
             return .failed(SystemError("stat", path: display, errno: code))
         case .success(let status):
             if status.kind == .symlink { return .symbolicLink }
-            guard status.kind == .regular, status.version == expected else { return .changed(status.version) }
+            var seen = status.version
+            if linkRemoved { seen.ctimeNanoseconds = expected.ctimeNanoseconds }
+            guard status.kind == .regular, seen == expected else { return .changed(status.version) }
         }
         if PathBytes.withCString(name, { from in PathBytes.withCString(aside) { renameat(dir, from, dir, $0) } }) != 0 {
             let code = errno
