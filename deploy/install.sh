@@ -29,6 +29,12 @@ install -m 0644 deploy/softcopy.avahi.service /usr/local/share/softcopy/softcopy
 echo "fs.inotify.max_user_watches = 1048576" > /etc/sysctl.d/60-softcopy.conf
 sysctl -q -p /etc/sysctl.d/60-softcopy.conf || true
 id softcopy >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin softcopy
+# The agent's data root, owned by the user the agent runs as (the unit's User=).
+root="$(sed -n 's/^SOFTCOPY_ROOT=//p' /etc/softcopy/agent.env | tail -1)"
+if [ -n "$root" ] && [ ! -e "$root" ]; then
+    install -d -m 0750 -o softcopy -g softcopy "$root"
+    echo "made the agent's data root $root (owned by softcopy)"
+fi
 command -v systemctl >/dev/null && systemctl daemon-reload || true
 echo "installed. Edit /etc/softcopy/targets.yaml (and User= in the unit), then: systemctl enable --now softcopy-coordinator"
 echo "on a storage node: edit /etc/softcopy/agent.env, then: systemctl enable --now avahi-daemon softcopy-agent"

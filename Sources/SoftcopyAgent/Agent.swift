@@ -14,7 +14,7 @@ public final class Agent: Sendable {
     let logger: Logger
     /// The data root, and the check that its path still leads to it.
     let dataRoot: AgentRoot
-    private let jobs = Mutex<[String: CopyJob]>([:])
+    let jobs = Mutex<[String: CopyJob]>([:])
     /// Serialises attaches: checking that a destination is free and taking it are one step.
     private let attaching = Mutex(())
     private let rootCheckRunning = Atomic(false)

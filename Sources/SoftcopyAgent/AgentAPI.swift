@@ -45,13 +45,15 @@ final class AgentAPI: HTTPResponder {
         if route == .health {
             return eventLoop.makeSucceededFuture(.json(agent.health()))
         }
-        guard c.first == "v1", c.count >= 2 else { return eventLoop.makeSucceededFuture(notFound(request)) }
+        guard (c.first == "v1" && c.count >= 2) || route == .metrics else { return eventLoop.makeSucceededFuture(notFound(request)) }
         if let token = agent.configuration.token, !TokenFile.matches(request.bearerToken, token) {
             logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
             return eventLoop.makeSucceededFuture(.error(.unauthorized, "this agent needs the shared token (Authorization: Bearer ...)"))
         }
         let agent = self.agent
         switch route {
+        case .metrics?:
+            return eventLoop.makeSucceededFuture(.metrics(agent.metrics()))
         case .attach?:
             return pool.runIfActive(eventLoop: eventLoop) { agent.attach(request) }
         case .detach(let job)?:

@@ -53,7 +53,8 @@ extension CoordinatorRun {
                 let api = CoordinatorAPI(
                     job: job, engine: engine, fleet: fleet, token: token, leaseTimeout: leaseTimeout,
                     pool: pool, reader: reader, eventLoop: eventLoop, logger: logger,
-                    status: { Self.statusDocument(job: job, targets: statusTargets, engine: engine, fleet: fleet) })
+                    status: { Self.statusDocument(job: job, targets: statusTargets, engine: engine, fleet: fleet) },
+                    metrics: { Self.metrics(job: job, targets: statusTargets, engine: engine, fleet: fleet) })
                 built.api.withLock { $0 = api }
                 return api
             }

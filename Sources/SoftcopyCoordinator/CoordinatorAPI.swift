@@ -19,10 +19,12 @@ final class CoordinatorAPI: HTTPResponder {
     let reader: ChunkReader
     let logger: Logger
     let status: @Sendable () -> JSONValue
+    let metrics: @Sendable () -> [MetricFamily]
     private let waiters: LeaseWaiters
 
     init(job: String, engine: Engine, fleet: AgentFleet, token: String?, leaseTimeout: Duration,
-         pool: NIOThreadPool, reader: ChunkReader, eventLoop: any EventLoop, logger: Logger, status: @escaping @Sendable () -> JSONValue) {
+         pool: NIOThreadPool, reader: ChunkReader, eventLoop: any EventLoop, logger: Logger, status: @escaping @Sendable () -> JSONValue,
+         metrics: @escaping @Sendable () -> [MetricFamily]) {
         self.job = job
         self.engine = engine
         self.fleet = fleet
@@ -32,6 +34,7 @@ final class CoordinatorAPI: HTTPResponder {
         self.reader = reader
         self.logger = logger
         self.status = status
+        self.metrics = metrics
         let grant: @Sendable (LeaseRequest) -> HTTPResponse? = { [engine, fleet, leaseTimeout] request in
             Self.grant(request, engine: engine, fleet: fleet, leaseTimeout: leaseTimeout)
         }
@@ -51,7 +54,7 @@ final class CoordinatorAPI: HTTPResponder {
                 ("job", .string(job)), ("token_required", .bool(token != nil)),
             ])))
         }
-        guard request.components.first == "v1" else { return eventLoop.makeSucceededFuture(notFound(request)) }
+        guard request.components.first == "v1" || route == .metrics else { return eventLoop.makeSucceededFuture(notFound(request)) }
         if let token, !TokenFile.matches(request.bearerToken, token) {
             logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
             return eventLoop.makeSucceededFuture(.error(.unauthorized, "this coordinator needs the shared token (Authorization: Bearer ...)"))
@@ -61,6 +64,7 @@ final class CoordinatorAPI: HTTPResponder {
         }
         switch route {
         case .status?: return eventLoop.makeSucceededFuture(.json(status()))
+        case .metrics?: return eventLoop.makeSucceededFuture(.metrics(metrics()))
         case .lease?: return lease(request, on: eventLoop)
         case .ack?: return eventLoop.makeSucceededFuture(ack(request))
         case .chunk(_, let lane, let path)?: return chunk(request, lane: lane, path: path, on: eventLoop)

@@ -48,6 +48,15 @@ public struct HTTPResponse: Sendable {
         return HTTPResponse(status: status, headers: headers, body: .bytes(buffer))
     }
 
+    /// The Prometheus text format (`GET /metrics`).
+    public static func metrics(_ families: [MetricFamily]) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: "content-type", value: MetricsExposition.contentType)
+        var buffer = ByteBuffer()
+        buffer.writeBytes(MetricsExposition.text(families))
+        return HTTPResponse(status: .ok, headers: headers, body: .bytes(buffer))
+    }
+
     /// An error as JSON, `{"error": message}`: every refusal says what was wrong.
     public static func error(_ status: HTTPResponseStatus, _ message: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
         json(.object([("error", .string(message)), ("status", .integer(Int(status.code)))]), status: status, headers: headers)

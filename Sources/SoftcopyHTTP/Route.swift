@@ -7,6 +7,9 @@ public import SoftcopyCore
 public enum Route: Sendable, Equatable {
     /// `GET /v1/health`, on both servers, without the token.
     case health
+    /// `GET /metrics` (outside /v1, where Prometheus looks): the Prometheus text format,
+    /// on both servers, with the token rule of the rest of the API.
+    case metrics
     /// `GET /v1/status`: the coordinator's run, for people and scripts.
     case status
     /// `POST /v1/jobs/{job}/lease`: an agent long-polls for a batch.
@@ -36,7 +39,7 @@ public enum Route: Sendable, Equatable {
 
     public var method: String {
         switch self {
-        case .health, .status, .chunk, .list, .file: "GET"
+        case .health, .metrics, .status, .chunk, .list, .file: "GET"
         case .lease, .ack, .bundle, .attach, .remove: "POST"
         case .detach: "DELETE"
         case .manifest, .checksums: "PUT"
@@ -48,6 +51,7 @@ public enum Route: Sendable, Equatable {
         let jobs = "/v1/jobs/"
         switch self {
         case .health: return "/v1/health"
+        case .metrics: return "/metrics"
         case .status: return "/v1/status"
         case .lease(let job): return jobs + URLCoding.encodePath(job) + "/lease"
         case .ack(let job): return jobs + URLCoding.encodePath(job) + "/ack"
@@ -74,6 +78,10 @@ public enum Route: Sendable, Equatable {
 
     /// The route a request names (its method, and its path split and unescaped), or nil.
     public init?(method: String, components c: [String]) {
+        if method == "GET", c == ["metrics"] {
+            self = .metrics
+            return
+        }
         guard c.count >= 2, c[0] == "v1" else { return nil }
         switch (method, c[1], c.count) {
         case ("GET", "health", 2): self = .health
@@ -101,7 +109,7 @@ public enum Route: Sendable, Equatable {
     public var job: String? {
         switch self {
         case .lease(let job), .ack(let job), .bundle(let job), .chunk(let job, _, _), .detach(let job), .manifest(let job, _), .checksums(let job, _, _): job
-        case .health, .status, .attach, .remove, .list, .file: nil
+        case .health, .metrics, .status, .attach, .remove, .list, .file: nil
         }
     }
 }

@@ -36,6 +36,7 @@ public enum Tools {
     }
 
     public static var acquire: String { packageRoot + "/tools/acquire.py" }
+    public static var metricsParse: String { packageRoot + "/tools/metrics_parse.py" }
 
     /// PYTHONPATH that makes the writer zarr-python 3.1.2, which writes files in place.
     public static var zarrInPlaceEnvironment: [String: String] {

@@ -6,7 +6,7 @@ import SoftcopyHTTP
 @Suite("Routes: every endpoint built and parsed by one table")
 struct RouteTests {
     static let routes: [Route] = [
-        .health, .status, .lease(job: "j1f"), .ack(job: "j1f"), .bundle(job: "j1f"),
+        .health, .metrics, .status, .lease(job: "j1f"), .ack(job: "j1f"), .bundle(job: "j1f"),
         .chunk(job: "j1f", lane: "3", path: "a/c/0/1"), .chunk(job: "j1f", lane: "0", path: "caf\u{10FFE9}/x y%2F"),
         .attach, .detach(job: "j1f"), .manifest(job: "j1f", lane: "2"), .checksums(job: "j1f", lane: "2"),
         .checksums(job: "j1f", lane: "2", algorithm: .sha256), .checksums(job: "j1f", lane: "2", algorithm: .md5), .remove, .list(), .list(path: "dst/a"),

@@ -293,8 +293,57 @@ extension IntegrationTests {
         #expect(agents.count == 1 && agents[0]["name"]?.stringValue == "a" && agents[0]["url"]?.stringValue == a.url
                 && agents[0]["state"]?.stringValue == "attached", "\(agents)")
         #expect(coordinator.isRunning, "it waits for a second node (when_unsatisfiable: wait)")
+
+        // The same figures in /metrics, on the coordinator and on the agent, as Prometheus's
+        // own parser reads them: once the first copy is whole, so nothing moves meanwhile.
+        let files = try TreeComparison.files(source).count
+        try ChildProcess.waitUntil(timeout: .seconds(60), "the first copy to be whole") {
+            guard let response = try? client.request("GET", url + "/v1/status", timeout: .seconds(5)),
+                  let parsed = try? JSONParser.parse(bytes: response.body) else { return false }
+            status = parsed
+            return parsed["targets"]?.arrayValue?.first?["files_done"]?.int64Value == Int64(files)
+        }
+        let metrics = try Self.scrape(url, in: dir)
+        let copied = status["targets"]?.arrayValue?.first?["copied_files"]?.int64Value.map(Double.init)
+        #expect(metrics.value("softcopy_copied_files_total", ["target": "0", "source": source]) == copied, "\(metrics.samples)")
+        #expect(metrics.value("softcopy_files_done", ["target": "0"]) == Double(files))
+        // --once: the acquisition is over from the start.
+        #expect(metrics.value("softcopy_phase", ["target": "0", "phase": "final"]) == 1 && metrics.value("softcopy_phase", ["target": "0", "phase": "live"]) == 0)
+        #expect(metrics.value("softcopy_agent_state", ["agent": "a", "state": "attached"]) == 1)
+        #expect(metrics.value("softcopy_agent_acked_files_total", ["agent": "a"]) == copied)
+        let health = try JSONParser.parse(bytes: client.request("GET", a.url + "/v1/health", timeout: .seconds(5)).body)
+        let agentMetrics = try Self.scrape(a.url, in: dir)
+        let job = try #require(status["job"]?.stringValue)
+        let jobFiles = health["jobs"]?.arrayValue?.first { $0["job"]?.stringValue == job }?["files"]?.int64Value
+        #expect(agentMetrics.value("softcopy_agent_files_total", ["job": job]) == jobFiles.map(Double.init), "\(agentMetrics.samples)")
+        #expect((agentMetrics.value("softcopy_agent_root_free_bytes", ["agent": "a"]) ?? 0) > 0)
         coordinator.signal(SIGTERM)
         #expect(try coordinator.wait(timeout: .seconds(60)) == ExitStatus.interrupted.rawValue, "\(coordinator.stderr)")
+    }
+
+    /// `GET /metrics` at `base`, read by prometheus_client's parser (`tools/metrics_parse.py`).
+    static func scrape(_ base: String, in dir: TestDirectory) throws -> MetricSamples {
+        let response = try HTTPClient(token: nil).request("GET", base + "/metrics", timeout: .seconds(10))
+        try #require(response.status == 200, "\(response.bodyText)")
+        try #require(response.headers.contains { $0.name.lowercased() == "content-type" && $0.value.hasPrefix("text/plain; version=0.0.4") })
+        let text = dir.appending("metrics.txt")
+        TestDirectory.write(bytes: response.body, to: text)
+        let parsed = try ChildProcess.run(["/bin/sh", "-c", "exec \"$0\" \"$1\" < \"$2\"", Tools.python, Tools.metricsParse, text], timeout: .seconds(30))
+        try #require(parsed.code == 0, "\(parsed.stderr)")
+        return MetricSamples(samples: try JSONParser.parse(bytes: Array(parsed.stdout.utf8)).arrayValue ?? [])
+    }
+
+    struct MetricSamples {
+        var samples: [JSONValue]
+
+        /// The value of the one sample of `name` whose labels include `labels`.
+        func value(_ name: String, _ labels: [String: String]) -> Double? {
+            let matching = samples.filter { s in
+                s["name"]?.stringValue == name && labels.allSatisfy { s["labels"]?[$0.key]?.stringValue == $0.value }
+            }
+            guard matching.count == 1 else { return nil }
+            return matching[0]["value"]?.doubleValue
+        }
     }
 
     @Test("Shards rewritten many times while copies are in flight end at their last version on both copies (replicas: 2)")

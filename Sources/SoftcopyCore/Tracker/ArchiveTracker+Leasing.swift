@@ -153,3 +153,15 @@ extension ArchiveTracker {
         return held.count
     }
 }
+
+extension ArchiveTracker {
+    /// How long the oldest file still to copy has waited since it last changed at the
+    /// source (nil when nothing is): the copy's lag behind the acquisition, for /metrics.
+    public func oldestPending(now: MonotonicInstant) -> Duration? {
+        var oldest: MonotonicInstant?
+        for r in records where copyNeeded(r) {
+            if oldest.map({ r.lastChange < $0 }) ?? true { oldest = r.lastChange }
+        }
+        return oldest.map { now - $0 }
+    }
+}
