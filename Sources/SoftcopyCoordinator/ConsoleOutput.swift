@@ -10,9 +10,12 @@ final class ConsoleOutput: Sendable {
 
     private let state = Mutex(State())
     let interactive: Bool
+    /// Without a terminal, the progress line is logged now and then instead (`--progress auto`).
+    let logsProgress: Bool
 
-    init(interactive: Bool) {
+    init(interactive: Bool, logsProgress: Bool = false) {
         self.interactive = interactive
+        self.logsProgress = logsProgress
     }
 
     func line(_ text: String) {

@@ -1,23 +1,32 @@
+import Logging
 import SoftcopyCore
 import SoftcopyIO
 
 extension CoordinatorRun {
-    /// The live line: files and bytes done of those seen, rate, and time since the
-    /// source last changed.
+    /// The live line: files and bytes done of those seen, rate, the time since the start,
+    /// retries, the time left once the end is known (`--once`, or every acquisition
+    /// ended), and the time since the source last changed. On a terminal it is redrawn
+    /// in place; without one (`--progress auto`, as under systemd) it is a log line a
+    /// minute.
     func drawProgress(now: MonotonicInstant) {
-        var done = 0, seen = 0
+        var done = 0, seen = 0, retries = 0
         var doneBytes: UInt64 = 0, seenBytes: UInt64 = 0, copied: UInt64 = 0
         var sinceChange: Duration?
         var inPlace = false
         for runtime in runtimes {
-            let p = engine.withLaneState(runtime.lane) { $0.tracker.progress(now: now) }
+            let p = engine.peek(runtime.lane) { $0.tracker.progress(now: now) }
             done += p.counters.doneFiles
             seen += p.counters.seenFiles
             doneBytes &+= p.counters.doneBytes
             seenBytes &+= p.counters.seenBytes
-            copied &+= p.statistics.copiedBytes
             inPlace = inPlace || p.inPlaceActive
             if let s = p.sinceLastSourceChange { sinceChange = min(sinceChange ?? s, s) }
+            // What was copied and retried, over every copy (replicas).
+            for lane in runtime.lanes {
+                let s = engine.peek(lane) { $0.tracker.statistics }
+                copied &+= s.copiedBytes
+                retries += s.retries
+            }
         }
         rates.record(total: copied, at: now)
         let stage: String
@@ -29,10 +38,25 @@ extension CoordinatorRun {
             stage = "finishing"
         }
         var line = "softcopy \(stage)  \(done)/\(seen) files  \(Quantity.formatBytes(doneBytes))/\(Quantity.formatBytes(seenBytes))  \(Quantity.formatRate(bytesPerSecond: rates.bytesPerSecond))"
+        let started = runtimes.map(\.started).min() ?? now
+        line += "  elapsed \(Quantity.formatDuration(now - started))"
+        if retries > 0 { line += "  \(retries) retries" }
+        // Time left only once no more is coming: while live, the total is still growing.
+        if configuration.once || !runtimes.contains(where: \.isLive), rates.bytesPerSecond > 0, seenBytes > doneBytes {
+            line += "  ETA \(Quantity.formatDuration(.secondsValue(Double(seenBytes - doneBytes) / rates.bytesPerSecond)))"
+        }
         if let sinceChange { line += "  last write \(Quantity.formatDuration(sinceChange)) ago" }
         if inPlace { line += "  (in-place writer: waiting for quiet)" }
-        console.progress(line)
+        if console.interactive {
+            console.progress(line)
+        } else if console.logsProgress, now - lastProgressLog >= Self.progressLogInterval {
+            lastProgressLog = now
+            logger.info("\(line)")
+        }
     }
+
+    /// Without a terminal, the progress line is logged this often.
+    static let progressLogInterval: Duration = .seconds(60)
 
     /// What removing the source did: how much the source held, how much went, the free
     /// space of its filesystem before and after, and each file that stayed.

@@ -19,6 +19,8 @@ final class CoordinatorRun {
     var runtimes: [TargetRuntime] = []
     var engine: Engine!
     var rates = RateMeter()
+    /// When the progress line was last logged (no terminal).
+    var lastProgressLog = MonotonicInstant.zero
     /// Set when agents take part (see Coordinator+Remote): always with agents, and in a
     /// local copy while discovery may still bring agents in.
     var remote: RemoteSide?

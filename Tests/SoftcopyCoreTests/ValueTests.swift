@@ -252,7 +252,8 @@ struct ValueTests {
     func formatting() {
         #expect(Quantity.formatBytes(1_610_612_736) == "1.5 GiB")
         #expect(Quantity.formatBytes(512) == "512 B")
-        #expect(Quantity.formatRate(bytesPerSecond: 150_000_000) == "150 MB/s")
+        #expect(Quantity.formatRate(bytesPerSecond: 150_000_000) == "143 MiB/s")
+        #expect(Quantity.formatRate(bytesPerSecond: 2_000) == "2.0 KiB/s")
         #expect(Quantity.formatDuration(.seconds(200)) == "3 min 20 s")
         #expect(Quantity.format(0.05, decimals: 1) == "0.1")
     }

@@ -51,7 +51,7 @@ public final class CoordinatorService: Sendable {
         case .always: interactive = true
         case .never: interactive = false
         }
-        let console = ConsoleOutput(interactive: interactive)
+        let console = ConsoleOutput(interactive: interactive, logsProgress: progress == .auto && !interactive)
         let level: Logger.Level = verbose ? .debug : .info
         self.console = console
         self.logger = Logger(label: "softcopy") { _ in ConsoleLogHandler(output: console, level: level) }

@@ -44,13 +44,14 @@ public enum Quantity {
         return unit == 0 ? "\(bytes) B" : "\(format(value, decimals: 1)) \(units[unit])"
     }
 
-    /// "150 MB/s": decimal units, as disks and networks are rated.
+    /// "143 MiB/s": binary units, the same family as `formatBytes`, so a rate and the
+    /// sizes beside it read in one unit.
     public static func formatRate(bytesPerSecond: Double) -> String {
-        let units = ["B/s", "kB/s", "MB/s", "GB/s"]
+        let units = ["B/s", "KiB/s", "MiB/s", "GiB/s"]
         var value = bytesPerSecond
         var unit = 0
-        while value >= 1000, unit < units.count - 1 {
-            value /= 1000
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
             unit += 1
         }
         return "\(format(value, decimals: value < 10 ? 1 : 0)) \(units[unit])"
