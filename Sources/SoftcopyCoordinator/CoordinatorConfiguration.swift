@@ -68,6 +68,10 @@ public struct CoordinatorConfiguration: Sendable {
         spec.replace ?? settings.replace ?? false
     }
 
+    func notify(for spec: TargetSpec) -> NotificationSettings? {
+        spec.notify ?? settings.notify
+    }
+
     public func removeSource(for spec: TargetSpec) -> SourceRemovalMode {
         spec.removeSource ?? settings.removeSource ?? .never
     }

@@ -102,6 +102,14 @@ final class CoordinatorRun {
         }
 
         let status = mainLoop()
+        // Archives that ended without a verdict (the placement could not be met, a full
+        // destination) are told too; an interrupted run is not over, and tells nothing.
+        if status != .interrupted {
+            for runtime in runtimes where runtime.exitStatus == nil {
+                notify(runtime, endSummary(runtime, status: status, verdict: nil, statistics: nil, manifest: [],
+                                           reason: "the run stopped before this archive's verdict (see the log)"))
+            }
+        }
 
         engine.shutdown()
         local?.job.stop()

@@ -54,6 +54,8 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var removeSource: SourceRemovalMode?
     /// Checksum lists written beside the manifest besides XXH3-128's (sha256, md5).
     public var checksums: Set<ChecksumAlgorithm>?
+    /// Whom to tell when each archive's copy ends, for targets without their own.
+    public var notify: NotificationSettings?
 
     public init() {}
 
@@ -89,6 +91,7 @@ public struct CoordinatorSettings: Sendable, Hashable {
         if let v = overrides.symlinks { merged.symlinks = v }
         if let v = overrides.removeSource { merged.removeSource = v }
         if let v = overrides.checksums { merged.checksums = v }
+        if let v = overrides.notify { merged.notify = v }
         return merged
     }
 }

@@ -20,6 +20,8 @@ public struct TargetSpec: Sendable, Hashable {
     public var symlinks: SymlinkPolicy?
     /// When the source's files are removed once copied (`remove_source`).
     public var removeSource: SourceRemovalMode?
+    /// Whom to tell when this archive's copy ends (`notify`).
+    public var notify: NotificationSettings?
     /// Where the target was written in the targets file, for later errors (source missing).
     public var sourceMark: SourceMark?
     public var destinationMark: SourceMark?

@@ -36,6 +36,10 @@
 /// when_unsatisfiable: wait      # wait | stop  (too few agents for the policy, or no room)
 /// placement / locality_dimensions / replicas / replace / symlinks / remove_source  # defaults for every target
 /// checksums: [sha256, md5]      # checksum lists beside the manifest besides xxh128sums (sha256sum -c, md5sum -c)
+/// notify:                       # when each archive's copy ends (also per target)
+///   webhook: https://hooks.example/softcopy   # POST of a JSON summary
+///   command: /usr/local/bin/ingest.sh         # run with SOFTCOPY_* variables
+///   on: both                    # done | failed | both
 /// ```
 extension TargetsFile {
     /// Keys allowed at the top level, with a one-line meaning (used in error messages).
@@ -44,11 +48,11 @@ extension TargetsFile {
         "writer", "quiet_period", "poll_interval", "deletions",
         "agents", "listen", "advertise_url", "token_file", "lease_timeout",
         "retry_deadline", "tls_cert", "tls_key", "tls_ca", "discovery", "discovery_wait", "free_space_reserve", "when_unsatisfiable",
-        "placement", "locality_dimensions", "replicas", "replace", "symlinks", "remove_source", "checksums",
+        "placement", "locality_dimensions", "replicas", "replace", "symlinks", "remove_source", "checksums", "notify",
     ]
     public static let targetKeys: [String] = [
         "source", "destination", "writer", "quiet_period", "poll_interval", "deletions",
-        "placement", "locality_dimensions", "replicas", "replace", "symlinks", "remove_source",
+        "placement", "locality_dimensions", "replicas", "replace", "symlinks", "remove_source", "notify",
     ]
 
     /// Parses a loaded document. Relative paths are taken relative to `baseDirectory`
@@ -113,6 +117,7 @@ extension TargetsFile {
             }
             settings.checksums = Set(try items.map { item throws(ConfigError) in try reader.choice(item, key: "checksums", ChecksumAlgorithm.self) })
         }
+        settings.notify = try top["notify"].map { v throws(ConfigError) in try reader.notify(v) }
         settings.removeSource = try top["remove_source"].map { v throws(ConfigError) in try reader.choice(v, key: "remove_source", SourceRemovalMode.self) }
 
         guard let targetsNode = top["targets"] else {
@@ -170,6 +175,7 @@ extension TargetsFile {
             spec.localityDimensions = try keys["locality_dimensions"].map { v throws(ConfigError) in try reader.integer(v, key: "locality_dimensions", in: 1...32) }
             spec.replace = try keys["replace"].map { v throws(ConfigError) in try reader.bool(v, key: "replace") }
             spec.symlinks = try keys["symlinks"].map { v throws(ConfigError) in try reader.choice(v, key: "symlinks", SymlinkPolicy.self) }
+            spec.notify = try keys["notify"].map { v throws(ConfigError) in try reader.notify(v) }
             spec.removeSource = try keys["remove_source"].map { v throws(ConfigError) in try reader.choice(v, key: "remove_source", SourceRemovalMode.self) }
             if (spec.placement ?? settings.placement) == .shared, let r = keys["replicas"] ?? top["replicas"], (spec.replicas ?? settings.replicas ?? 1) > 1 {
                 throw reader.error(r.mark, "replicas need separate filesystems, but placement 'shared' has one filesystem for every agent \(context)")
@@ -274,6 +280,28 @@ extension TargetsFile {
                 throw error(node.mark, "'\(key)' must be a size such as 0, 500MB or 10GiB, found '\(s)'")
             }
             return n
+        }
+
+        func notify(_ node: YAMLNode) throws(ConfigError) -> NotificationSettings {
+            let keys = try members(of: node, allowed: NotificationSettings.keys, context: "in 'notify'")
+            var settings = NotificationSettings()
+            if let v = keys["webhook"] {
+                let url = try scalar(v, key: "webhook").trimmingWhitespace()
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw error(v.mark, "'webhook' must be an http:// or https:// URL, found '\(url)'")
+                }
+                settings.webhook = url
+            }
+            if let v = keys["command"] {
+                let command = try scalar(v, key: "command")
+                guard !command.trimmingWhitespace().isEmpty else { throw error(v.mark, "'command' is empty") }
+                settings.command = command
+            }
+            settings.on = try keys["on"].map { v throws(ConfigError) in try choice(v, key: "on", NotificationSettings.When.self) } ?? .both
+            guard settings.webhook != nil || settings.command != nil else {
+                throw error(node.mark, "'notify' needs a 'webhook' or a 'command' (or both)")
+            }
+            return settings
         }
 
         func bool(_ node: YAMLNode, key: String) throws(ConfigError) -> Bool {
