@@ -36,9 +36,10 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import tensorstore, zarr,
     if [ -x /usr/bin/python3 ] && /usr/bin/python3 -m venv .venv 2>/dev/null; then :; else python3 -m venv .venv; fi
     .venv/bin/pip install -q --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
 fi
-# The tests read /metrics with Prometheus's own Python parser.
-if ! .venv/bin/python -c "import prometheus_client" 2>/dev/null; then
-    .venv/bin/pip install -q --disable-pip-version-check prometheus-client==0.26.0
+# The tests read /metrics with Prometheus's own Python parser, and receive notification
+# mail with aiosmtpd.
+if ! .venv/bin/python -c "import prometheus_client, aiosmtpd" 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check prometheus-client==0.26.0 aiosmtpd==1.4.6
 fi
 # zarr-python 3.0.0-3.1.2 writes files in place; the tests run that too, from a folder
 # put first on PYTHONPATH (it shares the venv's numpy and numcodecs).

@@ -56,6 +56,48 @@ extension CoordinatorRun {
         guard settings.tells(succeeded: succeeded) else { return }
         if let url = settings.webhook { sendWebhook(url, summary, about: runtime) }
         if let command = settings.command { runCommand(command, summary, about: runtime) }
+        if let email = settings.email { sendEmail(email, summary, about: runtime) }
+    }
+
+    /// The mail: the verdict in the subject, the summary's figures in the body, and the
+    /// JSON summary at the end for scripts that read mail.
+    static func mailMessage(_ email: NotificationSettings.Email, _ summary: JSONValue) -> [UInt8] {
+        let status = summary["status"]?.stringValue ?? "?"
+        let source = summary["source"]?.stringValue ?? "?"
+        // Header values are one line each: no name may break the header.
+        let oneLine = { (text: String) in String(text.map { $0 == "\r" || $0 == "\n" ? " " : $0 }) }
+        var body = "softcopy \(status): \(source) -> \(summary["destination"]?.stringValue ?? "?")\n\n"
+        for key in ["event", "exit_code", "host", "job", "started", "finished", "reason", "files", "bytes", "copied_files", "copied_bytes", "problems"] {
+            let value = summary[key].map { $0.stringValue ?? $0.serialized() } ?? ""
+            body += "\(key): \(value)\n"
+        }
+        for problem in summary["first_problems"]?.arrayValue ?? [] { body += "  \(problem.stringValue ?? "")\n" }
+        for place in summary["manifest"]?.arrayValue ?? [] { body += "manifest: \(place.stringValue ?? "")\n" }
+        body += "\n" + summary.serialized() + "\n"
+        let headers = [
+            "From: \(email.from)", "To: \(email.to.joined(separator: ", "))",
+            "Subject: \(oneLine("softcopy \(status): \(source)"))", "Date: \(Clock.mailDate())",
+            "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
+        ]
+        // SMTP wants CRLF line ends; a line of a lone "." is escaped by libcurl.
+        let text = headers.joined(separator: "\r\n") + "\r\n\r\n" + body.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
+        return Array(text.utf8)
+    }
+
+    private func sendEmail(_ email: NotificationSettings.Email, _ summary: JSONValue, about runtime: TargetRuntime) {
+        let message = Self.mailMessage(email, summary)
+        var last = ""
+        for attempt in 1...Self.notifyAttempts {
+            if attempt > 1 { Clock.sleep(.seconds(1 << (attempt - 1))) }
+            do {
+                try SMTPClient.send(server: email.server, from: email.from, to: email.to, message: message, timeout: Self.webhookTimeout)
+                logger.info("mailed \(email.to.joined(separator: ", ")) of the end of \(runtime.spec.source)")
+                return
+            } catch {
+                last = "\(error)"
+            }
+        }
+        logger.warning("could not mail \(email.to.joined(separator: ", ")) through \(email.server) of the end of \(runtime.spec.source) after \(Self.notifyAttempts) attempts: \(last) (the copy's outcome stands)")
     }
 
     private func sendWebhook(_ url: String, _ summary: JSONValue, about runtime: TargetRuntime) {

@@ -12,7 +12,7 @@ public final class HTTPClient {
     private let context = TransferContext()
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    private static let globalInit: Bool = {
+    static let globalInit: Bool = {
         // With CURLOPT_NOSIGNAL (required with threads) libcurl no longer shields us from
         // SIGPIPE: a peer that hangs up mid-request would kill the whole process.
         signal(SIGPIPE, SIG_IGN)

@@ -5,15 +5,22 @@ import SoftcopyIO
 import SoftcopyTesting
 
 extension IntegrationTests {
-    @Test("notify: one webhook POST and one command run per archive, with its verdict: done for a verified copy, failed for an incomplete one; a receiver that fails at first is tried again")
+    /// A test server (`tools/NAME`) on a loopback port it picked and wrote to a file.
+    private func receiver(_ name: String, _ dir: TestDirectory, _ arguments: [String]) throws -> (process: ChildProcess, port: String) {
+        let portFile = dir.appending(name + ".port")
+        let process = try ChildProcess([Tools.python, Tools.packageRoot + "/tools/" + name, portFile] + arguments, logPrefix: dir.appending(name))
+        try ChildProcess.waitUntil(timeout: .seconds(20), "\(name) to listen") { (try? FileStatus.of(portFile)).flatMap { $0 } != nil }
+        return (process, String(decoding: try readSmallFile(portFile), as: UTF8.self))
+    }
+
+    @Test("notify: one webhook POST, one mail and one command run per archive, with its verdict: done for a verified copy, failed for an incomplete one; a receiver that fails at first is tried again")
     func notifications() throws {
         let dir = TestDirectory("notify")
-        let portFile = dir.appending("port"), received = dir.appending("received.jsonl")
-        let receiver = try ChildProcess([Tools.python, Tools.packageRoot + "/tools/webhook_receiver.py", portFile, received, "--fail-first", "1"],
-                                        logPrefix: dir.appending("receiver"))
-        defer { receiver.signal(SIGKILL) }
-        try ChildProcess.waitUntil(timeout: .seconds(20), "the receiver to listen") { (try? FileStatus.of(portFile)).flatMap { $0 } != nil }
-        let port = String(decoding: try readSmallFile(portFile), as: UTF8.self)
+        let received = dir.appending("received.jsonl"), mailed = dir.appending("mailed.jsonl")
+        let (webhook, port) = try receiver("webhook_receiver.py", dir, [received, "--fail-first", "1"])
+        defer { webhook.signal(SIGKILL) }
+        let (smtp, smtpPort) = try receiver("smtp_receiver.py", dir, [mailed])
+        defer { smtp.signal(SIGKILL) }
         let good = dir.appending("good.zarr"), bad = dir.appending("bad.zarr")
         try Scenario.writeArchive(good, ["--shape", "4,64,64", "--chunks", "1,32,32", "--complete"])
         try Scenario.writeArchive(bad, ["--shape", "4,64,64", "--chunks", "1,32,32", "--complete"])
@@ -28,6 +35,10 @@ extension IntegrationTests {
             notify:
               webhook: http://127.0.0.1:\(port)/hook
               command: env | grep '^SOFTCOPY_' | grep -v '^SOFTCOPY_SUMMARY' > "\(dir.path)/command-$(basename "$SOFTCOPY_SOURCE").env"
+              email:
+                smtp: smtp://127.0.0.1:\(smtpPort)
+                from: softcopy@acq-pc.example.org
+                to: [lab@example.org, admin@example.org]
             """, to: targets)
         let (code, log) = try Scenario.coordinator(["--once", targets], in: dir)
         #expect(code == ExitStatus.incomplete.rawValue, "\(log)")
@@ -45,5 +56,14 @@ extension IntegrationTests {
         #expect(goodEnv.contains("SOFTCOPY_FILES=\(try TreeComparison.files(good).count)\n") && goodEnv.contains("SOFTCOPY_MANIFEST=\(dir.appending("good-copy.zarr"))/.softcopy/manifest.json\n"), "\(goodEnv)")
         let badEnv = String(decoding: try readSmallFile(dir.appending("command-bad.zarr.env")), as: UTF8.self)
         #expect(badEnv.contains("SOFTCOPY_EVENT=failed\n") && badEnv.contains("SOFTCOPY_EXIT_CODE=1\n") && badEnv.contains("SOFTCOPY_PROBLEMS=1\n"), "\(badEnv)")
+
+        let mails = try String(decoding: readSmallFile(mailed), as: UTF8.self).split(separator: "\n").map { try JSONParser.parse(bytes: Array($0.utf8)) }
+        #expect(mails.count == 2, "one mail per archive: \(mails)")
+        for mail in mails {
+            #expect(mail["from"]?.stringValue == "softcopy@acq-pc.example.org")
+            #expect(mail["to"]?.arrayValue?.compactMap(\.stringValue) == ["lab@example.org", "admin@example.org"])
+        }
+        let subjects = mails.compactMap { $0["content"]?.stringValue?.split(separator: "\r\n").first { $0.hasPrefix("Subject: ") } }
+        #expect(Set(subjects) == ["Subject: softcopy verified: \(good)", "Subject: softcopy incomplete: \(bad)"], "\(subjects)")
     }
 }

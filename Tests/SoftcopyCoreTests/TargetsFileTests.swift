@@ -54,7 +54,7 @@ struct TargetsFileTests {
         (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b")), (s("writer"), s("sometimes", 5, 13))])]))]), "targets.yaml:5:13: 'writer' must be one of auto, atomic, in-place, found 'sometimes'"),
         (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b"))])])), (s("tls_cert"), s("c.pem", 7, 11))]), "targets.yaml:7:11: 'tls_cert' and 'tls_key' go together"),
         (list([], 1), "targets.yaml:1:1: expected a mapping with a 'targets:' key at the top level, found a list"),
-        (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b"))])])), (s("notify"), map([(s("on"), s("done"))], 8))]), "targets.yaml:8:1: 'notify' needs a 'webhook' or a 'command' (or both)"),
+        (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b"))])])), (s("notify"), map([(s("on"), s("done"))], 8))]), "targets.yaml:8:1: 'notify' needs a 'webhook', a 'command' or an 'email'"),
         (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b"))])])), (s("notify"), map([(s("webhook"), s("hooks.example", 8, 12))], 8))]), "targets.yaml:8:12: 'webhook' must be an http:// or https:// URL, found 'hooks.example'"),
         (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b")), (s("remove_source"), s("always", 4, 20))])]))]), "targets.yaml:4:20: 'remove_source' must be one of never, after-verify, live, found 'always'"),
         (map([(s("targets"), list([map([(s("source"), s("/a")), (s("destination"), s("/b"))])])), (s("checksums"), list([s("sha1", 9, 14)]))]), "targets.yaml:9:14: 'checksums' must be one of xxh128, sha256, md5, found 'sha1'"),

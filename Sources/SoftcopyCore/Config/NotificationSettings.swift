@@ -13,11 +13,29 @@ public struct NotificationSettings: Sendable, Hashable {
     public var webhook: String?
     /// A shell command run with the summary in `SOFTCOPY_*` environment variables.
     public var command: String?
+    /// A mail through an SMTP relay.
+    public var email: Email?
     public var on: When = .both
 
-    public init(webhook: String? = nil, command: String? = nil, on: When = .both) {
+    public struct Email: Sendable, Hashable {
+        /// `smtp://host[:port]` or `smtps://…`.
+        public var server: String
+        public var from: String
+        public var to: [String]
+
+        public init(server: String, from: String, to: [String]) {
+            self.server = server
+            self.from = from
+            self.to = to
+        }
+
+        public static let keys = ["smtp", "from", "to"]
+    }
+
+    public init(webhook: String? = nil, command: String? = nil, email: Email? = nil, on: When = .both) {
         self.webhook = webhook
         self.command = command
+        self.email = email
         self.on = on
     }
 
@@ -30,5 +48,5 @@ public struct NotificationSettings: Sendable, Hashable {
         }
     }
 
-    public static let keys = ["webhook", "command", "on"]
+    public static let keys = ["webhook", "command", "email", "on"]
 }

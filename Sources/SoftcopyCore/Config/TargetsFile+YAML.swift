@@ -297,9 +297,33 @@ extension TargetsFile {
                 guard !command.trimmingWhitespace().isEmpty else { throw error(v.mark, "'command' is empty") }
                 settings.command = command
             }
+            if let v = keys["email"] {
+                let mail = try members(of: v, allowed: NotificationSettings.Email.keys, context: "in 'notify: email'")
+                guard let smtp = mail["smtp"], let from = mail["from"], let to = mail["to"] else {
+                    throw error(v.mark, "'email' needs 'smtp' (smtp://host:port), 'from' and 'to'")
+                }
+                let server = try scalar(smtp, key: "smtp").trimmingWhitespace()
+                guard server.hasPrefix("smtp://") || server.hasPrefix("smtps://") else {
+                    throw error(smtp.mark, "'smtp' must be an smtp:// or smtps:// URL, found '\(server)'")
+                }
+                let recipients: [YAMLNode]
+                if case .sequence(let list, _) = to { recipients = list } else { recipients = [to] }
+                let addresses = try recipients.map { node throws(ConfigError) in
+                    let address = try scalar(node, key: "to").trimmingWhitespace()
+                    guard address.contains("@"), !address.contains(where: { $0 == "<" || $0 == ">" || $0 == "\r" || $0 == "\n" }) else {
+                        throw error(node.mark, "'to' must be mail addresses such as lab@example.org, found '\(address)'")
+                    }
+                    return address
+                }
+                let sender = try scalar(from, key: "from").trimmingWhitespace()
+                guard sender.contains("@"), !sender.contains(where: { $0 == "<" || $0 == ">" || $0 == "\r" || $0 == "\n" }) else {
+                    throw error(from.mark, "'from' must be a mail address such as softcopy@acq-pc.example.org, found '\(sender)'")
+                }
+                settings.email = .init(server: server, from: sender, to: addresses)
+            }
             settings.on = try keys["on"].map { v throws(ConfigError) in try choice(v, key: "on", NotificationSettings.When.self) } ?? .both
-            guard settings.webhook != nil || settings.command != nil else {
-                throw error(node.mark, "'notify' needs a 'webhook' or a 'command' (or both)")
+            guard settings.webhook != nil || settings.command != nil || settings.email != nil else {
+                throw error(node.mark, "'notify' needs a 'webhook', a 'command' or an 'email'")
             }
             return settings
         }

@@ -11,11 +11,21 @@ public enum Clock {
 
     /// The wall clock as ISO 8601 UTC ("2026-11-21T15:37:02Z"), for manifests and logs.
     public static func wallTimestamp() -> String {
+        utcNow("%Y-%m-%dT%H:%M:%SZ")
+    }
+
+    /// The wall clock as a mail's Date header wants it ("Sun, 06 Dec 2026 23:50:00 +0000";
+    /// strftime's names are the C locale's, which is English).
+    public static func mailDate() -> String {
+        utcNow("%a, %d %b %Y %H:%M:%S +0000")
+    }
+
+    private static func utcNow(_ format: String) -> String {
         var t = time(nil)
         var parts = tm()
         gmtime_r(&t, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let n = strftime(&buffer, buffer.count, format, &parts)
         return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
