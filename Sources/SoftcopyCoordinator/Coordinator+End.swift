@@ -166,6 +166,8 @@ extension CoordinatorRun {
     /// INCOMPLETE where nothing else holds it.
     private func storeManifest(_ runtime: TargetRuntime, _ manifest: Manifest, verdict: ArchiveVerdict, status: inout ExitStatus) -> ManifestPlaces {
         var stored = ManifestPlaces()
+        // Once for every node's lists, not once per agent.
+        if let digests { fillMissingDigests(runtime, verdict, digests) }
         if let destinationTree = runtime.destination {
             do {
                 try writeManifest(manifest, to: destinationTree)
@@ -202,7 +204,6 @@ extension CoordinatorRun {
         }
         var lists = [(ChecksumAlgorithm.xxh128, bytes)]
         guard let digests else { return lists }
-        fillMissingDigests(runtime, verdict, digests)
         let root = runtime.spec.source
         for algorithm in digests.algorithms {
             let (bytes, leftOut) = ChecksumList.lines(verdict.verified, holder: holder) { file, out in

@@ -117,7 +117,7 @@ extension CoordinatorRun {
     /// marker (a source left half-removed by a crash still reads as an archive for as
     /// long as possible); and what the source held.
     private func removalCandidates(_ runtime: TargetRuntime, _ verdict: ArchiveVerdict) -> ([Candidate], (files: Int, bytes: UInt64), removedBefore: Int) {
-        engine.withLaneState(runtime.lane) { state in
+        engine.peek(runtime.lane) { state in
             var candidates: [Candidate] = []
             for file in verdict.verified {
                 guard let version = state.tracker.sourceVersion(of: file.path) else { continue }
@@ -154,7 +154,9 @@ extension CoordinatorRun {
         let now = Clock.now()
         // Not stopped by a graceful shutdown: unlinks are quick, and a half-removed source
         // needs another run. A second signal (or SIGKILL) stops it; the journal resumes it.
-        var removedInodes = Set<UInt64>()
+        // Inodes a name of which went already (this run, its live rounds or an earlier run):
+        // their ctime changed with it.
+        var removedInodes = Set(state.removed.keys.compactMap { state.planned[$0]?.version.inode })
         for candidate in candidates {
             let outcome = tree.removeIfUnchanged(candidate.path, expected: candidate.version, linkRemoved: removedInodes.contains(candidate.version.inode))
             switch outcome {
@@ -235,7 +237,7 @@ extension CoordinatorRun {
 
     func nodeName(_ id: NodeID) -> String {
         if id.isLocal { return "this host" }
-        return remote?.fleet.snapshot.first { $0.id == id }.map { $0.name ?? $0.url } ?? "agent \(id)"
+        return remote?.fleet.label(of: id) ?? "agent \(id)"
     }
 }
 
@@ -288,9 +290,9 @@ extension CoordinatorRun {
                 agreed = next
             }
         }
-        let reachable = Set((remote?.fleet.snapshot ?? []).filter { $0.state == .attached }.map(\.id)).union([.local])
+        let reachable = { (node: NodeID) in node.isLocal || self.remote?.fleet.isAttached(node) == true }
         let batch = agreed.values
-            .filter { c in holders[c.path].map { $0.count == runtime.lanes.count && $0.isSubset(of: reachable) } ?? false }
+            .filter { c in holders[c.path].map { $0.count == runtime.lanes.count && $0.allSatisfy(reachable) } ?? false }
             .sorted { $0.path < $1.path }
             .prefix(Self.liveRemovalBatch)
         guard !batch.isEmpty else { return }

@@ -14,17 +14,9 @@ public enum CommandRunner {
     }
 
     public static func run(_ command: String, environment: [String: String], timeout: Duration) throws(SystemError) -> Outcome {
-        var variables: [String: String] = [:]
-        var p = environ
-        while let entry = p.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") { variables[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
-            p += 1
-        }
-        for (key, value) in environment { variables[key] = value }
         let arguments: [String] = ["/bin/sh", "-c", command]
         let argv = arguments.map { strdup($0) } + [nil]
-        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp = ProcessEnvironment.variables(with: environment).map { strdup($0) } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }

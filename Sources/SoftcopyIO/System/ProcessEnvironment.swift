@@ -11,6 +11,20 @@ public enum ProcessEnvironment {
     public static func homeDirectory() -> String? {
         getenv("HOME").map { String(cString: $0) }
     }
+
+    /// This process's environment with `overrides` on top, as `NAME=value` strings for a
+    /// child's `envp`.
+    public static func variables(with overrides: [String: String]) -> [String] {
+        var variables: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") { variables[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+            entry += 1
+        }
+        for (key, value) in overrides { variables[key] = value }
+        return variables.map { "\($0.key)=\($0.value)" }
+    }
 }
 
 extension ProcessEnvironment {
