@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what softcopy needs on a fresh Debian 12 machine: the C libraries it links
 # (libcurl, Avahi, libyaml, libxxhash), the tools its tests use (dbus, avahi-daemon,
-# iproute2, util-linux, xxhash for xxh128sum), and a Python venv in .venv with the real writers (tensorstore,
-# zarr-python). Safe to run again: it only installs what is missing.
+# iproute2, util-linux, xxhash for xxh128sum, chromium and its driver for the dashboard's test), and a Python
+# venv in .venv with the real writers (tensorstore, zarr-python). Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +10,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(libavahi-client-dev libcurl4-openssl-dev libssl-dev libyaml-dev libxxhash-dev pkg-config
-          avahi-daemon avahi-utils dbus iproute2 util-linux rsync python3 python3-venv xxhash)
+          avahi-daemon avahi-utils dbus iproute2 util-linux rsync python3 python3-venv xxhash
+          chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,10 +37,10 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import tensorstore, zarr,
     if [ -x /usr/bin/python3 ] && /usr/bin/python3 -m venv .venv 2>/dev/null; then :; else python3 -m venv .venv; fi
     .venv/bin/pip install -q --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
 fi
-# The tests read /metrics with Prometheus's own Python parser, and receive notification
-# mail with aiosmtpd.
-if ! .venv/bin/python -c "import prometheus_client, aiosmtpd" 2>/dev/null; then
-    .venv/bin/pip install -q --disable-pip-version-check prometheus-client==0.26.0 aiosmtpd==1.4.6
+# The tests read /metrics with Prometheus's own Python parser, receive notification mail
+# with aiosmtpd, and drive the dashboard in chromium with selenium (through Debian's chromedriver).
+if ! .venv/bin/python -c "import prometheus_client, aiosmtpd, selenium" 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check prometheus-client==0.26.0 aiosmtpd==1.4.6 selenium==4.36.0
 fi
 # zarr-python 3.0.0-3.1.2 writes files in place; the tests run that too, from a folder
 # put first on PYTHONPATH (it shares the venv's numpy and numcodecs).

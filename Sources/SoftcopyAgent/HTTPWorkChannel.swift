@@ -40,6 +40,8 @@ final class HTTPWorkChannel: WorkChannel {
         let client = HTTPClient(token: token, caFile: caFile)
         guard let health = try? client.request(.health, at: attachment.coordinator, timeout: .seconds(3)) else { return true }
         guard health.status == 200, let doc = try? JSONParser.parse(bytes: health.body) else { return true }
+        // A coordinator of several jobs lists them all; an older one names its one job.
+        if let jobs = doc["jobs"]?.arrayValue { return !jobs.contains { $0.stringValue == attachment.job } }
         return doc["job"]?.stringValue != attachment.job
     }
 

@@ -20,9 +20,9 @@ final class ChunkReader: Sendable {
     private let digests: ContentDigests?
     static let bufferSize = 1 << 20
 
-    init(ioPriority: IOPriority, maxRate: UInt64?, digests: ContentDigests?) {
+    init(ioPriority: IOPriority, rateLimiter: RateLimiter?, digests: ContentDigests?) {
         self.ioPriority = ioPriority
-        self.rateLimiter = maxRate.map { RateLimiter(bytesPerSecond: $0) }
+        self.rateLimiter = rateLimiter
         self.digests = digests
     }
 

@@ -150,7 +150,7 @@ extension CoordinatorRun {
         runtime.exitStatus = status
         printSummary(runtime, verdict: verdict, statistics: statistics, status: status, manifest: stored, superseded: superseded)
         let places = (stored.local.map { [$0] } ?? []) + stored.agents.map { "\(runtime.spec.agentDestination)/\(Manifest.relativePath) on \($0)" }
-        notify(runtime, endSummary(runtime, status: status, verdict: verdict, statistics: statistics, manifest: places, reason: nil))
+        reportEnd(runtime, endSummary(runtime, status: status, verdict: verdict, statistics: statistics, manifest: places, reason: nil))
     }
 
     /// Where the manifest was stored: the summary names only those.

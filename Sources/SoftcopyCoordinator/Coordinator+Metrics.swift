@@ -8,7 +8,7 @@ extension CoordinatorRun {
     /// on NIO's threads from what each archive shares (as `statusDocument` is). Per target,
     /// the files and bytes present and done are the first copy's; what was copied and
     /// retried is summed over every copy (`replicas`).
-    static func metrics(job: String, targets: [TargetStatusSource], engine: Engine, fleet: AgentFleet) -> [MetricFamily] {
+    static func metrics(job: String, targets: [TargetStatusSource], engine: Engine, fleet: AgentFleet?) -> [MetricFamily] {
         let now = Clock.now()
         var info = MetricFamily("softcopy_coordinator_info", .gauge, help: "The coordinator's version and job (always 1).")
         info.add(1, [("version", SoftcopyVersion.string), ("job", job)])
@@ -19,6 +19,7 @@ extension CoordinatorRun {
         var copied = MetricFamily("softcopy_copied_files_total", .counter, help: "Files copied by this run, every copy counted.")
         var copiedBytes = MetricFamily("softcopy_copied_bytes_total", .counter, help: "Bytes copied by this run, every copy counted.")
         var failed = MetricFamily("softcopy_failed_files", .gauge, help: "Files whose copy failed for good.")
+        var retrying = MetricFamily("softcopy_retrying_files", .gauge, help: "Files whose last copy failed for a reason that may pass, waiting to be tried again.")
         var retries = MetricFamily("softcopy_retries_total", .counter, help: "Transfers tried again after a transient failure.")
         var inFlight = MetricFamily("softcopy_in_flight", .gauge, help: "Transfers leased and not yet reported.")
         var lag = MetricFamily("softcopy_lag_seconds", .gauge, help: "How long the oldest file still to copy has waited since it last changed (0: nothing waits).")
@@ -34,6 +35,7 @@ extension CoordinatorRun {
             presentBytes.add(c.seenBytes, labels)
             doneBytes.add(c.doneBytes, labels)
             failed.add(c.failedFiles, labels)
+            retrying.add(c.retryingFiles, labels)
             lag.add(first.1?.secondsValue ?? 0, labels)
             var all = TrackerStatistics()
             var leased = 0
@@ -59,7 +61,7 @@ extension CoordinatorRun {
         var agentFree = MetricFamily("softcopy_agent_free_bytes", .gauge, help: "Free bytes an agent last reported for its data root.")
         var agentFiles = MetricFamily("softcopy_agent_acked_files_total", .counter, help: "Files an agent reported durable.")
         var agentBytes = MetricFamily("softcopy_agent_acked_bytes_total", .counter, help: "Bytes an agent reported durable.")
-        for member in fleet.snapshot {
+        for member in fleet?.snapshot ?? [] {
             let labels = [("agent", member.name ?? member.url), ("url", member.url)]
             for state in ["connecting", "attached", "down", "refused"] {
                 agentState.add(member.state.rawValue == state ? 1 : 0, labels + [("state", state)])
@@ -68,7 +70,7 @@ extension CoordinatorRun {
             agentFiles.add(member.filesAcked, labels)
             agentBytes.add(member.bytesAcked, labels)
         }
-        return [info, present, done, presentBytes, doneBytes, copied, copiedBytes, failed, retries, inFlight, lag, phase,
+        return [info, present, done, presentBytes, doneBytes, copied, copiedBytes, failed, retrying, retries, inFlight, lag, phase,
                 removedFiles, removedBytes, agentState, agentFree, agentFiles, agentBytes]
     }
 }

@@ -23,6 +23,7 @@ extension CoordinatorRun {
             ("exit_code", .integer(Int(status.rawValue))),
             ("job", .string(job)),
             ("host", .string(Clock.hostName())),
+            ("watch_folder", controls.watchFolder.map { .string($0) } ?? .null),
             ("source", .string(runtime.spec.source)),
             ("destination", .string(runtime.destination == nil ? runtime.spec.agentDestination : runtime.spec.destination)),
             ("started", .string(runtime.startedWall)),
@@ -122,7 +123,8 @@ extension CoordinatorRun {
     private func runCommand(_ command: String, _ summary: JSONValue, about runtime: TargetRuntime) {
         var environment: [String: String] = ["SOFTCOPY_SUMMARY": summary.serialized()]
         for (key, name) in [("event", "EVENT"), ("status", "STATUS"), ("source", "SOURCE"), ("destination", "DESTINATION"),
-                            ("job", "JOB"), ("host", "HOST"), ("started", "STARTED"), ("finished", "FINISHED"), ("reason", "REASON")] {
+                            ("job", "JOB"), ("host", "HOST"), ("started", "STARTED"), ("finished", "FINISHED"), ("reason", "REASON"),
+                            ("watch_folder", "WATCH_FOLDER")] {
             environment["SOFTCOPY_" + name] = summary[key]?.stringValue ?? ""
         }
         for (key, name) in [("exit_code", "EXIT_CODE"), ("files", "FILES"), ("bytes", "BYTES"), ("problems", "PROBLEMS")] {

@@ -14,65 +14,27 @@ extension CoordinatorRun {
     static let defaultListen = "0.0.0.0:7480"
     static let defaultLeaseTimeout: Duration = .seconds(30)
 
-    /// Starts the HTTP API for agents and the monitors that attach the job to each agent.
+    /// Puts the job's agent API on the service's HTTP server, and starts the monitors that
+    /// attach the job to each agent.
     func startRemote() throws(RemoteSetupError) {
         let settings = configuration.settings
-        let token: String?
-        do {
-            token = try TokenFile.read(optional: settings.tokenFile)
-        } catch {
-            throw RemoteSetupError(description: error.description)
-        }
-        var tls: ServerTLS?
-        if let certificate = settings.tlsCertificate, let key = settings.tlsKey {
-            do {
-                tls = try ServerTLS(certificateFile: certificate, keyFile: key)
-            } catch {
-                throw RemoteSetupError(description: error.description)
-            }
-        }
-        let listen = settings.listen ?? Self.defaultListen
-        guard let (host, port) = AgentAddress.hostAndPort(listen) else {
-            throw RemoteSetupError(description: "cannot listen on \(listen): expected HOST:PORT")
+        guard let http = controls.http else {
+            throw RemoteSetupError(description: "the coordinator's HTTP server is not running (see the error above)")
         }
         let job = self.job
         let engine = self.engine!
         let leaseTimeout = settings.leaseTimeout ?? Self.defaultLeaseTimeout
-        var context = AgentFleet.Context(job: job, targets: configuration.targets, token: token, advertiseURL: settings.advertiseURL,
-                                         caFile: settings.tlsCA, scheme: tls == nil ? "http" : "https")
+        var context = AgentFleet.Context(job: job, targets: configuration.targets, token: http.token, advertiseURL: settings.advertiseURL,
+                                         caFile: settings.tlsCA, scheme: http.server.scheme)
         context.origins = configuration.targets.map(origin(of:))
         context.replace = configuration.targets.map(configuration.replace)
         let fleet = AgentFleet(context: context, engine: engine, logger: logger)
-        let reader = ChunkReader(ioPriority: configuration.ioPriority, maxRate: settings.maxRate, digests: digests)
-        let logger = self.logger
-        let statusTargets = runtimes.map(\.status)
-        // The server builds its responder on its event loop; this run takes it from there.
-        let built = BuiltAPI()
-        let makeServer = { (port: Int) throws -> HTTPServer in
-            try HTTPServer(host: host, port: port, tls: tls, logger: logger) { pool, eventLoop in
-                let api = CoordinatorAPI(
-                    job: job, engine: engine, fleet: fleet, token: token, leaseTimeout: leaseTimeout,
-                    pool: pool, reader: reader, eventLoop: eventLoop, logger: logger,
-                    status: { Self.statusDocument(job: job, targets: statusTargets, engine: engine, fleet: fleet) },
-                    metrics: { Self.metrics(job: job, targets: statusTargets, engine: engine, fleet: fleet) })
-                built.api.withLock { $0 = api }
-                return api
-            }
-        }
-        let server: HTTPServer
-        do {
-            server = try makeServer(port)
-        } catch {
-            // A local copy that only listens in case agents appear must not fail because
-            // another coordinator has the default port: agents learn the port at attach.
-            guard settings.listen == nil, !isRemote, let fallback = try? makeServer(0) else {
-                throw RemoteSetupError(description: "cannot listen on \(listen) for agents: \(error)")
-            }
-            logger.info("port \(port) is taken (another coordinator?); listening for agents on port \(fallback.port) instead")
-            server = fallback
-        }
-        guard let api = built.api.withLock({ $0 }) else { throw RemoteSetupError(description: "internal: the API was not built") }
-        fleet.setPort(server.port)
+        let reader = ChunkReader(ioPriority: configuration.ioPriority, rateLimiter: controls.rateLimiter, digests: digests)
+        let api = CoordinatorAPI(job: job, engine: engine, fleet: fleet, leaseTimeout: leaseTimeout, pool: http.api.pool,
+                                 reader: reader, eventLoop: http.api.eventLoop, logger: logger)
+        controls.surface.api.withLock { $0 = api }
+        publishStatus(fleet: fleet)
+        fleet.setPort(http.server.port)
         engine.onChange { [weak api] in api?.workMayBeReady() }
         // Several nodes: a key moved from one to another leaves a copy to remove.
         engine.tracksSuperseded = true
@@ -85,16 +47,21 @@ extension CoordinatorRun {
                 [PlacementNode(id: .local, name: "local", freeBytes: controls.localFreeBytes.load(ordering: .relaxed))] + fleet.placementNodes()
             }
         }
-        remote = RemoteSide(job: job, server: server, fleet: fleet, api: api, token: token, caFile: settings.tlsCA)
-        logger.info("coordinator API listening on \(server.scheme)://\(host):\(server.port) (job \(job))")
+        remote = RemoteSide(job: job, fleet: fleet, api: api, token: http.token, caFile: settings.tlsCA)
+        logger.info("agents pull job \(job) from \(http.server.scheme)://\(http.server.host):\(http.server.port)")
         for url in settings.agents ?? [] { fleet.add(url: url) }
         discovery?.feed(fleet)
         fleet.open()
     }
 
-    /// The API the server built, handed from its event loop to the run's thread.
-    final class BuiltAPI: Sendable {
-        let api = Mutex<CoordinatorAPI?>(nil)
+    /// What the service's server shows of this job: its status document and metrics,
+    /// read on NIO's threads from what each archive shares (not from `remote`, which
+    /// this thread sets after the API is reachable).
+    func publishStatus(fleet: AgentFleet?) {
+        let (job, engine, targets) = (self.job, self.engine!, runtimes.map(\.status))
+        controls.surface.publish(
+            status: { Self.statusDocument(job: job, targets: targets, engine: engine, fleet: fleet) },
+            metrics: { Self.metrics(job: job, targets: targets, engine: engine, fleet: fleet) })
     }
 
     /// Free space at the first local destination, for placement (refreshed each second).
@@ -107,7 +74,6 @@ extension CoordinatorRun {
         guard let remote else { return }
         discovery?.stopFeeding(remote.fleet)
         remote.fleet.stop()
-        remote.server.shutdown()
     }
 
     /// The listing of the target's destination on every attached agent, by agent: the
@@ -174,12 +140,9 @@ extension CoordinatorRun {
         return written
     }
 
-    /// `GET /v1/status`: jobs, agents, files and bytes.
-    /// The status API's document, built on one of NIO's threads: it reads only what is
-    /// locked or fixed at start (the job and fleet it is given, not `remote`, which the
-    /// main thread sets after the server is already listening).
-    /// `GET /v1/status`, built on NIO's threads from what each archive shares.
-    static func statusDocument(job: String, targets: [TargetStatusSource], engine: Engine, fleet: AgentFleet) -> JSONValue {
+    /// A job's status document (in `GET /v1/status` and `GET /v1/jobs/{job}`): each
+    /// archive's files and bytes, and the agents.
+    static func statusDocument(job: String, targets: [TargetStatusSource], engine: Engine, fleet: AgentFleet?) -> JSONValue {
         let now = Clock.now()
         let targets: [JSONValue] = targets.map { target in
             let progress = engine.peek(target.lane) { $0.tracker.progress(now: now) }
@@ -193,17 +156,20 @@ extension CoordinatorRun {
                 ("files_present", .integer(c.seenFiles)), ("files_done", .integer(c.doneFiles)),
                 ("bytes_present", .integer(c.seenBytes)), ("bytes_done", .integer(c.doneBytes)),
                 ("in_flight", .integer(c.inFlight)), ("failed", .integer(c.failedFiles)),
+                ("retrying", .integer(c.retryingFiles)),
+                // Present, not yet durable, not under way and not given up on.
+                ("pending", .integer(max(0, c.seenFiles - c.doneFiles - c.inFlight - c.failedFiles))),
                 ("copied_files", .integer(progress.statistics.copiedFiles)),
                 ("copied_bytes", .integer(progress.statistics.copiedBytes)),
                 ("expired_leases", .integer(progress.statistics.expiredLeases)),
                 ("source_removal", target.removal.withLock { $0 }?.json() ?? .null),
                 // Nodes that may hold copies of this archive's keys the record does not name.
                 ("superseded", .array(engine.supersededCopies(target.index).map { node, paths in
-                    .object([("node", .string(node.isLocal ? "local" : fleet.label(of: node))), ("files", .integer(paths.count))])
+                    .object([("node", .string(node.isLocal ? "local" : fleet?.label(of: node) ?? "agent \(node.rawValue)")), ("files", .integer(paths.count))])
                 })),
             ])
         }
-        let agents: [JSONValue] = fleet.snapshot.map { m in
+        let agents: [JSONValue] = (fleet?.snapshot ?? []).map { m in
             .object([
                 ("id", .integer(m.id.rawValue)), ("url", .string(m.url)), ("name", m.name.map { .string($0) } ?? .null),
                 ("state", .string(m.state.rawValue)),

@@ -1,5 +1,6 @@
 import Logging
 import SoftcopyCore
+import Synchronization
 import SoftcopyIO
 
 extension CoordinatorRun {
@@ -42,14 +43,20 @@ extension CoordinatorRun {
         line += "  elapsed \(Quantity.formatDuration(now - started))"
         if retries > 0 { line += "  \(retries) retries" }
         // Time left only once no more is coming: while live, the total is still growing.
+        var eta: Double?
         if configuration.once || !runtimes.contains(where: \.isLive), rates.bytesPerSecond > 0, seenBytes > doneBytes {
-            line += "  ETA \(Quantity.formatDuration(.secondsValue(Double(seenBytes - doneBytes) / rates.bytesPerSecond)))"
+            eta = Double(seenBytes - doneBytes) / rates.bytesPerSecond
+            line += "  ETA \(Quantity.formatDuration(.secondsValue(eta ?? 0)))"
+        }
+        controls.surface.figures.withLock {
+            $0 = JobSurface.Figures(stage: runtimes.allSatisfy(\.isDone) ? "done" : stage, bytesPerSecond: rates.bytesPerSecond,
+                                    elapsedSeconds: (now - started).secondsValue, etaSeconds: eta, retries: retries)
         }
         if let sinceChange { line += "  last write \(Quantity.formatDuration(sinceChange)) ago" }
         if inPlace { line += "  (in-place writer: waiting for quiet)" }
-        if console.interactive {
+        if console.interactive, controls.drawsProgress {
             console.progress(line)
-        } else if console.logsProgress, now - lastProgressLog >= Self.progressLogInterval {
+        } else if console.logsProgress || (console.interactive && !controls.drawsProgress), now - lastProgressLog >= Self.progressLogInterval {
             lastProgressLog = now
             logger.info("\(line)")
         }

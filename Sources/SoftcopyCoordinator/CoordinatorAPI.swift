@@ -6,35 +6,29 @@ import SoftcopyCore
 import SoftcopyHTTP
 import SoftcopyIO
 
-/// The coordinator's HTTP API under /v1 (docs/http-api.md): agents lease ready work
-/// (long-polled), GET each chunk's bytes, and ack what they made durable. Health is open;
-/// everything else needs the shared token when one is configured.
+/// One job's part of the coordinator's HTTP API (docs/http-api.md): its agents lease
+/// ready work (long-polled), GET each chunk's bytes, and ack what they made durable. The
+/// service's `ServiceAPI` checks the token and hands each request under
+/// `/v1/jobs/{job}/` to the job it names.
 final class CoordinatorAPI: HTTPResponder {
     let job: String
     let engine: Engine
     let fleet: AgentFleet
-    let token: String?
     let leaseTimeout: Duration
     let pool: NIOThreadPool
     let reader: ChunkReader
     let logger: Logger
-    let status: @Sendable () -> JSONValue
-    let metrics: @Sendable () -> [MetricFamily]
     private let waiters: LeaseWaiters
 
-    init(job: String, engine: Engine, fleet: AgentFleet, token: String?, leaseTimeout: Duration,
-         pool: NIOThreadPool, reader: ChunkReader, eventLoop: any EventLoop, logger: Logger, status: @escaping @Sendable () -> JSONValue,
-         metrics: @escaping @Sendable () -> [MetricFamily]) {
+    init(job: String, engine: Engine, fleet: AgentFleet, leaseTimeout: Duration,
+         pool: NIOThreadPool, reader: ChunkReader, eventLoop: any EventLoop, logger: Logger) {
         self.job = job
         self.engine = engine
         self.fleet = fleet
-        self.token = token
         self.leaseTimeout = leaseTimeout
         self.pool = pool
         self.reader = reader
         self.logger = logger
-        self.status = status
-        self.metrics = metrics
         let grant: @Sendable (LeaseRequest) -> HTTPResponse? = { [engine, fleet, leaseTimeout] request in
             Self.grant(request, engine: engine, fleet: fleet, leaseTimeout: leaseTimeout)
         }
@@ -48,23 +42,7 @@ final class CoordinatorAPI: HTTPResponder {
 
     func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
         let route = Route(method: request.method.rawValue, components: request.components)
-        if route == .health {
-            return eventLoop.makeSucceededFuture(.json(.object([
-                ("softcopy", .string(SoftcopyVersion.string)), ("api", .integer(1)), ("role", .string("coordinator")),
-                ("job", .string(job)), ("token_required", .bool(token != nil)),
-            ])))
-        }
-        guard request.components.first == "v1" || route == .metrics else { return eventLoop.makeSucceededFuture(notFound(request)) }
-        if let token, !TokenFile.matches(request.bearerToken, token) {
-            logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
-            return eventLoop.makeSucceededFuture(.error(.unauthorized, "this coordinator needs the shared token (Authorization: Bearer ...)"))
-        }
-        if let other = route?.job, other != job {
-            return eventLoop.makeSucceededFuture(.error(.gone, "job \(other) is not this coordinator's job (\(job)); it has ended or the coordinator restarted"))
-        }
         switch route {
-        case .status?: return eventLoop.makeSucceededFuture(.json(status()))
-        case .metrics?: return eventLoop.makeSucceededFuture(.metrics(metrics()))
         case .lease?: return lease(request, on: eventLoop)
         case .ack?: return eventLoop.makeSucceededFuture(ack(request))
         case .chunk(_, let lane, let path)?: return chunk(request, lane: lane, path: path, on: eventLoop)

@@ -8,6 +8,8 @@ public struct CoordinatorConfiguration: Sendable {
     }
 
     public var targets: [TargetSpec]
+    /// Watched folders (`watch:`): a service that runs until stopped, with a job per archive.
+    public var watches: [WatchSpec] = []
     /// The targets file (for error messages), nil for the SOURCE DESTINATION form.
     public var targetsFile: String?
     /// The targets file's settings with the command line's on top.

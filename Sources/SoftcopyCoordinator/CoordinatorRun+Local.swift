@@ -28,7 +28,7 @@ extension CoordinatorRun {
             }
         }
         let channel = InProcessChannel(
-            engine: engine, lanes: lanes, maxRate: configuration.settings.maxRate, sleepTime: configuration.settings.sleepTime, digests: digests, logger: logger,
+            engine: engine, lanes: lanes, rateLimiter: controls.rateLimiter, sleepTime: configuration.settings.sleepTime, digests: digests, logger: logger,
             othersCanTake: { engine.placementNodes().contains { !$0.id.isLocal && $0.attached } })
         var settings = CopyJob.Settings(
             transfers: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers,
@@ -36,6 +36,7 @@ extension CoordinatorRun {
             root: runtimes.first?.spec.destination ?? "", freeBytes: { [controls] in controls.localFreeBytes.load(ordering: .relaxed) },
             reserve: nil)
         settings.node = "the local destination"
+        settings.slots = controls.transferSlots
         settings.threadSetup = { [ioPriority = configuration.ioPriority, logger] in
             if let error = ioPriority.applyToCurrentThread() {
                 logger.debug("cannot set the IO priority of a copy thread: \(error)")

@@ -82,6 +82,8 @@ final class CoordinatorRun {
             return .usage
         }
 
+        publishStatus(fleet: nil)
+        recordStarts()
         if isRemote || discovery != nil {
             do {
                 try startRemote()
@@ -104,13 +106,17 @@ final class CoordinatorRun {
         let status = mainLoop()
         // Archives that ended without a verdict (the placement could not be met, a full
         // destination) are told too; an interrupted run is not over, and tells nothing.
-        if status != .interrupted {
-            for runtime in runtimes where runtime.exitStatus == nil {
-                notify(runtime, endSummary(runtime, status: status, verdict: nil, statistics: nil, manifest: [],
-                                           reason: "the run stopped before this archive's verdict (see the log)"))
+        for runtime in runtimes where runtime.exitStatus == nil {
+            if status == .interrupted {
+                recordEnd(runtime, endSummary(runtime, status: status, verdict: nil, statistics: nil, manifest: [],
+                                              reason: "interrupted before the end (resumable)"))
+            } else {
+                reportEnd(runtime, endSummary(runtime, status: status, verdict: nil, statistics: nil, manifest: [],
+                                              reason: "the run stopped before this archive's verdict (see the log)"))
             }
         }
-
+        drawProgress(now: Clock.now())
+        controls.surface.freeze()
         engine.shutdown()
         local?.job.stop()
         stopRemote()

@@ -31,12 +31,12 @@ final class InProcessChannel: WorkChannel {
     /// the main loop ends the run with one message instead of thousands of retries.
     let destinationFull = Mutex<(lane: LaneID, error: SystemError)?>(nil)
 
-    init(engine: Engine, lanes: [Lane], maxRate: UInt64?, sleepTime: Duration?, digests: ContentDigests?, logger: Logger,
+    init(engine: Engine, lanes: [Lane], rateLimiter: RateLimiter?, sleepTime: Duration?, digests: ContentDigests?, logger: Logger,
          othersCanTake: @escaping @Sendable () -> Bool) {
         self.engine = engine
         self.digests = digests
         self.lanes = lanes
-        self.rateLimiter = maxRate.map { RateLimiter(bytesPerSecond: $0) }
+        self.rateLimiter = rateLimiter
         self.sleepTime = sleepTime
         self.logger = logger
         self.othersCanTake = othersCanTake

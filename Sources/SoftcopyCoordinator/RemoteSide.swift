@@ -3,15 +3,13 @@ import SoftcopyHTTP
 /// The parts of a run in which agents do the copying.
 final class RemoteSide {
     let job: String
-    let server: HTTPServer
     let fleet: AgentFleet
     let api: CoordinatorAPI
     let token: String?
     let caFile: String?
 
-    init(job: String, server: HTTPServer, fleet: AgentFleet, api: CoordinatorAPI, token: String?, caFile: String?) {
+    init(job: String, fleet: AgentFleet, api: CoordinatorAPI, token: String?, caFile: String?) {
         self.job = job
-        self.server = server
         self.fleet = fleet
         self.api = api
         self.token = token

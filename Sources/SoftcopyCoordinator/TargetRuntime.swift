@@ -50,6 +50,8 @@ final class TargetRuntime {
         get { status.removal.withLock { $0 } }
         set { status.removal.withLock { $0 = newValue } }
     }
+    /// This archive's row in the job history.
+    var historyRow: Int64?
     let started: MonotonicInstant
     let startedWall: String
     var finished: MonotonicInstant?

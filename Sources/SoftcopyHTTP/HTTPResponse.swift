@@ -57,6 +57,21 @@ public struct HTTPResponse: Sendable {
         return HTTPResponse(status: .ok, headers: headers, body: .bytes(buffer))
     }
 
+    /// A file of the dashboard: no script but its own, no frame, no sniffing (a file
+    /// name shown on the page can never become markup or code).
+    public static func asset(_ text: String, contentType: String) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: "content-type", value: contentType)
+        headers.replaceOrAdd(name: "content-security-policy",
+                             value: "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        headers.replaceOrAdd(name: "x-content-type-options", value: "nosniff")
+        headers.replaceOrAdd(name: "referrer-policy", value: "no-referrer")
+        headers.replaceOrAdd(name: "cache-control", value: "no-cache")
+        var buffer = ByteBuffer()
+        buffer.writeString(text)
+        return HTTPResponse(status: .ok, headers: headers, body: .bytes(buffer))
+    }
+
     /// An error as JSON, `{"error": message}`: every refusal says what was wrong.
     public static func error(_ status: HTTPResponseStatus, _ message: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
         json(.object([("error", .string(message)), ("status", .integer(Int(status.code)))]), status: status, headers: headers)

@@ -12,6 +12,8 @@ public enum Route: Sendable, Equatable {
     case metrics
     /// `GET /v1/status`: the coordinator's run, for people and scripts.
     case status
+    /// `GET /v1/jobs/{job}`: one job of the coordinator, with its event log.
+    case job(job: String)
     /// `POST /v1/jobs/{job}/lease`: an agent long-polls for a batch.
     case lease(job: String)
     /// `POST /v1/jobs/{job}/ack`: an agent reports a batch's outcomes.
@@ -39,7 +41,7 @@ public enum Route: Sendable, Equatable {
 
     public var method: String {
         switch self {
-        case .health, .metrics, .status, .chunk, .list, .file: "GET"
+        case .health, .metrics, .status, .job, .chunk, .list, .file: "GET"
         case .lease, .ack, .bundle, .attach, .remove: "POST"
         case .detach: "DELETE"
         case .manifest, .checksums: "PUT"
@@ -53,6 +55,7 @@ public enum Route: Sendable, Equatable {
         case .health: return "/v1/health"
         case .metrics: return "/metrics"
         case .status: return "/v1/status"
+        case .job(let job): return jobs + URLCoding.encodePath(job)
         case .lease(let job): return jobs + URLCoding.encodePath(job) + "/lease"
         case .ack(let job): return jobs + URLCoding.encodePath(job) + "/ack"
         case .bundle(let job): return jobs + URLCoding.encodePath(job) + "/bundle"
@@ -88,6 +91,7 @@ public enum Route: Sendable, Equatable {
         case ("GET", "status", 2): self = .status
         case ("POST", "jobs", 2): self = .attach
         case ("DELETE", "jobs", 3): self = .detach(job: c[2])
+        case ("GET", "jobs", 3): self = .job(job: c[2])
         case ("POST", "jobs", 4) where c[3] == "lease": self = .lease(job: c[2])
         case ("POST", "jobs", 4) where c[3] == "ack": self = .ack(job: c[2])
         case ("POST", "jobs", 4) where c[3] == "bundle": self = .bundle(job: c[2])
@@ -108,7 +112,8 @@ public enum Route: Sendable, Equatable {
     /// The job a route belongs to, if it names one.
     public var job: String? {
         switch self {
-        case .lease(let job), .ack(let job), .bundle(let job), .chunk(let job, _, _), .detach(let job), .manifest(let job, _), .checksums(let job, _, _): job
+        case .lease(let job), .ack(let job), .bundle(let job), .chunk(let job, _, _), .detach(let job), .manifest(let job, _), .checksums(let job, _, _),
+             .job(let job): job
         case .health, .metrics, .status, .attach, .remove, .list, .file: nil
         }
     }

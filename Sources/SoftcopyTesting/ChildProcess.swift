@@ -46,6 +46,9 @@ public final class ChildProcess: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
 
         let argv = arguments.map { strdup($0) } + [nil]
+        // The coordinators of the tests keep their job history apart from the user's own.
+        var environment = environment
+        if environment["XDG_STATE_HOME"] == nil { environment["XDG_STATE_HOME"] = "/tmp/softcopy-tests-state" }
         let envp = ProcessEnvironment.variables(with: environment).map { strdup($0) } + [nil]
         defer {
             argv.forEach { free($0) }

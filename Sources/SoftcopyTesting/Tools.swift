@@ -37,6 +37,9 @@ public enum Tools {
 
     public static var acquire: String { packageRoot + "/tools/acquire.py" }
     public static var metricsParse: String { packageRoot + "/tools/metrics_parse.py" }
+    public static var dashboardCheck: String { packageRoot + "/tools/dashboard_check.py" }
+    /// Where tests leave what a person may want to look at (the dashboard's screenshot).
+    public static var artifacts: String { packageRoot + "/.build/artifacts" }
 
     /// PYTHONPATH that makes the writer zarr-python 3.1.2, which writes files in place.
     public static var zarrInPlaceEnvironment: [String: String] {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import Logging
 import SoftcopyCoordinator
 import SoftcopyCore
 import SoftcopyIO
@@ -34,16 +35,55 @@ enum Main {
             exit(ExitStatus.usage.rawValue)
         }
         ProcessEnvironment.raiseOpenFileLimit()
-        if verify { exit(CopyVerifier(configuration: configuration).run().rawValue) }
-        // The targets file is one job; the service ends when it does.
+        if verify {
+            guard !configuration.targets.isEmpty else {
+                Terminal.write("error: verify checks the archives of 'targets:'; a watched folder's copies are in the history (GET /v1/status), and each can be listed as a target to verify it\n")
+                exit(ExitStatus.usage.rawValue)
+            }
+            exit(CopyVerifier(configuration: configuration).run().rawValue)
+        }
         let service = CoordinatorService(for: configuration)
+        if configuration.watches.isEmpty {
+            // The targets file is one job; the service ends when it does.
+            do {
+                try service.start(configuration)
+            } catch {
+                Terminal.write("error: \(error)\n")
+                exit(ExitStatus.interrupted.rawValue)
+            }
+            exit((service.run(.untilJobsEnd) ?? .interrupted).rawValue)
+        }
+        exit(runWatchService(service, command: command, configuration: configuration).rawValue)
+    }
+
+    /// `watch:`: a service until stopped. The targets (if any) are one job, each archive of
+    /// a watched folder another; SIGHUP reads the targets file again.
+    static func runWatchService(_ service: CoordinatorService, command: RunCommand, configuration: CoordinatorConfiguration) -> ExitStatus {
         do {
-            try service.start(configuration)
+            try service.serve(configuration.settings)
         } catch {
             Terminal.write("error: \(error)\n")
-            exit(ExitStatus.interrupted.rawValue)
+            return .usage
         }
-        exit((service.run(.untilJobsEnd) ?? .interrupted).rawValue)
+        if !configuration.targets.isEmpty {
+            var targets = configuration
+            targets.watches = []
+            _ = try? service.start(targets)
+        }
+        let folders = WatchedFolders(service: service, base: configuration)
+        service.onReload { [logger = service.logger] in
+            do {
+                let reloaded = try command.configuration()
+                folders.update(reloaded)
+                logger.notice("reloaded: \(reloaded.watches.count) watched folder\(reloaded.watches.count == 1 ? "" : "s"); changes to targets, listen, token and TLS apply at the next start")
+            } catch {
+                logger.error("SIGHUP: the targets file was not reloaded, the service goes on as it was: \(error)")
+            }
+        }
+        folders.start()
+        let status = service.run(.untilShutdown) ?? .interrupted
+        folders.stop()
+        return status
     }
 
     /// softcopy took `--wait-for-source BOOLEAN`; accept that spelling as well as the flag.

@@ -136,6 +136,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Checksum lists to write beside the manifest besides xxh128sums, comma-separated: sha256, md5 (for sha256sum -c and md5sum -c; computed as the files are read).", valueName: "LIST"))
     var checksums: String?
 
+    @Option(help: ArgumentHelp("Where the job history is kept (history.sqlite; default $STATE_DIRECTORY, else ~/.local/state/softcopy).", valueName: "DIR"))
+    var stateDir: String?
+
     @Flag(help: "With --remove-source (or remove_source:): print what would be removed from the source, and remove nothing.")
     var dryRun = false
 
@@ -150,10 +153,12 @@ struct RunCommand: ParsableCommand {
     func configuration() throws -> CoordinatorConfiguration {
         var settings = CoordinatorSettings()
         var targets: [TargetSpec]
+        var watches: [WatchSpec] = []
         var targetsFile: String?
         if paths.count == 1 {
             let file = try TargetsFileLoader.load(paths[0])
             targets = file.targets
+            watches = file.watches
             settings = file.settings
             targetsFile = paths[0]
         } else {
@@ -200,6 +205,7 @@ struct RunCommand: ParsableCommand {
         overrides.tlsCertificate = tlsCert.map(absolute)
         overrides.tlsKey = tlsKey.map(absolute)
         overrides.tlsCA = tlsCa.map(absolute)
+        overrides.stateDirectory = stateDir.map(absolute)
         overrides.retryDeadline = try retryDeadline.map { try Self.duration($0, "--retry-deadline", allowZero: true) }
         overrides.discovery = noDiscovery ? false : nil
         overrides.discoveryWait = try discoveryWait.map { try Self.duration($0, "--discovery-wait", allowZero: true) }
@@ -220,14 +226,25 @@ struct RunCommand: ParsableCommand {
             if let s = overrides.symlinks { targets[i].symlinks = s }
             if let r = overrides.removeSource { targets[i].removeSource = r }
         }
+        for i in watches.indices {
+            if let p = overrides.placement { watches[i].options.placement = p }
+            if let r = overrides.replicas { watches[i].options.replicas = r }
+            if let r = overrides.replace { watches[i].options.replace = r }
+            if let s = overrides.symlinks { watches[i].options.symlinks = s }
+            if let r = overrides.removeSource { watches[i].options.removeSource = r }
+        }
+        if !watches.isEmpty, writerPid != nil {
+            throw ValidationError("--writer-pid applies to one acquisition; a targets file with 'watch:' copies every archive of its folders (each ends with its 'complete' file or idle_timeout)")
+        }
         let merged = settings.merging(overrides)
         if (merged.tlsCertificate == nil) != (merged.tlsKey == nil) {
             throw ValidationError("--tls-cert and --tls-key go together (or tls_cert and tls_key in the targets file): give both, or neither")
         }
-        if (merged.replicas ?? 1) > 1, merged.placement == .shared || targets.contains(where: { $0.placement == .shared }) {
+        if (merged.replicas ?? 1) > 1, merged.placement == .shared || (targets + watches.map(\.options)).contains(where: { $0.placement == .shared }) {
             throw ValidationError("replicas need separate filesystems, but placement 'shared' has one filesystem for every agent")
         }
         var configuration = CoordinatorConfiguration(targets: targets, targetsFile: targetsFile, settings: merged)
+        configuration.watches = watches
         configuration.once = once
         configuration.writerPID = writerPid
         configuration.verifyFull = verifyFull

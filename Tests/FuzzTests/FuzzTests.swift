@@ -115,6 +115,7 @@ struct FuzzTests {
             try String(decoding: readSmallFile(Tools.packageRoot + "/deploy/targets.example.yaml"), as: UTF8.self),
             "targets:\n  - source: a.zarr\n    destination: b.zarr\n    replicas: 2\n    placement: locality\nagents: [http://h:1]\n",
             "targets:\n  - {source: /x, destination: ~/y}\n  - source: \"/z\"\n    destination: 'w'\n",
+            "watch:\n  - folder: acq\n    destination: /nas/{date}/{name}\n    pattern: '*.ome.zarr'\n  - {folder: /b, destination: 'c/{path}'}\n",
         ]
         fuzz(seed: 4, seeds: seeds, dictionary: ["../", "~/", "/", ":", "- ", "\n  ", "&a ", "*a", "!!str ", "{", "[", "\""], iterations: 10_000) { input in
             let file: TargetsFile
@@ -122,6 +123,13 @@ struct FuzzTests {
                 file = try TargetsFile.parse(try YAMLLoader.load(input, file: "t.yaml"), file: "t.yaml", baseDirectory: "/base", home: "/home/u")
             } catch {
                 return error.description.contains("t.yaml") ? nil : "an error that does not name the file: \(error.description)"
+            }
+            for w in file.watches {
+                let sample = w.target(relativePath: "x.zarr", date: "d", host: "h")
+                guard w.folder.hasPrefix("/"), sample.destination.hasPrefix("/") else { return "a relative watch path was kept: \(w.folder) \(sample.destination)" }
+                if PathNormalizer.isSameOrInside(sample.destination, w.folder) || PathNormalizer.isSameOrInside(w.folder, sample.destination) {
+                    return "a destination overlapping its watched folder accepted: \(w.folder) \(w.destination)"
+                }
             }
             for t in file.targets {
                 guard t.source.hasPrefix("/"), t.destination.hasPrefix("/") else { return "a relative path was kept: \(t.source) \(t.destination)" }

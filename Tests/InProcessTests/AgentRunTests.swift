@@ -186,7 +186,7 @@ struct AgentRunTests {
         // Each stolen lease expires after a second; the work goes back to the queue.
         let status = { () throws -> JSONValue? in
             let response = try client.request(.status, at: coordinator, timeout: .seconds(5))
-            return try JSONParser.parse(bytes: response.body)["targets"]?.arrayValue?.first
+            return try JSONParser.parse(bytes: response.body)["jobs"]?.arrayValue?.first?["targets"]?.arrayValue?.first
         }
         #expect(try eventually { (try status()?["expired_leases"]?.uint64Value ?? 0) >= UInt64(stolen.count) })
         #expect(eventually { stolen.allSatisfy { exists(stores[0].root + "/dst/" + $0.path.string) } })

@@ -272,7 +272,7 @@ extension IntegrationTests {
 }
 
 extension IntegrationTests {
-    @Test("GET /v1/status names the job, each target's placement problem and the agents, while the run waits for a node")
+    @Test("GET /v1/status lists the job, each target's placement problem and the agents, while the run waits for a node")
     func statusWhileWaiting() throws {
         let dir = TestDirectory("status")
         let (source, a, coordinator) = try Self.twoReplicasOneAgent(in: dir)
@@ -281,14 +281,14 @@ extension IntegrationTests {
         var status: JSONValue = .null
         try ChildProcess.waitUntil(timeout: .seconds(60), "the status to name the placement problem") {
             guard let response = try? client.request("GET", url + "/v1/status", timeout: .seconds(5)), response.status == 200,
-                  let parsed = try? JSONParser.parse(bytes: response.body) else { return false }
+                  let parsed = try? JSONParser.parse(bytes: response.body)["jobs"]?.arrayValue?.first else { return false }
             status = parsed
             // First "no agent is attached", while the agent is still connecting.
             return parsed["targets"]?.arrayValue?.first?["placement_problem"]?.stringValue?.contains("replicas: 2 needs 2 nodes") == true
         }
         let target = try #require(status["targets"]?.arrayValue?.first)
         #expect(target["source"]?.stringValue == source)
-        #expect(status["job"]?.stringValue?.isEmpty == false, "\(status)")
+        #expect(status["id"]?.stringValue?.isEmpty == false, "\(status)")
         let agents = try #require(status["agents"]?.arrayValue)
         #expect(agents.count == 1 && agents[0]["name"]?.stringValue == "a" && agents[0]["url"]?.stringValue == a.url
                 && agents[0]["state"]?.stringValue == "attached", "\(agents)")
@@ -299,7 +299,7 @@ extension IntegrationTests {
         let files = try TreeComparison.files(source).count
         try ChildProcess.waitUntil(timeout: .seconds(60), "the first copy to be whole") {
             guard let response = try? client.request("GET", url + "/v1/status", timeout: .seconds(5)),
-                  let parsed = try? JSONParser.parse(bytes: response.body) else { return false }
+                  let parsed = try? JSONParser.parse(bytes: response.body)["jobs"]?.arrayValue?.first else { return false }
             status = parsed
             return parsed["targets"]?.arrayValue?.first?["files_done"]?.int64Value == Int64(files)
         }
@@ -313,7 +313,7 @@ extension IntegrationTests {
         #expect(metrics.value("softcopy_agent_acked_files_total", ["agent": "a"]) == copied)
         let health = try JSONParser.parse(bytes: client.request("GET", a.url + "/v1/health", timeout: .seconds(5)).body)
         let agentMetrics = try Self.scrape(a.url, in: dir)
-        let job = try #require(status["job"]?.stringValue)
+        let job = try #require(status["id"]?.stringValue)
         let jobFiles = health["jobs"]?.arrayValue?.first { $0["job"]?.stringValue == job }?["files"]?.int64Value
         #expect(agentMetrics.value("softcopy_agent_files_total", ["job": job]) == jobFiles.map(Double.init), "\(agentMetrics.samples)")
         #expect((agentMetrics.value("softcopy_agent_root_free_bytes", ["agent": "a"]) ?? 0) > 0)

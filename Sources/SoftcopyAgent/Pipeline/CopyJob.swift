@@ -44,6 +44,8 @@ package final class CopyJob: Sendable {
         package var threadSetup: @Sendable () -> Void = {}
         /// Called when a write failed: an agent checks its root is still where the path leads.
         package var onWriteFailure: @Sendable () -> Void = {}
+        /// Batches under way at once across the jobs of one coordinator (local copies).
+        package var slots: TransferSlots?
 
         package init(transfers: Int, batchItems: Int, batchBytes: UInt64, root: String, freeBytes: @escaping @Sendable () -> UInt64, reserve: UInt64?) {
             self.transfers = max(1, transfers)
@@ -131,7 +133,11 @@ package final class CopyJob: Sendable {
                 end(state)
                 return
             case .items(let items):
-                if !items.isEmpty, !perform(items, transfer: transfer, connection: connection, isStopping: isStopping) {
+                guard !items.isEmpty else { continue }
+                settings.slots?.acquire()
+                let performed = perform(items, transfer: transfer, connection: connection, isStopping: isStopping)
+                settings.slots?.release()
+                if !performed {
                     end("gone")
                     return
                 }

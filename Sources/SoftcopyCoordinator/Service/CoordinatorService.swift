@@ -3,6 +3,8 @@ public import Logging
 import Synchronization
 public import SoftcopyCore
 import SoftcopyIO
+import SoftcopyHTTP
+import SoftcopyAgent
 
 /// The coordinator's long-lived service: it hosts copy `Job`s, each created while the
 /// process runs and ending by itself, and owns what is the process's rather than a job's:
@@ -11,9 +13,13 @@ import SoftcopyIO
 /// graceful shutdown is asked, then let each part finish), on threads: a job's run blocks
 /// on file I/O and sigwait, which must not occupy Swift's concurrency pool.
 ///
-/// Signals (when `handlesSignals`): SIGINT, SIGTERM and SIGHUP shut down gracefully (every
-/// job stops after its transfers under way, resumable; a second one exits at once), and
-/// SIGUSR1 ends the acquisition of every job under way.
+/// It also owns the one HTTP server of the process (`ServiceAPI`: the dashboard, status,
+/// metrics, and every job's agent API), the shared cap on source reads, and the history.
+///
+/// Signals (when `handlesSignals`): SIGINT and SIGTERM shut down gracefully (every job
+/// stops after its transfers under way, resumable; a second one exits at once); SIGHUP
+/// re-reads the targets file where a reload is set (`onReload`, the watched folders),
+/// else shuts down like SIGTERM; SIGUSR1 ends the acquisition of every job under way.
 public final class CoordinatorService: Sendable {
     public enum Lifetime: Sendable {
         /// The command line: the service ends when its last job has ended.
@@ -32,11 +38,28 @@ public final class CoordinatorService: Sendable {
         var running = 0
         var shuttingDown = false
         var signals = 0
+        /// Jobs the graceful shutdown stopped (the service's exit status is theirs).
+        var interruptedByShutdown = false
     }
+
+    /// Ended jobs kept in memory for the dashboard (the history keeps every one).
+    public static let endedJobsKept = 50
 
     public let logger: Logger
     let console: ConsoleOutput
+    private let verbose: Bool
     private let state = ConditionLock(State())
+    /// Where every archive's copy is recorded; nil without a state folder.
+    public let history: JobHistory?
+    public let startedWall = Clock.wallTimestamp()
+    private let http = Mutex<ServiceHTTP?>(nil)
+    private let rateLimiters = Mutex<[UInt64: RateLimiter]>([:])
+    /// Made with the first job's `nprocs`: every job's local copy shares it.
+    private let transferSlots = Mutex<TransferSlots?>(nil)
+    /// What SIGHUP does besides logging, when set (the watched folders' reload).
+    private let reload = Mutex<(@Sendable () -> Void)?>(nil)
+    /// What the dashboard shows of the watched folders.
+    let watchedFolders = Mutex<[WatchSpec]>([])
     private let discovery = Mutex<AgentDiscovery?>(nil)
     /// Kept for the life of the process (its thread waits in sigwait); nil in a test process.
     private let signalWatcher = Mutex<SignalWatcher?>(nil)
@@ -44,7 +67,7 @@ public final class CoordinatorService: Sendable {
     /// `handlesSignals` blocks the handled signals in the calling thread and takes them on
     /// a thread of its own: create the service before any other thread starts, so every
     /// thread inherits the mask. Off for a service inside a test process.
-    public init(progress: CoordinatorConfiguration.ProgressMode, verbose: Bool, handlesSignals: Bool) {
+    public init(progress: CoordinatorConfiguration.ProgressMode, verbose: Bool, handlesSignals: Bool, stateDirectory: String? = nil) {
         let interactive: Bool
         switch progress {
         case .auto: interactive = Terminal.isInteractive
@@ -54,7 +77,18 @@ public final class CoordinatorService: Sendable {
         let console = ConsoleOutput(interactive: interactive, logsProgress: progress == .auto && !interactive)
         let level: Logger.Level = verbose ? .debug : .info
         self.console = console
-        self.logger = Logger(label: "softcopy") { _ in ConsoleLogHandler(output: console, level: level) }
+        self.verbose = verbose
+        let logger = Logger(label: "softcopy") { _ in ConsoleLogHandler(output: console, level: level) }
+        self.logger = logger
+        var history: JobHistory?
+        if let stateDirectory {
+            do {
+                history = try JobHistory(directory: stateDirectory)
+            } catch {
+                logger.warning("no job history: cannot open \(stateDirectory)/\(JobHistory.fileName): \(error); copies go on without it")
+            }
+        }
+        self.history = history
         if handlesSignals {
             SignalWatcher.blockInThisThread()
             let watcher = SignalWatcher { [weak self] signal in self?.handle(signal: signal) }
@@ -64,21 +98,75 @@ public final class CoordinatorService: Sendable {
 
     /// The service of a command-line run, shaped by its options.
     public convenience init(for configuration: CoordinatorConfiguration, handlesSignals: Bool = true) {
-        self.init(progress: configuration.progress, verbose: configuration.verbose, handlesSignals: handlesSignals)
+        self.init(progress: configuration.progress, verbose: configuration.verbose, handlesSignals: handlesSignals,
+                  stateDirectory: configuration.settings.stateDirectory ?? JobHistory.defaultDirectory())
     }
 
-    /// Creates a job for `configuration` and starts it.
+    /// Starts the HTTP server of the process on `settings.listen` (default 0.0.0.0:7480;
+    /// if that default port is taken, another one, logged). Done once: later calls, and
+    /// jobs of other settings, share the first server. `start` calls it for a job that
+    /// finds none.
+    public func serve(_ settings: CoordinatorSettings) throws(ServiceHTTP.Failure) {
+        try http.withLock { current throws(ServiceHTTP.Failure) in
+            guard current == nil else { return }
+            current = try ServiceHTTP(settings: settings, logger: logger, view: ServiceView(service: self))
+        }
+    }
+
+    /// The HTTP server's port (nil before `serve`).
+    public var port: Int? { http.withLock { $0?.server.port } }
+
+    /// Creates a job for `configuration` and starts it. `watchFolder` names the watched
+    /// folder its archive was found in, and `watchDate` the `{date}` of its destination.
     @discardableResult
-    public func start(_ configuration: CoordinatorConfiguration) throws(ShuttingDown) -> Job {
+    public func start(_ configuration: CoordinatorConfiguration, watchFolder: String? = nil, watchDate: String? = nil) throws(ShuttingDown) -> Job {
         var random = SystemRandomNumberGenerator()
-        let job = Job(id: "j" + String(random.next() as UInt64, radix: 16), configuration: configuration,
-                      controls: RunControls(console: console, logger: logger))
+        let id = "j" + String(random.next() as UInt64, radix: 16)
+        var served: ServiceHTTP.Failure?
+        do {
+            try serve(configuration.settings)
+        } catch {
+            served = error
+        }
+        let events = JobEvents()
+        let level: Logger.Level = verbose ? .debug : .info
+        // Several jobs share the console: each line names its archive.
+        let prefix = watchFolder == nil ? "" : "[\(configuration.targets.first.map { PathNormalizer.lastComponent($0.source) } ?? id)] "
+        let jobLogger = Logger(label: "softcopy") { [console] _ in ConsoleLogHandler(output: console, level: level, events: events, prefix: prefix) }
+        let limiter = configuration.settings.maxRate.map { rate in
+            rateLimiters.withLock { limiters -> RateLimiter in
+                if let shared = limiters[rate] { return shared }
+                let made = RateLimiter(bytesPerSecond: rate)
+                limiters[rate] = made
+                return made
+            }
+        }
+        let slots = transferSlots.withLock { slots -> TransferSlots in
+            if let slots { return slots }
+            let made = TransferSlots(capacity: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers)
+            slots = made
+            return made
+        }
+        let controls = RunControls(console: console, logger: jobLogger, events: events, http: http.withLock { $0 }, rateLimiter: limiter, transferSlots: slots,
+                                   history: history, watchFolder: watchFolder, watchDate: watchDate, drawsProgress: watchFolder == nil)
+        let job = Job(id: id, configuration: configuration, controls: controls)
+        if let served { job.controls.logger.error("\(served)") }
+        var dropped: [Job] = []
         let refused = state.withLock { s -> Bool in
             if s.shuttingDown { return true }
             s.jobs.append(job)
             s.running += 1
+            // The dashboard keeps the newest ended jobs; the history keeps all.
+            let ended = s.jobs.indices.filter { s.jobs[$0].status != nil }
+            if ended.count > Self.endedJobsKept {
+                let drop = Set(ended.prefix(ended.count - Self.endedJobsKept))
+                dropped = drop.map { s.jobs[$0] }
+                s.jobs = s.jobs.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+            }
             return false
         }
+        // Joined outside the lock: a job's thread takes it as it ends.
+        for old in dropped { _ = old.wait(until: Clock.now()) }
         if refused { throw ShuttingDown() }
         job.start(discovery: { [self] in sharedDiscovery(haveToken: configuration.settings.tokenFile != nil) }) { [state] in
             state.withLock { $0.running -= 1 }
@@ -103,7 +191,29 @@ public final class CoordinatorService: Sendable {
         discovery.withLock { $0 }?.stop()
         // Every job has its status: waiting joins their threads.
         let statuses = jobs.compactMap { $0.wait(until: Clock.now()) }
+        http.withLock { $0 }?.server.shutdown()
+        if lifetime == .untilShutdown {
+            // A service's archives each have their verdict in the history and the
+            // notifications; the service itself ends as it was stopped.
+            return state.withLock { $0.interruptedByShutdown } ? .interrupted : .verified
+        }
         return statuses.max() ?? (shutDown ? .interrupted : .verified)
+    }
+
+    /// Sets what SIGHUP does (re-read the targets file) instead of shutting down.
+    public func onReload(_ body: @escaping @Sendable () -> Void) {
+        reload.withLock { $0 = body }
+    }
+
+    /// Whether a graceful shutdown was asked.
+    public var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+
+    /// Blocks until a shutdown is asked or `deadline` passes; true if shutting down.
+    func waitForShutdown(until deadline: MonotonicInstant) -> Bool {
+        state.waitFor { s -> ConditionLock<State>.Attempt<Bool> in
+            if s.shuttingDown { return .done(true) }
+            return Clock.now() >= deadline ? .done(false) : .wait(until: deadline)
+        }
     }
 
     /// What SIGTERM does: no new job, and every job stops after its transfers under way.
@@ -113,7 +223,10 @@ public final class CoordinatorService: Sendable {
             return s.jobs
         }
         state.broadcast()
-        for job in running where job.status == nil { job.interrupt() }
+        for job in running where job.status == nil {
+            state.withLock { $0.interruptedByShutdown = true }
+            job.interrupt()
+        }
     }
 
     /// What SIGUSR1 does: every job under way finishes its acquisition and verifies.
@@ -125,6 +238,11 @@ public final class CoordinatorService: Sendable {
         if signal == SIGUSR1 {
             logger.notice("SIGUSR1: the operator ended the acquisition; finishing")
             endAcquisitions()
+            return
+        }
+        if signal == SIGHUP, let reload = reload.withLock({ $0 }) {
+            logger.notice("SIGHUP: reading the targets file again")
+            reload()
             return
         }
         let count = state.withLock { s -> Int in

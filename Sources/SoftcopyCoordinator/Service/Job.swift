@@ -11,6 +11,12 @@ public final class Job: Sendable {
     public let id: String
     public let configuration: CoordinatorConfiguration
     let controls: RunControls
+    /// When the job started (wall clock, UTC) and ended.
+    public let started = Clock.wallTimestamp()
+    private let endedAt = Mutex<String?>(nil)
+    public var ended: String? { endedAt.withLock { $0 } }
+    /// The watched folder its archive was found in; nil for a targets file's job.
+    public var watchFolder: String? { controls.watchFolder }
     private let outcome = ConditionLock<ExitStatus?>(nil)
     private let thread = Mutex<OSThread?>(nil)
 
@@ -24,6 +30,7 @@ public final class Job: Sendable {
     func start(discovery: @escaping @Sendable () -> AgentDiscovery?, ended: @escaping @Sendable () -> Void) {
         let started = OSThread(name: "sc-job") { [self] in
             let status = CoordinatorRun(job: self, discovery: discovery).run()
+            endedAt.withLock { $0 = Clock.wallTimestamp() }
             outcome.withLock { $0 = status }
             outcome.broadcast()
             ended()

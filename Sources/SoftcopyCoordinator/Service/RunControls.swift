@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import SoftcopyAgent
 import SoftcopyCore
 import SoftcopyIO
 
@@ -10,6 +11,23 @@ import SoftcopyIO
 final class RunControls: Sendable {
     let console: ConsoleOutput
     let logger: Logger
+    /// What the service's HTTP server shows of this job, and its event log.
+    let surface = JobSurface()
+    let events: JobEvents
+    /// The service's: one HTTP server for every job (its agents' API is there too).
+    let http: ServiceHTTP?
+    /// The service's cap on source reads, shared by every job with the same `max_rate`.
+    let rateLimiter: RateLimiter?
+    /// The service's: the local copies of all its jobs together run `nprocs` batches at once.
+    let transferSlots: TransferSlots?
+    /// Where each archive's start and end are recorded (nil: no history).
+    let history: JobHistory?
+    /// The watched folder this job's archive was found in (nil: a targets file's job).
+    let watchFolder: String?
+    /// The `{date}` its destination was filled with (kept in the history for the next start).
+    let watchDate: String?
+    /// Whether the progress line may be drawn on the terminal: not when several jobs share it.
+    let drawsProgress: Bool
     private let requests = Mutex(Requests())
     /// Set when something happened that the main loop should look at (a tracker changed,
     /// a request came); the main loop sleeps on it between its looks.
@@ -22,9 +40,18 @@ final class RunControls: Sendable {
         var endRequested = false
     }
 
-    init(console: ConsoleOutput, logger: Logger) {
+    init(console: ConsoleOutput, logger: Logger, events: JobEvents = JobEvents(), http: ServiceHTTP? = nil, rateLimiter: RateLimiter? = nil, transferSlots: TransferSlots? = nil,
+         history: JobHistory? = nil, watchFolder: String? = nil, watchDate: String? = nil, drawsProgress: Bool = true) {
         self.console = console
         self.logger = logger
+        self.events = events
+        self.http = http
+        self.rateLimiter = rateLimiter
+        self.transferSlots = transferSlots
+        self.history = history
+        self.watchFolder = watchFolder
+        self.watchDate = watchDate
+        self.drawsProgress = drawsProgress
     }
 
     var interrupted: Bool { requests.withLock { $0.interrupted } }

@@ -56,6 +56,8 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var checksums: Set<ChecksumAlgorithm>?
     /// Whom to tell when each archive's copy ends, for targets without their own.
     public var notify: NotificationSettings?
+    /// Where the coordinator keeps its job history (default: `JobHistory.defaultDirectory`).
+    public var stateDirectory: String?
 
     public init() {}
 
@@ -92,6 +94,7 @@ public struct CoordinatorSettings: Sendable, Hashable {
         if let v = overrides.removeSource { merged.removeSource = v }
         if let v = overrides.checksums { merged.checksums = v }
         if let v = overrides.notify { merged.notify = v }
+        if let v = overrides.stateDirectory { merged.stateDirectory = v }
         return merged
     }
 }

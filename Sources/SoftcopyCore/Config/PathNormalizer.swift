@@ -34,6 +34,11 @@ public enum PathNormalizer {
         return inner.utf8.starts(with: (outer + "/").utf8)
     }
 
+    /// The last component of a path ("fish1.zarr" of "/data/fish1.zarr/").
+    public static func lastComponent(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
     /// The directory part of an absolute path.
     public static func directory(of path: String) -> String {
         let normalized = normalize(path)

@@ -36,6 +36,13 @@
 /// when_unsatisfiable: wait      # wait | stop  (too few agents for the policy, or no room)
 /// placement / locality_dimensions / replicas / replace / symlinks / remove_source  # defaults for every target
 /// checksums: [sha256, md5]      # checksum lists beside the manifest besides xxh128sums (sha256sum -c, md5sum -c)
+/// state_dir: /var/lib/softcopy  # the job history (default $STATE_DIRECTORY, else ~/.local/state/softcopy)
+/// watch:                        # folders whose archives are copied as they appear
+///   - folder: /data/acquisitions
+///     pattern: "*.zarr"         # an archive's folder name (fnmatch); nested folders are searched 4 deep
+///     destination: /nas/lab/{name}   # {name}, {path} (below the folder), {date}, {host}
+///     idle_timeout: 30m         # no change this long ends an archive's job (default 30m)
+///     # ...and every key of a target
 /// notify:                       # when each archive's copy ends (also per target)
 ///   webhook: https://hooks.example/softcopy   # POST of a JSON summary
 ///   command: /usr/local/bin/ingest.sh         # run with SOFTCOPY_* variables
@@ -49,11 +56,15 @@ extension TargetsFile {
         "agents", "listen", "advertise_url", "token_file", "lease_timeout",
         "retry_deadline", "tls_cert", "tls_key", "tls_ca", "discovery", "discovery_wait", "free_space_reserve", "when_unsatisfiable",
         "placement", "locality_dimensions", "replicas", "replace", "symlinks", "remove_source", "checksums", "notify",
+        "watch", "state_dir",
     ]
     public static let targetKeys: [String] = [
         "source", "destination", "writer", "quiet_period", "poll_interval", "deletions",
         "placement", "locality_dimensions", "replicas", "replace", "symlinks", "remove_source", "notify",
     ]
+    /// A watch entry's keys: where to look and where to copy, then every key of a target,
+    /// and the idle timeout that ends each of its archives.
+    public static let watchKeys: [String] = ["folder", "pattern", "destination", "idle_timeout"] + targetKeys.filter { $0 != "source" && $0 != "destination" }
 
     /// Parses a loaded document. Relative paths are taken relative to `baseDirectory`
     /// (the folder that holds the targets file), and `~/` expands to `home`.
@@ -118,16 +129,24 @@ extension TargetsFile {
             settings.checksums = Set(try items.map { item throws(ConfigError) in try reader.choice(item, key: "checksums", ChecksumAlgorithm.self) })
         }
         settings.notify = try top["notify"].map { v throws(ConfigError) in try reader.notify(v) }
+        settings.stateDirectory = try top["state_dir"].map { v throws(ConfigError) in
+            PathNormalizer.absolute(try reader.path(v, key: "state_dir"), base: baseDirectory, home: home)
+        }
         settings.removeSource = try top["remove_source"].map { v throws(ConfigError) in try reader.choice(v, key: "remove_source", SourceRemovalMode.self) }
 
-        guard let targetsNode = top["targets"] else {
-            throw reader.error(document.mark, "missing required key 'targets' (a list of source/destination pairs)")
+        let targetsNode = top["targets"]
+        guard targetsNode != nil || top["watch"] != nil else {
+            throw reader.error(document.mark, "missing required key 'targets' (a list of source/destination pairs) or 'watch' (folders whose new archives are copied)")
         }
-        guard case .sequence(let entries, let listMark) = targetsNode else {
-            throw reader.error(targetsNode.mark, "'targets' must be a list of source/destination pairs, found \(targetsNode.kindName)")
-        }
-        guard !entries.isEmpty else {
-            throw reader.error(listMark, "'targets' is empty; list at least one source/destination pair")
+        var entries: [YAMLNode] = []
+        if let targetsNode {
+            guard case .sequence(let list, let listMark) = targetsNode else {
+                throw reader.error(targetsNode.mark, "'targets' must be a list of source/destination pairs, found \(targetsNode.kindName)")
+            }
+            guard !list.isEmpty || top["watch"] != nil else {
+                throw reader.error(listMark, "'targets' is empty; list at least one source/destination pair")
+            }
+            entries = list
         }
 
         var targets: [TargetSpec] = []
@@ -166,23 +185,13 @@ extension TargetsFile {
             var spec = TargetSpec(source: source, destination: destination,
                                   sourceMark: sourceNode.mark, destinationMark: destinationNode.mark)
             spec.agentDestination = try reader.path(destinationNode, key: "destination").trimmingWhitespace()
-            spec.writer = try keys["writer"].map { v throws(ConfigError) in try reader.choice(v, key: "writer", WriterMode.self) }
-            spec.quietPeriod = try keys["quiet_period"].map { v throws(ConfigError) in try reader.duration(v, key: "quiet_period", allowZero: true) }
-            spec.pollInterval = try keys["poll_interval"].map { v throws(ConfigError) in try reader.duration(v, key: "poll_interval", allowZero: false) }
-            spec.deletions = try keys["deletions"].map { v throws(ConfigError) in try reader.choice(v, key: "deletions", DeletionPolicy.self) }
-            spec.placement = try keys["placement"].map { v throws(ConfigError) in try reader.choice(v, key: "placement", PlacementKind.self) }
-            spec.replicas = try keys["replicas"].map { v throws(ConfigError) in try reader.integer(v, key: "replicas", in: 1...16) }
-            spec.localityDimensions = try keys["locality_dimensions"].map { v throws(ConfigError) in try reader.integer(v, key: "locality_dimensions", in: 1...32) }
-            spec.replace = try keys["replace"].map { v throws(ConfigError) in try reader.bool(v, key: "replace") }
-            spec.symlinks = try keys["symlinks"].map { v throws(ConfigError) in try reader.choice(v, key: "symlinks", SymlinkPolicy.self) }
-            spec.notify = try keys["notify"].map { v throws(ConfigError) in try reader.notify(v) }
-            spec.removeSource = try keys["remove_source"].map { v throws(ConfigError) in try reader.choice(v, key: "remove_source", SourceRemovalMode.self) }
-            if (spec.placement ?? settings.placement) == .shared, let r = keys["replicas"] ?? top["replicas"], (spec.replicas ?? settings.replicas ?? 1) > 1 {
-                throw reader.error(r.mark, "replicas need separate filesystems, but placement 'shared' has one filesystem for every agent \(context)")
-            }
+            try reader.targetOptions(keys, top: top, settings: settings, into: &spec, context: context)
             targets.append(spec)
         }
-        return TargetsFile(targets: targets, settings: settings)
+        let watches = try top["watch"].map { node throws(ConfigError) in
+            try reader.watchEntries(node, top: top, settings: settings, baseDirectory: baseDirectory, home: home)
+        } ?? []
+        return TargetsFile(targets: targets, settings: settings, watches: watches)
     }
 
     /// Typed access to YAML nodes, each failure a ConfigError at the node's position.
@@ -367,5 +376,89 @@ extension TargetsFile {
             }
             return previous[b.count]
         }
+    }
+}
+
+
+extension TargetsFile.Reader {
+    /// The keys a target and a watch entry share (everything but where from and to).
+    func targetOptions(_ keys: [String: YAMLNode], top: [String: YAMLNode], settings: CoordinatorSettings,
+                       into spec: inout TargetSpec, context: String) throws(ConfigError) {
+        let reader = self
+        spec.writer = try keys["writer"].map { v throws(ConfigError) in try reader.choice(v, key: "writer", WriterMode.self) }
+        spec.quietPeriod = try keys["quiet_period"].map { v throws(ConfigError) in try reader.duration(v, key: "quiet_period", allowZero: true) }
+        spec.pollInterval = try keys["poll_interval"].map { v throws(ConfigError) in try reader.duration(v, key: "poll_interval", allowZero: false) }
+        spec.deletions = try keys["deletions"].map { v throws(ConfigError) in try reader.choice(v, key: "deletions", DeletionPolicy.self) }
+        spec.placement = try keys["placement"].map { v throws(ConfigError) in try reader.choice(v, key: "placement", PlacementKind.self) }
+        spec.replicas = try keys["replicas"].map { v throws(ConfigError) in try reader.integer(v, key: "replicas", in: 1...16) }
+        spec.localityDimensions = try keys["locality_dimensions"].map { v throws(ConfigError) in try reader.integer(v, key: "locality_dimensions", in: 1...32) }
+        spec.replace = try keys["replace"].map { v throws(ConfigError) in try reader.bool(v, key: "replace") }
+        spec.symlinks = try keys["symlinks"].map { v throws(ConfigError) in try reader.choice(v, key: "symlinks", SymlinkPolicy.self) }
+        spec.notify = try keys["notify"].map { v throws(ConfigError) in try reader.notify(v) }
+        spec.removeSource = try keys["remove_source"].map { v throws(ConfigError) in try reader.choice(v, key: "remove_source", SourceRemovalMode.self) }
+        if (spec.placement ?? settings.placement) == .shared, let r = keys["replicas"] ?? top["replicas"], (spec.replicas ?? settings.replicas ?? 1) > 1 {
+            throw reader.error(r.mark, "replicas need separate filesystems, but placement 'shared' has one filesystem for every agent \(context)")
+        }
+    }
+}
+
+extension TargetsFile.Reader {
+    /// `watch:`: a list of folders, each with the pattern of its archives' names and the
+    /// template of their destinations.
+    func watchEntries(_ node: YAMLNode, top: [String: YAMLNode], settings: CoordinatorSettings,
+                      baseDirectory: String, home: String?) throws(ConfigError) -> [WatchSpec] {
+        guard case .sequence(let items, let listMark) = node, !items.isEmpty else {
+            throw error(node.mark, "'watch' must be a list of folders (each with 'folder' and 'destination'), found \(node.kindName)")
+        }
+        _ = listMark
+        var result: [WatchSpec] = []
+        for (n, item) in items.enumerated() {
+            let context = "in watch entry \(n + 1)"
+            guard case .mapping = item else {
+                throw error(item.mark, "watch entry \(n + 1) must be a mapping with 'folder' and 'destination', found \(item.kindName)")
+            }
+            let keys = try members(of: item, allowed: TargetsFile.watchKeys, context: context)
+            guard let folderNode = keys["folder"] else { throw error(item.mark, "watch entry \(n + 1) has no 'folder'") }
+            guard let destinationNode = keys["destination"] else {
+                throw error(item.mark, "watch entry \(n + 1) has no 'destination' (such as /nas/lab/{name})")
+            }
+            let folder = PathNormalizer.absolute(try path(folderNode, key: "folder"), base: baseDirectory, home: home)
+            let written = try path(destinationNode, key: "destination").trimmingWhitespace()
+            let template: DestinationTemplate
+            switch DestinationTemplate.parse(PathNormalizer.absolute(written, base: baseDirectory, home: home)) {
+            case .success(let t): template = t
+            case .failure(let message): throw error(destinationNode.mark, message.text)
+            }
+            guard case .success(let agentTemplate) = DestinationTemplate.parse(written) else {
+                throw error(destinationNode.mark, "cannot read the destination '\(written)'")
+            }
+            guard template.namesEachArchive else {
+                throw error(destinationNode.mark, "the destination '\(written)' is the same for every archive: put {name} (or {path}) in it, such as /nas/lab/{name}")
+            }
+            let prefix = template.fixedPrefix.isEmpty ? "/" : template.fixedPrefix
+            if PathNormalizer.isSameOrInside(prefix, folder) {
+                throw error(destinationNode.mark, "the destination \(template) lies inside the watched folder \(folder): each copy would be watched and copied again")
+            }
+            if prefix != "/", PathNormalizer.isSameOrInside(folder, prefix) {
+                throw error(destinationNode.mark, "the watched folder \(folder) lies inside the destinations' folder \(prefix)")
+            }
+            var pattern = WatchSpec.defaultPattern
+            if let p = keys["pattern"] {
+                pattern = try scalar(p, key: "pattern").trimmingWhitespace()
+                guard !pattern.isEmpty, !pattern.contains("/") else {
+                    throw error(p.mark, "'pattern' matches one folder name (such as *.zarr), without '/', found '\(pattern)'")
+                }
+            }
+            var options = TargetSpec(source: "", destination: "")
+            try targetOptions(keys, top: top, settings: settings, into: &options, context: context)
+            var watch = WatchSpec(folder: folder, pattern: pattern, destination: template, agentDestination: agentTemplate,
+                                  options: options, mark: folderNode.mark)
+            watch.idleTimeout = try keys["idle_timeout"].map { v throws(ConfigError) in try duration(v, key: "idle_timeout", allowZero: false) }
+            if let earlier = result.first(where: { PathNormalizer.isSameOrInside(folder, $0.folder) || PathNormalizer.isSameOrInside($0.folder, folder) }) {
+                throw error(folderNode.mark, "the watched folder \(folder) overlaps \(earlier.folder) (line \(earlier.mark?.line ?? 0)): an archive would have two jobs")
+            }
+            result.append(watch)
+        }
+        return result
     }
 }

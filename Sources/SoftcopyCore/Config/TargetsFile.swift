@@ -4,9 +4,12 @@
 public struct TargetsFile: Sendable, Hashable {
     public var targets: [TargetSpec]
     public var settings: CoordinatorSettings
+    /// Folders whose archives are copied as they appear (`watch:`).
+    public var watches: [WatchSpec]
 
-    public init(targets: [TargetSpec], settings: CoordinatorSettings = CoordinatorSettings()) {
+    public init(targets: [TargetSpec], settings: CoordinatorSettings = CoordinatorSettings(), watches: [WatchSpec] = []) {
         self.targets = targets
         self.settings = settings
+        self.watches = watches
     }
 }

@@ -296,6 +296,7 @@ public struct ArchiveTracker: Sendable {
         }
         c.pendingDelete = deleteNeeded(r)
         if let f = r.failure, f.permanent, f.seq == r.seq { c.failed = true }
+        c.retrying = !c.failed && r.attempts > 0 && copy
         return c
     }
 

@@ -13,6 +13,8 @@ public struct TrackerCounters: Sendable, Hashable {
     /// Destination files whose source is gone, waiting for their deletion to be allowed.
     public var pendingDeletes = 0
     public var failedFiles = 0
+    /// Files whose last copy failed for a reason that may pass, waiting to be tried again.
+    public var retryingFiles = 0
     public var inFlight = 0
     public var rootMetadataPresent = 0
 
@@ -23,6 +25,7 @@ public struct TrackerCounters: Sendable, Hashable {
         var outstandingRole: FileRole?
         var pendingDelete = false
         var failed = false
+        var retrying = false
         var inFlight = false
         var rootMetadata = false
     }
@@ -44,6 +47,7 @@ public struct TrackerCounters: Sendable, Hashable {
         }
         if c.pendingDelete { pendingDeletes += sign }
         if c.failed { failedFiles += sign }
+        if c.retrying { retryingFiles += sign }
         if c.inFlight { inFlight += sign }
         if c.rootMetadata { rootMetadataPresent += sign }
     }

@@ -102,8 +102,8 @@ public final class DestinationTree: Sendable {
         path.isRoot ? rootPath : rootPath + "/" + path.string
     }
 
-    /// mkdir -p for the root itself (a trusted, configured path).
-    static func makeDirectories(_ absolute: String) throws(SystemError) {
+    /// mkdir -p for the root itself, or another trusted, configured path (a state folder).
+    public static func makeDirectories(_ absolute: String) throws(SystemError) {
         var current = ""
         for component in absolute.split(separator: "/") {
             current += "/" + component

@@ -20,10 +20,19 @@ public enum Clock {
         utcNow("%a, %d %b %Y %H:%M:%S +0000")
     }
 
+    /// Today's date where the coordinator runs (YYYY-MM-DD, local time), for `{date}`.
+    public static func localDate() -> String {
+        format("%Y-%m-%d", local: true)
+    }
+
     private static func utcNow(_ format: String) -> String {
+        Self.format(format, local: false)
+    }
+
+    private static func format(_ format: String, local: Bool) -> String {
         var t = time(nil)
         var parts = tm()
-        gmtime_r(&t, &parts)
+        if local { localtime_r(&t, &parts) } else { gmtime_r(&t, &parts) }
         var buffer = [CChar](repeating: 0, count: 64)
         let n = strftime(&buffer, buffer.count, format, &parts)
         return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)

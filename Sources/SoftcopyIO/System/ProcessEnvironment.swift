@@ -9,7 +9,11 @@ public enum ProcessEnvironment {
     }
 
     public static func homeDirectory() -> String? {
-        getenv("HOME").map { String(cString: $0) }
+        variable("HOME")
+    }
+
+    public static func variable(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 
     /// This process's environment with `overrides` on top, as `NAME=value` strings for a
