@@ -19,10 +19,39 @@ extension CoordinatorRun {
         }
     }
 
+    /// A job refused before its copy began (a missing source, a destination that holds
+    /// another copy): a history row per archive with the last error as the reason, and the
+    /// `failed` message `notify:` asks for (a watched folder's refusal has no one at a terminal).
+    func recordRefusal() {
+        let reason = controls.events.problems(limit: 1).last?["message"]?.stringValue ?? "refused (see the log)"
+        for spec in configuration.targets {
+            let summary: JSONValue = .object([
+                ("event", .string("failed")), ("status", .string(Self.statusName(.usage))),
+                ("exit_code", .integer(Int(ExitStatus.usage.rawValue))), ("job", .string(job)), ("host", .string(Clock.hostName())),
+                ("watch_folder", controls.watchFolder.map { .string($0) } ?? .null),
+                ("source", .string(spec.source)), ("destination", .string(spec.agentDestination)),
+                ("started", .string(Clock.wallTimestamp())), ("finished", .string(Clock.wallTimestamp())), ("reason", .string(reason)),
+                ("files", .integer(0)), ("bytes", .integer(0)), ("copied_files", .integer(0)), ("copied_bytes", .integer(0)),
+                ("problems", .integer(0)), ("first_problems", .array([])), ("manifest", .array([])), ("source_removal", .null),
+            ])
+            if let history = controls.history {
+                do {
+                    let row = try history.begin(job: job, source: spec.source, destination: spec.agentDestination,
+                                                watchFolder: controls.watchFolder, watchDate: controls.watchDate)
+                    try history.end(row: row, summary: summary, agents: [],
+                                    fingerprint: controls.watchFolder == nil ? nil : ArchiveFinder.fingerprint(of: spec.source)?.description)
+                } catch {
+                    logger.warning("cannot record the refusal of \(spec.source) in the history \(history.path): \(error)")
+                }
+            }
+            notify(spec, summary)
+        }
+    }
+
     /// Tells whom `notify:` names, and completes the archive's history row.
     func reportEnd(_ runtime: TargetRuntime, _ summary: JSONValue) {
         recordEnd(runtime, summary)
-        notify(runtime, summary)
+        notify(runtime.spec, summary)
     }
 
     /// Completes the archive's history row.

@@ -51,13 +51,13 @@ extension CoordinatorRun {
     }
 
     /// Tells whom `notify:` names, if this end is one it asks for.
-    func notify(_ runtime: TargetRuntime, _ summary: JSONValue) {
-        guard let settings = configuration.notify(for: runtime.spec) else { return }
+    func notify(_ spec: TargetSpec, _ summary: JSONValue) {
+        guard let settings = configuration.notify(for: spec) else { return }
         let succeeded = summary["event"]?.stringValue == "done"
         guard settings.tells(succeeded: succeeded) else { return }
-        if let url = settings.webhook { sendWebhook(url, summary, about: runtime) }
-        if let command = settings.command { runCommand(command, summary, about: runtime) }
-        if let email = settings.email { sendEmail(email, summary, about: runtime) }
+        if let url = settings.webhook { sendWebhook(url, summary, about: spec) }
+        if let command = settings.command { runCommand(command, summary, about: spec) }
+        if let email = settings.email { sendEmail(email, summary, about: spec) }
     }
 
     /// The mail: the verdict in the subject, the summary's figures in the body, and the
@@ -85,23 +85,23 @@ extension CoordinatorRun {
         return Array(text.utf8)
     }
 
-    private func sendEmail(_ email: NotificationSettings.Email, _ summary: JSONValue, about runtime: TargetRuntime) {
+    private func sendEmail(_ email: NotificationSettings.Email, _ summary: JSONValue, about spec: TargetSpec) {
         let message = Self.mailMessage(email, summary)
         var last = ""
         for attempt in 1...Self.notifyAttempts {
             if attempt > 1 { Clock.sleep(.seconds(1 << (attempt - 1))) }
             do {
                 try SMTPClient.send(server: email.server, from: email.from, to: email.to, message: message, timeout: Self.webhookTimeout)
-                logger.info("mailed \(email.to.joined(separator: ", ")) of the end of \(runtime.spec.source)")
+                logger.info("mailed \(email.to.joined(separator: ", ")) of the end of \(spec.source)")
                 return
             } catch {
                 last = "\(error)"
             }
         }
-        logger.warning("could not mail \(email.to.joined(separator: ", ")) through \(email.server) of the end of \(runtime.spec.source) after \(Self.notifyAttempts) attempts: \(last) (the copy's outcome stands)")
+        logger.warning("could not mail \(email.to.joined(separator: ", ")) through \(email.server) of the end of \(spec.source) after \(Self.notifyAttempts) attempts: \(last) (the copy's outcome stands)")
     }
 
-    private func sendWebhook(_ url: String, _ summary: JSONValue, about runtime: TargetRuntime) {
+    private func sendWebhook(_ url: String, _ summary: JSONValue, about spec: TargetSpec) {
         let client = HTTPClient(token: nil)
         var last = ""
         for attempt in 1...Self.notifyAttempts {
@@ -109,7 +109,7 @@ extension CoordinatorRun {
             do {
                 let response = try client.request("POST", url, json: summary, timeout: Self.webhookTimeout)
                 if (200..<300).contains(response.status) {
-                    logger.info("notified \(url) of the end of \(runtime.spec.source)")
+                    logger.info("notified \(url) of the end of \(spec.source)")
                     return
                 }
                 last = "\(response.status) \(response.bodyText.prefix(200))"
@@ -117,10 +117,10 @@ extension CoordinatorRun {
                 last = "\(error)"
             }
         }
-        logger.warning("could not notify \(url) of the end of \(runtime.spec.source) after \(Self.notifyAttempts) attempts: \(last) (the copy's outcome stands)")
+        logger.warning("could not notify \(url) of the end of \(spec.source) after \(Self.notifyAttempts) attempts: \(last) (the copy's outcome stands)")
     }
 
-    private func runCommand(_ command: String, _ summary: JSONValue, about runtime: TargetRuntime) {
+    private func runCommand(_ command: String, _ summary: JSONValue, about spec: TargetSpec) {
         var environment: [String: String] = ["SOFTCOPY_SUMMARY": summary.serialized()]
         for (key, name) in [("event", "EVENT"), ("status", "STATUS"), ("source", "SOURCE"), ("destination", "DESTINATION"),
                             ("job", "JOB"), ("host", "HOST"), ("started", "STARTED"), ("finished", "FINISHED"), ("reason", "REASON"),
@@ -137,7 +137,7 @@ extension CoordinatorRun {
             do {
                 switch try CommandRunner.run(command, environment: environment, timeout: Self.commandTimeout) {
                 case .exited(0):
-                    logger.info("ran the notify command for the end of \(runtime.spec.source)")
+                    logger.info("ran the notify command for the end of \(spec.source)")
                     return
                 case .exited(let code): last = "exit \(code)"
                 case .signalled(let signal): last = "killed by signal \(signal)"
@@ -147,6 +147,6 @@ extension CoordinatorRun {
                 last = "\(error)"
             }
         }
-        logger.warning("the notify command for the end of \(runtime.spec.source) failed \(Self.notifyAttempts) times: \(last) (the copy's outcome stands)")
+        logger.warning("the notify command for the end of \(spec.source) failed \(Self.notifyAttempts) times: \(last) (the copy's outcome stands)")
     }
 }

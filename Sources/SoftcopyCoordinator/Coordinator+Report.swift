@@ -9,7 +9,9 @@ extension CoordinatorRun {
     /// ended), and the time since the source last changed. On a terminal it is redrawn
     /// in place; without one (`--progress auto`, as under systemd) it is a log line a
     /// minute.
-    func drawProgress(now: MonotonicInstant) {
+    /// `draw: false` only publishes the figures for the dashboard (the final ones, after
+    /// the summary).
+    func drawProgress(now: MonotonicInstant, draw: Bool = true) {
         var done = 0, seen = 0, retries = 0
         var doneBytes: UInt64 = 0, seenBytes: UInt64 = 0, copied: UInt64 = 0
         var sinceChange: Duration?
@@ -54,6 +56,7 @@ extension CoordinatorRun {
         }
         if let sinceChange { line += "  last write \(Quantity.formatDuration(sinceChange)) ago" }
         if inPlace { line += "  (in-place writer: waiting for quiet)" }
+        guard draw else { return }
         if console.interactive, controls.drawsProgress {
             console.progress(line)
         } else if console.logsProgress || (console.interactive && !controls.drawsProgress), now - lastProgressLog >= Self.progressLogInterval {

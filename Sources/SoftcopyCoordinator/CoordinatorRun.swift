@@ -47,6 +47,13 @@ final class CoordinatorRun {
     }
 
     func run() -> ExitStatus {
+        let status = runJob()
+        // A job refused before its copy began is in the history too, with why.
+        if status == .usage, !runtimes.contains(where: { $0.historyRow != nil }) { recordRefusal() }
+        return status
+    }
+
+    private func runJob() -> ExitStatus {
         if let pid = configuration.writerPID, !ProcessProbe.isRunning(pid) {
             logger.error("--writer-pid \(pid): no such process is running")
             return .usage
@@ -115,7 +122,7 @@ final class CoordinatorRun {
                                               reason: "the run stopped before this archive's verdict (see the log)"))
             }
         }
-        drawProgress(now: Clock.now())
+        drawProgress(now: Clock.now(), draw: false)
         controls.surface.freeze()
         engine.shutdown()
         local?.job.stop()

@@ -65,5 +65,21 @@ extension IntegrationTests {
         }
         let subjects = mails.compactMap { $0["content"]?.stringValue?.split(separator: "\r\n").first { $0.hasPrefix("Subject: ") } }
         #expect(Set(subjects) == ["Subject: softcopy verified: \(good)", "Subject: softcopy incomplete: \(bad)"], "\(subjects)")
+
+        // A job refused before it began (its source is missing) is a failure too, with why.
+        let missing = dir.appending("missing.zarr"), refusedTargets = dir.appending("refused.yaml")
+        TestDirectory.write("""
+            targets:
+              - source: \(missing)
+                destination: \(dir.appending("missing-copy.zarr"))
+            notify:
+              webhook: http://127.0.0.1:\(port)/hook
+            """, to: refusedTargets)
+        let (refusedCode, refusedLog) = try Scenario.coordinator(["--once", refusedTargets], in: dir, name: "refused")
+        #expect(refusedCode == ExitStatus.usage.rawValue, "\(refusedLog)")
+        let all = try String(decoding: readSmallFile(received), as: UTF8.self).split(separator: "\n").map { try JSONParser.parse(bytes: Array($0.utf8)) }
+        let refused = all.filter { $0["source"]?.stringValue == missing }
+        #expect(refused.count == 1 && refused[0]["event"]?.stringValue == "failed" && refused[0]["status"]?.stringValue == "refused"
+                && refused[0]["exit_code"]?.int64Value == 2 && refused[0]["reason"]?.stringValue?.contains("does not exist") == true, "\(refused)")
     }
 }

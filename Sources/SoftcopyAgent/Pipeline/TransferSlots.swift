@@ -35,6 +35,9 @@ package final class TransferSlots: Sendable {
         state.broadcast()
     }
 
+    /// Askers not yet served.
+    package var waiting: Int { state.withLock { Int($0.nextTicket &- $0.serving) } }
+
     package func release() {
         state.withLock { $0.free += 1 }
         state.broadcast()

@@ -11,8 +11,10 @@ import SoftcopyIO
 public final class WatchedFolders: Sendable {
     /// A new archive is noticed within this long.
     public static let scanInterval: Duration = .seconds(2)
-    /// An archive whose job ended is looked at for changes this often (a walk of its folders).
+    /// An archive whose job ended is looked at for changes this often (a walk of its
+    /// folders): one whose copy did not verify, and one whose copy did (rarely written again).
     public static let changeCheckInterval: Duration = .seconds(10)
+    public static let verifiedCheckInterval: Duration = .seconds(60)
     public static let maximumJobs = 4
 
     private struct Known {
@@ -122,7 +124,8 @@ public final class WatchedFolders: Sendable {
             var fingerprint: String?
             if known.lastEnd != nil {
                 // Ended archives are walked for changes now and then, not at every scan.
-                if known.lastEnd?.inThisProcess == true, now - known.checked < Self.changeCheckInterval {
+                let interval = known.lastEnd?.verified == true ? Self.verifiedCheckInterval : Self.changeCheckInterval
+                if known.checked != .zero, now - known.checked < interval {
                     state.withLock { $0.known[source] = known }
                     continue
                 }
