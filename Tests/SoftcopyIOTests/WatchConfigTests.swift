@@ -2,6 +2,7 @@ import Glibc
 import Testing
 import SoftcopyCore
 import SoftcopyIO
+import SoftcopyTesting
 
 /// `watch:` entries, read through libyaml as a user writes them, and the archives the
 /// service finds in a folder.
@@ -65,8 +66,8 @@ struct WatchConfigTests {
 
     @Test("archives are found below the folder by name, up to four levels down, and never inside another archive or a hidden folder")
     func finder() throws {
-        let root = "/tmp/softcopy-finder-\(getpid())"
-        defer { _ = try? ChildProcessless.removeTree(root) }
+        let dir = TestDirectory("finder")
+        let root = dir.path
         for path in ["a.zarr/c/0", "alice/2026-12-07/b.zarr/A/1/inner.zarr", "notes", ".trash/x.zarr", "1/2/3/4/deep.zarr", "1/2/3/e.zarr"] {
             try DestinationTree.makeDirectories(root + "/" + path)
         }
@@ -82,17 +83,5 @@ struct WatchConfigTests {
         #expect(grown != before && grown.folders == before.folders + 1)
         _ = creat(root + "/a.zarr/complete", 0o644)
         #expect(ArchiveFinder.fingerprint(of: root + "/a.zarr")?.complete == true)
-    }
-}
-
-/// Removes a test's folder tree (the test made it, so no link or mount is followed into).
-enum ChildProcessless {
-    static func removeTree(_ path: String) throws {
-        guard let entries = try DirectoryLister.list(path, statFiles: false) else { return }
-        for entry in entries {
-            let child = path + "/" + entry.name
-            if entry.kind == .directory { try removeTree(child) } else { unlink(child) }
-        }
-        rmdir(path)
     }
 }

@@ -58,6 +58,8 @@ public final class CoordinatorService: Sendable {
     private let transferSlots = Mutex<TransferSlots?>(nil)
     /// What SIGHUP does besides logging, when set (the watched folders' reload).
     private let reload = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Called on a job's thread as it ends (the watched folders start the next one queued).
+    private let jobEnded = Mutex<[@Sendable () -> Void]>([])
     /// What the dashboard shows of the watched folders.
     let watchedFolders = Mutex<[WatchSpec]>([])
     private let discovery = Mutex<AgentDiscovery?>(nil)
@@ -168,9 +170,10 @@ public final class CoordinatorService: Sendable {
         // Joined outside the lock: a job's thread takes it as it ends.
         for old in dropped { _ = old.wait(until: Clock.now()) }
         if refused { throw ShuttingDown() }
-        job.start(discovery: { [self] in sharedDiscovery(haveToken: configuration.settings.tokenFile != nil) }) { [state] in
+        job.start(discovery: { [self] in sharedDiscovery(haveToken: configuration.settings.tokenFile != nil) }) { [self] in
             state.withLock { $0.running -= 1 }
             state.broadcast()
+            for observer in jobEnded.withLock({ $0 }) { observer() }
         }
         return job
     }
@@ -198,6 +201,11 @@ public final class CoordinatorService: Sendable {
             return state.withLock { $0.interruptedByShutdown } ? .interrupted : .verified
         }
         return statuses.max() ?? (shutDown ? .interrupted : .verified)
+    }
+
+    /// Adds what is done as each job ends, on its thread (quick: a nudge).
+    public func onJobEnd(_ body: @escaping @Sendable () -> Void) {
+        jobEnded.withLock { $0.append(body) }
     }
 
     /// Sets what SIGHUP does (re-read the targets file) instead of shutting down.

@@ -6,7 +6,7 @@ import SoftcopyIO
 /// The `watch:` entries of a service: a thread that looks in each watched folder every
 /// `scanInterval` for archives (`ArchiveFinder`) and starts a job for each one that
 /// `WatchDecision` says needs one, at most `maximumJobs` at once (the others wait their
-/// turn, oldest first). `update` replaces the entries (SIGHUP): new ones are looked at
+/// turn, oldest first, and start as soon as a job ends). `update` replaces the entries (SIGHUP): new ones are looked at
 /// from the next scan, and the jobs of removed ones finish what they have.
 public final class WatchedFolders: Sendable {
     /// A new archive is noticed within this long.
@@ -32,6 +32,8 @@ public final class WatchedFolders: Sendable {
         /// Archives waiting for a free job slot, in the order they were found.
         var queue: [(source: String, spec: TargetSpec, watch: String, date: String)] = []
         var stopped = false
+        /// A job ended: look again now (its slot is free for the next one queued).
+        var nudged = false
     }
 
     private let service: CoordinatorService
@@ -44,6 +46,10 @@ public final class WatchedFolders: Sendable {
         self.service = service
         self.state = ConditionLock(State(base: base))
         service.watchedFolders.withLock { $0 = base.watches }
+        service.onJobEnd { [state] in
+            state.withLock { $0.nudged = true }
+            state.broadcast()
+        }
     }
 
     public func start() {
@@ -57,6 +63,7 @@ public final class WatchedFolders: Sendable {
         let old = state.withLock { s -> [WatchSpec] in
             defer {
                 s.base = base
+                s.nudged = true
                 // An archive that did not verify is tried again: the operator may have fixed its cause.
                 for key in s.known.keys where s.known[key]?.job == nil && s.known[key]?.lastEnd?.verified == false {
                     s.known[key]?.lastEnd?.inThisProcess = false
@@ -92,10 +99,14 @@ public final class WatchedFolders: Sendable {
             if stopped { return }
             for watch in base.watches { scan(watch, base: base) }
             startQueued(base: base)
-            // Woken early by `update` and `stop`.
+            // Woken early by `update`, `stop` and a job's end.
             let deadline = Clock.now() + Self.scanInterval
             state.waitFor { s -> ConditionLock<State>.Attempt<Void> in
-                s.stopped || Clock.now() >= deadline ? .done(()) : .wait(until: deadline)
+                if s.stopped || s.nudged || Clock.now() >= deadline {
+                    s.nudged = false
+                    return .done(())
+                }
+                return .wait(until: deadline)
             }
         }
     }
