@@ -42,7 +42,9 @@ struct ServiceView: Sendable {
             ("jobs", .array(documents)),
             ("agents", .array(order.compactMap { agents[$0] })),
             ("watch", .array(watches.map { w in
-                .object([("folder", .string(w.folder)), ("pattern", .string(w.pattern)), ("destination", .string(w.destination.text))])
+                // As written: under each agent's root; `destination` is where a local copy goes.
+                .object([("folder", .string(w.folder)), ("pattern", .string(w.pattern)), ("destination", .string(w.destination.text)),
+                         ("destination_as_written", .string(w.agentDestination.text))])
             })),
             ("history_file", service.history.map { .string($0.path) } ?? .null),
             ("history", .array((service.history?.newest ?? []).prefix(100).map(\.json))),

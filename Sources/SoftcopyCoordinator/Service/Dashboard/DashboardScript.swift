@@ -133,7 +133,9 @@ enum DashboardScript {
         fill($("agents").tBodies[0], status.agents.map(agentRow));
         $("no-agents").hidden = status.agents.length > 0;
         $("watch-section").hidden = status.watch.length === 0;
-        $("watch").replaceChildren(...status.watch.map((w) => el("li", w.folder + " (" + w.pattern + ") → " + w.destination)));
+        $("watch").replaceChildren(...status.watch.map((w) => el("li", w.folder + " (" + w.pattern + ") → " +
+          (w.destination_as_written === w.destination ? w.destination
+            : w.destination_as_written + " (under each agent's root; " + w.destination + " when copied here)"))));
         const problems = [];
         for (const job of status.jobs) {
           for (const p of job.problems) problems.push(el("li", p.time + " " + p.level + ": " + p.message, p.level === "error" ? "bad" : "warn"));
@@ -172,7 +174,8 @@ enum DashboardScript {
           return [el("dt", k), dd];
         }));
         fill($("job-targets").tBodies[0], job.targets.map((t) => targetRow(job, t, false)));
-        $("job-agents").replaceChildren(...job.agents.map((a) => el("li", (a.name || a.url) + " · " + a.state + " · " + (a.free_bytes === null ? "?" : bytes(a.free_bytes)) + " free")));
+        $("job-agents").replaceChildren(...(job.agents.length === 0 ? [el("li", "none: this coordinator copies to the destination itself", "muted")]
+          : job.agents.map((a) => el("li", (a.name || a.url) + " · " + a.state + " · " + (a.free_bytes === null ? "?" : bytes(a.free_bytes)) + " free"))));
         const log = job.log || { events: [], dropped: 0 };
         $("job-dropped").textContent = log.dropped > 0 ? log.dropped + " older events are not shown (see the coordinator's log)." : "";
         $("job-log").replaceChildren(...log.events.map((e) => el("li", e.time + " " + e.level + ": " + e.message, e.level)));
