@@ -118,6 +118,32 @@ extension IntegrationTests {
         #expect(try service.wait(timeout: .seconds(60)) == ExitStatus.verified.rawValue, "no job was under way: \(service.stderr)")
     }
 
+    @Test("Two archives in different folders whose {name} is the same: the first is copied, the second refused once, with why, in the history and the log")
+    func watchedFolderNameCollision() throws {
+        let dir = TestDirectory("watch-collision")
+        let acq = dir.appending("acq"), nas = dir.appending("nas")
+        #expect(mkdir(acq, 0o755) == 0)
+        try Scenario.writeArchive(acq + "/alice/x.zarr", ["--shape", "2,1,32,32", "--complete"])
+        let (service, _) = try Self.service(Self.watchTargets(dir, [(acq, nas)]), in: dir)
+        defer { if service.isRunning { service.signal(SIGKILL) } }
+        var rows: [JSONValue] = []
+        try ChildProcess.waitUntil(timeout: .seconds(60), "the first archive verified") {
+            rows = (try? Self.historyRows(dir)) ?? []
+            return Self.verified(rows, acq + "/alice/x.zarr")
+        }
+        try Scenario.writeArchive(acq + "/bob/x.zarr", ["--shape", "2,1,32,32", "--complete"])
+        try ChildProcess.waitUntil(timeout: .seconds(60), "the second one refused") {
+            rows = (try? Self.historyRows(dir)) ?? []
+            return rows.contains { $0["source"]?.stringValue == acq + "/bob/x.zarr" && $0["status"]?.stringValue == "refused" }
+        }
+        let refused = rows.filter { $0["source"]?.stringValue == acq + "/bob/x.zarr" }
+        #expect(refused.count == 1 && refused[0]["reason"]?.stringValue?.contains("holds the copy of another source") == true, "\(refused)")
+        #expect(try TreeComparison.differences(source: acq + "/alice/x.zarr", destination: nas + "/x.zarr") == [], "the first copy is untouched")
+        #expect(service.isRunning, "a refused archive does not end the service")
+        service.signal(SIGTERM)
+        #expect(try service.wait(timeout: .seconds(60)) == ExitStatus.verified.rawValue)
+    }
+
     @Test("The service resumes an acquisition after a restart in its middle, does not copy a verified archive again, and SIGHUP starts a new watch entry")
     func watchedFolderRestartAndReload() throws {
         let dir = TestDirectory("watch-restart")

@@ -29,6 +29,15 @@ struct WatchDecisionTests {
         #expect(WatchDecision.decide(running: false, lastEnd: here, fingerprint: "3:2:0") == .start)
     }
 
+    @Test("a refused job waits for the service's next start or reload, however often its archive changes")
+    func refused() {
+        let here = End(verified: false, refused: true, fingerprint: "3:1:0", inThisProcess: true)
+        #expect(WatchDecision.decide(running: false, lastEnd: here, fingerprint: "9:9:0") == .wait)
+        var reloaded = here
+        reloaded.inThisProcess = false
+        #expect(WatchDecision.decide(running: false, lastEnd: reloaded, fingerprint: "3:1:0") == .start)
+    }
+
     @Test("a destination template fills its placeholders and knows the folder all copies go under")
     func template() throws {
         let t = try DestinationTemplate.parse("/nas/{host}/{date}/{name}").get()

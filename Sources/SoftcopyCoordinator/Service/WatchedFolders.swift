@@ -123,7 +123,7 @@ public final class WatchedFolders: Sendable {
             if let job = known.job, let status = job.status {
                 // Its job has just ended: what the history recorded is the end to compare with.
                 let row = service.history?.lastEnded(source: source)
-                known.lastEnd = .init(verified: status == .verified || status == .verifiedWithLeftovers,
+                known.lastEnd = .init(verified: status == .verified || status == .verifiedWithLeftovers, refused: status == .usage,
                                       fingerprint: row?.fingerprint ?? ArchiveFinder.fingerprint(of: source)?.description, inThisProcess: true)
                 known.checked = now
                 // The service keeps the newest ended jobs for the dashboard; this only its end.
