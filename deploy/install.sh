@@ -36,5 +36,6 @@ if [ -n "$root" ] && [ ! -e "$root" ]; then
     echo "made the agent's data root $root (owned by softcopy)"
 fi
 command -v systemctl >/dev/null && systemctl daemon-reload || true
-echo "installed. Edit /etc/softcopy/targets.yaml (and User= in the unit), then: systemctl enable --now softcopy-coordinator"
+echo "installed. Edit /etc/softcopy/targets.yaml (its watch: folders, and User= in the unit), then: systemctl enable --now softcopy-coordinator"
+echo "the dashboard is then at http://$(hostname):7480/ (with token_file set, open it as http://$(hostname):7480/#token=TOKEN)"
 echo "on a storage node: edit /etc/softcopy/agent.env, then: systemctl enable --now avahi-daemon softcopy-agent"
