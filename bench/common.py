@@ -27,6 +27,19 @@ def finished_archive(work, gib):
     return source
 
 
+def small_chunk_archive(work, files, kib):
+    """A finished archive of FILES chunks of KIB KiB each (T, 1, Y, X) uint16 with one time
+    point per chunk, written by tensorstore once per size and reused, with its `complete` file:
+    the many-small-files archive of the removal and service benchmarks."""
+    side = int((kib * 1024 // 2) ** 0.5)
+    reference = os.path.join(work, f"reference-{files}x{kib}KiB.zarr")
+    if not os.path.exists(os.path.join(reference, "zarr.json")):
+        print(f"bench: writing {files} chunks of {kib} KiB with tensorstore ...", flush=True)
+        subprocess.run([PYTHON, ACQUIRE, reference, "--shape", f"{files},1,{side},{kib * 512 // side}",
+                        "--chunks", f"1,1,{side},{kib * 512 // side}", "--cheap-frames", "--complete"], check=True)
+    return reference
+
+
 def release_binary(name):
     path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
                           capture_output=True, text=True, check=True).stdout.strip()

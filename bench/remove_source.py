@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 
-from common import ACQUIRE, PYTHON, FreshFilesystem, hot_cache, median, release_binary, table, timed, write_json
+from common import FreshFilesystem, hot_cache, median, release_binary, small_chunk_archive, table, timed, write_json
 
 
 def main():
@@ -26,12 +26,7 @@ def main():
 
     coordinator = release_binary("softcopy-coordinator")
     os.makedirs(args.work, exist_ok=True)
-    side = int((args.kib * 1024 // 2) ** 0.5)
-    reference = os.path.join(args.work, f"reference-{args.files}x{args.kib}KiB.zarr")
-    if not os.path.exists(os.path.join(reference, "zarr.json")):
-        print(f"bench: writing {args.files} chunks of {args.kib} KiB with tensorstore ...", flush=True)
-        subprocess.run([PYTHON, ACQUIRE, reference, "--shape", f"{args.files},1,{side},{args.kib * 512 // side}",
-                        "--chunks", f"1,1,{side},{args.kib * 512 // side}", "--cheap-frames", "--complete"], check=True)
+    reference = small_chunk_archive(args.work, args.files, args.kib)
     gib = max(1, (args.files * args.kib) >> 20) * 2 + 1
     source_mount, dest_mount = os.path.join(args.work, "src"), os.path.join(args.work, "dst")
     runs = {"--once": [], "--once --remove-source after-verify": []}

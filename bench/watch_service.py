@@ -19,7 +19,7 @@ import sqlite3
 import subprocess
 import time
 
-from common import ACQUIRE, PYTHON, median, release_binary, table, write_json
+from common import median, release_binary, small_chunk_archive, table, write_json
 
 
 def history(state):
@@ -91,11 +91,7 @@ def main():
     args = p.parse_args()
     coordinator = release_binary("softcopy-coordinator")
     os.makedirs(args.work, exist_ok=True)
-    side = int((args.kib * 1024 // 2) ** 0.5)
-    reference = os.path.join(args.work, f"reference-{args.files}x{args.kib}KiB.zarr")
-    if not os.path.exists(os.path.join(reference, "zarr.json")):
-        subprocess.run([PYTHON, ACQUIRE, reference, "--shape", f"{args.files},1,{side},{args.kib * 512 // side}",
-                        "--chunks", f"1,1,{side},{args.kib * 512 // side}", "--cheap-frames", "--complete"], check=True)
+    reference = small_chunk_archive(args.work, args.files, args.kib)
     results = {"service (watch:)": [], "one --once run after another": []}
     for _ in range(args.repeat):
         results["service (watch:)"].append(service_run(coordinator, reference, args.work, args.archives))

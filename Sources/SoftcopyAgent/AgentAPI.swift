@@ -46,9 +46,8 @@ final class AgentAPI: HTTPResponder {
             return eventLoop.makeSucceededFuture(.json(agent.health()))
         }
         guard (c.first == "v1" && c.count >= 2) || route == .metrics else { return eventLoop.makeSucceededFuture(notFound(request)) }
-        if let token = agent.configuration.token, !TokenFile.matches(request.bearerToken, token) {
-            logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
-            return eventLoop.makeSucceededFuture(.error(.unauthorized, "this agent needs the shared token (Authorization: Bearer ...)"))
+        if let refusal = TokenFile.refusal(of: request, token: agent.configuration.token, server: "this agent", logger: logger) {
+            return eventLoop.makeSucceededFuture(refusal)
         }
         let agent = self.agent
         switch route {

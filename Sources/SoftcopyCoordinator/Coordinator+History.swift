@@ -25,15 +25,8 @@ extension CoordinatorRun {
     func recordRefusal() {
         let reason = controls.events.problems(limit: 1).last?["message"]?.stringValue ?? "refused (see the log)"
         for spec in configuration.targets {
-            let summary: JSONValue = .object([
-                ("event", .string("failed")), ("status", .string(Self.statusName(.usage))),
-                ("exit_code", .integer(Int(ExitStatus.usage.rawValue))), ("job", .string(job)), ("host", .string(Clock.hostName())),
-                ("watch_folder", controls.watchFolder.map { .string($0) } ?? .null),
-                ("source", .string(spec.source)), ("destination", .string(spec.agentDestination)),
-                ("started", .string(Clock.wallTimestamp())), ("finished", .string(Clock.wallTimestamp())), ("reason", .string(reason)),
-                ("files", .integer(0)), ("bytes", .integer(0)), ("copied_files", .integer(0)), ("copied_bytes", .integer(0)),
-                ("problems", .integer(0)), ("first_problems", .array([])), ("manifest", .array([])), ("source_removal", .null),
-            ])
+            let summary = self.summary(spec, destination: spec.agentDestination, started: Clock.wallTimestamp(), status: .usage,
+                                       verdict: nil, statistics: nil, manifest: [], reason: reason, removal: nil)
             if let history = controls.history {
                 do {
                     let row = try history.begin(job: job, source: spec.source, destination: spec.agentDestination,

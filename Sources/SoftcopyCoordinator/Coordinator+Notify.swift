@@ -15,6 +15,14 @@ extension CoordinatorRun {
     /// The summary of one archive's end, as the webhook receives it.
     func endSummary(_ runtime: TargetRuntime, status: ExitStatus, verdict: ArchiveVerdict?, statistics: TrackerStatistics?,
                     manifest: [String], reason: String?) -> JSONValue {
+        summary(runtime.spec, destination: runtime.destination == nil ? runtime.spec.agentDestination : runtime.spec.destination,
+                started: runtime.startedWall, status: status, verdict: verdict, statistics: statistics, manifest: manifest,
+                reason: reason ?? runtime.endReason?.description, removal: runtime.removal)
+    }
+
+    /// The summary of an archive's end, also of one refused before its copy began.
+    func summary(_ spec: TargetSpec, destination: String, started: String, status: ExitStatus, verdict: ArchiveVerdict?,
+                 statistics: TrackerStatistics?, manifest: [String], reason: String?, removal: SourceRemovalReport?) -> JSONValue {
         let succeeded = status == .verified || status == .verifiedWithLeftovers
         let problems = verdict?.problems ?? []
         return .object([
@@ -24,11 +32,11 @@ extension CoordinatorRun {
             ("job", .string(job)),
             ("host", .string(Clock.hostName())),
             ("watch_folder", controls.watchFolder.map { .string($0) } ?? .null),
-            ("source", .string(runtime.spec.source)),
-            ("destination", .string(runtime.destination == nil ? runtime.spec.agentDestination : runtime.spec.destination)),
-            ("started", .string(runtime.startedWall)),
+            ("source", .string(spec.source)),
+            ("destination", .string(destination)),
+            ("started", .string(started)),
             ("finished", .string(Clock.wallTimestamp())),
-            ("reason", reason.map { .string($0) } ?? runtime.endReason.map { .string($0.description) } ?? .null),
+            ("reason", reason.map { .string($0) } ?? .null),
             ("files", .integer(verdict?.verified.count ?? 0)),
             ("bytes", .integer(verdict?.verifiedBytes ?? 0)),
             ("copied_files", .integer(statistics?.copiedFiles ?? 0)),
@@ -36,7 +44,7 @@ extension CoordinatorRun {
             ("problems", .integer(problems.count)),
             ("first_problems", .array(problems.prefix(10).map { .string("\($0.path): \($0.kind)") })),
             ("manifest", .array(manifest.map { .string($0) })),
-            ("source_removal", runtime.removal?.json() ?? .null),
+            ("source_removal", removal?.json() ?? .null),
         ])
     }
 

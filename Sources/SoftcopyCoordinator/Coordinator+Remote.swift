@@ -11,7 +11,6 @@ extension CoordinatorRun {
         var description: String
     }
 
-    static let defaultListen = "0.0.0.0:7480"
     static let defaultLeaseTimeout: Duration = .seconds(30)
 
     /// Puts the job's agent API on the service's HTTP server, and starts the monitors that

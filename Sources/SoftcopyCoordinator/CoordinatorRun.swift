@@ -90,7 +90,6 @@ final class CoordinatorRun {
         }
 
         publishStatus(fleet: nil)
-        recordStarts()
         if isRemote || discovery != nil {
             do {
                 try startRemote()
@@ -100,6 +99,8 @@ final class CoordinatorRun {
             }
         }
         if !isRemote { startLocalCopy() }
+        // Once nothing can refuse the job any more: a refusal has its own rows (`run`).
+        recordStarts()
 
         for runtime in runtimes {
             if configuration.once {

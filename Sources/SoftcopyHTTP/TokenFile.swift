@@ -1,4 +1,6 @@
 import Glibc
+public import Logging
+import NIOHTTP1
 import SoftcopyIO
 
 /// The shared token: read from a file (so it is not on a command line for `ps` to show),
@@ -41,5 +43,16 @@ public enum TokenFile {
             difference |= (i < a.count ? a[i] : 0) ^ b[i]
         }
         return difference == 0
+    }
+}
+
+extension TokenFile {
+    /// The 401 for a request without the shared token (`token` nil: none is needed), logged
+    /// with the peer's address; nil when the request may go on. `server` names who refuses
+    /// ("this agent", "this coordinator").
+    public static func refusal(of request: HTTPRequest, token: String?, server: String, logger: Logger) -> HTTPResponse? {
+        guard let token, !matches(request.bearerToken, token) else { return nil }
+        logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
+        return .error(.unauthorized, "\(server) needs the shared token (Authorization: Bearer ...)")
     }
 }

@@ -218,21 +218,16 @@ struct RunCommand: ParsableCommand {
             Set(try list.split(separator: ",").map { try Self.choice(String($0).trimmingWhitespace(), "--checksums", ChecksumAlgorithm.self) })
         }
 
-        // The command line wins over the targets' own keys too.
-        for i in targets.indices {
-            if let p = overrides.placement { targets[i].placement = p }
-            if let r = overrides.replicas { targets[i].replicas = r }
-            if let r = overrides.replace { targets[i].replace = r }
-            if let s = overrides.symlinks { targets[i].symlinks = s }
-            if let r = overrides.removeSource { targets[i].removeSource = r }
+        // The command line wins over the targets' (and watch entries') own keys too.
+        let override = { (spec: inout TargetSpec) in
+            if let p = overrides.placement { spec.placement = p }
+            if let r = overrides.replicas { spec.replicas = r }
+            if let r = overrides.replace { spec.replace = r }
+            if let s = overrides.symlinks { spec.symlinks = s }
+            if let r = overrides.removeSource { spec.removeSource = r }
         }
-        for i in watches.indices {
-            if let p = overrides.placement { watches[i].options.placement = p }
-            if let r = overrides.replicas { watches[i].options.replicas = r }
-            if let r = overrides.replace { watches[i].options.replace = r }
-            if let s = overrides.symlinks { watches[i].options.symlinks = s }
-            if let r = overrides.removeSource { watches[i].options.removeSource = r }
-        }
+        for i in targets.indices { override(&targets[i]) }
+        for i in watches.indices { override(&watches[i].options) }
         if !watches.isEmpty, writerPid != nil {
             throw ValidationError("--writer-pid applies to one acquisition; a targets file with 'watch:' copies every archive of its folders (each ends with its 'complete' file or idle_timeout)")
         }

@@ -47,7 +47,8 @@ public final class CoordinatorService: Sendable {
 
     public let logger: Logger
     let console: ConsoleOutput
-    private let verbose: Bool
+    /// The log level of the service's lines and of every job's.
+    private let level: Logger.Level
     private let state = ConditionLock(State())
     /// Where every archive's copy is recorded; nil without a state folder.
     public let history: JobHistory?
@@ -79,7 +80,7 @@ public final class CoordinatorService: Sendable {
         let console = ConsoleOutput(interactive: interactive, logsProgress: progress == .auto && !interactive)
         let level: Logger.Level = verbose ? .debug : .info
         self.console = console
-        self.verbose = verbose
+        self.level = level
         let logger = Logger(label: "softcopy") { _ in ConsoleLogHandler(output: console, level: level) }
         self.logger = logger
         var history: JobHistory?
@@ -115,9 +116,6 @@ public final class CoordinatorService: Sendable {
         }
     }
 
-    /// The HTTP server's port (nil before `serve`).
-    public var port: Int? { http.withLock { $0?.server.port } }
-
     /// Creates a job for `configuration` and starts it. `watchFolder` names the watched
     /// folder its archive was found in, and `watchDate` the `{date}` of its destination.
     @discardableResult
@@ -131,10 +129,9 @@ public final class CoordinatorService: Sendable {
             served = error
         }
         let events = JobEvents()
-        let level: Logger.Level = verbose ? .debug : .info
         // Several jobs share the console: each line names its archive.
         let prefix = watchFolder == nil ? "" : "[\(configuration.targets.first.map { PathNormalizer.lastComponent($0.source) } ?? id)] "
-        let jobLogger = Logger(label: "softcopy") { [console] _ in ConsoleLogHandler(output: console, level: level, events: events, prefix: prefix) }
+        let jobLogger = Logger(label: "softcopy") { [console, level] _ in ConsoleLogHandler(output: console, level: level, events: events, prefix: prefix) }
         let limiter = configuration.settings.maxRate.map { rate in
             rateLimiters.withLock { limiters -> RateLimiter in
                 if let shared = limiters[rate] { return shared }
@@ -150,7 +147,7 @@ public final class CoordinatorService: Sendable {
             return made
         }
         let controls = RunControls(console: console, logger: jobLogger, events: events, http: http.withLock { $0 }, rateLimiter: limiter, transferSlots: slots,
-                                   history: history, watchFolder: watchFolder, watchDate: watchDate, drawsProgress: watchFolder == nil)
+                                   history: history, watchFolder: watchFolder, watchDate: watchDate)
         let job = Job(id: id, configuration: configuration, controls: controls)
         if let served { job.controls.logger.error("\(served)") }
         var dropped: [Job] = []
@@ -215,14 +212,6 @@ public final class CoordinatorService: Sendable {
 
     /// Whether a graceful shutdown was asked.
     public var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
-
-    /// Blocks until a shutdown is asked or `deadline` passes; true if shutting down.
-    func waitForShutdown(until deadline: MonotonicInstant) -> Bool {
-        state.waitFor { s -> ConditionLock<State>.Attempt<Bool> in
-            if s.shuttingDown { return .done(true) }
-            return Clock.now() >= deadline ? .done(false) : .wait(until: deadline)
-        }
-    }
 
     /// What SIGTERM does: no new job, and every job stops after its transfers under way.
     public func shutdownGracefully() {

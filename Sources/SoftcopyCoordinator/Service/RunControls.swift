@@ -26,8 +26,9 @@ final class RunControls: Sendable {
     let watchFolder: String?
     /// The `{date}` its destination was filled with (kept in the history for the next start).
     let watchDate: String?
-    /// Whether the progress line may be drawn on the terminal: not when several jobs share it.
-    let drawsProgress: Bool
+    /// Whether the progress line may be drawn on the terminal: not for a watched folder's
+    /// job, whose service runs several at once on one console.
+    var drawsProgress: Bool { watchFolder == nil }
     private let requests = Mutex(Requests())
     /// Set when something happened that the main loop should look at (a tracker changed,
     /// a request came); the main loop sleeps on it between its looks.
@@ -41,7 +42,7 @@ final class RunControls: Sendable {
     }
 
     init(console: ConsoleOutput, logger: Logger, events: JobEvents = JobEvents(), http: ServiceHTTP? = nil, rateLimiter: RateLimiter? = nil, transferSlots: TransferSlots? = nil,
-         history: JobHistory? = nil, watchFolder: String? = nil, watchDate: String? = nil, drawsProgress: Bool = true) {
+         history: JobHistory? = nil, watchFolder: String? = nil, watchDate: String? = nil) {
         self.console = console
         self.logger = logger
         self.events = events
@@ -51,7 +52,6 @@ final class RunControls: Sendable {
         self.history = history
         self.watchFolder = watchFolder
         self.watchDate = watchDate
-        self.drawsProgress = drawsProgress
     }
 
     var interrupted: Bool { requests.withLock { $0.interrupted } }

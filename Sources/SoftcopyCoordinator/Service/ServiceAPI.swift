@@ -38,9 +38,8 @@ final class ServiceAPI: HTTPResponder {
         guard request.components.first == "v1" || route == .metrics else {
             return eventLoop.makeSucceededFuture(.error(.notFound, "no such endpoint: \(request.method) \(request.uri)"))
         }
-        if let token, !TokenFile.matches(request.bearerToken, token) {
-            logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
-            return eventLoop.makeSucceededFuture(.error(.unauthorized, "this coordinator needs the shared token (Authorization: Bearer ...)"))
+        if let refusal = TokenFile.refusal(of: request, token: token, server: "this coordinator", logger: logger) {
+            return eventLoop.makeSucceededFuture(refusal)
         }
         switch route {
         case .status?:

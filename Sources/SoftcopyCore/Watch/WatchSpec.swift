@@ -36,8 +36,7 @@ public struct WatchSpec: Sendable, Hashable {
     /// The target of one archive found under the folder: `relativePath` is its path
     /// below `folder` (`2026-12-07/fish1.zarr`), `date` and `host` fill `{date}` and `{host}`.
     public func target(relativePath: String, date: String, host: String) -> TargetSpec {
-        let name = relativePath.split(separator: "/").last.map(String.init) ?? relativePath
-        let values = DestinationTemplate.Values(name: name, path: relativePath, date: date, host: host)
+        let values = DestinationTemplate.Values(name: PathNormalizer.lastComponent(relativePath), path: relativePath, date: date, host: host)
         var spec = options
         spec.source = PathNormalizer.normalize(folder + "/" + relativePath)
         spec.destination = destination.fill(values)
