@@ -146,7 +146,11 @@ let package = Package(
         // Coordinator and agents in one test process on loopback: no root, Python or Avahi.
         .testTarget(
             name: "InProcessTests",
-            dependencies: ["SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyCoordinator", "SoftcopyTesting"],
+            dependencies: [
+                "SoftcopyCore", "SoftcopyIO", "SoftcopyHTTP", "SoftcopyCoordinator", "SoftcopyTesting",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -42,6 +42,10 @@ fi
 if ! .venv/bin/python -c "import prometheus_client, aiosmtpd, selenium" 2>/dev/null; then
     .venv/bin/pip install -q --disable-pip-version-check prometheus-client==0.26.0 aiosmtpd==1.4.6 selenium==4.36.0
 fi
+# The read view is read by zarr-python through fsspec's HTTP file system (aiohttp).
+if ! .venv/bin/python -c "import fsspec, aiohttp" 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check fsspec==2026.9.0 aiohttp==3.14.5
+fi
 # zarr-python 3.0.0-3.1.2 writes files in place; the tests run that too, from a folder
 # put first on PYTHONPATH (it shares the venv's numpy and numcodecs).
 if [ ! -f .venv/zarr-3.1.2/zarr/__init__.py ]; then

@@ -40,7 +40,9 @@ extension Agent {
         }
     }
 
-    func file(_ text: String) -> HTTPResponse {
+    /// A file under the root, with its record's checksum and version when it has one (the
+    /// read view's pass-through checks them), and one byte range if asked.
+    func file(_ request: HTTPRequest, path text: String) -> HTTPResponse {
         let path: RelativePath
         do {
             path = try Self.path(text)
@@ -52,15 +54,19 @@ extension Agent {
                 guard let fd = try root.openForReading(path) else { return .error(.notFound, "no file \(path) under \(configuration.root)") }
                 let status = try fd.status()
                 guard status.kind == .regular else { return .error(.notFound, "\(path) is not a file") }
-                var headers = HTTPHeaders()
-                headers.add(name: "content-type", value: "application/octet-stream")
-                if let record = WrittenRecord.current(on: fd, status: status) {
+                let record = records.record(for: status) ?? WrittenRecord.current(on: fd, status: status)
+                let plan = ReadViewResponse.plan(for: request, size: status.version.size, checksum: record?.checksum, cors: false)
+                guard case .send(let code, let offset, let length, var headers) = plan else {
+                    if case .answer(let response) = plan { return response }
+                    return .error(.internalServerError, "no plan for \(path)")
+                }
+                if let record {
                     headers.add(name: SoftcopyHeaders.checksum, value: record.checksum.hex)
                     headers.add(name: SoftcopyHeaders.version, value: record.version.token)
                 }
                 let raw = fd.release()
-                return HTTPResponse(status: .ok, headers: headers,
-                                    body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: raw), offset: 0, length: Int(status.version.size)))
+                return HTTPResponse(status: code, headers: headers,
+                                    body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: raw), offset: Int(offset), length: Int(length)))
             } catch where error.isNotFound {
                 return .error(.notFound, "no file \(path) under \(configuration.root)")
             } catch {

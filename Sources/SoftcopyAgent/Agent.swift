@@ -2,6 +2,7 @@ import Glibc
 public import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 import SoftcopyCore
 import SoftcopyHTTP
@@ -25,6 +26,10 @@ public final class Agent: Sendable {
     /// One data root, one filesystem: every job's transfers share its free space.
     private let reservations = SpaceReservations()
     let records: RecordCache
+    /// The read view's own threads: readers never hold up the copy's control requests.
+    let viewPool = NIOThreadPool(numberOfThreads: 16)
+    let viewClients: ClientPool
+    let manifests = ManifestCache()
     private let server = Mutex<HTTPServer?>(nil)
     private let advertiser = Mutex<AgentAdvertiser?>(nil)
     /// Wall-clock time this agent started (temp files older than this are leftovers).
@@ -45,6 +50,7 @@ public final class Agent: Sendable {
         self.logger = logger
         self.dataRoot = try AgentRoot(path: configuration.root, requireMount: configuration.requireMount)
         self.records = RecordCache(capacity: configuration.rememberedRecords)
+        self.viewClients = ClientPool(token: configuration.token, caFile: configuration.tlsCA)
     }
 
     /// Binds the API; returns the port (useful with port 0).
@@ -55,6 +61,7 @@ public final class Agent: Sendable {
         let s = try HTTPServer(host: configuration.host, port: configuration.port, tls: tls, logger: logger) { pool, _ in
             AgentAPI(agent: self, pool: pool)
         }
+        viewPool.start()
         server.withLock { $0 = s }
         if configuration.advertise {
             do {
@@ -82,6 +89,7 @@ public final class Agent: Sendable {
         }
         for job in running { job.stop() }
         server.withLock { $0 }?.shutdown()
+        try? viewPool.syncShutdownGracefully()
     }
 
     // MARK: - The data root
@@ -280,6 +288,13 @@ public final class Agent: Sendable {
                 }
             }
             removeLeftoverTemporaries(tree)
+            // From now on the coordinator is this destination's read-view record.
+            let run = ReadViewRun(job: attachment.job, coordinator: attachment.coordinator, lane: target.lane)
+            do {
+                try tree.writeWhole(ReadViewRun.relativePath, run.bytes)
+            } catch {
+                return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot record the run under \(tree.rootPath): \(error)")
+            }
         }
         let name = attachment.job
         let channel = HTTPWorkChannel(attachment: attachment, token: configuration.token, caFile: configuration.tlsCA, logger: logger)
@@ -377,6 +392,8 @@ public final class Agent: Sendable {
         guard record.isValid(body) else { return .error(.badRequest, "the \(record.name) is not \(record.expected)") }
         do {
             try store.put(record.path, body)
+            // The run's manifest is here: it is the read view's record from now on.
+            if case .manifest = record { try store.remove(ReadViewRun.relativePath) }
         } catch {
             return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot write the \(record.name) \(store.displayPath(record.path)): \(error)")
         }

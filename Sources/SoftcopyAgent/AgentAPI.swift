@@ -45,6 +45,10 @@ final class AgentAPI: HTTPResponder {
         if route == .health {
             return eventLoop.makeSucceededFuture(.json(agent.health()))
         }
+        if c.first == "zarr" {
+            // The read view: its own token rule (the read token too) and its own threads.
+            return agent.viewResponse(request, on: eventLoop)
+        }
         guard (c.first == "v1" && c.count >= 2) || route == .metrics else { return eventLoop.makeSucceededFuture(notFound(request)) }
         if let refusal = TokenFile.refusal(of: request, token: agent.configuration.token, server: "this agent", logger: logger) {
             return eventLoop.makeSucceededFuture(refusal)
@@ -66,7 +70,7 @@ final class AgentAPI: HTTPResponder {
         case .list(let path)?:
             return pool.runIfActive(eventLoop: eventLoop) { agent.listing(request, path: path) }
         case .file(let path)?:
-            return pool.runIfActive(eventLoop: eventLoop) { agent.file(path) }
+            return pool.runIfActive(eventLoop: eventLoop) { agent.file(request, path: path) }
         default:
             return eventLoop.makeSucceededFuture(notFound(request))
         }

@@ -8,6 +8,9 @@ public struct AgentConfiguration: Sendable {
     public var name: String
     /// The shared token; with one, every request but health must present it.
     public var token: String?
+    /// A token that only reads the read view (`/zarr/`), for readers that must not
+    /// write; the shared token reads it too.
+    public var readToken: String?
     /// Transfers at once per job, each on its own thread with its own connection.
     public var transfers = 4
     public var verbose = false

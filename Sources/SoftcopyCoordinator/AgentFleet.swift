@@ -171,6 +171,13 @@ final class AgentFleet: Sendable {
         members.withLock { m in m[id].map { $0.name ?? $0.url } ?? "agent \(id)" }
     }
 
+    /// When the agent was last attached (nil while it is not): each attachment is one
+    /// process of the agent, so a request made under an earlier one is from a process
+    /// that is gone.
+    func attachedSince(_ id: NodeID) -> MonotonicInstant? {
+        members.withLock { $0[id]?.state == .attached ? $0[id]?.attachedAt : nil }
+    }
+
     func isAttached(_ id: NodeID) -> Bool {
         members.withLock { $0[id]?.state == .attached }
     }
@@ -224,7 +231,7 @@ final class AgentFleet: Sendable {
         while !stopping.load(ordering: .acquiring) {
             let problem = check(id, url: url, client: client)
             update(id) { $0.contacted = true }
-            let attachedAt = members.withLock { $0[id]?.state == .attached ? $0[id]?.attachedAt : nil }
+            let attachedAt = attachedSince(id)
             if problem == nil, let attachedAt {
                 if attachedAt != removalsFor || Clock.now() >= nextRemovals {
                     removalsFor = attachedAt

@@ -125,7 +125,10 @@ extension CoordinatorRun {
             host: Clock.hostName(), started: runtime.startedWall, finished: Clock.wallTimestamp(),
             endReason: runtime.endReason, verdict: verdict, statistics: statistics)
         manifest.nodeNames[.local] = Clock.hostName()
-        for member in remote?.fleet.snapshot ?? [] { manifest.nodeNames[member.id] = member.name ?? member.url }
+        for member in remote?.fleet.snapshot ?? [] {
+            manifest.nodeNames[member.id] = member.name ?? member.url
+            manifest.nodeURLs[member.id] = member.url
+        }
         if remote != nil { manifest.placement = configuration.placement(for: runtime.spec).description }
         manifest.superseded = superseded
         var status = verdict.exitStatus

@@ -29,8 +29,8 @@ final class CoordinatorAPI: HTTPResponder {
         self.pool = pool
         self.reader = reader
         self.logger = logger
-        let grant: @Sendable (LeaseRequest) -> HTTPResponse? = { [engine, fleet, leaseTimeout] request in
-            Self.grant(request, engine: engine, fleet: fleet, leaseTimeout: leaseTimeout)
+        let grant: @Sendable (LeaseRequest, MonotonicInstant?) -> HTTPResponse? = { [engine, fleet, leaseTimeout] request, attachment in
+            Self.grant(request, attachment: attachment, engine: engine, fleet: fleet, leaseTimeout: leaseTimeout)
         }
         self.waiters = LeaseWaiters(eventLoop: eventLoop, grant: grant)
     }
@@ -47,6 +47,7 @@ final class CoordinatorAPI: HTTPResponder {
         case .ack?: return eventLoop.makeSucceededFuture(ack(request))
         case .chunk(_, let lane, let path)?: return chunk(request, lane: lane, path: path, on: eventLoop)
         case .bundle?: return bundle(request, on: eventLoop)
+        case .view(_, let lane, let path)?: return eventLoop.makeSucceededFuture(view(lane: lane, path: path))
         default: return eventLoop.makeSucceededFuture(notFound(request))
         }
     }
@@ -68,20 +69,25 @@ final class CoordinatorAPI: HTTPResponder {
             return eventLoop.makeSucceededFuture(.error(.forbidden, "agent \(parsed.agent) is not attached to job \(job)"))
         }
         fleet.touch(parsed.agent)
-        if let response = Self.grant(parsed, engine: engine, fleet: fleet, leaseTimeout: leaseTimeout) {
+        let attachment = fleet.attachedSince(parsed.agent)
+        if let response = Self.grant(parsed, attachment: attachment, engine: engine, fleet: fleet, leaseTimeout: leaseTimeout) {
             return eventLoop.makeSucceededFuture(response)
         }
         guard parsed.waitMilliseconds > 0 else {
             return eventLoop.makeSucceededFuture(.json(LeaseGrant(items: [], finished: false).json))
         }
         let promise = eventLoop.makePromise(of: HTTPResponse.self)
-        waiters.add(parsed, promise: promise, deadline: Clock.now() + .milliseconds(parsed.waitMilliseconds))
+        waiters.add(parsed, attachment: attachment, promise: promise, deadline: Clock.now() + .milliseconds(parsed.waitMilliseconds))
         return promise.futureResult
     }
 
     /// A grant if there is work for this agent (or the job is over); nil to keep waiting.
-    static func grant(_ request: LeaseRequest, engine: Engine, fleet: AgentFleet, leaseTimeout: Duration) -> HTTPResponse? {
+    static func grant(_ request: LeaseRequest, attachment: MonotonicInstant?, engine: Engine, fleet: AgentFleet, leaseTimeout: Duration) -> HTTPResponse? {
         if engine.isShuttingDown { return .json(LeaseGrant(items: [], finished: true).json) }
+        // Asked before the agent was attached again (it restarted while this request was
+        // held): whoever sent it is gone, and work leased to it would wait for the lease
+        // timeout. Nothing for it.
+        guard fleet.attachedSince(request.agent) == attachment else { return .json(LeaseGrant(items: [], finished: false).json) }
         guard fleet.isAttached(request.agent), fleet.allContacted else { return nil }
         fleet.recordLease(request.agent)
         // The target's placement policy decides which keys this agent may take.
@@ -131,6 +137,24 @@ final class CoordinatorAPI: HTTPResponder {
         }
         fleet.recordAcks(report.agent, files: files, bytes: bytes, freeBytes: report.freeBytes)
         return .json(AckAnswer(accepted: current, stale: report.entries.count - current).json)
+    }
+
+    // MARK: - Read view
+
+    /// What the record says about a key of the read view, for an agent that serves it:
+    /// answered from the trackers under their lock, never from the source.
+    private func view(lane: String, path text: String) -> HTTPResponse {
+        guard let number = Int(lane), number >= 0, number < engine.laneCount else {
+            return .error(.notFound, "no target \(lane) in job \(job)")
+        }
+        let path: RelativePath
+        do {
+            path = text.isEmpty ? .root : try RelativePath(validating: text)
+        } catch {
+            return .error(.badRequest, "bad path \(text.debugDescription): \(error)")
+        }
+        let fleet = self.fleet
+        return .json(engine.readView(lane: LaneID(number), path: path) { fleet.viewHolder($0) }.json)
     }
 
     // MARK: - Chunk bytes

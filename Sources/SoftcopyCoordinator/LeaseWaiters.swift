@@ -12,6 +12,9 @@ import SoftcopyIO
 final class LeaseWaiters: Sendable {
     struct Waiter: Sendable {
         var request: LeaseRequest
+        /// When the asking agent was attached as the request came: a request held across a
+        /// restart of that agent (its connection is gone) must not take work.
+        var attachment: MonotonicInstant?
         var promise: EventLoopPromise<HTTPResponse>
         var deadline: MonotonicInstant
     }
@@ -21,10 +24,10 @@ final class LeaseWaiters: Sendable {
     private let serviceLock = Mutex(())
     private let scheduled = Atomic(false)
     private let eventLoop: any EventLoop
-    private let grant: @Sendable (LeaseRequest) -> HTTPResponse?
+    private let grant: @Sendable (LeaseRequest, MonotonicInstant?) -> HTTPResponse?
 
     /// `grant` returns a response if it leased something (or the job is over), else nil.
-    init(eventLoop: any EventLoop, grant: @escaping @Sendable (LeaseRequest) -> HTTPResponse?) {
+    init(eventLoop: any EventLoop, grant: @escaping @Sendable (LeaseRequest, MonotonicInstant?) -> HTTPResponse?) {
         self.eventLoop = eventLoop
         self.grant = grant
         eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { [weak self] _ in
@@ -32,8 +35,8 @@ final class LeaseWaiters: Sendable {
         }
     }
 
-    func add(_ request: LeaseRequest, promise: EventLoopPromise<HTTPResponse>, deadline: MonotonicInstant) {
-        waiters.withLock { $0.append(Waiter(request: request, promise: promise, deadline: deadline)) }
+    func add(_ request: LeaseRequest, attachment: MonotonicInstant?, promise: EventLoopPromise<HTTPResponse>, deadline: MonotonicInstant) {
+        waiters.withLock { $0.append(Waiter(request: request, attachment: attachment, promise: promise, deadline: deadline)) }
         wake()
     }
 
@@ -55,7 +58,7 @@ final class LeaseWaiters: Sendable {
             guard !pending.isEmpty else { return }
             var keep: [Waiter] = []
             for waiter in pending {
-                if let response = grant(waiter.request) {
+                if let response = grant(waiter.request, waiter.attachment) {
                     waiter.promise.succeed(response)
                 } else if now >= waiter.deadline {
                     waiter.promise.succeed(.json(LeaseGrant(items: [], finished: false).json))

@@ -1,23 +1,17 @@
+public import SoftcopyCore
+
 /// A folder of the read view as a web page of relative links, the form fsspec's HTTP file
-/// system lists (it reads the `href`s of a page; zarr-python lists a group's members
-/// through it). Each name is percent-escaped in its link, so no quote or `>` can end the
-/// attribute, and HTML-escaped in its text; folders end with `/`, as fsspec expects.
+/// system lists (it reads the `href`s of a page and joins each to the folder's URL, so a
+/// link is the bare name: `./name` would become a `.` in zarr-python's keys; zarr-python
+/// lists a group's members through it). Each name is percent-escaped in its link, so no
+/// quote or `>` can end the attribute and no `:` makes it a scheme, and HTML-escaped in
+/// its text; folders end with `/`, as fsspec expects.
 public enum FolderIndexPage {
-    public struct Entry: Sendable {
-        public var name: String
-        public var isFolder: Bool
-
-        public init(name: String, isFolder: Bool) {
-            self.name = name
-            self.isFolder = isFolder
-        }
-    }
-
-    public static func html(title: String, entries: [Entry]) -> String {
+    public static func html(title: String, entries: [ReadViewAnswer.Entry]) -> String {
         var out = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>\(escape(title))</title></head><body>\n<h1>\(escape(title))</h1>\n<ul>\n"
         for entry in entries.sorted(by: { $0.name < $1.name }) {
             let slash = entry.isFolder ? "/" : ""
-            out += "<li><a href=\"./\(URLCoding.encodePath(entry.name))\(slash)\">\(escape(entry.name))\(slash)</a></li>\n"
+            out += "<li><a href=\"\(URLCoding.encodePath(entry.name))\(slash)\">\(escape(entry.name))\(slash)</a></li>\n"
         }
         return out + "</ul>\n</body></html>\n"
     }

@@ -40,8 +40,7 @@ public final class HTTPClient {
         })
         softcopy_curl_setopt_header_function(h, { data, size, count, userdata in
             let context = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
-            context.receiveHeader(UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
+            return context.receiveHeader(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
         })
         softcopy_curl_setopt_xferinfo_function(h, { userdata, _, _, _, _ in
             let context = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
@@ -76,6 +75,12 @@ public final class HTTPClient {
                            timeout: timeout, stallTimeout: nil, sink: nil)
     }
 
+    /// A request without a body but with headers of its own (`Range: …`,
+    /// `If-None-Match: …`), its answer collected in memory; `HEAD` asks for no body.
+    public func request(_ method: String, _ url: String, headers: [String], timeout: Duration) throws(HTTPClientError) -> HTTPClientResponse {
+        try perform(method, url, body: nil, contentType: nil, headers: headers, timeout: timeout, stallTimeout: nil, sink: nil)
+    }
+
     /// A request whose body is already written (a manifest of a million files).
     public func request(_ method: String, _ url: String, body: [UInt8], contentType: String = "application/json",
                         timeout: Duration) throws(HTTPClientError) -> HTTPClientResponse {
@@ -86,16 +91,25 @@ public final class HTTPClient {
     /// from the sink aborts the transfer. Other statuses' bodies are kept in the response.
     /// `stallTimeout`: give up when no byte arrived for this long (a large file may take
     /// longer than any fixed timeout, a dead peer must not take forever).
+    /// `headers` are sent too (`Range: bytes=…`); a 206 goes to the sink like a 200.
+    /// `onHead` sees the final status and headers before any body byte; false aborts.
     public func download(
-        _ url: String, stallTimeout: Duration, sink: (UnsafeRawBufferPointer) -> Bool
+        _ url: String, headers: [String] = [], stallTimeout: Duration,
+        onHead: ((Int, [(name: String, value: String)]) -> Bool)? = nil, sink: (UnsafeRawBufferPointer) -> Bool
     ) throws(HTTPClientError) -> HTTPClientResponse {
-        // The sink is only used during perform, and dropped before it returns.
+        // The closures are only used during perform, and dropped before it returns.
         let result = withoutActuallyEscaping(sink) { escapable -> Result<HTTPClientResponse, HTTPClientError> in
-            defer { context.sink = nil }
-            do throws(HTTPClientError) {
-                return .success(try perform("GET", url, body: nil, contentType: nil, timeout: nil, stallTimeout: stallTimeout, sink: escapable))
-            } catch {
-                return .failure(error)
+            withoutActuallyEscaping(onHead ?? { _, _ in true }) { head in
+                defer {
+                    context.sink = nil
+                    context.onHead = nil
+                }
+                context.onHead = onHead == nil ? nil : head
+                do throws(HTTPClientError) {
+                    return .success(try perform("GET", url, body: nil, contentType: nil, headers: headers, timeout: nil, stallTimeout: stallTimeout, sink: escapable))
+                } catch {
+                    return .failure(error)
+                }
             }
         }
         return try result.get()
@@ -110,7 +124,7 @@ public final class HTTPClient {
     }
 
     private func perform(
-        _ method: String, _ url: String, body: [UInt8]?, contentType: String?,
+        _ method: String, _ url: String, body: [UInt8]?, contentType: String?, headers extra: [String] = [],
         timeout: Duration?, stallTimeout: Duration?, sink: ((UnsafeRawBufferPointer) -> Bool)?
     ) throws(HTTPClientError) -> HTTPClientResponse {
         context.reset(sink: sink)
@@ -119,6 +133,7 @@ public final class HTTPClient {
         list = curl_slist_append(list, "Expect:")
         if let token { list = curl_slist_append(list, "Authorization: Bearer \(token)") }
         if let contentType { list = curl_slist_append(list, "Content-Type: \(contentType)") }
+        for header in extra { list = curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }
 
         softcopy_curl_setopt_string(handle, CURLOPT_URL, url)
@@ -142,7 +157,9 @@ public final class HTTPClient {
                 _ = softcopy_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
             }
         }
-        if method != "GET" && method != "POST" {
+        if method == "HEAD" {
+            softcopy_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
+        } else if method != "GET" && method != "POST" {
             softcopy_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
         }
         errorBuffer[0] = 0
@@ -151,7 +168,7 @@ public final class HTTPClient {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             throw HTTPClientError(code: Int(code.rawValue), message: message, url: url,
-                                  abortedByCaller: code == CURLE_WRITE_ERROR && context.sinkRefused)
+                                  abortedByCaller: code == CURLE_WRITE_ERROR && (context.sinkRefused || context.headRefused))
         }
         var status = 0
         softcopy_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -167,6 +184,8 @@ final class TransferContext {
     var status = 0
     var sink: ((UnsafeRawBufferPointer) -> Bool)?
     var sinkRefused = false
+    var onHead: ((Int, [(name: String, value: String)]) -> Bool)?
+    var headRefused = false
     var isCancelled: (() -> Bool)?
     /// An error body is kept for the message, up to this much.
     static let errorBodyLimit = 64 << 10
@@ -178,6 +197,7 @@ final class TransferContext {
         status = 0
         self.sink = sink
         sinkRefused = false
+        headRefused = false
     }
 
     /// Room for the whole body at once, as the server announced it (up to 1 GiB): a listing
@@ -187,7 +207,8 @@ final class TransferContext {
         body.reserveCapacity(min(length, 1 << 30))
     }
 
-    func receiveHeader(_ line: UnsafeRawBufferPointer) {
+    /// False aborts the transfer (`onHead` refused the answer).
+    func receiveHeader(_ line: UnsafeRawBufferPointer) -> Bool {
         // Strip CR LF as bytes: as a String, "\r\n" is one character and hasSuffix("\n") misses it.
         var end = line.count
         while end > 0, line[end - 1] == 0x0A || line[end - 1] == 0x0D { end -= 1 }
@@ -197,17 +218,23 @@ final class TransferContext {
             headers.removeAll(keepingCapacity: true)
             let parts = text.split(separator: " ")
             status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-            return
+            return true
         }
-        guard let colon = text.firstIndex(of: ":") else { return }
+        if text.isEmpty, status >= 200, let onHead {
+            // The blank line ends a final answer's headers (a 1xx answer's go on).
+            headRefused = !onHead(status, headers)
+            return !headRefused
+        }
+        guard let colon = text.firstIndex(of: ":") else { return true }
         let name = text[..<colon].lowercased()
         let value = text[text.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
         headers.append((name, String(value)))
+        return true
     }
 
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bodyBytes &+= UInt64(bytes.count)
-        if let sink, status == 200 {
+        if let sink, status == 200 || status == 206 {
             if !sink(bytes) {
                 sinkRefused = true
                 return false

@@ -91,6 +91,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .empty: length = 0
         case .bytes(let b): length = b.readableBytes
         case .file(_, _, let n): length = n
+        case .stream(_, let n): length = n
         }
         headers.replaceOrAdd(name: "content-length", value: String(length))
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
@@ -102,7 +103,14 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .file(let handle, let offset, let n):
                 let region = FileRegion(fileHandle: handle, readerIndex: offset, endIndex: offset + n)
                 context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+            case .stream(let stream, _):
+                attach(stream, context: context, keepAlive: keepAlive)
+                return
             }
+        }
+        if case .stream(let stream, _) = response.body {
+            // HEAD: the body is not wanted; the producer stops at its first write.
+            stream.failed()
         }
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
@@ -111,6 +119,39 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if case .file(let handle, _, _) = response.body { try? handle.close() }
             if !keepAlive { context.close(promise: nil) }
         }
+    }
+
+    /// Writes a stream's buffers as its producer hands them over (each write's completion
+    /// makes room for the next), then the end; a producer that gives up closes the
+    /// connection, so the reader sees a short body.
+    private func attach(_ stream: ResponseStream, context: ChannelHandlerContext, keepAlive: Bool) {
+        context.flush()
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(context, eventLoop: loop)
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        stream.attach(ResponseStream.Sink(
+            deliver: { buffer in
+                loop.execute {
+                    let count = buffer.readableBytes
+                    bound.value.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer)))).whenComplete { result in
+                        if case .success = result { stream.written(count) } else { stream.failed() }
+                    }
+                }
+            },
+            end: { complete in
+                loop.execute {
+                    let context = bound.value
+                    guard complete else {
+                        handler.value.answering -= 1
+                        context.close(promise: nil)
+                        return
+                    }
+                    context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in
+                        handler.value.answering -= 1
+                        if !keepAlive { bound.value.close(promise: nil) }
+                    }
+                }
+            }))
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -10,6 +10,8 @@ public struct HTTPResponse: Sendable {
         case bytes(ByteBuffer)
         /// The handle is closed once the response is written.
         case file(NIOFileHandle, offset: Int, length: Int)
+        /// `length` bytes written by another thread as they arrive (`ResponseStream`).
+        case stream(ResponseStream, length: Int)
     }
 
     public var status: HTTPResponseStatus

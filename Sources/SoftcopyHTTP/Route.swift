@@ -22,6 +22,9 @@ public enum Route: Sendable, Equatable {
     case bundle(job: String)
     /// `GET /v1/jobs/{job}/targets/{lane}/files/{path}?lease=N`: one chunk's bytes.
     case chunk(job: String, lane: String, path: String)
+    /// `GET /v1/jobs/{job}/view/{lane}/{path}`: what the coordinator's record says about a
+    /// key (or folder) of the read view while the job runs (`ReadViewAnswer`).
+    case view(job: String, lane: String, path: String)
     /// `POST /v1/jobs`: a coordinator attaches its job to an agent.
     case attach
     /// `DELETE /v1/jobs/{job}`: the job is over at this agent.
@@ -41,7 +44,7 @@ public enum Route: Sendable, Equatable {
 
     public var method: String {
         switch self {
-        case .health, .metrics, .status, .job, .chunk, .list, .file: "GET"
+        case .health, .metrics, .status, .job, .chunk, .view, .list, .file: "GET"
         case .lease, .ack, .bundle, .attach, .remove: "POST"
         case .detach: "DELETE"
         case .manifest, .checksums: "PUT"
@@ -61,6 +64,8 @@ public enum Route: Sendable, Equatable {
         case .bundle(let job): return jobs + URLCoding.encodePath(job) + "/bundle"
         case .chunk(let job, let lane, let path):
             return jobs + URLCoding.encodePath(job) + "/targets/" + URLCoding.encodePath(lane) + "/files/" + URLCoding.encodePath(path)
+        case .view(let job, let lane, let path):
+            return jobs + URLCoding.encodePath(job) + "/view/" + URLCoding.encodePath(lane) + "/" + URLCoding.encodePath(path)
         case .attach: return "/v1/jobs"
         case .detach(let job): return jobs + URLCoding.encodePath(job)
         case .manifest(let job, let lane): return jobs + URLCoding.encodePath(job) + "/targets/" + URLCoding.encodePath(lane) + "/manifest"
@@ -97,6 +102,8 @@ public enum Route: Sendable, Equatable {
         case ("POST", "jobs", 4) where c[3] == "bundle": self = .bundle(job: c[2])
         case ("GET", "jobs", 7...) where c[3] == "targets" && c[5] == "files":
             self = .chunk(job: c[2], lane: c[4], path: c[6...].joined(separator: "/"))
+        case ("GET", "jobs", 5...) where c[3] == "view":
+            self = .view(job: c[2], lane: c[4], path: c[5...].joined(separator: "/"))
         case ("PUT", "jobs", 6) where c[3] == "targets" && c[5] == "manifest": self = .manifest(job: c[2], lane: c[4])
         case ("PUT", "jobs", 6) where c[3] == "targets" && c[5] == "checksums": self = .checksums(job: c[2], lane: c[4])
         case ("PUT", "jobs", 7) where c[3] == "targets" && c[5] == "checksums":
@@ -112,7 +119,7 @@ public enum Route: Sendable, Equatable {
     /// The job a route belongs to, if it names one.
     public var job: String? {
         switch self {
-        case .lease(let job), .ack(let job), .bundle(let job), .chunk(let job, _, _), .detach(let job), .manifest(let job, _), .checksums(let job, _, _),
+        case .lease(let job), .ack(let job), .bundle(let job), .chunk(let job, _, _), .view(let job, _, _), .detach(let job), .manifest(let job, _), .checksums(let job, _, _),
              .job(let job): job
         case .health, .metrics, .status, .attach, .remove, .list, .file: nil
         }

@@ -38,6 +38,7 @@ public enum Tools {
     public static var acquire: String { packageRoot + "/tools/acquire.py" }
     public static var metricsParse: String { packageRoot + "/tools/metrics_parse.py" }
     public static var dashboardCheck: String { packageRoot + "/tools/dashboard_check.py" }
+    public static var readView: String { packageRoot + "/tools/read_view.py" }
     /// Where tests leave what a person may want to look at (the dashboard's screenshot).
     public static var artifacts: String { packageRoot + "/.build/artifacts" }
 

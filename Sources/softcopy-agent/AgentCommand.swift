@@ -28,6 +28,9 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A file holding the token shared with coordinators; then every request but health must present it.", valueName: "FILE"))
     var tokenFile: String?
 
+    @Option(help: ArgumentHelp("A file holding a token that gives read-only access to the read view (/zarr/) and nothing else.", valueName: "FILE"))
+    var readTokenFile: String?
+
     @Option(help: ArgumentHelp("Transfers at once per job (default 4).", valueName: "N"))
     var transfers: Int = 4
 
@@ -110,13 +113,12 @@ enum Main {
         configuration.tlsCertificate = command.tlsCert.map(absolute)
         configuration.tlsKey = command.tlsKey.map(absolute)
         configuration.tlsCA = command.tlsCa.map(absolute)
-        if let file = command.tokenFile {
-            do {
-                configuration.token = try TokenFile.read(file)
-            } catch {
-                Terminal.write("error: \(error)\n")
-                exit(ExitStatus.usage.rawValue)
-            }
+        do {
+            configuration.token = try TokenFile.read(optional: command.tokenFile)
+            configuration.readToken = try TokenFile.read(optional: command.readTokenFile)
+        } catch {
+            Terminal.write("error: \(error)\n")
+            exit(ExitStatus.usage.rawValue)
         }
 
         SignalWatcher.blockInThisThread()

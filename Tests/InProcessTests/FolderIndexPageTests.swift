@@ -1,4 +1,5 @@
 import Testing
+import SoftcopyCore
 import SoftcopyHTTP
 
 @Suite("Read view: a folder as a page of relative links")
@@ -15,8 +16,9 @@ struct FolderIndexPageTests {
             hrefs.append(String(tail[..<end]))
             rest = tail[end...]
         }
-        let decoded = hrefs.map { URLCoding.decode($0.dropFirst(2)) }
+        let decoded = hrefs.map { URLCoding.decode($0) }
         #expect(Set(decoded.compactMap { $0 }) == ["zarr.json", "c/", "a\"b'c>d<e&f.zarr/", "space name", "café"], "\(hrefs)")
+        #expect(hrefs.allSatisfy { !$0.hasPrefix(".") && !$0.contains(":") }, "bare names, joined by fsspec as they are")
         #expect(!page.contains("<x>") && page.contains("&lt;x&gt;"))
         #expect(page.contains(">a&quot;b&#39;c&gt;d&lt;e&amp;f.zarr/</a>"))
     }

@@ -11,6 +11,7 @@ struct RouteTests {
         .attach, .detach(job: "j1f"), .manifest(job: "j1f", lane: "2"), .checksums(job: "j1f", lane: "2"),
         .checksums(job: "j1f", lane: "2", algorithm: .sha256), .checksums(job: "j1f", lane: "2", algorithm: .md5), .remove, .list(), .list(path: "dst/a"),
         .file(path: "dst/.softcopy/manifest.json"), .file(path: "d\u{10FFFF}/\u{E9}"),
+        .view(job: "j1f", lane: "0", path: ""), .view(job: "j1f", lane: "1", path: "c/0/zarr.json"),
     ]
 
     @Test("Each route's URL, split as the server splits it, is that route again, with its query")

@@ -16,6 +16,9 @@ public struct Manifest: Sendable {
     public var statistics: TrackerStatistics
     /// Names of the nodes that hold files, by number (0: the coordinator's own destination).
     public var nodeNames: [NodeID: String] = [:]
+    /// Where each named node's API is (its base URL): the read view on any node fetches
+    /// the keys another node holds from there, after the coordinator has gone.
+    public var nodeURLs: [NodeID: String] = [:]
     public var placement: String?
     /// Nodes that may still hold copies of keys whose current copy is elsewhere: a reader
     /// of a node's listing must not take those for the copy.
@@ -178,6 +181,7 @@ public struct Manifest: Sendable {
             ("maximum_chunk_files", v.maximumChunkFiles.map { .integer($0) } ?? .null),
             ("found_by_final_rescan", .integer(v.foundByFinalScan)),
             ("placement", placement.map { .string($0) } ?? .null),
+            ("node_urls", .object(nodeURLs.sorted { $0.key < $1.key }.map { (key: nodeName($0.key), value: JSONValue.string($0.value)) })),
             ("statistics", .object([
                 ("copied_files", .integer(statistics.copiedFiles)),
                 ("copied_bytes", .integer(statistics.copiedBytes)),

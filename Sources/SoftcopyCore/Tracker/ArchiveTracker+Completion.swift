@@ -27,6 +27,7 @@ extension ArchiveTracker {
             switch outcome {
             case .copied(let version, let checksum, let inode, _), .unchanged(let version, let checksum, let inode):
                 r.destination = .holds(DestinationRecord(version: version, checksum: checksum, inode: inode, holder: held.consumer))
+                r.copyLost = false
                 r.verified = false
                 r.attempts = 0
                 r.failure = nil
@@ -43,6 +44,7 @@ extension ArchiveTracker {
                 sawInPlace = true
             case .deleted:
                 r.destination = .absent
+                r.copyLost = false
                 r.verified = false
                 r.failure = nil
                 r.attempts = 0

@@ -44,10 +44,17 @@ extension ArchiveTracker {
             return
         }
         // Whatever that node holds is not the copy: gone, wrong, or out of reach.
-        if case .holds(let d) = records[i].destination { displace(records[i].path, d) }
+        let held: Bool
+        if case .holds(let d) = records[i].destination {
+            displace(records[i].path, d)
+            held = true
+        } else {
+            held = false
+        }
         update(i, now: now) { r in
             r.destination = .absent
             r.verified = false
+            if held { r.copyLost = true }
         }
     }
 

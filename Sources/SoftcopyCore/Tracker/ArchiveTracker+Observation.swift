@@ -155,7 +155,9 @@ extension ArchiveTracker {
         }
         update(i, now: now) { r in
             switch seed {
-            case .holds(let record): r.destination = .holds(record)
+            case .holds(let record):
+                r.destination = .holds(record)
+                r.copyLost = false
             case .foreign(let size): r.destination = .foreign(size: size)
             }
         }

@@ -123,6 +123,9 @@ public struct ArchiveTracker: Sendable {
         let role: FileRole
         /// The destination file was re-checked after the end and still matched.
         var verified = false
+        /// The copy it held failed its check or is on a node that is gone, and is being made
+        /// again: the read view answers "later" for it, not "not held".
+        var copyLost = false
         var queuedIn: QueueKind = .none
         /// Bumped on every change of the source state; a lease remembers it.
         var seq: UInt32 = 0

@@ -12,6 +12,17 @@ public struct ArchiveVerdict: Sendable, Hashable {
         public var holders: [NodeID] = [.local]
         /// When softcopy removed it from the source (Unix time, ns), if it did.
         public var removedAt: Int64?
+
+        public init(path: RelativePath, role: FileRole, size: UInt64, checksum: Checksum, mtimeNanoseconds: Int64,
+                    holders: [NodeID] = [.local], removedAt: Int64? = nil) {
+            self.path = path
+            self.role = role
+            self.size = size
+            self.checksum = checksum
+            self.mtimeNanoseconds = mtimeNanoseconds
+            self.holders = holders
+            self.removedAt = removedAt
+        }
     }
 
     public enum ProblemKind: Sendable, Hashable, CustomStringConvertible {

@@ -18,12 +18,36 @@ extension DestinationTree {
 
     /// The source this destination holds a copy of, if one is recorded.
     public func origin() throws(SystemError) -> CopyOrigin? {
-        guard let file = try openForReading(CopyOrigin.relativePath) else { return nil }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
-        defer { buffer.deallocate() }
-        let n = try file.read(into: buffer, at: 0, path: displayPath(CopyOrigin.relativePath))
-        guard let json = try? JSONParser.parse(bytes: Array(buffer[..<n])) else { return nil }
+        guard let (bytes, _) = try readWhole(CopyOrigin.relativePath, limit: 64 * 1024),
+              let json = try? JSONParser.parse(bytes: bytes) else { return nil }
         return try? CopyOrigin(json: json)
+    }
+
+    /// A file of softcopy's own (the origin, the manifest) whole, with the status it was
+    /// read at; nil when there is none (or it is not a regular file). Larger than `limit`
+    /// is an error (EFBIG), never a partial read.
+    public func readWhole(_ path: RelativePath, limit: Int) throws(SystemError) -> (bytes: [UInt8], status: FileStatus)? {
+        guard let file = try openForReading(path) else { return nil }
+        let status = try file.status(path: displayPath(path))
+        guard status.kind == .regular else { return nil }
+        guard status.version.size <= UInt64(limit) else { throw SystemError("read", path: displayPath(path), errno: EFBIG) }
+        var bytes = [UInt8](repeating: 0, count: Int(status.version.size))
+        var done = 0
+        let shown = displayPath(path)
+        let failure: SystemError? = bytes.withUnsafeMutableBytes { all in
+            while done < all.count {
+                do throws(SystemError) {
+                    let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: all[done...]), at: Int64(done), path: shown)
+                    if n == 0 { break }
+                    done += n
+                } catch {
+                    return error
+                }
+            }
+            return nil
+        }
+        if let failure { throw failure }
+        return (Array(bytes[..<done]), status)
     }
 
     /// Records (atomically) the source this destination holds a copy of.

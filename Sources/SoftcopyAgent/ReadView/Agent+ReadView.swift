@@ -1,0 +1,296 @@
+import Glibc
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SoftcopyCore
+import SoftcopyHTTP
+import SoftcopyIO
+import Synchronization
+
+/// The union read view (docs/read-view.md): `GET`/`HEAD /zarr/{destination}/{key}` serves
+/// every key of an archive the cluster holds, wherever it is. The record of who holds
+/// which version is the coordinator's while the run goes on, then the manifest; a key is
+/// served from this node's disk only when its bytes here are that version (their
+/// verified checksum is the record's), else passed through from a node that holds it,
+/// checked the same way; 503 when none can be reached, never another version.
+extension Agent {
+    /// Where the record of a destination is.
+    enum ViewRecord {
+        case coordinator(ReadViewRun)
+        case manifest(ManifestIndex)
+    }
+
+    /// How long a reader is asked to wait after a 503 (a node restarting, a failover).
+    static let viewRetryAfter = "2"
+
+    func viewResponse(_ request: HTTPRequest, on eventLoop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
+        switch request.method {
+        case .OPTIONS: return eventLoop.makeSucceededFuture(ReadViewResponse.preflight())
+        case .GET, .HEAD: break
+        default: return eventLoop.makeSucceededFuture(Self.withCORS(.error(.methodNotAllowed, "the read view is read-only: GET, HEAD or OPTIONS")))
+        }
+        if let refusal = viewRefusal(request) { return eventLoop.makeSucceededFuture(Self.withCORS(refusal)) }
+        let promise = eventLoop.makePromise(of: HTTPResponse.self)
+        viewPool.submit { [self] (state: NIOThreadPool.WorkItemState) in
+            guard case .active = state else {
+                promise.succeed(Self.withCORS(.error(.serviceUnavailable, "the agent is stopping")))
+                return
+            }
+            view(request) { promise.succeed(Self.withCORS($0)) }
+        }
+        return promise.futureResult
+    }
+
+    /// The 401 for a reader without the token or the read token, when either is set.
+    private func viewRefusal(_ request: HTTPRequest) -> HTTPResponse? {
+        let accepted = [configuration.token, configuration.readToken].compactMap { $0 }
+        guard !accepted.isEmpty, !accepted.contains(where: { TokenFile.matches(request.bearerToken, $0) }) else { return nil }
+        logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
+        return .error(.unauthorized, "the read view of this agent needs a token (Authorization: Bearer ...)")
+    }
+
+    static func withCORS(_ response: HTTPResponse) -> HTTPResponse {
+        var r = response
+        ReadViewResponse.addCORS(&r.headers)
+        return r
+    }
+
+    /// Answers through `respond`, exactly once; a pass-through answers as soon as the
+    /// holder's head arrived, and goes on streaming after.
+    private func view(_ request: HTTPRequest, respond: @escaping (HTTPResponse) -> Void) {
+        let parts = Array(request.components.dropFirst())
+        let full: RelativePath
+        do {
+            full = try RelativePath(validating: parts.joined(separator: "/"))
+        } catch {
+            return respond(.error(.badRequest, "bad path \(parts.joined(separator: "/").debugDescription): \(error)"))
+        }
+        guard !full.isRoot else { return respond(.error(.notFound, "name an archive: /zarr/DESTINATION/ (the destination as its job named it)")) }
+        checkRoot()
+        guard case .success(let root) = dataRoot.current() else {
+            return respond(.error(.serviceUnavailable, "the data root of \(configuration.name) is not available: \(dataRoot.report.problem ?? "?")"))
+        }
+        if let response = viewAnswer(request, full: full, root: root, respond: respond) { respond(response) }
+    }
+
+    /// The answer, or nil when `respond` was already called (a pass-through under way).
+    private func viewAnswer(_ request: HTTPRequest, full: RelativePath, root: DestinationTree, respond: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+        guard let (destination, record) = viewDestination(full, root: root) else {
+            return .error(.notFound, "no archive of the cluster at \(full) on \(configuration.name)")
+        }
+        let key = full.relative(to: destination) ?? .root
+        // A node replaces a chunk a moment before the coordinator hears it is verified: in
+        // that moment its bytes are newer than the record. Asked again, the record catches up.
+        for attempt in 1... {
+            let answer: ReadViewAnswer
+            switch record {
+            case .failure(let unavailable):
+                return unavailable.response
+            case .success(.manifest(let index)):
+                answer = index.lookup(key)
+            case .success(.coordinator(let run)):
+                switch askCoordinator(run, key: key) {
+                case .success(let a): answer = a
+                case .failure(let unavailable): return unavailable.response
+                }
+            }
+            switch answer {
+            case .absent:
+                return .error(.notFound, "\(key) of \(destination) is not held by the cluster (not written, not yet verified, or deleted at the source)")
+            case .pending:
+                return ViewUnavailable.retry("\(key) of \(destination) is being copied again (its copy failed its check, or the node that held it is gone)").response
+            case .folder(let entries):
+                var headers = HTTPHeaders()
+                headers.add(name: "content-type", value: "text/html; charset=utf-8")
+                headers.add(name: "cache-control", value: "no-cache")
+                headers.add(name: "content-security-policy", value: "default-src 'none'")
+                var body = ByteBuffer()
+                body.writeString(FolderIndexPage.html(title: "/zarr/" + full.string + "/", entries: entries))
+                return HTTPResponse(status: .ok, headers: headers, body: .bytes(body))
+            case .file(let file):
+                let plan = ReadViewResponse.plan(for: request, size: file.size, checksum: file.checksum, cors: true)
+                guard case .send(let status, let offset, let length, let headers) = plan else {
+                    if case .answer(let r) = plan { return r }
+                    return nil
+                }
+                if let local = localCopy(root: root, path: destination.appending(key), file: file) {
+                    return HTTPResponse(status: status, headers: headers,
+                                        body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: local), offset: Int(offset), length: Int(length)))
+                }
+                if request.method == .HEAD {
+                    // The record describes the bytes; no need to fetch them.
+                    return HTTPResponse(status: status, headers: headers, body: .stream(ResponseStream(), length: Int(length)))
+                }
+                switch passThrough(destination.appending(key), file: file, status: status, offset: offset, length: length, headers: headers, respond: respond) {
+                case .answered:
+                    return nil
+                case .otherVersion(let message):
+                    guard case .success(.coordinator) = record, attempt < Self.viewRecordAttempts else { return ViewUnavailable.retry(message).response }
+                    Clock.sleep(.milliseconds(20 * attempt))
+                case .unreachable(let message):
+                    return ViewUnavailable.retry(message).response
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Asks of the coordinator's record for one read (about 0.6 s of waits in all, for a coordinator under load).
+    static let viewRecordAttempts = 8
+
+    /// What a pass-through came to.
+    enum PassThrough {
+        /// The answer is on its way.
+        case answered
+        /// Every holder answered with bytes of another version.
+        case otherVersion(String)
+        /// No holder could be reached (or named).
+        case unreachable(String)
+    }
+
+    /// The destination `full` lies in (its shortest leading part that is one), and where
+    /// its record is: a job attached here, a run under way (`run.json`), or a manifest.
+    /// Every name is opened beneath the root without following links.
+    private func viewDestination(_ full: RelativePath, root: DestinationTree) -> (RelativePath, Result<ViewRecord, ViewUnavailable>)? {
+        let attached = jobs.withLock { Array($0.values) }
+        var prefix = RelativePath.root
+        for name in full.components {
+            prefix = prefix.appending(component: String(name))
+            if let job = attached.first(where: { $0.destinations.values.contains(prefix) }),
+               let lane = job.destinations.filter({ $0.value == prefix }).keys.min() {
+                return (prefix, .success(.coordinator(ReadViewRun(job: job.attachment.job, coordinator: job.attachment.coordinator, lane: lane))))
+            }
+            if let (bytes, _) = try? root.readWhole(prefix.appending(ReadViewRun.relativePath), limit: 64 * 1024) {
+                guard let run = ReadViewRun(bytes: bytes) else {
+                    return (prefix, .failure(ViewUnavailable(.internalServerError, "\(prefix)/\(ReadViewRun.relativePath) is not a run record")))
+                }
+                return (prefix, .success(.coordinator(run)))
+            }
+            switch manifestIndex(root: root, destination: prefix) {
+            case .success(let index?): return (prefix, .success(.manifest(index)))
+            case .success(nil): continue
+            case .failure(let problem): return (prefix, .failure(problem))
+            }
+        }
+        return nil
+    }
+
+    /// The manifest of `destination`, indexed once and kept while its file stays the same.
+    private func manifestIndex(root: DestinationTree, destination: RelativePath) -> Result<ManifestIndex?, ViewUnavailable> {
+        let path = destination.appending(Manifest.relativePath)
+        guard let fd = try? root.openForReading(path), let status = try? fd.status(), status.kind == .regular else { return .success(nil) }
+        let identity = ManifestCache.Identity(inode: status.version.inode, size: status.version.size, mtime: status.version.mtimeNanoseconds)
+        if let index = manifests.index(destination, identity: identity) { return .success(index) }
+        do {
+            guard let (bytes, read) = try root.readWhole(path, limit: AgentAPI.manifestBodyLimit) else { return .success(nil) }
+            let index = try ManifestIndex(bytes: bytes)
+            manifests.store(destination, identity: .init(inode: read.version.inode, size: read.version.size, mtime: read.version.mtimeNanoseconds), index)
+            return .success(index)
+        } catch {
+            logger.warning("the read view cannot use \(root.displayPath(path)): \(error)")
+            return .failure(ViewUnavailable(.internalServerError, "the manifest \(path) cannot be read: \(error)"))
+        }
+    }
+
+    /// The coordinator's answer for `key` of the run, or the 503 that says why there is none.
+    private func askCoordinator(_ run: ReadViewRun, key: RelativePath) -> Result<ReadViewAnswer, ViewUnavailable> {
+        let response: HTTPClientResponse
+        do {
+            response = try viewClients.with { try $0.request(.view(job: run.job, lane: String(run.lane.rawValue), path: key.string), at: run.coordinator, timeout: .seconds(5)) }
+        } catch {
+            return .failure(.retry("the coordinator of job \(run.job) at \(run.coordinator) cannot be reached (\(error)); the copy's record is there until the run ends"))
+        }
+        guard response.status == 200 else {
+            return .failure(.retry("the coordinator at \(run.coordinator) has no record of job \(run.job) (\(response.status): \(response.bodyText)); the run did not store its manifest here yet"))
+        }
+        do {
+            return .success(try ReadViewAnswer(json: JSONParser.parse(bytes: response.body)))
+        } catch {
+            return .failure(ViewUnavailable(.badGateway, "the coordinator at \(run.coordinator) answered the read view with \(error)"))
+        }
+    }
+
+    /// This node's copy of `path`, opened, when its bytes are the version the record names:
+    /// the checksum this agent verified as it wrote them (their record, still describing the
+    /// file) equals the record's.
+    private func localCopy(root: DestinationTree, path: RelativePath, file: ReadViewAnswer.File) -> CInt? {
+        guard let fd = try? root.openForReading(path), let status = try? fd.status(), status.kind == .regular,
+              status.version.size == file.size else { return nil }
+        let record = records.record(for: status) ?? WrittenRecord.current(on: fd, status: status)
+        guard record?.checksum == file.checksum else { return nil }
+        return fd.release()
+    }
+
+    /// Streams `length` bytes from `offset` of `path` from the first holder whose copy is
+    /// the record's version (its answer carries the checksum it verified).
+    private func passThrough(_ path: RelativePath, file: ReadViewAnswer.File, status: HTTPResponseStatus, offset: UInt64, length: UInt64,
+                             headers: HTTPHeaders, respond: @escaping (HTTPResponse) -> Void) -> PassThrough {
+        var problems: [String] = []
+        var otherVersion = 0
+        let range = status == .partialContent ? ["Range: bytes=\(offset)-\(offset + length - 1)"] : []
+        for holder in file.holders {
+            guard !holder.url.isEmpty else {
+                problems.append("\(holder.name): no address known")
+                continue
+            }
+            var stream: ResponseStream?
+            var sent: UInt64 = 0
+            let result = viewClients.with { client in
+                Result { () throws(HTTPClientError) in
+                    try client.download(Route.file(path: path.string).url(holder.url), headers: range, stallTimeout: .seconds(30), onHead: { code, upstream in
+                        let checksum = upstream.last { $0.name == SoftcopyHeaders.checksum.lowercased() }?.value
+                        let announced = upstream.last { $0.name == "content-length" }.flatMap { UInt64($0.value) }
+                        guard code == (status == .partialContent ? 206 : 200), checksum == file.checksum.hex, announced == length else {
+                            if code == 200 || code == 206 {
+                                otherVersion += 1
+                                problems.append("\(holder.name): holds another version")
+                            } else {
+                                problems.append("\(holder.name): answered \(code)")
+                            }
+                            return false
+                        }
+                        let s = ResponseStream()
+                        stream = s
+                        respond(HTTPResponse(status: status, headers: headers, body: .stream(s, length: Int(length))))
+                        return true
+                    }) { bytes in
+                        sent += UInt64(bytes.count)
+                        return stream?.write(bytes) ?? false
+                    }
+                }
+            }
+            if let stream {
+                // Answered: whatever happens now, the reader sees either every byte or a cut.
+                if case .failure(let error) = result { logger.warning("the read view's pass-through of \(path) from \(holder.name) broke: \(error.message)") }
+                stream.finish(complete: (try? result.get()) != nil && sent == length)
+                return .answered
+            }
+            if case .failure(let error) = result, !error.abortedByCaller { problems.append("\(holder.name): \(error.message)") }
+        }
+        let message = "no node that holds the verified version of \(path) can give it now (\(problems.joined(separator: "; ")))"
+        return !problems.isEmpty && otherVersion == problems.count ? .otherVersion(message) : .unreachable(message)
+    }
+}
+
+/// The read view cannot answer for now: 503 with `Retry-After` (or another status for a
+/// problem no wait will solve).
+struct ViewUnavailable: Error {
+    var status: HTTPResponseStatus
+    var message: String
+
+    init(_ status: HTTPResponseStatus, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    static func retry(_ message: String) -> ViewUnavailable {
+        ViewUnavailable(.serviceUnavailable, message)
+    }
+
+    var response: HTTPResponse {
+        var headers = HTTPHeaders()
+        if status == .serviceUnavailable { headers.add(name: "retry-after", value: Agent.viewRetryAfter) }
+        return .error(status, message, headers: headers)
+    }
+}
