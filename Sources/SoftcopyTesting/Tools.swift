@@ -39,6 +39,8 @@ public enum Tools {
     public static var metricsParse: String { packageRoot + "/tools/metrics_parse.py" }
     public static var dashboardCheck: String { packageRoot + "/tools/dashboard_check.py" }
     public static var readView: String { packageRoot + "/tools/read_view.py" }
+    /// SeaweedFS's `weed`, from the PyPI wheel (scripts/setup.sh): a real S3 server.
+    public static var weed: String { packageRoot + "/.venv/bin/weed" }
     /// Where tests leave what a person may want to look at (the dashboard's screenshot).
     public static var artifacts: String { packageRoot + "/.build/artifacts" }
 

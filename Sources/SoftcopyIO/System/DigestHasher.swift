@@ -36,10 +36,22 @@ public final class DigestHasher {
 
     /// The digest as lowercase hex; the hasher is spent.
     public func finish() -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        return String(decoding: finishBytes().flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
+    }
+
+    /// The digest's bytes (`Content-MD5` carries them in base64); the hasher is spent.
+    public func finishBytes() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 64)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
-        let hex = Array("0123456789abcdef".utf8)
-        return String(decoding: digest.prefix(Int(length)).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
+        return Array(digest.prefix(Int(length)))
+    }
+
+    /// The digest of `bytes` with `algorithm` (SHA-256 or MD5), as bytes.
+    public static func digest(_ algorithm: ChecksumAlgorithm, of bytes: [UInt8]) -> [UInt8] {
+        guard let hasher = DigestHasher(algorithm) else { return [] }
+        bytes.withUnsafeBytes { hasher.update($0) }
+        return hasher.finishBytes()
     }
 }
