@@ -19,6 +19,9 @@ extension Agent {
         } catch {
             return .error(.badRequest, error.message)
         }
+        if configuration.objectStore != nil {
+            return objectListing(base, checksums: request.queryFlag("checksums") || request.queryFlag("verify"), verify: request.queryFlag("verify"))
+        }
         checkRoot()
         return withRoot { root in
             let builder = AgentListingBuilder(tree: root, checksums: request.queryFlag("checksums") || request.queryFlag("verify"),

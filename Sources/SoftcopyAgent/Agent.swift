@@ -28,11 +28,15 @@ public final class Agent: Sendable {
     let records: RecordCache
     /// The read view's own threads: readers never hold up the copy's control requests.
     let viewPool = NIOThreadPool(numberOfThreads: 16)
-    let viewClients: ClientPool
+    let viewClients: ClientPool<HTTPClient>
     let manifests = ManifestCache()
+    /// With an object store: its clients, and what this process stored there.
+    let objectClients: ClientPool<S3Client>?
+    let objectRecords = ObjectRecords()
     private let server = Mutex<HTTPServer?>(nil)
     private let advertiser = Mutex<AgentAdvertiser?>(nil)
     /// Wall-clock time this agent started (temp files older than this are leftovers).
+    private let startedWall = Clock.wallTimestamp()
     private let startedWallNanoseconds: Int64 = {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
@@ -50,11 +54,18 @@ public final class Agent: Sendable {
         self.logger = logger
         self.dataRoot = try AgentRoot(path: configuration.root, requireMount: configuration.requireMount)
         self.records = RecordCache(capacity: configuration.rememberedRecords)
-        self.viewClients = ClientPool(token: configuration.token, caFile: configuration.tlsCA)
+        self.viewClients = ClientPool { [token = configuration.token, ca = configuration.tlsCA] in HTTPClient(token: token, caFile: ca) }
+        self.objectClients = configuration.objectStore.map { store in
+            ClientPool { [ca = configuration.tlsCA] in
+                S3Client(endpoint: store.endpoint, bucket: store.location.bucket,
+                         credentials: .init(region: store.region, accessKey: store.credentials.accessKey, secretKey: store.credentials.secretKey), caFile: ca)
+            }
+        }
     }
 
     /// Binds the API; returns the port (useful with port 0).
     public func start() throws -> Int {
+        abortLeftoverUploads(startedAt: startedWall)
         let tls = try configuration.tlsCertificate.map { certificate in
             try ServerTLS(certificateFile: certificate, keyFile: configuration.tlsKey ?? certificate)
         }
@@ -302,8 +313,14 @@ public final class Agent: Sendable {
                                         root: configuration.root, freeBytes: { [weak self] in self?.heldSpace().free ?? 0 }, reserve: configuration.reserve)
         settings.reservations = reservations
         settings.onWriteFailure = { [weak self] in self?.checkRootSoon() }
-        let stores = trees.mapValues { [configuration, records, keyLocks] tree in
-            FolderStore(tree: tree, directIO: configuration.directIO, readBack: false, records: records, keyLocks: keyLocks)
+        var stores: [LaneID: any Store] = [:]
+        for (lane, tree) in trees {
+            if let settings = configuration.objectStore, let clients = objectClients, let relative = destinations[lane] {
+                stores[lane] = ObjectStore(tree: tree, location: settings.location, destination: relative, clients: clients,
+                                           records: objectRecords, keyLocks: keyLocks, multipartThreshold: settings.multipartThreshold)
+            } else {
+                stores[lane] = FolderStore(tree: tree, directIO: configuration.directIO, readBack: false, records: records, keyLocks: keyLocks)
+            }
         }
         let job = CopyJob(attachment: attachment, stores: stores, destinations: destinations, locks: locks, channel: channel,
                           settings: settings, logger: logger) { [weak self] state in
@@ -392,8 +409,11 @@ public final class Agent: Sendable {
         guard record.isValid(body) else { return .error(.badRequest, "the \(record.name) is not \(record.expected)") }
         do {
             try store.put(record.path, body)
-            // The run's manifest is here: it is the read view's record from now on.
-            if case .manifest = record { try store.remove(ReadViewRun.relativePath) }
+            // The run's manifest is here: it is the read view's record from now on. The
+            // run's note is this node's own state, under the root whatever the store.
+            if case .manifest = record, let destination = job.destinations[LaneID(index)], case .success(let root) = dataRoot.current() {
+                _ = try root.remove(destination.appending(ReadViewRun.relativePath), syncDirectory: false)
+            }
         } catch {
             return .error(error.isTransient ? .serviceUnavailable : .forbidden, "cannot write the \(record.name) \(store.displayPath(record.path)): \(error)")
         }

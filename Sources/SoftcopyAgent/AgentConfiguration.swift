@@ -1,3 +1,5 @@
+public import SoftcopyCore
+
 /// How an agent runs: its data root and how it is reached.
 public struct AgentConfiguration: Sendable {
     /// Everything the agent writes lies under this folder.
@@ -30,6 +32,10 @@ public struct AgentConfiguration: Sendable {
     /// CAs an https coordinator's certificate must chain to; nil: the system's.
     public var tlsCA: String?
 
+    /// Write into an S3 bucket instead of under the root (which then keeps only the
+    /// staging temp files and each destination's `.softcopy/`).
+    public var objectStore: ObjectStoreSettings?
+
     public static let defaultPort = 7481
     /// About 300 MB at most: the records of a 2-million-file acquisition.
     public static let defaultRememberedRecords = 2_000_000
@@ -37,5 +43,25 @@ public struct AgentConfiguration: Sendable {
     public init(root: String, name: String) {
         self.root = root
         self.name = name
+    }
+}
+
+/// An S3-compatible bucket as an agent's store (`--store s3://BUCKET/PREFIX`).
+public struct ObjectStoreSettings: Sendable {
+    public var location: S3Location
+    /// The server's base URL (`http://127.0.0.1:8333`, `https://s3.example.org`).
+    public var endpoint: String
+    public var region: String
+    public var credentials: S3Credentials
+    /// Files larger than this are uploaded in parts of this size (multipart upload).
+    public var multipartThreshold = 64 << 20
+    /// S3 refuses parts smaller than this (but the last).
+    public static let minimumPartSize = 5 << 20
+
+    public init(location: S3Location, endpoint: String, region: String, credentials: S3Credentials) {
+        self.location = location
+        self.endpoint = endpoint
+        self.region = region
+        self.credentials = credentials
     }
 }

@@ -39,6 +39,7 @@ public enum Tools {
     public static var metricsParse: String { packageRoot + "/tools/metrics_parse.py" }
     public static var dashboardCheck: String { packageRoot + "/tools/dashboard_check.py" }
     public static var readView: String { packageRoot + "/tools/read_view.py" }
+    public static var s3Read: String { packageRoot + "/tools/s3_read.py" }
     /// SeaweedFS's `weed`, from the PyPI wheel (scripts/setup.sh): a real S3 server.
     public static var weed: String { packageRoot + "/.venv/bin/weed" }
     /// Where tests leave what a person may want to look at (the dashboard's screenshot).

@@ -58,6 +58,21 @@ struct AgentCommand: ParsableCommand {
     @Flag(help: "Write only while the data root is a mount point: storage that is not mounted yet (a NAS mounted after the agent started) takes no job.")
     var requireMount = false
 
+    @Option(help: ArgumentHelp("Write into an S3 bucket: each key becomes the object PREFIX/DESTINATION/KEY (needs --s3-endpoint; --root then keeps only staging files and each destination's .softcopy/).", valueName: "s3://BUCKET/PREFIX"))
+    var store: String?
+
+    @Option(help: ArgumentHelp("The S3 server's base URL (http://127.0.0.1:8333, https://s3.example.org).", valueName: "URL"))
+    var s3Endpoint: String?
+
+    @Option(help: ArgumentHelp("The S3 region requests are signed for (default us-east-1).", valueName: "NAME"))
+    var s3Region: String = "us-east-1"
+
+    @Option(help: ArgumentHelp("Upload files larger than this in parts of this size (default 64MiB; at least 5MiB).", valueName: "BYTES"))
+    var s3MultipartThreshold: String = "64MiB"
+
+    @Option(help: ArgumentHelp("An AWS shared-credentials file ([default] with aws_access_key_id and aws_secret_access_key); default: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", valueName: "FILE"))
+    var s3Credentials: String?
+
     @Flag(help: "Log every request refused and every transfer retried.")
     var verbose = false
 
@@ -67,11 +82,63 @@ struct AgentCommand: ParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together: give both, or neither") }
         guard rememberedRecords >= 0 else { throw ValidationError("--remembered-records must be 0 or more, found \(rememberedRecords)") }
         guard Quantity.byteCount(reserve) != nil else { throw ValidationError("--reserve must be a size such as 0, 500MB or 10GiB, found '\(reserve)'") }
+        if let store {
+            do {
+                _ = try S3Location(parsing: store)
+            } catch {
+                throw ValidationError("--store: \(error.text)")
+            }
+            guard let endpoint = s3Endpoint, endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
+                throw ValidationError("--store \(store) needs --s3-endpoint with the server's http:// or https:// URL")
+            }
+            guard let threshold = Quantity.byteCount(s3MultipartThreshold), threshold >= UInt64(ObjectStoreSettings.minimumPartSize) else {
+                throw ValidationError("--s3-multipart-threshold must be a size of 5MiB or more, found '\(s3MultipartThreshold)'")
+            }
+        } else if s3Endpoint != nil || s3Credentials != nil {
+            throw ValidationError("--s3-endpoint and --s3-credentials go with --store s3://BUCKET/PREFIX")
+        }
     }
 }
 
 @main
 enum Main {
+    /// The bucket the agent writes into, checked once: a bucket that does not exist or
+    /// refuses these credentials stops the agent at start, named; one that does not answer
+    /// yet is only a warning (its transfers wait and retry).
+    static func objectStore(_ store: String, endpoint: String, region: String, credentialsFile: String?, logger: Logger) -> ObjectStoreSettings {
+        let credentials: S3Credentials
+        do {
+            if let file = credentialsFile {
+                let bytes = try readSmallFile(file, limit: 64 * 1024)
+                credentials = try S3Credentials(parsing: String(decoding: bytes, as: UTF8.self), file: file)
+            } else if let fromEnvironment = S3Credentials(environment: ["AWS_ACCESS_KEY_ID": ProcessEnvironment.variable("AWS_ACCESS_KEY_ID") ?? "",
+                                                                                 "AWS_SECRET_ACCESS_KEY": ProcessEnvironment.variable("AWS_SECRET_ACCESS_KEY") ?? ""]) {
+                credentials = fromEnvironment
+            } else {
+                Terminal.write("error: --store \(store) needs credentials: --s3-credentials FILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n")
+                exit(ExitStatus.usage.rawValue)
+            }
+        } catch let error as ConfigMessage {
+            Terminal.write("error: \(error.text)\n")
+            exit(ExitStatus.usage.rawValue)
+        } catch {
+            Terminal.write("error: cannot read the credentials file: \(error)\n")
+            exit(ExitStatus.usage.rawValue)
+        }
+        let settings = ObjectStoreSettings(location: try! S3Location(parsing: store), endpoint: endpoint, region: region, credentials: credentials)
+        let client = S3Client(endpoint: endpoint, bucket: settings.location.bucket,
+                              credentials: .init(region: region, accessKey: credentials.accessKey, secretKey: credentials.secretKey), timeout: .seconds(10))
+        do throws(S3Error) {
+            _ = try client.list(prefix: settings.location.prefix, pageSize: 1)
+        } catch where error.isTransient {
+            logger.warning("the object store \(settings.location) at \(endpoint) does not answer yet (\(error)); transfers will retry")
+        } catch {
+            Terminal.write("error: the object store \(settings.location) at \(endpoint) refuses this agent: \(error)\n")
+            exit(ExitStatus.usage.rawValue)
+        }
+        return settings
+    }
+
     static func main() {
         let command: AgentCommand
         do {
@@ -121,6 +188,11 @@ enum Main {
             exit(ExitStatus.usage.rawValue)
         }
 
+        if let store = command.store, let endpoint = command.s3Endpoint {
+            configuration.objectStore = objectStore(store, endpoint: endpoint, region: command.s3Region, credentialsFile: command.s3Credentials, logger: logger)
+            configuration.objectStore?.multipartThreshold = Int(Quantity.byteCount(command.s3MultipartThreshold) ?? 64 << 20)
+        }
+
         SignalWatcher.blockInThisThread()
         // Whether SIGINT or SIGTERM came, behind the lock the main thread waits on.
         let stop = ConditionLock(false)
@@ -144,7 +216,7 @@ enum Main {
             }
             exit(ExitStatus.usage.rawValue)
         }
-        logger.info("softcopy-agent \(configuration.name) serving \(root) on \(configuration.tlsCertificate == nil ? "http" : "https")://\(command.host):\(port)\(configuration.token != nil ? " (token required)" : "")")
+        logger.info("softcopy-agent \(configuration.name) serving \(configuration.objectStore.map { "\($0.location) at \($0.endpoint) (staging under \(root))" } ?? root) on \(configuration.tlsCertificate == nil ? "http" : "https")://\(command.host):\(port)\(configuration.token != nil ? " (token required)" : "")")
         stop.waitFor { (stopping: inout Bool) in
             stopping ? .done(()) : .wait(until: nil)
         }

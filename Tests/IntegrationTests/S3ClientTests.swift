@@ -61,3 +61,28 @@ extension IntegrationTests {
         }
     }
 }
+
+extension IntegrationTests {
+    @Test("Multipart upload against a real S3 server: parts joined only at completion (nothing visible before), an aborted upload leaves no object and no pending upload, and pending uploads are listed")
+    func s3Multipart() throws {
+        let dir = TestDirectory("s3-multipart")
+        let server = try S3Server(in: dir)
+        let s3 = server.client()
+        let body = (0..<(6 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 12) }
+        let id = try s3.createMultipartUpload("lab/big", metadata: [("softcopy-xxh3", XXH3Hasher.checksum(body).hex)])
+        let first = try s3.uploadPart("lab/big", uploadId: id, number: 1, Array(body[..<(5 << 20)]))
+        #expect(try s3.head("lab/big") == nil, "nothing visible before the completion")
+        #expect(try s3.pendingUploads(prefix: "lab/").map(\.uploadId) == [id])
+        let second = try s3.uploadPart("lab/big", uploadId: id, number: 2, Array(body[(5 << 20)...]))
+        try s3.completeMultipartUpload("lab/big", uploadId: id, parts: [(1, first), (2, second)])
+        #expect(try s3.get("lab/big") == body)
+        let head = try #require(try s3.head("lab/big"))
+        #expect(head.etag.hasSuffix("-2") && head.metadata["softcopy-xxh3"] == XXH3Hasher.checksum(body).hex, "\(head)")
+        #expect(try s3.pendingUploads(prefix: "lab/").isEmpty)
+
+        let abandoned = try s3.createMultipartUpload("lab/abandoned")
+        _ = try s3.uploadPart("lab/abandoned", uploadId: abandoned, number: 1, Array(body[..<(5 << 20)]))
+        try s3.abortMultipartUpload("lab/abandoned", uploadId: abandoned)
+        #expect(try s3.head("lab/abandoned") == nil && s3.pendingUploads(prefix: "lab/").isEmpty)
+    }
+}

@@ -35,12 +35,7 @@ public final class S3Client {
     /// Stores `body` as `key` with `metadata` (`x-amz-meta-NAME`); the object's ETag.
     @discardableResult
     public func put(_ key: String, _ body: [UInt8], metadata: [(String, String)] = []) throws(S3Error) -> String {
-        let sha = hex(DigestHasher.digest(.sha256, of: body))
-        var headers = [
-            "x-amz-content-sha256: \(sha)",
-            "Content-MD5: \(Base64.encode(DigestHasher.digest(.md5, of: body)))",
-            "x-amz-checksum-crc32c: \(CRC32C.of(body).base64)",
-        ]
+        var headers = digestHeaders(body)
         headers += metadata.map { "x-amz-meta-\($0.0): \($0.1)" }
         let response = try send("PUT", key, headers: headers, body: body)
         return response.header("etag").map(Self.unquoted) ?? ""
@@ -92,7 +87,7 @@ public final class S3Client {
 
     // MARK: -
 
-    private func send(_ method: String, _ key: String, query: [(String, String)] = [], headers: [String] = [], body: [UInt8]? = nil,
+    func send(_ method: String, _ key: String, query: [(String, String)] = [], headers: [String] = [], body: [UInt8]? = nil,
                       accepting: Set<Int> = [200]) throws(S3Error) -> HTTPClientResponse {
         var headers = headers
         if !headers.contains(where: { $0.hasPrefix("x-amz-content-sha256:") }) { headers.append("x-amz-content-sha256: \(Self.emptySHA256)") }
@@ -111,6 +106,15 @@ public final class S3Client {
         return response
     }
 
+    /// The body's SHA-256 (signed), MD5 and CRC-32C: the server refuses a body that does
+    /// not match them.
+    func digestHeaders(_ body: [UInt8], crc: Bool = true) -> [String] {
+        [
+            "x-amz-content-sha256: \(hex(DigestHasher.digest(.sha256, of: body)))",
+            "Content-MD5: \(Base64.encode(DigestHasher.digest(.md5, of: body)))",
+        ] + (crc ? ["x-amz-checksum-crc32c: \(CRC32C.of(body).base64)"] : [])
+    }
+
     private func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
@@ -118,5 +122,70 @@ public final class S3Client {
 
     static func unquoted(_ etag: String) -> String {
         etag.count >= 2 && etag.hasPrefix("\"") && etag.hasSuffix("\"") ? String(etag.dropFirst().dropLast()) : etag
+    }
+}
+
+// MARK: - Multipart upload
+
+extension S3Client {
+    /// An upload under way that was never completed or aborted.
+    public struct PendingUpload: Sendable, Equatable {
+        public var key: String
+        public var uploadId: String
+        /// When it began, as the server writes it (ISO 8601, UTC).
+        public var initiated: String
+    }
+
+    /// Begins a multipart upload of `key` with `metadata`; its upload id.
+    public func createMultipartUpload(_ key: String, metadata: [(String, String)] = []) throws(S3Error) -> String {
+        let response = try send("POST", key, query: [("uploads", "")], headers: metadata.map { "x-amz-meta-\($0.0): \($0.1)" }, body: [])
+        guard let id = S3XML(response.body).value("UploadId"), !id.isEmpty else {
+            throw S3Error(status: response.status, code: "", message: "the answer names no UploadId", request: "create upload s3://\(bucket)/\(key)")
+        }
+        return id
+    }
+
+    /// Uploads part `number` (from 1) with its digests, which the server verifies; its ETag.
+    public func uploadPart(_ key: String, uploadId: String, number: Int, _ body: [UInt8]) throws(S3Error) -> String {
+        let response = try send("PUT", key, query: [("partNumber", String(number)), ("uploadId", uploadId)], headers: digestHeaders(body), body: body)
+        return response.header("etag").map(Self.unquoted) ?? ""
+    }
+
+    /// Joins the parts into the object; until then nothing of it is visible under `key`.
+    public func completeMultipartUpload(_ key: String, uploadId: String, parts: [(number: Int, etag: String)]) throws(S3Error) {
+        var xml = "<CompleteMultipartUpload>"
+        for part in parts { xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\"\(part.etag)\"</ETag></Part>" }
+        xml += "</CompleteMultipartUpload>"
+        let body = Array(xml.utf8)
+        let response = try send("POST", key, query: [("uploadId", uploadId)], headers: digestHeaders(body, crc: false), body: body)
+        // A completion can fail after a 200 has begun: the error is in the body.
+        let document = S3XML(response.body)
+        if let code = document.value("Code") {
+            throw S3Error(status: response.status, code: code, message: document.value("Message") ?? "", request: "complete upload s3://\(bucket)/\(key)")
+        }
+    }
+
+    /// Abandons an upload and frees its parts.
+    public func abortMultipartUpload(_ key: String, uploadId: String) throws(S3Error) {
+        _ = try send("DELETE", key, query: [("uploadId", uploadId)], accepting: [200, 204, 404])
+    }
+
+    /// Uploads under `prefix` never completed or aborted (`ListMultipartUploads`).
+    public func pendingUploads(prefix: String) throws(S3Error) -> [PendingUpload] {
+        var all: [PendingUpload] = []
+        var markers: (key: String, id: String)?
+        repeat {
+            var query = [("uploads", ""), ("prefix", prefix)]
+            if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }
+            let response = try send("GET", "", query: query)
+            let document = S3XML(response.body)
+            for upload in document.children("Upload") {
+                guard let key = upload.value("Key"), let id = upload.value("UploadId") else { continue }
+                all.append(PendingUpload(key: key, uploadId: id, initiated: upload.value("Initiated") ?? ""))
+            }
+            let next = (document.value("NextKeyMarker") ?? "", document.value("NextUploadIdMarker") ?? "")
+            markers = document.value("IsTruncated") == "true" && !next.0.isEmpty ? (key: next.0, id: next.1) : nil
+        } while markers != nil
+        return all
     }
 }

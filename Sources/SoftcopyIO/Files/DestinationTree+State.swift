@@ -31,23 +31,7 @@ extension DestinationTree {
         let status = try file.status(path: displayPath(path))
         guard status.kind == .regular else { return nil }
         guard status.version.size <= UInt64(limit) else { throw SystemError("read", path: displayPath(path), errno: EFBIG) }
-        var bytes = [UInt8](repeating: 0, count: Int(status.version.size))
-        var done = 0
-        let shown = displayPath(path)
-        let failure: SystemError? = bytes.withUnsafeMutableBytes { all in
-            while done < all.count {
-                do throws(SystemError) {
-                    let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: all[done...]), at: Int64(done), path: shown)
-                    if n == 0 { break }
-                    done += n
-                } catch {
-                    return error
-                }
-            }
-            return nil
-        }
-        if let failure { throw failure }
-        return (Array(bytes[..<done]), status)
+        return (try file.readAll(upTo: Int(status.version.size), path: displayPath(path)), status)
     }
 
     /// Records (atomically) the source this destination holds a copy of.

@@ -45,6 +45,11 @@ public struct PendingFile: ~Copyable {
         try FileDescriptor.writeAll(file.rawValue, contentsOf: bytes, path: displayPath)
     }
 
+    /// `size` bytes of the temp file from `offset` (fewer where it ends).
+    func read(size: Int, at offset: UInt64) throws(SystemError) -> [UInt8] {
+        try file.readAll(upTo: size, at: Int64(offset), path: displayPath)
+    }
+
     public func setAttribute(_ name: String, _ value: [UInt8]) throws(SystemError) {
         try file.setAttribute(name, value, path: displayPath)
     }

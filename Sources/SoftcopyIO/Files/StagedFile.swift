@@ -45,6 +45,12 @@ public final class StagedFile {
         try pending.openFinal()
     }
 
+    /// `size` staged bytes from `offset` (fewer where the file ends): an object store
+    /// uploads them from here, whole or part by part.
+    public func read(size: Int, at offset: UInt64 = 0) throws(SystemError) -> [UInt8] {
+        try pending.read(size: size, at: offset)
+    }
+
     /// Renames the temp file over the real name; its folder is synced by the batch.
     public func rename() throws(SystemError) {
         try pending.renameIntoPlace()

@@ -23,6 +23,26 @@ public struct FileDescriptor: ~Copyable {
     }
 
     /// Reads up to `count` bytes at `offset` into `buffer`; returns the bytes read (0 at end).
+    /// Up to `size` bytes from `offset`, read until the end of the file or `size`.
+    public func readAll(upTo size: Int, at offset: Int64 = 0, path: String? = nil) throws(SystemError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        let failure: SystemError? = bytes.withUnsafeMutableBytes { all in
+            while done < all.count {
+                do throws(SystemError) {
+                    let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: all[done...]), at: offset + Int64(done), path: path)
+                    if n == 0 { break }
+                    done += n
+                } catch {
+                    return error
+                }
+            }
+            return nil
+        }
+        if let failure { throw failure }
+        return Array(bytes[..<done])
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil, path: String? = nil) throws(SystemError) -> Int {
         try syscallRetrying("read", path: path) {
             if let offset { return Glibc.pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }

@@ -1,0 +1,115 @@
+import Glibc
+import Testing
+import SoftcopyCore
+import SoftcopyHTTP
+import SoftcopyIO
+import SoftcopyTesting
+
+extension IntegrationTests {
+    /// A softcopy-agent that writes into the bucket of `server` under `prefix`, its
+    /// credentials in a file (never on the command line).
+    static func s3Agent(_ dir: TestDirectory, _ server: S3Server, name: String, prefix: String = "lab", port: Int = 0,
+                        extra: [String] = []) throws -> AgentProcess {
+        let credentials = dir.appending("s3-credentials-\(name)")
+        TestDirectory.write("[default]\naws_access_key_id = \(server.credentials.accessKey)\naws_secret_access_key = \(server.credentials.secretKey)\n",
+                            to: credentials, mode: 0o600)
+        return try AgentProcess(in: dir, name: name, root: dir.appending(name + "-staging"), port: port,
+                                extra: ["--store", "s3://\(server.bucket)/\(prefix)", "--s3-endpoint", server.endpoint, "--s3-credentials", credentials] + extra)
+    }
+
+    /// Every object under `prefix/` of the bucket but softcopy's own, by key under it.
+    static func objects(_ server: S3Server, prefix: String) throws -> [String: [UInt8]] {
+        let s3 = server.client()
+        var out: [String: [UInt8]] = [:]
+        for object in try s3.list(prefix: prefix + "/") {
+            let key = String(object.key.dropFirst(prefix.count + 1))
+            if key.hasPrefix(".softcopy/") { continue }
+            out[key] = try s3.get(object.key)
+        }
+        return out
+    }
+
+    @Test("A live tensorstore acquisition through an agent that writes into a real S3 server: every object equal to its source file, with its version and XXH3 in its metadata; tensorstore's s3 kvstore reads the arrays equal; the agent restarted, a second run sends nothing again")
+    func s3AgentLive() throws {
+        let dir = TestDirectory("s3-live")
+        let server = try S3Server(in: dir)
+        let source = dir.appending("src.zarr")
+        var agent = try Self.s3Agent(dir, server, name: "bucket")
+        let coordinator = try Self.clusterCoordinator(dir, source, [agent])
+        defer { coordinator.signal(SIGKILL) }
+        let writer = try ChildProcess([Tools.python, Tools.acquire, source, "--shape", "12,2,64,64", "--chunks", "1,1,32,32", "--rate", "0.2", "--complete"],
+                                      logPrefix: dir.appending("writer"))
+        #expect(try writer.wait(timeout: .seconds(120)) == 0, "\(writer.stderr)")
+        #expect(try coordinator.wait(timeout: .seconds(120)) == 0, "\(coordinator.stderr)")
+        let original = try TreeComparison.files(source)
+        let stored = try Self.objects(server, prefix: "lab/acq.zarr")
+        #expect(Set(stored.keys) == Set(original.keys), "\(Set(original.keys).symmetricDifference(stored.keys).sorted())")
+        #expect(original.allSatisfy { stored[$0.key] == $0.value }, "every object equal to its source file")
+        let s3 = server.client()
+        let sample = try #require(original.keys.filter { $0.hasPrefix("c/") }.sorted().first)
+        let head = try #require(try s3.head("lab/acq.zarr/" + sample))
+        #expect(head.metadata["softcopy-xxh3"] == XXH3Hasher.checksum(original[sample]!).hex && head.metadata["softcopy-version"] != nil, "\(head.metadata)")
+        #expect(try s3.head("lab/acq.zarr/.softcopy/manifest.json") != nil, "the manifest is in the bucket beside the copy")
+        let read = try ChildProcess.run([Tools.python, Tools.s3Read, server.endpoint, server.bucket, "lab/acq.zarr", source], timeout: .seconds(120),
+                                        environment: ["AWS_ACCESS_KEY_ID": server.credentials.accessKey, "AWS_SECRET_ACCESS_KEY": server.credentials.secretKey])
+        #expect(read.code == 0, "\(read.stdout)\(read.stderr)")
+
+        // A new agent process knows nothing of what it stored: the objects' metadata says.
+        let port = Self.port(of: agent.url)
+        agent.process.signal(SIGTERM)
+        _ = try agent.process.wait(timeout: .seconds(30))
+        agent = try Self.s3Agent(dir, server, name: "bucket", port: port)
+        let (code, log) = try Scenario.coordinator(["--once", "--listen", "127.0.0.1:0", "--agent", agent.url, source, "acq.zarr"], in: dir, name: "again")
+        #expect(code == 0 && log.contains("copied 0 files") && log.contains("\(original.count) already there"), "\(log)")
+    }
+
+    @Test("An S3 agent and a folder agent at once (balanced): both hold part, and the bucket's objects and the folder's files together are the source, byte for byte")
+    func s3AndFolderAgents() throws {
+        let dir = TestDirectory("s3-mixed")
+        let server = try S3Server(in: dir)
+        let source = dir.appending("src.zarr")
+        try Scenario.writeArchive(source, ["--shape", "8,2,64,64", "--chunks", "1,1,32,32", "--complete"])
+        let bucketAgent = try Self.s3Agent(dir, server, name: "bucket")
+        let folderAgent = try AgentProcess(in: dir, name: "folder")
+        let (code, log) = try Scenario.coordinator(["--once", "--listen", "127.0.0.1:0", "--placement", "balanced",
+                                                    "--agent", bucketAgent.url, "--agent", folderAgent.url, source, "acq.zarr"], in: dir)
+        #expect(code == 0, "\(log)")
+        let original = try TreeComparison.files(source)
+        let inBucket = try Self.objects(server, prefix: "lab/acq.zarr")
+        let inFolder = try folderAgent.files("acq.zarr")
+        #expect(!inBucket.isEmpty && !inFolder.isEmpty, "both hold part: \(inBucket.count) objects, \(inFolder.count) files")
+        var union = inFolder
+        for (key, bytes) in inBucket { union[key] = bytes }
+        #expect(Set(union.keys) == Set(original.keys) && original.allSatisfy { union[$0.key] == $0.value })
+        #expect(Set(inBucket.keys).isDisjoint(with: inFolder.keys), "each key on one node")
+    }
+}
+
+extension IntegrationTests {
+    @Test("Shards above the multipart threshold go up in parts (ETag '-N'), whole and equal; an upload an earlier agent left unfinished is aborted when the agent starts, and never becomes an object")
+    func s3MultipartShards() throws {
+        let dir = TestDirectory("s3-shards")
+        let server = try S3Server(in: dir)
+        // A crashed agent's upload: begun, one part sent, never completed.
+        let s3 = server.client()
+        let leftover = try s3.createMultipartUpload("lab/acq.zarr/c/9/0/0/0")
+        _ = try s3.uploadPart("lab/acq.zarr/c/9/0/0/0", uploadId: leftover, number: 1, [UInt8](repeating: 1, count: 5 << 20))
+        let source = dir.appending("src.zarr")
+        // 8 MiB shards of raw uint16: two parts each at a 5 MiB threshold.
+        try Scenario.writeArchive(source, ["--shape", "2,8,512,1024", "--chunks", "1,1,512,1024", "--shards", "1,8,512,1024", "--complete"])
+        let agent = try Self.s3Agent(dir, server, name: "bucket", extra: ["--s3-multipart-threshold", "5MiB"])
+        try ChildProcess.waitUntil(timeout: .seconds(30), "the agent to abort the leftover upload") {
+            agent.process.stderr.contains("aborted 1 multipart uploads")
+        }
+        #expect(try s3.pendingUploads(prefix: "lab/").isEmpty && s3.head("lab/acq.zarr/c/9/0/0/0") == nil)
+        let (code, log) = try Scenario.coordinator(["--once", "--listen", "127.0.0.1:0", "--agent", agent.url, source, "acq.zarr"], in: dir)
+        #expect(code == 0, "\(log)")
+        let original = try TreeComparison.files(source)
+        let stored = try Self.objects(server, prefix: "lab/acq.zarr")
+        #expect(Set(stored.keys) == Set(original.keys) && original.allSatisfy { stored[$0.key] == $0.value })
+        let shards = original.filter { $0.value.count > 5 << 20 }.keys.sorted()
+        #expect(shards.count == 2, "\(original.mapValues(\.count))")
+        for shard in shards { #expect(try s3.head("lab/acq.zarr/" + shard)?.etag.hasSuffix("-2") == true, "\(shard) went up in two parts") }
+        #expect(try s3.pendingUploads(prefix: "lab/").isEmpty)
+    }
+}
