@@ -69,6 +69,8 @@ final class AgentAPI: HTTPResponder {
             return pool.runIfActive(eventLoop: eventLoop) { agent.remove(request) }
         case .list(let path)?:
             return pool.runIfActive(eventLoop: eventLoop) { agent.listing(request, path: path) }
+        case .file(let path)? where agent.configuration.objectStore != nil:
+            return agent.objectFileResponse(request, path: path, on: eventLoop)
         case .file(let path)?:
             return pool.runIfActive(eventLoop: eventLoop) { agent.file(request, path: path) }
         default:

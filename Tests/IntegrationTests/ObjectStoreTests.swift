@@ -82,6 +82,16 @@ extension IntegrationTests {
         for (key, bytes) in inBucket { union[key] = bytes }
         #expect(Set(union.keys) == Set(original.keys) && original.allSatisfy { union[$0.key] == $0.value })
         #expect(Set(inBucket.keys).isDisjoint(with: inFolder.keys), "each key on one node")
+        // The read view at either agent serves the whole archive: keys in the bucket from
+        // the bucket (streamed), the others passed through from the folder agent.
+        for agent in [bucketAgent, folderAgent] {
+            let read = try ChildProcess.run([Tools.python, Tools.readView, agent.url + "/zarr/acq.zarr", source, "--report", dir.appending("view.json"),
+                                             "--timeout", "60"], timeout: .seconds(120))
+            #expect(read.code == 0, "\(agent.url): \(read.stdout)\(read.stderr)")
+        }
+        let key = try #require(inBucket.keys.filter { $0.hasPrefix("c/") }.sorted().first)
+        let ranged = try Self.get(bucketAgent.url + "/zarr/acq.zarr/" + key, headers: ["Range: bytes=-10"])
+        #expect(ranged.status == 206 && ranged.body == Array(original[key]!.suffix(10)) && ranged.header("etag") == "\"xxh3-\(XXH3Hasher.checksum(original[key]!).hex)\"")
     }
 }
 
@@ -111,5 +121,71 @@ extension IntegrationTests {
         #expect(shards.count == 2, "\(original.mapValues(\.count))")
         for shard in shards { #expect(try s3.head("lab/acq.zarr/" + shard)?.etag.hasSuffix("-2") == true, "\(shard) went up in two parts") }
         #expect(try s3.pendingUploads(prefix: "lab/").isEmpty)
+    }
+}
+
+extension IntegrationTests {
+    @Test("The S3 server stopped for a while in the middle of a live acquisition: uploads fail as transient and are retried, and the copy finishes, whole, once the server is back")
+    func s3ServerAway() throws {
+        let dir = TestDirectory("s3-away")
+        let server = try S3Server(in: dir)
+        let source = dir.appending("src.zarr")
+        let agent = try Self.s3Agent(dir, server, name: "bucket")
+        let coordinator = try Self.clusterCoordinator(dir, source, [agent])
+        defer { coordinator.signal(SIGKILL) }
+        let writer = try ChildProcess([Tools.python, Tools.acquire, source, "--shape", "24,2,64,64", "--chunks", "1,1,32,32", "--rate", "0.1", "--complete"],
+                                      logPrefix: dir.appending("writer"))
+        try ChildProcess.waitUntil(timeout: .seconds(60), "some objects in the bucket") {
+            ((try? server.client().list(prefix: "lab/acq.zarr/c/").count) ?? 0) >= 8
+        }
+        server.stop()
+        // The writer goes on; what it writes now cannot be uploaded until the server is back.
+        try ChildProcess.waitUntil(timeout: .seconds(60), "an upload to fail for want of the server") {
+            coordinator.stderr.contains("Couldn't connect") || coordinator.stderr.contains("Failed to connect")
+        }
+        #expect(writer.isRunning || coordinator.isRunning)
+        try server.start()
+        #expect(try writer.wait(timeout: .seconds(120)) == 0, "\(writer.stderr)")
+        #expect(try coordinator.wait(timeout: .seconds(180)) == 0, "\(coordinator.stderr)")
+        let original = try TreeComparison.files(source)
+        let stored = try Self.objects(server, prefix: "lab/acq.zarr")
+        #expect(Set(stored.keys) == Set(original.keys) && original.allSatisfy { stored[$0.key] == $0.value })
+    }
+}
+
+extension IntegrationTests {
+    @Test("A bucket agent and the coordinator SIGKILLed in the middle of a live acquisition with multipart shards, then restarted: no upload left unfinished, the copy whole in the bucket, and what the bucket held verified is not sent again")
+    func s3CrashRestart() throws {
+        let dir = TestDirectory("s3-crash")
+        let server = try S3Server(in: dir)
+        let source = dir.appending("src.zarr")
+        var agent = try Self.s3Agent(dir, server, name: "bucket", extra: ["--s3-multipart-threshold", "5MiB"])
+        let port = Self.port(of: agent.url)
+        // 8 MiB shards, each written in 8 partial writes: multipart uploads under way all along.
+        let writer = try ChildProcess([Tools.python, Tools.acquire, source, "--shape", "12,8,512,1024", "--chunks", "1,1,512,1024",
+                                       "--shards", "1,8,512,1024", "--rate", "20", "--complete"], logPrefix: dir.appending("writer"))
+        let first = try Self.clusterCoordinator(dir, source, [agent])
+        try ChildProcess.waitUntil(timeout: .seconds(90), "some shards in the bucket") {
+            ((try? server.client().list(prefix: "lab/acq.zarr/c/").count) ?? 0) >= 2
+        }
+        agent.process.signal(SIGKILL)
+        _ = try agent.process.wait(timeout: .seconds(10))
+        first.signal(SIGKILL)
+        _ = try first.wait(timeout: .seconds(10))
+        #expect(writer.isRunning, "the kills fall while the acquisition runs")
+        agent = try Self.s3Agent(dir, server, name: "bucket", port: port, extra: ["--s3-multipart-threshold", "5MiB"])
+        let last = try ChildProcess(
+            [Tools.coordinator, "--no-discovery", "--wait-for-source", "--progress", "never", "--listen", "127.0.0.1:0", "--agent", agent.url, source, "acq.zarr"],
+            logPrefix: dir.appending("coordinator-last"))
+        defer { last.signal(SIGKILL) }
+        #expect(try writer.wait(timeout: .seconds(180)) == 0, "\(writer.stderr)")
+        #expect(try last.wait(timeout: .seconds(180)) == 0, "\(last.stderr)")
+        let original = try TreeComparison.files(source)
+        let stored = try Self.objects(server, prefix: "lab/acq.zarr")
+        #expect(Set(stored.keys) == Set(original.keys) && original.allSatisfy { stored[$0.key] == $0.value })
+        #expect(try server.client().pendingUploads(prefix: "lab/").isEmpty, "no multipart upload left unfinished")
+        let summary = last.stderr.split(separator: "\n").first { $0.contains(" already there") } ?? ""
+        let already = summary.split(separator: ",").first { $0.hasSuffix(" already there") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+        #expect(already >= 2, "what the bucket held verified was not sent again: \(summary)")
     }
 }

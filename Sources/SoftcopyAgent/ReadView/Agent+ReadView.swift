@@ -118,6 +118,13 @@ extension Agent {
                     return HTTPResponse(status: status, headers: headers,
                                         body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: local), offset: Int(offset), length: Int(length)))
                 }
+                if let name = objectName(destination.appending(key)) {
+                    // This node's copy is in its bucket: sent from there when it is the version.
+                    switch serveObject(name, request: request, expected: file.checksum, cors: true, respond: respond) {
+                    case .answered: return nil
+                    case .absent, .otherVersion, .failed: break
+                    }
+                }
                 if request.method == .HEAD {
                     // The record describes the bytes; no need to fetch them.
                     return HTTPResponse(status: status, headers: headers, body: .stream(ResponseStream(), length: Int(length)))

@@ -61,6 +61,20 @@ public final class S3Client {
         return response.status == 404 ? nil : response.body
     }
 
+    /// `key`'s bytes (a range of them) streamed to `sink` as they arrive; `onHead` sees the
+    /// status and headers first and may refuse them. The answer (the body of an error).
+    public func download(_ key: String, range: ClosedRange<UInt64>? = nil, stallTimeout: Duration = .seconds(30),
+                         onHead: @escaping (Int, [(name: String, value: String)]) -> Bool,
+                         sink: (UnsafeRawBufferPointer) -> Bool) throws(S3Error) -> HTTPClientResponse {
+        var headers = ["x-amz-content-sha256: \(Self.emptySHA256)"]
+        if let range { headers.append("Range: bytes=\(range.lowerBound)-\(range.upperBound)") }
+        do {
+            return try client.download(url(key), headers: headers, stallTimeout: stallTimeout, onHead: onHead, sink: sink)
+        } catch {
+            throw S3Error(status: 0, code: "", message: error.message, request: "GET s3://\(bucket)/\(key)")
+        }
+    }
+
     /// Removes `key` (S3 answers 204 whether or not it existed).
     public func delete(_ key: String) throws(S3Error) {
         _ = try send("DELETE", key, accepting: [200, 204])
@@ -120,7 +134,7 @@ public final class S3Client {
         return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 
-    static func unquoted(_ etag: String) -> String {
+    public static func unquoted(_ etag: String) -> String {
         etag.count >= 2 && etag.hasPrefix("\"") && etag.hasSuffix("\"") ? String(etag.dropFirst().dropLast()) : etag
     }
 }
