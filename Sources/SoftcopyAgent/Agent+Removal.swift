@@ -49,6 +49,7 @@ extension Agent {
             }
         }
         defer { withExtendedLifetime(lock) {} }
+        if configuration.objectStore != nil { return removeObjects(removal, destination: relative) }
         var report = RemovalReport()
         var unlinked: [RelativePath] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)

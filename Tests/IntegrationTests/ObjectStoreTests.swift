@@ -189,3 +189,50 @@ extension IntegrationTests {
         #expect(already >= 2, "what the bucket held verified was not sent again: \(summary)")
     }
 }
+
+extension IntegrationTests {
+    @Test("A bucket agent away at the end of a run whose chunks got new versions on a folder agent: the run names what the bucket may still hold, and the next run removes those superseded objects from the bucket, each key on exactly one node")
+    func s3SupersededRemoved() throws {
+        let dir = TestDirectory("s3-superseded")
+        let server = try S3Server(in: dir)
+        let source = dir.appending("src.zarr")
+        try Scenario.writeArchive(source, ["--shape", "16,2,64,64", "--chunks", "1,2,64,64"])
+        let folder = try AgentProcess(in: dir, name: "folder")
+        var bucket = try Self.s3Agent(dir, server, name: "bucket")
+        let port = Self.port(of: bucket.url)
+        let coordinator = try Self.clusterCoordinator(dir, source, [bucket, folder], placement: "locality")
+        defer { coordinator.signal(SIGKILL) }
+        func union() -> [String: [UInt8]] {
+            var all = (try? folder.files("acq.zarr")) ?? [:]
+            for (key, bytes) in (try? Self.objects(server, prefix: "lab/acq.zarr")) ?? [:] { all[key] = bytes }
+            return all
+        }
+        let original = try TreeComparison.files(source)
+        try ChildProcess.waitUntil(timeout: .seconds(60), "the archive on the two agents") { union() == original }
+        let held = try Self.objects(server, prefix: "lab/acq.zarr").keys.filter { $0.hasPrefix("c/") }.sorted()
+        #expect(held.count >= 2, "the bucket holds chunks: \(held)")
+        bucket.process.signal(SIGKILL)
+        _ = try bucket.process.wait(timeout: .seconds(10))
+        // New versions of the bucket's chunks can only go to the folder agent now.
+        for key in held {
+            let file = source + "/" + key
+            TestDirectory.write(bytes: try readSmallFile(file).map { $0 ^ 0x3C }, to: file + ".__lock")
+            #expect(rename(file + ".__lock", file) == 0)
+        }
+        TestDirectory.write("", to: source + "/complete")
+        #expect(try coordinator.wait(timeout: .seconds(120)) == 0, "\(coordinator.stderr)")
+        #expect(coordinator.stderr.contains("bucket was not reachable at the end: it may still hold superseded copies"), "\(coordinator.stderr)")
+        #expect(try Self.objects(server, prefix: "lab/acq.zarr").keys.filter(held.contains).count == held.count, "the older objects are still there")
+
+        bucket = try Self.s3Agent(dir, server, name: "bucket", port: port)
+        let (again, log) = try Scenario.coordinator(["--once", "--listen", "127.0.0.1:0", "--placement", "locality",
+                                                     "--agent", bucket.url, "--agent", folder.url, source, "acq.zarr"], in: dir, name: "again")
+        #expect(again == 0 && !log.contains("not reachable"), "\(log)")
+        let inBucket = try Self.objects(server, prefix: "lab/acq.zarr"), inFolder = try folder.files("acq.zarr")
+        #expect(Set(inBucket.keys).isDisjoint(with: inFolder.keys), "each key on one node: \(Set(inBucket.keys).intersection(inFolder.keys).sorted())")
+        let final = try TreeComparison.files(source)
+        var all = inFolder
+        for (key, bytes) in inBucket { all[key] = bytes }
+        #expect(all == final)
+    }
+}
