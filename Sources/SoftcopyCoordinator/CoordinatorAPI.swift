@@ -47,7 +47,10 @@ final class CoordinatorAPI: HTTPResponder {
         case .ack?: return eventLoop.makeSucceededFuture(ack(request))
         case .chunk(_, let lane, let path)?: return chunk(request, lane: lane, path: path, on: eventLoop)
         case .bundle?: return bundle(request, on: eventLoop)
-        case .view(_, let lane, let path)?: return eventLoop.makeSucceededFuture(view(lane: lane, path: path))
+        case .view(_, let lane, let path)?:
+            // Off the event loop: a lookup waits for the engine's lock, and a folder's scans
+            // the trackers; the long polls on the loop must not wait for either.
+            return pool.runIfActive(eventLoop: eventLoop) { self.view(lane: lane, path: path) }
         default: return eventLoop.makeSucceededFuture(notFound(request))
         }
     }

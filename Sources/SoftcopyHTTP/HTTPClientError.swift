@@ -7,6 +7,9 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     /// The caller's sink stopped the transfer (its own error is the cause).
     public var abortedByCaller: Bool
 
+    /// The request ran out of its time (CURLE_OPERATION_TIMEDOUT).
+    public var isTimeout: Bool { code == 28 }
+
     public init(code: Int, message: String, url: String, abortedByCaller: Bool = false) {
         self.code = code
         self.message = message

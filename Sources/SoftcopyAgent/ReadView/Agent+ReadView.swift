@@ -81,8 +81,12 @@ extension Agent {
         }
         let key = full.relative(to: destination) ?? .root
         // A node replaces a chunk a moment before the coordinator hears it is verified: in
-        // that moment its bytes are newer than the record. Asked again, the record catches up.
+        // that moment its bytes are newer than the record. Asked again, the record catches
+        // up; a coordinator too busy to answer in time is asked again too. Both within
+        // `viewPatience`, then 503.
+        let deadline = Clock.now() + Self.viewPatience
         for attempt in 1... {
+            let pause = Duration.milliseconds(min(250, 20 << min(attempt - 1, 4)))
             let answer: ReadViewAnswer
             switch record {
             case .failure(let unavailable):
@@ -90,9 +94,12 @@ extension Agent {
             case .success(.manifest(let index)):
                 answer = index.lookup(key)
             case .success(.coordinator(let run)):
-                switch askCoordinator(run, key: key) {
+                switch askCoordinator(run, key: key, timeout: max(.milliseconds(500), min(Self.coordinatorTimeout, deadline - Clock.now()))) {
                 case .success(let a): answer = a
-                case .failure(let unavailable): return unavailable.response
+                case .failure(let unavailable):
+                    guard unavailable.timedOut, Clock.now() + pause < deadline else { return unavailable.response }
+                    Clock.sleep(pause)
+                    continue
                 }
             }
             switch answer {
@@ -133,8 +140,8 @@ extension Agent {
                 case .answered:
                     return nil
                 case .otherVersion(let message):
-                    guard case .success(.coordinator) = record, attempt < Self.viewRecordAttempts else { return ViewUnavailable.retry(message).response }
-                    Clock.sleep(.milliseconds(20 * attempt))
+                    guard case .success(.coordinator) = record, Clock.now() + pause < deadline else { return ViewUnavailable.retry(message).response }
+                    Clock.sleep(pause)
                 case .unreachable(let message):
                     return ViewUnavailable.retry(message).response
                 }
@@ -143,8 +150,11 @@ extension Agent {
         return nil
     }
 
-    /// Asks of the coordinator's record for one read (about 0.6 s of waits in all, for a coordinator under load).
-    static let viewRecordAttempts = 8
+    /// How long one read waits at most for the run's record to answer, or to catch up with
+    /// a chunk just replaced, before it is answered 503.
+    static let viewPatience: Duration = .seconds(5)
+    /// One request to the coordinator.
+    static let coordinatorTimeout: Duration = .seconds(3)
 
     /// What a pass-through came to.
     enum PassThrough {
@@ -201,12 +211,16 @@ extension Agent {
     }
 
     /// The coordinator's answer for `key` of the run, or the 503 that says why there is none.
-    private func askCoordinator(_ run: ReadViewRun, key: RelativePath) -> Result<ReadViewAnswer, ViewUnavailable> {
+    private func askCoordinator(_ run: ReadViewRun, key: RelativePath, timeout: Duration) -> Result<ReadViewAnswer, ViewUnavailable> {
         let response: HTTPClientResponse
-        do {
-            response = try viewClients.with { try $0.request(.view(job: run.job, lane: String(run.lane.rawValue), path: key.string), at: run.coordinator, timeout: .seconds(5)) }
+        do throws(HTTPClientError) {
+            response = try viewClients.with { client throws(HTTPClientError) in
+                try client.request(.view(job: run.job, lane: String(run.lane.rawValue), path: key.string), at: run.coordinator, timeout: timeout)
+            }
         } catch {
-            return .failure(.retry("the coordinator of job \(run.job) at \(run.coordinator) cannot be reached (\(error)); the copy's record is there until the run ends"))
+            var unavailable = ViewUnavailable.retry("the coordinator of job \(run.job) at \(run.coordinator) cannot be reached (\(error)); the copy's record is there until the run ends")
+            unavailable.timedOut = error.isTimeout
+            return .failure(unavailable)
         }
         guard response.status == 200 else {
             return .failure(.retry("the coordinator at \(run.coordinator) has no record of job \(run.job) (\(response.status): \(response.bodyText)); the run did not store its manifest here yet"))

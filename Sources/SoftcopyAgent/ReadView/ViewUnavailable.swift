@@ -6,6 +6,9 @@ import SoftcopyHTTP
 struct ViewUnavailable: Error {
     var status: HTTPResponseStatus
     var message: String
+    /// The coordinator did not answer in time (it may, asked again); a refused connection
+    /// is no reason to wait.
+    var timedOut = false
 
     init(_ status: HTTPResponseStatus, _ message: String) {
         self.status = status
