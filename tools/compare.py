@@ -12,21 +12,11 @@ import numpy as np
 import tensorstore as ts
 import zarr
 
+import zarr_tree
+
 
 def arrays(root):
-    node = zarr.open(root, mode="r")
-    if isinstance(node, zarr.Array):
-        return {"": node}
-    found = {}
-
-    def walk(group, prefix):
-        for name, a in group.arrays():
-            found[prefix + name] = a
-        for name, g in group.groups():
-            walk(g, prefix + name + "/")
-
-    walk(node, "")
-    return found
+    return zarr_tree.arrays(zarr.open(root, mode="r"))
 
 
 def main():

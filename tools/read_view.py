@@ -23,16 +23,7 @@ import numpy as np
 import tensorstore as ts
 import zarr
 
-
-def arrays_of(node, prefix=""):
-    if isinstance(node, zarr.Array):
-        return {prefix: node}
-    found = {}
-    for name, a in node.arrays():
-        found[prefix + name] = a
-    for name, g in node.groups():
-        found.update(arrays_of(g, prefix + name + "/"))
-    return found
+import zarr_tree
 
 
 def open_view_zarr(url, token):
@@ -73,7 +64,7 @@ def main():
     while not done() and time.monotonic() < deadline:
         running = True
         try:
-            view = arrays_of(open_view_zarr(url, args.token))
+            view = zarr_tree.arrays(open_view_zarr(url, args.token))
         except Exception as e:  # the root metadata may not be there yet
             errors.append("zarr open: %r" % (e,))
             time.sleep(0.1)
@@ -93,11 +84,11 @@ def main():
             errors.append("tensorstore: %r" % (e,))
             read_errors += 1
     # The end: the view must come to equal the source.
-    final = {name: a[...] for name, a in arrays_of(zarr.open(args.source, mode="r")).items()}
+    final = {name: a[...] for name, a in zarr_tree.arrays(zarr.open(args.source, mode="r")).items()}
     equal_zarr = equal_ts = False
     while time.monotonic() < deadline:
         try:
-            view = arrays_of(open_view_zarr(url, args.token))
+            view = zarr_tree.arrays(open_view_zarr(url, args.token))
             equal_zarr = set(view) == set(final) and all(np.array_equal(view[n][...], final[n]) for n in final)
             driver = "zarr3" if next(iter(view.values())).metadata.zarr_format == 3 else "zarr"
             equal_ts = all(np.array_equal(open_view_ts(url, n, args.token, driver).read().result(), final[n]) for n in final)

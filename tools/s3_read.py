@@ -14,16 +14,7 @@ import obstore.store
 import tensorstore as ts
 import zarr
 
-
-def arrays(node, prefix=""):
-    if isinstance(node, zarr.Array):
-        return {prefix: node}
-    found = {}
-    for name, a in node.arrays():
-        found[prefix + name] = a
-    for name, g in node.groups():
-        found.update(arrays(g, prefix + name + "/"))
-    return found
+import zarr_tree
 
 
 def main():
@@ -32,8 +23,8 @@ def main():
     store = obstore.store.S3Store(bucket, prefix=path.rstrip("/"), endpoint=endpoint, region="us-east-1",
                                   access_key_id=os.environ["AWS_ACCESS_KEY_ID"], secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
                                   client_options={"allow_http": True})
-    copy = arrays(zarr.open(zarr.storage.ObjectStore(store, read_only=True), mode="r"))
-    for name, a in arrays(zarr.open(source, mode="r")).items():
+    copy = zarr_tree.arrays(zarr.open(zarr.storage.ObjectStore(store, read_only=True), mode="r"))
+    for name, a in zarr_tree.arrays(zarr.open(source, mode="r")).items():
         driver = "zarr3" if a.metadata.zarr_format == 3 else "zarr"
         kv = {"driver": "s3", "bucket": bucket, "path": path.rstrip("/") + "/" + (name + "/" if name else ""), "endpoint": endpoint,
               "aws_region": "us-east-1", "aws_credentials": {"type": "environment"}}

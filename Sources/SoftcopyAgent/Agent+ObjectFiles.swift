@@ -50,13 +50,12 @@ extension Agent {
                 headers.add(name: SoftcopyHeaders.version, value: record.version.token)
             }
             if request.method == .HEAD || length == 0 {
-                respond(HTTPResponse(status: status, headers: headers, body: .stream(Self.finished(), length: 0 + Int(length))))
+                respond(HTTPResponse(status: status, headers: headers, body: .stream(.empty(), length: Int(length))))
                 return .answered
             }
-            var stream: ResponseStream?
-            var sent: UInt64 = 0
             var replaced = false
             let range = status == .partialContent ? offset...(offset + length - 1) : nil
+            let relay = ResponseRelay(status: status, headers: headers, length: length, respond: respond)
             let result = Result { () throws(S3Error) in
                 try s3.download(name, range: range, onHead: { code, upstream in
                     let etag = upstream.last { $0.name == "etag" }.map { S3Client.unquoted($0.value) }
@@ -64,31 +63,19 @@ extension Agent {
                         replaced = code == 200 || code == 206
                         return false
                     }
-                    let s = ResponseStream()
-                    stream = s
-                    respond(HTTPResponse(status: status, headers: headers, body: .stream(s, length: Int(length))))
+                    relay.begin()
                     return true
-                }) { bytes in
-                    sent += UInt64(bytes.count)
-                    return stream?.write(bytes) ?? false
-                }
+                }, sink: relay.write)
             }
-            if let stream {
+            if relay.began {
                 if case .failure(let error) = result { logger.warning("sending \(name) from the bucket broke: \(error)") }
-                stream.finish(complete: (try? result.get()) != nil && sent == length)
+                relay.finish(succeeded: (try? result.get()) != nil)
                 return .answered
             }
             if replaced { return .otherVersion }
             if case .failure(let error) = result { return .failed(error) }
             return .absent
         }
-    }
-
-    /// A stream with nothing to send (a HEAD, an empty object).
-    private static func finished() -> ResponseStream {
-        let s = ResponseStream()
-        s.finish(complete: true)
-        return s
     }
 
     /// `GET`/`HEAD /v1/files/{path}` of an agent whose store is a bucket: the object,

@@ -31,6 +31,13 @@ public final class ResponseStream: Sendable {
 
     public init() {}
 
+    /// A stream with nothing to send (a HEAD's answer, an empty body).
+    public static func empty() -> ResponseStream {
+        let s = ResponseStream()
+        s.finish(complete: true)
+        return s
+    }
+
     /// Hands `bytes` to the connection, waiting for room; false when the connection is
     /// gone (or stalled past `stallTimeout`): stop producing.
     public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -51,8 +51,14 @@ extension TokenFile {
     /// with the peer's address; nil when the request may go on. `server` names who refuses
     /// ("this agent", "this coordinator").
     public static func refusal(of request: HTTPRequest, token: String?, server: String, logger: Logger) -> HTTPResponse? {
-        guard let token, !matches(request.bearerToken, token) else { return nil }
+        refusal(of: request, accepting: token.map { [$0] } ?? [], needs: "\(server) needs the shared token", logger: logger)
+    }
+
+    /// The same for a request that any of `tokens` lets in (none: every request may go
+    /// on); `needs` says what was missing.
+    public static func refusal(of request: HTTPRequest, accepting tokens: [String], needs: String, logger: Logger) -> HTTPResponse? {
+        guard !tokens.isEmpty, !tokens.contains(where: { matches(request.bearerToken, $0) }) else { return nil }
         logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
-        return .error(.unauthorized, "\(server) needs the shared token (Authorization: Bearer ...)")
+        return .error(.unauthorized, "\(needs) (Authorization: Bearer ...)")
     }
 }

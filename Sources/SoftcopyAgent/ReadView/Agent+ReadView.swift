@@ -44,10 +44,8 @@ extension Agent {
 
     /// The 401 for a reader without the token or the read token, when either is set.
     private func viewRefusal(_ request: HTTPRequest) -> HTTPResponse? {
-        let accepted = [configuration.token, configuration.readToken].compactMap { $0 }
-        guard !accepted.isEmpty, !accepted.contains(where: { TokenFile.matches(request.bearerToken, $0) }) else { return nil }
-        logger.warning("refused \(request.method) \(request.uri) from \(request.remote): \(request.bearerToken == nil ? "no" : "a wrong") token (401)")
-        return .error(.unauthorized, "the read view of this agent needs a token (Authorization: Bearer ...)")
+        TokenFile.refusal(of: request, accepting: [configuration.token, configuration.readToken].compactMap { $0 },
+                          needs: "the read view of this agent needs a token", logger: logger)
     }
 
     static func withCORS(_ response: HTTPResponse) -> HTTPResponse {
@@ -134,7 +132,7 @@ extension Agent {
                 }
                 if request.method == .HEAD {
                     // The record describes the bytes; no need to fetch them.
-                    return HTTPResponse(status: status, headers: headers, body: .stream(ResponseStream(), length: Int(length)))
+                    return HTTPResponse(status: status, headers: headers, body: .stream(.empty(), length: Int(length)))
                 }
                 switch passThrough(destination.appending(key), file: file, status: status, offset: offset, length: length, headers: headers, respond: respond) {
                 case .answered:
@@ -255,8 +253,7 @@ extension Agent {
                 problems.append("\(holder.name): no address known")
                 continue
             }
-            var stream: ResponseStream?
-            var sent: UInt64 = 0
+            let relay = ResponseRelay(status: status, headers: headers, length: length, respond: respond)
             let result = viewClients.with { client in
                 Result { () throws(HTTPClientError) in
                     try client.download(Route.file(path: path.string).url(holder.url), headers: range, stallTimeout: .seconds(30), onHead: { code, upstream in
@@ -271,20 +268,15 @@ extension Agent {
                             }
                             return false
                         }
-                        let s = ResponseStream()
-                        stream = s
-                        respond(HTTPResponse(status: status, headers: headers, body: .stream(s, length: Int(length))))
+                        relay.begin()
                         return true
-                    }) { bytes in
-                        sent += UInt64(bytes.count)
-                        return stream?.write(bytes) ?? false
-                    }
+                    }, sink: relay.write)
                 }
             }
-            if let stream {
+            if relay.began {
                 // Answered: whatever happens now, the reader sees either every byte or a cut.
                 if case .failure(let error) = result { logger.warning("the read view's pass-through of \(path) from \(holder.name) broke: \(error.message)") }
-                stream.finish(complete: (try? result.get()) != nil && sent == length)
+                relay.finish(succeeded: (try? result.get()) != nil)
                 return .answered
             }
             if case .failure(let error) = result, !error.abortedByCaller { problems.append("\(holder.name): \(error.message)") }

@@ -124,14 +124,9 @@ public final class S3Client {
     /// not match them.
     func digestHeaders(_ body: [UInt8], crc: Bool = true) -> [String] {
         [
-            "x-amz-content-sha256: \(hex(DigestHasher.digest(.sha256, of: body)))",
+            "x-amz-content-sha256: \(DigestHasher.hex(DigestHasher.digest(.sha256, of: body)))",
             "Content-MD5: \(Base64.encode(DigestHasher.digest(.md5, of: body)))",
         ] + (crc ? ["x-amz-checksum-crc32c: \(CRC32C.of(body).base64)"] : [])
-    }
-
-    private func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     public static func unquoted(_ etag: String) -> String {

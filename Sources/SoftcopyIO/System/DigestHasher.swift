@@ -36,8 +36,13 @@ public final class DigestHasher {
 
     /// The digest as lowercase hex; the hasher is spent.
     public func finish() -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        return String(decoding: finishBytes().flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
+        Self.hex(finishBytes())
+    }
+
+    /// Bytes as lowercase hex, the form `sha256sum` prints and S3 signs.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     /// The digest's bytes (`Content-MD5` carries them in base64); the hasher is spent.
