@@ -165,17 +165,14 @@ extension Agent {
     }
 
     /// The destination `full` lies in (its shortest leading part that is one), and where
-    /// its record is: a job attached here, a run under way (`run.json`), or a manifest.
-    /// Every name is opened beneath the root without following links.
+    /// its record is: a run under way (`run.json`, written when its job is attached and
+    /// removed once its manifest is stored: the job may stay attached a moment longer,
+    /// while its coordinator already answers 410), or a manifest. Every name is opened
+    /// beneath the root without following links.
     private func viewDestination(_ full: RelativePath, root: DestinationTree) -> (RelativePath, Result<ViewRecord, ViewUnavailable>)? {
-        let attached = jobs.withLock { Array($0.values) }
         var prefix = RelativePath.root
         for name in full.components {
             prefix = prefix.appending(component: String(name))
-            if let job = attached.first(where: { $0.destinations.values.contains(prefix) }),
-               let lane = job.destinations.filter({ $0.value == prefix }).keys.min() {
-                return (prefix, .success(.coordinator(ReadViewRun(job: job.attachment.job, coordinator: job.attachment.coordinator, lane: lane))))
-            }
             if let (bytes, _) = try? root.readWhole(prefix.appending(ReadViewRun.relativePath), limit: 64 * 1024) {
                 guard let run = ReadViewRun(bytes: bytes) else {
                     return (prefix, .failure(ViewUnavailable(.internalServerError, "\(prefix)/\(ReadViewRun.relativePath) is not a run record")))
