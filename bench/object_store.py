@@ -79,7 +79,8 @@ def softcopy_run(source, work, port):
         before = cpu_seconds(agent.pid)
         result = timed([release_binary("softcopy-coordinator"), "--no-discovery", "--progress", "never", "--once", "--listen", "127.0.0.1:0",
                         "--agent", "http://127.0.0.1:17861", source, "acq.zarr"])
-        result["cpu"] += cpu_seconds(agent.pid) - before
+        result["agent cpu"] = cpu_seconds(agent.pid) - before
+        result["cpu"] += result["agent cpu"]
         result["objects"] = len(server.objects("sc/acq.zarr"))
         return result
     finally:
@@ -115,7 +116,8 @@ def main():
             r = run(source, args.work, 18433)
             assert r["objects"] == files, f"{name}: {r['objects']} objects of {files} files"
             results[name].append(r)
-            print(f"round {round}: {name}: {r['wall']:.1f} s, {r['cpu']:.1f} CPU-s", flush=True)
+            split = f" (agent {r['agent cpu']:.1f})" if "agent cpu" in r else ""
+            print(f"round {round}: {name}: {r['wall']:.1f} s, {r['cpu']:.1f} CPU-s{split}", flush=True)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(source) for f in fs)
     rows = [{"copier": name, "wall s": f"{median([r['wall'] for r in runs]):.1f}", "MB/s": f"{size / median([r['wall'] for r in runs]) / 1e6:.0f}",
              "CPU s": f"{median([r['cpu'] for r in runs]):.1f}"} for name, runs in results.items()]

@@ -31,6 +31,19 @@ extension Agent {
             failures.add(c.failures, labels)
             batches.add(c.batchesInFlight, labels)
         }
-        return [info, freeBytes, totalBytes, reserve, rootProblem, files, bytes, deleted, failures, batches]
+        var bucket: [MetricFamily] = []
+        if let usage = bucketUsage, let store = configuration.objectStore {
+            let labels = root + [("store", "\(store.location)")]
+            var quota = MetricFamily("softcopy_agent_bucket_quota_bytes", .gauge, help: "The most the agent stores under its bucket prefix (--s3-quota).")
+            quota.add(usage.quota, labels)
+            bucket.append(quota)
+            // Absent until the prefix is counted: an unknown is not a zero.
+            if let stored = usage.stored {
+                var held = MetricFamily("softcopy_agent_bucket_stored_bytes", .gauge, help: "Bytes of the objects under the agent's bucket prefix.")
+                held.add(stored, labels)
+                bucket.append(held)
+            }
+        }
+        return [info, freeBytes, totalBytes, reserve, rootProblem, files, bytes, deleted, failures, batches] + bucket
     }
 }

@@ -20,16 +20,21 @@ extension Agent {
                     let key = String(object.key.dropFirst(prefix.count))
                     guard !key.hasPrefix(ZarrNaming.stateDirectoryName + "/"), let path = try? RelativePath(validating: key) else { continue }
                     var record: WrittenRecord?
+                    var checksum: Checksum?
+                    var size = object.size
                     if checksums {
                         record = objectRecords.record(object.key, etag: object.etag)
                         if record == nil { record = try s3.head(object.key).flatMap { ObjectRecords.record(metadata: $0.metadata) } }
-                        if verify, let known = record {
-                            let bytes = try s3.get(object.key) ?? []
-                            let checksum = XXH3Hasher.checksum(bytes)
-                            record = checksum == known.checksum && UInt64(bytes.count) == object.size ? known : WrittenRecord(version: known.version, checksum: checksum)
+                        checksum = record?.checksum
+                        if verify {
+                            // What the object holds now, record or not (a server may drop
+                            // user metadata: it is then listed by its bytes alone).
+                            guard let read = try s3.checksum(of: object.key) else { continue }
+                            checksum = read.checksum
+                            size = read.size
                         }
                     }
-                    entries.append(ListingEntry(path: base.appending(path), size: object.size, checksum: record?.checksum, sourceVersion: record?.version))
+                    entries.append(ListingEntry(path: base.appending(path), size: size, checksum: checksum, sourceVersion: record?.version))
                 }
                 return .success(entries)
             } catch {

@@ -24,13 +24,14 @@ extension Agent {
                     }
                     if let size = item.size, let checksum = item.checksum {
                         var current = ObjectRecords.record(metadata: head.metadata)?.checksum
-                        if current == nil, let bytes = try s3.get(name) { current = XXH3Hasher.checksum(bytes) }
+                        if current == nil { current = try s3.checksum(of: name)?.checksum }
                         guard head.size == size, current == checksum else {
                             report.kept.append(.init(path: item.path, reason: "it changed since it was listed"))
                             continue
                         }
                     }
                     try s3.delete(name)
+                    bucketUsage?.removed(head.size)
                     objectRecords.forget(name)
                     report.removed.append(item.path)
                 } catch {

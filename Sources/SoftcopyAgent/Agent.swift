@@ -33,6 +33,8 @@ public final class Agent: Sendable {
     /// With an object store: its clients, and what this process stored there.
     let objectClients: ClientPool<S3Client>?
     let objectRecords = ObjectRecords()
+    /// With a bucket quota: what the prefix holds.
+    let bucketUsage: BucketUsage?
     private let server = Mutex<HTTPServer?>(nil)
     private let advertiser = Mutex<AgentAdvertiser?>(nil)
     /// Wall-clock time this agent started (temp files older than this are leftovers).
@@ -55,6 +57,7 @@ public final class Agent: Sendable {
         self.dataRoot = try AgentRoot(path: configuration.root, requireMount: configuration.requireMount)
         self.records = RecordCache(capacity: configuration.rememberedRecords)
         self.viewClients = ClientPool { [token = configuration.token, ca = configuration.tlsCA] in HTTPClient(token: token, caFile: ca) }
+        self.bucketUsage = configuration.objectStore?.quota.map { BucketUsage(quota: $0) }
         self.objectClients = configuration.objectStore.map { store in
             ClientPool { [ca = configuration.tlsCA] in
                 S3Client(endpoint: store.endpoint, bucket: store.location.bucket,
@@ -66,6 +69,7 @@ public final class Agent: Sendable {
     /// Binds the API; returns the port (useful with port 0).
     public func start() throws -> Int {
         abortLeftoverUploads(startedAt: startedWall)
+        countBucketSoon()
         let tls = try configuration.tlsCertificate.map { certificate in
             try ServerTLS(certificateFile: certificate, keyFile: configuration.tlsKey ?? certificate)
         }
@@ -102,6 +106,8 @@ public final class Agent: Sendable {
         server.withLock { $0 }?.shutdown()
         try? viewPool.syncShutdownGracefully()
     }
+
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     // MARK: - The data root
 
@@ -170,8 +176,16 @@ public final class Agent: Sendable {
 
     // MARK: - Health
 
+    /// Where this agent's files go, for messages.
+    var storeDescription: String {
+        guard let store = configuration.objectStore else { return configuration.root }
+        let quota = store.quota.map { "quota \(Quantity.formatBytes($0)), " } ?? ""
+        return "\(store.location) (\(quota)staging \(configuration.root))"
+    }
+
     func health() -> JSONValue {
-        let (free, total) = space()
+        let (staging, stagingTotal) = space()
+        let (free, total) = storeSpace()
         let rootState = dataRoot.report
         let list: [JSONValue] = jobs.withLock { Array($0.values) }.map { job in
             let c = job.snapshot
@@ -186,7 +200,11 @@ public final class Agent: Sendable {
         return .object([
             ("softcopy", .string(SoftcopyVersion.string)), ("api", .integer(1)), ("role", .string("agent")),
             ("name", .string(configuration.name)), ("root", .string(configuration.root)),
-            ("free_bytes", .integer(free)), ("total_bytes", .integer(total)), ("reserve_bytes", .integer(configuration.reserve)),
+            ("free_bytes", free.map { .integer($0) } ?? .null), ("total_bytes", total.map { .integer($0) } ?? .null),
+            ("reserve_bytes", .integer(configuration.reserve)),
+            ("store", .string(configuration.objectStore.map { "\($0.location)" } ?? "folder")),
+            ("staging_free_bytes", .integer(staging)), ("staging_total_bytes", .integer(stagingTotal)),
+            ("stored_bytes", bucketUsage?.stored.map { .integer($0) } ?? .null),
             ("root_problem", rootState.problem.map { .string($0) } ?? .null), ("root_reopened", .integer(rootState.reopened)),
             ("root_reopened_at", rootState.lastReopen.map { .string($0) } ?? .null), ("require_mount", .bool(configuration.requireMount)),
             ("token_required", .bool(configuration.token != nil)), ("transfers", .integer(configuration.transfers)),
@@ -310,14 +328,15 @@ public final class Agent: Sendable {
         let name = attachment.job
         let channel = HTTPWorkChannel(attachment: attachment, token: configuration.token, caFile: configuration.tlsCA, logger: logger)
         var settings = CopyJob.Settings(transfers: configuration.transfers, batchItems: Self.batchItems, batchBytes: Self.batchBytes,
-                                        root: configuration.root, freeBytes: { [weak self] in self?.heldSpace().free ?? 0 }, reserve: configuration.reserve)
+                                        root: storeDescription, freeBytes: { [weak self] in self?.writableSpace() ?? 0 }, reserve: configuration.reserve)
+        settings.reportedFreeBytes = { [weak self] in self?.storeSpace().free }
         settings.reservations = reservations
         settings.onWriteFailure = { [weak self] in self?.checkRootSoon() }
         var stores: [LaneID: any Store] = [:]
         for (lane, tree) in trees {
             if let settings = configuration.objectStore, let clients = objectClients, let relative = destinations[lane] {
                 stores[lane] = ObjectStore(tree: tree, location: settings.location, destination: relative, clients: clients,
-                                           records: objectRecords, keyLocks: keyLocks, multipartThreshold: settings.multipartThreshold)
+                                           records: objectRecords, usage: bucketUsage, keyLocks: keyLocks, multipartThreshold: settings.multipartThreshold)
             } else {
                 stores[lane] = FolderStore(tree: tree, directIO: configuration.directIO, readBack: false, records: records, keyLocks: keyLocks)
             }
@@ -329,7 +348,11 @@ public final class Agent: Sendable {
         }
         jobs.withLock { $0[name] = job }
         job.start()
-        let described = attachment.targets.map { "target \($0.lane) -> \(trees[$0.lane]!.rootPath)" }.joined(separator: ", ")
+        // A bucket's destination is named by its objects' prefix; a folder's by its path.
+        let described = attachment.targets.map { target in
+            let place = (stores[target.lane] as? ObjectStore)?.displayPath(.root) ?? trees[target.lane]!.rootPath
+            return "target \(target.lane) -> \(place)"
+        }.joined(separator: ", ")
         logger.info("job \(name) attached by \(attachment.coordinator): \(described)")
         return .json(Self.answer(job).json)
     }

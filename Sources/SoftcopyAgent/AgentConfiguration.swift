@@ -55,6 +55,9 @@ public struct ObjectStoreSettings: Sendable {
     public var credentials: S3Credentials
     /// Files larger than this are uploaded in parts of this size (multipart upload).
     public var multipartThreshold = 64 << 20
+    /// The most the agent stores under its prefix (`--s3-quota`); nil: unbounded, and
+    /// the agent reports no free space for placement to weigh.
+    public var quota: UInt64?
     /// S3 refuses parts smaller than this (but the last).
     public static let minimumPartSize = 5 << 20
 

@@ -219,7 +219,7 @@ final class HTTPWorkConnection: WorkConnection {
         }
     }
 
-    func report(_ entries: [AckReport.Entry], freeBytes: UInt64, isStopping: @escaping @Sendable () -> Bool) -> Bool {
+    func report(_ entries: [AckReport.Entry], freeBytes: UInt64?, isStopping: @escaping @Sendable () -> Bool) -> Bool {
         let report = AckReport(agent: channel.attachment.agent, entries: entries, freeBytes: freeBytes)
         var backoff = Backoff()
         for _ in 0..<8 {

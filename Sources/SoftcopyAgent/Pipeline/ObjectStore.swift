@@ -17,12 +17,15 @@ package struct ObjectStore: Store {
     let destination: RelativePath
     let clients: ClientPool<S3Client>
     let records: ObjectRecords
+    /// Kept current when a quota is set.
+    let usage: BucketUsage?
     let keyLocks: KeyLocks
     /// Files larger than this go in parts of this size (S3's parts are 5 MiB at least).
     let multipartThreshold: Int
 
     init(tree: DestinationTree, location: S3Location, destination: RelativePath, clients: ClientPool<S3Client>,
-         records: ObjectRecords, keyLocks: KeyLocks, multipartThreshold: Int) {
+         records: ObjectRecords, usage: BucketUsage?, keyLocks: KeyLocks, multipartThreshold: Int) {
+        self.usage = usage
         self.multipartThreshold = multipartThreshold
         self.tree = tree
         self.location = location
@@ -63,7 +66,8 @@ package struct ObjectStore: Store {
         let metadata = [(ObjectRecords.versionMetadata, file.version.token), (ObjectRecords.checksumMetadata, file.checksum.hex)]
         return clients.with { s3 -> WorkOutcome in
             do {
-                if let stored = try s3.head(name).flatMap({ ObjectRecords.record(metadata: $0.metadata) }), file.version.isOlder(than: stored.version) {
+                let present = try s3.head(name)
+                if let stored = present.flatMap({ ObjectRecords.record(metadata: $0.metadata) }), file.version.isOlder(than: stored.version) {
                     return .failed(message: "a newer version of \(file.file.path) is already in \(location.bucket)", transient: true)
                 }
                 let etag: String
@@ -76,6 +80,7 @@ package struct ObjectStore: Store {
                     etag = try s3.put(name, bytes, metadata: metadata)
                 }
                 records.remember(name, etag: etag, WrittenRecord(version: file.version, checksum: file.checksum))
+                usage?.stored(file.bytes, replacing: present?.size)
                 return .copied(version: file.version, checksum: file.checksum, destinationInode: 0, bytesWritten: file.bytes)
             } catch let error as S3Error {
                 return .failed(message: error.description, transient: error.isTransient)
@@ -120,7 +125,12 @@ package struct ObjectStore: Store {
     package func remove(_ path: RelativePath) throws(SystemError) {
         let name = objectName(path)
         do throws(S3Error) {
-            try clients.with { s3 throws(S3Error) in try s3.delete(name) }
+            try clients.with { s3 throws(S3Error) in
+                // The size it frees, for the quota (S3's DELETE does not say).
+                let size = usage == nil ? nil : try s3.head(name)?.size
+                try s3.delete(name)
+                if let size { usage?.removed(size) }
+            }
             records.forget(name)
         } catch {
             throw Self.systemError(error)
@@ -133,7 +143,11 @@ package struct ObjectStore: Store {
         try tree.writeWhole(path, bytes)
         let name = objectName(path)
         do throws(S3Error) {
-            try clients.with { s3 throws(S3Error) in _ = try s3.put(name, bytes) }
+            try clients.with { s3 throws(S3Error) in
+                let replaced = usage == nil ? nil : try s3.head(name)?.size
+                _ = try s3.put(name, bytes)
+                usage?.stored(UInt64(bytes.count), replacing: replaced)
+            }
         } catch {
             throw Self.systemError(error)
         }

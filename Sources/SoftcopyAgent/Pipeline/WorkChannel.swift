@@ -23,7 +23,7 @@ package protocol WorkConnection: AnyObject {
     /// nil where the channel fetches files one by one.
     func fetchBundle(_ items: [LeaseGrant.Item]) -> [BundledFile]?
     /// Reports a batch's outcomes (after they are durable); false if the job is gone.
-    func report(_ entries: [AckReport.Entry], freeBytes: UInt64, isStopping: @escaping @Sendable () -> Bool) -> Bool
+    func report(_ entries: [AckReport.Entry], freeBytes: UInt64?, isStopping: @escaping @Sendable () -> Bool) -> Bool
     /// A write found the destination full (ENOSPC, EDQUOT).
     func noSpace(_ error: SystemError)
 }

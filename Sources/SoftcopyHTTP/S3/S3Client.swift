@@ -83,6 +83,12 @@ public final class S3Client {
     /// Every object under `prefix` (`ListObjectsV2`, page after page of up to `pageSize`).
     public func list(prefix: String, pageSize: Int = 1000) throws(S3Error) -> [S3ObjectList.Object] {
         var all: [S3ObjectList.Object] = []
+        try forEachPage(prefix: prefix, pageSize: pageSize) { all += $0 }
+        return all
+    }
+
+    /// The objects under `prefix` a page at a time, for walks that need not hold them all.
+    public func forEachPage(prefix: String, pageSize: Int = 1000, _ body: ([S3ObjectList.Object]) -> Void) throws(S3Error) {
         var token: String?
         repeat {
             var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(pageSize))]
@@ -90,13 +96,12 @@ public final class S3Client {
             let response = try send("GET", "", query: query)
             do {
                 let page = try S3ObjectList(xml: response.body)
-                all += page.objects
+                body(page.objects)
                 token = page.continuationToken
             } catch {
                 throw S3Error(status: response.status, code: "", message: error.message, request: "list s3://\(bucket)/\(prefix)")
             }
         } while token != nil
-        return all
     }
 
     // MARK: -
