@@ -12,7 +12,7 @@ public final class S3Client {
     private let client: HTTPClient
     private let timeout: Duration
 
-    static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    public static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     /// `endpoint` is the server's base URL (`http://127.0.0.1:8333`); objects are
     /// addressed path-style (`ENDPOINT/BUCKET/KEY`), which every S3 server accepts.
