@@ -24,6 +24,7 @@ extension CoordinatorRun {
         var inFlight = MetricFamily("softcopy_in_flight", .gauge, help: "Transfers leased and not yet reported.")
         var lag = MetricFamily("softcopy_lag_seconds", .gauge, help: "How long the oldest file still to copy has waited since it last changed (0: nothing waits).")
         var phase = MetricFamily("softcopy_phase", .gauge, help: "The archive's phase: 1 for the one it is in.")
+        var amplification = MetricFamily("softcopy_amplification_ratio", .gauge, help: "Bytes copied by this run over the bytes of the archive's copies (1: every file sent once).")
         var removedFiles = MetricFamily("softcopy_source_removed_files", .gauge, help: "Files removed from the source once verified (remove_source).")
         var removedBytes = MetricFamily("softcopy_source_removed_bytes", .gauge, help: "Bytes removed from the source once verified (remove_source).")
         for target in targets {
@@ -39,7 +40,8 @@ extension CoordinatorRun {
             lag.add(first.1?.secondsValue ?? 0, labels)
             var all = TrackerStatistics()
             var leased = 0
-            for lane in engine.lanes(of: target.index) {
+            let lanes = engine.lanes(of: target.index)
+            for lane in lanes {
                 let (s, l) = engine.peek(lane) { ($0.tracker.statistics, $0.tracker.counters.inFlight) }
                 all.copiedFiles += s.copiedFiles
                 all.copiedBytes &+= s.copiedBytes
@@ -48,6 +50,9 @@ extension CoordinatorRun {
             }
             copied.add(all.copiedFiles, labels)
             copiedBytes.add(all.copiedBytes, labels)
+            if let ratio = Amplification.ratio(copiedBytes: all.copiedBytes, archiveBytes: c.seenBytes, copies: lanes.count) {
+                amplification.add(ratio, labels)
+            }
             retries.add(all.retries, labels)
             inFlight.add(leased, labels)
             for name in ["live", "final"] {
@@ -71,6 +76,6 @@ extension CoordinatorRun {
             agentBytes.add(member.bytesAcked, labels)
         }
         return [info, present, done, presentBytes, doneBytes, copied, copiedBytes, failed, retrying, retries, inFlight, lag, phase,
-                removedFiles, removedBytes, agentState, agentFree, agentFiles, agentBytes]
+                amplification, removedFiles, removedBytes, agentState, agentFree, agentFiles, agentBytes]
     }
 }

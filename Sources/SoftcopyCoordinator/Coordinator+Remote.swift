@@ -160,6 +160,8 @@ extension CoordinatorRun {
                 ("pending", .integer(max(0, c.seenFiles - c.doneFiles - c.inFlight - c.failedFiles))),
                 ("copied_files", .integer(progress.statistics.copiedFiles)),
                 ("copied_bytes", .integer(progress.statistics.copiedBytes)),
+                // Of this target's first copy (as copied_bytes): 1 when every file went once.
+                ("amplification", Amplification.ratio(copiedBytes: progress.statistics.copiedBytes, archiveBytes: c.seenBytes).map { .number(format3($0)) } ?? .null),
                 ("expired_leases", .integer(progress.statistics.expiredLeases)),
                 ("source_removal", target.removal.withLock { $0 }?.json() ?? .null),
                 // Nodes that may hold copies of this archive's keys the record does not name.

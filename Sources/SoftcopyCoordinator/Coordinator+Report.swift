@@ -105,7 +105,10 @@ extension CoordinatorRun {
         lines.append("softcopy \(mark): \(runtime.spec.source) -> \(to)")
         lines.append("  \(verdict.verified.count) files, \(Quantity.formatBytes(verdict.verifiedBytes)) verified in \(Quantity.formatDuration(elapsed)) (\(Quantity.formatRate(bytesPerSecond: Double(statistics.copiedBytes) / seconds)) copied on average)")
         if let reason = runtime.endReason { lines.append("  end: \(reason)") }
-        lines.append("  copied \(statistics.copiedFiles) files (\(Quantity.formatBytes(statistics.copiedBytes))), \(runtime.resumedFiles + engine.seededCount(runtime.index) + statistics.unchanged) already there, \(statistics.deletedFiles) deleted, \(statistics.retries) retries; found only by the final rescan: \(verdict.foundByFinalScan)")
+        let copies = engine.lanes(of: runtime.index).count
+        let amplification = Amplification.ratio(copiedBytes: statistics.copiedBytes, archiveBytes: verdict.verifiedBytes, copies: copies)
+            .map { " (amplification \(Amplification.format($0)): bytes sent ÷ the archive's)" } ?? ""
+        lines.append("  copied \(statistics.copiedFiles) files (\(Quantity.formatBytes(statistics.copiedBytes))\(amplification)), \(runtime.resumedFiles + engine.seededCount(runtime.index) + statistics.unchanged) already there, \(statistics.deletedFiles) deleted, \(statistics.retries) retries; found only by the final rescan: \(verdict.foundByFinalScan)")
         if let maximum = verdict.maximumChunkFiles {
             lines.append("  zarr: \(verdict.arrays) arrays, \(verdict.groups) groups, at most \(maximum) chunk files (chunks never written are fill value)")
         }

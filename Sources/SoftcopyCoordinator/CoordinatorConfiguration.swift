@@ -53,8 +53,13 @@ public struct CoordinatorConfiguration: Sendable {
             quietPeriod: spec.quietPeriod ?? settings.quietPeriod ?? Self.defaultQuietPeriod,
             deletions: spec.deletions ?? settings.deletions ?? .atEnd,
             finalWindow: Self.finalRetryWindow,
-            retryDeadline: Self.retryDeadline(settings.retryDeadline))
+            retryDeadline: Self.retryDeadline(settings.retryDeadline),
+            rewriteHold: RewriteHold(maxHold: settings.rewriteHold ?? Self.defaultRewriteHold))
     }
+
+    /// A few hundred milliseconds: long enough for a writer's plane-by-plane or
+    /// partial-write rhythm, short enough that a chunk still reaches the copy at once.
+    public static let defaultRewriteHold: Duration = .milliseconds(300)
 
     /// The placement for one target: its own keys, else the run's.
     public func placement(for spec: TargetSpec) -> Placement {

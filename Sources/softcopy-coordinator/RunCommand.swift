@@ -61,6 +61,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("In-place writers: copy a file only after this long without a change (default 2).", valueName: "SECONDS"))
     var quietPeriod: String?
 
+    @Option(help: ArgumentHelp("While live, a chunk written several times in a burst waits up to this long after each write, so it is read about once (default 0.3; 0: every version at once).", valueName: "SECONDS"))
+    var rewriteHold: String?
+
     @Option(help: ArgumentHelp("Poll the source every interval instead of using inotify (network filesystems).", valueName: "SECONDS"))
     var poll: String?
 
@@ -183,6 +186,7 @@ struct RunCommand: ParsableCommand {
         overrides.waitForSource = waitForSource ? true : nil
         overrides.writer = try writer.map { try Self.choice($0, "--writer", WriterMode.self) }
         overrides.quietPeriod = try quietPeriod.map { try Self.duration($0, "--quiet-period", allowZero: true) }
+        overrides.rewriteHold = try rewriteHold.map { try Self.duration($0, "--rewrite-hold", allowZero: true) }
         overrides.pollInterval = try poll.map { try Self.duration($0, "--poll", allowZero: false) }
         overrides.deletions = try deletions.map { try Self.choice($0, "--deletions", DeletionPolicy.self) }
         if !agents.isEmpty {

@@ -190,6 +190,28 @@ func statusOf(_ path: String) throws -> FileVersion? {
     try FileStatus.of(path)?.version
 }
 
+@Suite("A source file read through its descriptor: what counts as changed")
+struct SourceFileChangeTests {
+    @Test("a newer version renamed over the name leaves the opened one intact (only its ctime moves); a write through the inode is a change")
+    func replacedIsNotChanged() throws {
+        let dir = TestDirectory("src-replaced")
+        let path = dir.appending("chunk")
+        TestDirectory.write(bytes: Array("first".utf8), to: path)
+        guard let opened = try SourceFile.open(path) else { Issue.record("cannot open \(path)"); return }
+        TestDirectory.write(bytes: Array("second".utf8), to: dir.appending("chunk.__lock"))
+        #expect(rename(dir.appending("chunk.__lock"), path) == 0)
+        #expect(try FileStatus.of(path)?.version.inode != opened.status.version.inode)
+        #expect(try opened.changedSinceOpen(checkPath: false) == false, "the opened version is whole")
+        #expect(try opened.changedSinceOpen(checkPath: true) == true, "another file is at the path")
+
+        guard let again = try SourceFile.open(path) else { Issue.record("cannot open \(path)"); return }
+        let fd = open(path, O_WRONLY | O_APPEND)
+        #expect(fd >= 0 && write(fd, "!", 1) == 1)
+        close(fd)
+        #expect(try again.changedSinceOpen(checkPath: false) == true, "written in place")
+    }
+}
+
 @Suite("Removing a verified source file: only the version that was verified")
 struct SourceFileRemovalTests {
     private func make(_ dir: TestDirectory, _ name: String, _ text: String) throws -> (DestinationTree, RelativePath, FileVersion) {

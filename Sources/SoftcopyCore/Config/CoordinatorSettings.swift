@@ -13,6 +13,8 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var waitForSource: Bool?
     public var writer: WriterMode?
     public var quietPeriod: Duration?
+    /// The longest wait after a write of a chunk written in bursts (0: off).
+    public var rewriteHold: Duration?
     public var pollInterval: Duration?
     public var deletions: DeletionPolicy?
     /// Agents named by URL (`http://host:port`); with none, the coordinator copies locally.
@@ -71,6 +73,7 @@ public struct CoordinatorSettings: Sendable, Hashable {
         if let v = overrides.waitForSource { merged.waitForSource = v }
         if let v = overrides.writer { merged.writer = v }
         if let v = overrides.quietPeriod { merged.quietPeriod = v }
+        if let v = overrides.rewriteHold { merged.rewriteHold = v }
         if let v = overrides.pollInterval { merged.pollInterval = v }
         if let v = overrides.deletions { merged.deletions = v }
         if let v = overrides.agents { merged.agents = (merged.agents ?? []) + v }

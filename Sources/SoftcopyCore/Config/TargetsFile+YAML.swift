@@ -52,7 +52,7 @@ extension TargetsFile {
     /// Keys allowed at the top level, with a one-line meaning (used in error messages).
     public static let topLevelKeys: [String] = [
         "targets", "nprocs", "sleep_time", "max_rate", "idle_timeout", "wait_for_source",
-        "writer", "quiet_period", "poll_interval", "deletions",
+        "writer", "quiet_period", "rewrite_hold", "poll_interval", "deletions",
         "agents", "listen", "advertise_url", "token_file", "lease_timeout",
         "retry_deadline", "tls_cert", "tls_key", "tls_ca", "discovery", "discovery_wait", "free_space_reserve", "when_unsatisfiable",
         "placement", "locality_dimensions", "replicas", "replace", "symlinks", "remove_source", "checksums", "notify",
@@ -88,6 +88,7 @@ extension TargetsFile {
         settings.waitForSource = try top["wait_for_source"].map { v throws(ConfigError) in try reader.bool(v, key: "wait_for_source") }
         settings.writer = try top["writer"].map { v throws(ConfigError) in try reader.choice(v, key: "writer", WriterMode.self) }
         settings.quietPeriod = try top["quiet_period"].map { v throws(ConfigError) in try reader.duration(v, key: "quiet_period", allowZero: true) }
+        settings.rewriteHold = try top["rewrite_hold"].map { v throws(ConfigError) in try reader.duration(v, key: "rewrite_hold", allowZero: true) }
         settings.pollInterval = try top["poll_interval"].map { v throws(ConfigError) in try reader.duration(v, key: "poll_interval", allowZero: false) }
         settings.deletions = try top["deletions"].map { v throws(ConfigError) in try reader.choice(v, key: "deletions", DeletionPolicy.self) }
         if let node = top["agents"] {

@@ -24,6 +24,10 @@ extension ArchiveTracker {
         let countsAsMissed = cause == .scan(.final)
         var changed = false
         var rewrittenAfterRemoval = false
+        let live = phase == .live
+        if live { resolveNewChunks(now: now) }
+        var hold = rewriteHold
+        var firstVersion = false
         update(i, now: now) { r in
             r.seenGeneration = generation
             let newSource: SourceState
@@ -42,6 +46,7 @@ extension ArchiveTracker {
             case (.absent, _): newSource = .absent
             }
             if r.source != newSource {
+                if r.role == .data, live { firstVersion = Self.learnRhythm(&r, hold: &hold, from: r.source, to: newSource, now: now) }
                 r.source = newSource
                 r.seq &+= 1
                 r.lastChange = now
@@ -59,6 +64,8 @@ extension ArchiveTracker {
                 r.lastChange = now
             }
         }
+        rewriteHold = hold
+        if firstVersion, rewriteHold.isOn { newChunks.push(.init(index: UInt32(i), at: now)) }
         if rewrittenAfterRemoval {
             self.rewrittenAfterRemoval += 1
             notices.append(.permanentFailure(path, Self.rewrittenAfterRemoval))
@@ -68,6 +75,48 @@ extension ArchiveTracker {
             statistics.lastSourceChange = now
             if countsAsMissed { statistics.foundByFinalScan += 1 }
         }
+    }
+
+    /// New chunks whose first `maxHold` has passed tell the hold whether they were
+    /// written again meanwhile.
+    mutating func resolveNewChunks(now: MonotonicInstant) {
+        while let first = newChunks.pop() {
+            guard first.at + rewriteHold.maxHold <= now else {
+                newChunks.pushFront(first)
+                return
+            }
+            rewriteHold.resolved(rewritten: records[Int(first.index)].versions >= 2)
+        }
+    }
+
+    /// Teaches the rewrite hold what this change says of the writer's rhythm, and sets the
+    /// chunk's wait (docs/readiness.md, "Chunks written several times"). Called before
+    /// the record takes the new state: `lastChange` is still the previous write's.
+    /// Whether this is the chunk's first version.
+    static func learnRhythm(_ r: inout Record, hold rewriteHold: inout RewriteHold, from old: SourceState, to new: SourceState, now: MonotonicInstant) -> Bool {
+        guard case .present = new else {
+            r.holdMilliseconds = 0
+            r.deferredMilliseconds = 0
+            return false
+        }
+        let hold: Duration
+        let first = r.versions == 0
+        if case .present(let previous) = old {
+            let gap = now - r.lastChange
+            hold = rewriteHold.rewritten(after: gap)
+            // Put off since the version before was still waiting (not sent, not being
+            // sent): the deferral adds up; otherwise a new one begins with this write.
+            var pending = r.lease == nil
+            if case .holds(let d) = r.destination, d.version == previous { pending = false }
+            let deferred = pending && hold > .zero ? Int64(r.deferredMilliseconds) + max(0, gap.totalNanoseconds / 1_000_000) : 0
+            r.deferredMilliseconds = UInt16(clamping: deferred)
+        } else {
+            hold = rewriteHold.newChunk()
+            r.deferredMilliseconds = 0
+        }
+        r.holdMilliseconds = UInt16(clamping: hold.totalNanoseconds / 1_000_000)
+        r.versions = r.versions == .max ? .max : r.versions + 1
+        return first
     }
 
     /// Every path below `directory` is gone (a directory removed or renamed away).

@@ -28,6 +28,10 @@ public struct ArchiveTracker: Sendable {
         /// A file whose transfers keep failing for this long (from its first failure, same
         /// version) is reported as failed instead of retried forever; nil retries while live.
         public var retryDeadline: Duration?
+        /// The wait before a chunk written in bursts is read (docs/readiness.md, "Chunks
+        /// written several times"). Off here; the coordinator's configuration turns it on
+        /// (`rewrite_hold`), so the core's tests of other rules see every version at once.
+        public var rewriteHold: RewriteHold
 
         public init(
             writerMode: WriterMode = .auto,
@@ -37,8 +41,10 @@ public struct ArchiveTracker: Sendable {
             retryCap: Duration = .seconds(30),
             finalAttempts: Int = 6,
             finalWindow: Duration = .zero,
-            retryDeadline: Duration? = .seconds(600)
+            retryDeadline: Duration? = .seconds(600),
+            rewriteHold: RewriteHold = .off
         ) {
+            self.rewriteHold = rewriteHold
             self.writerMode = writerMode
             self.quietPeriod = quietPeriod
             self.deletions = deletions
@@ -131,6 +137,12 @@ public struct ArchiveTracker: Sendable {
         var seq: UInt32 = 0
         var seenGeneration: UInt32 = 0
         var attempts: UInt16 = 0
+        /// The rewrite hold after the last change, and how long the pending version has
+        /// been put off so far (milliseconds: both stay below a minute).
+        var holdMilliseconds: UInt16 = 0
+        var deferredMilliseconds: UInt16 = 0
+        /// Versions seen while live (saturating): the second is the first rewrite.
+        var versions: UInt8 = 0
         var destination: DestinationState = .absent
 
         init(path: RelativePath, role: FileRole, lastChange: MonotonicInstant) {
@@ -177,10 +189,21 @@ public struct ArchiveTracker: Sendable {
 
     public internal(set) var counters = TrackerCounters()
     public internal(set) var statistics = TrackerStatistics()
+    /// What the archive's writer taught the hold so far.
+    public internal(set) var rewriteHold: RewriteHold
+    /// Chunks seen for the first time within the last `maxHold`, oldest first: the hold
+    /// learns whether new chunks are written again from them.
+    var newChunks = FIFOQueue<NewChunk>()
+
+    struct NewChunk: Sendable {
+        let index: UInt32
+        let at: MonotonicInstant
+    }
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.inPlaceActive = configuration.writerMode == .inPlace
+        self.rewriteHold = configuration.rewriteHold
     }
 
     /// Notices since the last call, for the log.
@@ -309,6 +332,11 @@ public struct ArchiveTracker: Sendable {
         var t = r.retryAt
         if operation != .delete, inPlaceActive {
             t = max(t, r.lastChange + configuration.quietPeriod)
+        }
+        if operation == .data, phase == .live, r.holdMilliseconds > 0 {
+            let held = r.lastChange + .milliseconds(Int64(r.holdMilliseconds))
+            let deferredUntil = r.lastChange + (configuration.rewriteHold.maxDeferral - .milliseconds(Int64(r.deferredMilliseconds)))
+            t = max(t, min(held, deferredUntil))
         }
         return t
     }

@@ -72,7 +72,13 @@ public struct SourceFile: ~Copyable {
     /// where only a file that stayed put through a quiet period is trusted.
     public func changedSinceOpen(checkPath: Bool) throws(SystemError) -> Bool {
         let now = try descriptor.status(path: path)
-        guard now.version == status.version else { return true }
+        // An atomic writer's rename of a newer version over the name unlinks this inode,
+        // which sets its ctime and nothing else: its bytes are the version opened. (Taken
+        // for an in-place write, it switched whole archives to in-place handling, with
+        // its quiet period, whenever a read met a rewrite.)
+        let replacedIntact = now.links == 0 && now.version.inode == status.version.inode && now.version.size == status.version.size
+            && now.version.mtimeNanoseconds == status.version.mtimeNanoseconds
+        guard now.version == status.version || replacedIntact else { return true }
         guard checkPath else { return false }
         guard let atPath = try FileStatus.of(openedPath) else { return true }
         return atPath.version.inode != status.version.inode

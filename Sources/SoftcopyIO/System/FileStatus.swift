@@ -11,6 +11,8 @@ public struct FileStatus: Sendable, Hashable {
     public var version: FileVersion
     public var mode: UInt32
     public var device: UInt64
+    /// Hard links to it: 0 for a file unlinked (or replaced by a rename) while open.
+    public var links: UInt64
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {
@@ -26,6 +28,7 @@ public struct FileStatus: Sendable, Hashable {
             ctimeNanoseconds: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
         mode = UInt32(st.st_mode & 0o7777)
         device = UInt64(st.st_dev)
+        links = UInt64(st.st_nlink)
     }
 
     /// lstat(2) of `path` (stat(2) with `followingLinks`: a source root may be a link to

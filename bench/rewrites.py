@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Writers that write each chunk several times, copied live by a copier faster than the
+writer (no cap, loopback): how many bytes softcopy reads and sends for each byte of the
+final archive (the amplification, from the run's summary), and how long after the
+writer's last write the run exits verified. Compared in one run: the rewrite hold off
+(--rewrite-hold 0, every version sent at once) and on (the default), locally and through
+one agent. Every run's copy is compared with the source, byte for byte.
+
+The writers (docs/readiness.md, "Chunks written several times"):
+- plane: tensorstore (zarr v3, lockfile mode) writing each time point one z-plane at a
+  time, chunks 4 planes deep: each chunk written 4 times;
+- rewriter: zarr-python rewriting all 16 chunks of an array 20 times, 50 ms apart;
+- once: tensorstore writing whole time points (each chunk written once), for the hold's
+  cost where there is nothing to save.
+
+usage: bench/rewrites.py [--repeat N] [--work DIR] [--only WRITER]
+"""
+import argparse
+import filecmp
+import os
+import re
+import subprocess
+import sys
+import time
+
+from common import ACQUIRE, PYTHON, median, release_binary, table, write_json
+from peers import Server
+
+REWRITER = r"""
+import sys, time, numpy as np, zarr
+path = sys.argv[1]
+z = zarr.create_array(path, shape=(1024, 1024), chunks=(256, 256), dtype="uint32", compressors=None, fill_value=0, zarr_format=3)
+rng = np.random.default_rng(7)
+base = rng.poisson(400, size=(1024, 1024)).astype("uint32")
+for r in range(20):
+    z[:] = base + r
+    time.sleep(0.05)
+open(path + "/complete", "w").close()
+"""
+
+WRITERS = {
+    "plane": [PYTHON, ACQUIRE, "{src}", "--shape", "12,16,512,512", "--chunks", "1,4,256,256", "--locking", "lockfile",
+              "--write-unit", "plane", "--rate", "20", "--complete", "--seed", "7"],
+    "rewriter": [PYTHON, "-c", REWRITER, "{src}"],
+    "once": [PYTHON, ACQUIRE, "{src}", "--shape", "12,16,512,512", "--chunks", "1,4,256,256", "--locking", "lockfile",
+             "--rate", "20", "--complete", "--seed", "7"],
+}
+
+
+def run_once(writer, mode, hold, work):
+    src, dst = os.path.join(work, "src.zarr"), os.path.join(work, "dst")
+    subprocess.run(["rm", "-rf", src, dst], check=True)
+    os.makedirs(dst)
+    coordinator = [release_binary("softcopy-coordinator"), "--no-discovery", "--wait-for-source", "--progress", "never", "--rewrite-hold", hold]
+    server = None
+    log = open(os.path.join(work, f"{writer}-{mode}-{hold}.log"), "w")
+    if mode == "local":
+        command, copy = coordinator + [src, os.path.join(dst, "acq.zarr")], os.path.join(dst, "acq.zarr")
+    else:
+        server = Server([release_binary("softcopy-agent"), "--no-advertise", "--root", dst, "--host", "127.0.0.1", "--port", "0", "--reserve", "0"],
+                        os.path.join(work, "agent.log"), lambda text: re.search(r"on (http://127\.0\.0\.1:\d+)", text))
+        command, copy = coordinator + ["--listen", "127.0.0.1:0", "--agent", server.match.group(1), src, "acq.zarr"], os.path.join(dst, "acq.zarr")
+    try:
+        copier = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        w = subprocess.run([a.replace("{src}", src) for a in WRITERS[writer]], capture_output=True, text=True)
+        if w.returncode != 0:
+            sys.exit(f"bench: the {writer} writer failed:\n{w.stderr[-2000:]}")
+        code = copier.wait(timeout=300)
+        exited = time.time()
+        # The writer's end: its `complete` marker, made right after its last chunk (the
+        # interpreter's own exit can come after the copier's).
+        written = os.stat(os.path.join(src, "complete")).st_ctime_ns / 1e9
+        log.close()
+        text = open(log.name).read()
+        if code != 0:
+            sys.exit(f"bench: {mode} exited {code}: see {log.name}")
+        found = re.search(r"amplification ([0-9.]+)×", text)
+        if not found:
+            sys.exit(f"bench: no amplification in {log.name}")
+        differences = compare_trees(src, copy)
+        if differences:
+            sys.exit(f"bench: the copy differs from the source: {differences[:5]}")
+        return {"amplification": float(found.group(1)), "end_to_exit": exited - written}
+    finally:
+        if copier.poll() is None:
+            copier.kill()
+        if server:
+            server.stop()
+
+
+def compare_trees(a, b):
+    """Paths whose bytes differ, or that one side lacks (softcopy's own .softcopy/ aside)."""
+    out = []
+    for root, dirs, files in os.walk(a):
+        for name in files:
+            p = os.path.join(root, name)
+            q = os.path.join(b, os.path.relpath(p, a))
+            if not os.path.exists(q) or not filecmp.cmp(p, q, shallow=False):
+                out.append(os.path.relpath(p, a))
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--work", default="/tmp/softcopy-bench-rewrites")
+    p.add_argument("--only", action="append", choices=list(WRITERS), default=None)
+    args = p.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    results = {}
+    for writer in args.only or list(WRITERS):
+        for mode in ["local", "agent"]:
+            for hold in ["0", "0.3"]:
+                runs = [run_once(writer, mode, hold, args.work) for _ in range(args.repeat)]
+                key = f"{writer}, {mode}, hold {'off' if hold == '0' else hold + ' s'}"
+                results[key] = runs
+                print(f"{key}: amplification {[r['amplification'] for r in runs]}, writer end to exit {[round(r['end_to_exit'], 2) for r in runs]} s", flush=True)
+    rows = [{"case": k, "amplification": f"{median([r['amplification'] for r in v]):.2f}",
+             "writer end to verified exit s": f"{median([r['end_to_exit'] for r in v]):.2f}"} for k, v in results.items()]
+    print(f"medians of {args.repeat}")
+    table(rows, ["case", "amplification", "writer end to verified exit s"])
+    write_json(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "rewrites.json"), results)
+
+
+if __name__ == "__main__":
+    main()
