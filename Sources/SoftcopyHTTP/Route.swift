@@ -12,6 +12,10 @@ public enum Route: Sendable, Equatable {
     case metrics
     /// `GET /v1/status`: the coordinator's run, for people and scripts.
     case status
+    /// `GET /v1/max_rate`: the coordinator's read limit (`max_rate`) and the rate now.
+    case maxRate
+    /// `PUT /v1/max_rate`: a new limit, a rate or a timetable as the body's text.
+    case setMaxRate
     /// `GET /v1/jobs/{job}`: one job of the coordinator, with its event log.
     case job(job: String)
     /// `POST /v1/jobs/{job}/lease`: an agent long-polls for a batch.
@@ -44,10 +48,10 @@ public enum Route: Sendable, Equatable {
 
     public var method: String {
         switch self {
-        case .health, .metrics, .status, .job, .chunk, .view, .list, .file: "GET"
+        case .health, .metrics, .status, .maxRate, .job, .chunk, .view, .list, .file: "GET"
         case .lease, .ack, .bundle, .attach, .remove: "POST"
         case .detach: "DELETE"
-        case .manifest, .checksums: "PUT"
+        case .manifest, .checksums, .setMaxRate: "PUT"
         }
     }
 
@@ -58,6 +62,7 @@ public enum Route: Sendable, Equatable {
         case .health: return "/v1/health"
         case .metrics: return "/metrics"
         case .status: return "/v1/status"
+        case .maxRate, .setMaxRate: return "/v1/max_rate"
         case .job(let job): return jobs + URLCoding.encodePath(job)
         case .lease(let job): return jobs + URLCoding.encodePath(job) + "/lease"
         case .ack(let job): return jobs + URLCoding.encodePath(job) + "/ack"
@@ -94,6 +99,8 @@ public enum Route: Sendable, Equatable {
         switch (method, c[1], c.count) {
         case ("GET", "health", 2): self = .health
         case ("GET", "status", 2): self = .status
+        case ("GET", "max_rate", 2): self = .maxRate
+        case ("PUT", "max_rate", 2): self = .setMaxRate
         case ("POST", "jobs", 2): self = .attach
         case ("DELETE", "jobs", 3): self = .detach(job: c[2])
         case ("GET", "jobs", 3): self = .job(job: c[2])
@@ -121,7 +128,7 @@ public enum Route: Sendable, Equatable {
         switch self {
         case .lease(let job), .ack(let job), .bundle(let job), .chunk(let job, _, _), .view(let job, _, _), .detach(let job), .manifest(let job, _), .checksums(let job, _, _),
              .job(let job): job
-        case .health, .metrics, .status, .attach, .remove, .list, .file: nil
+        case .health, .metrics, .status, .maxRate, .setMaxRate, .attach, .remove, .list, .file: nil
         }
     }
 }

@@ -44,7 +44,17 @@ enum Main {
         }
         let service = CoordinatorService(for: configuration)
         if configuration.watches.isEmpty {
-            // The targets file is one job; the service ends when it does.
+            // The targets file is one job; the service ends when it does. SIGHUP reads
+            // the file again for its max_rate.
+            service.onReload { [logger = service.logger] in
+                do {
+                    let reloaded = try command.configuration()
+                    service.setMaxRate(reloaded.settings.maxRate ?? .unlimited)
+                    logger.notice("reloaded: max_rate applies at once; other changes apply at the next start")
+                } catch {
+                    logger.error("SIGHUP: the targets file was not reloaded, the run goes on as it was: \(error)")
+                }
+            }
             do {
                 try service.start(configuration)
             } catch {
@@ -75,7 +85,8 @@ enum Main {
             do {
                 let reloaded = try command.configuration()
                 folders.update(reloaded)
-                logger.notice("reloaded: \(reloaded.watches.count) watched folder\(reloaded.watches.count == 1 ? "" : "s"); changes to targets, listen, token and TLS apply at the next start")
+                service.setMaxRate(reloaded.settings.maxRate ?? .unlimited)
+                logger.notice("reloaded: \(reloaded.watches.count) watched folder\(reloaded.watches.count == 1 ? "" : "s") and max_rate; changes to targets, listen, token and TLS apply at the next start")
             } catch {
                 logger.error("SIGHUP: the targets file was not reloaded, the service goes on as it was: \(error)")
             }

@@ -43,7 +43,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Wait for a missing source to appear instead of failing.")
     var waitForSource = false
 
-    @Option(help: ArgumentHelp("Cap on bytes read from the sources per second (e.g. 200M, 1.5GiB).", valueName: "BYTES_PER_S"))
+    @Option(help: ArgumentHelp("Cap on bytes read from the sources per second (e.g. 200M, 1.5GiB), or a daily timetable such as '08:00,200M 20:00,off'; changed while running by PUT /v1/max_rate or SIGHUP.", valueName: "RATE"))
     var maxRate: String?
 
     @Flag(help: "Print debug information.")
@@ -179,8 +179,11 @@ struct RunCommand: ParsableCommand {
         overrides.nprocs = nprocs
         overrides.sleepTime = try sleepTime.map { try Self.duration($0, "--sleep-time", allowZero: true) }
         overrides.maxRate = try maxRate.map { text in
-            guard let n = Quantity.byteCount(text), n > 0 else { throw ValidationError("--max-rate must be bytes per second such as 200M, found '\(text)'") }
-            return n
+            do throws(ConfigMessage) {
+                return try RateSchedule(parsing: text)
+            } catch {
+                throw ValidationError("--max-rate: \(error.text)")
+            }
         }
         overrides.idleTimeout = try idleTimeout.map { try Self.duration($0, "--idle-timeout", allowZero: false) }
         overrides.waitForSource = waitForSource ? true : nil

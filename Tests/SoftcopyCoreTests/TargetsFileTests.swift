@@ -27,7 +27,7 @@ struct TargetsFileTests {
         #expect(file.targets[0].writer == .inPlace)
         #expect(file.targets[0].sourceMark == SourceMark(line: 2, column: 13))
         #expect(file.settings.nprocs == 4)
-        #expect(file.settings.maxRate == 200_000_000)
+        #expect(file.settings.maxRate == RateSchedule(rate: 200_000_000))
         #expect(file.settings.idleTimeout == .seconds(600))
     }
 

@@ -54,7 +54,14 @@ public final class CoordinatorService: Sendable {
     public let history: JobHistory?
     public let startedWall = Clock.wallTimestamp()
     private let http = Mutex<ServiceHTTP?>(nil)
-    private let rateLimiters = Mutex<[UInt64: RateLimiter]>([:])
+    /// `max_rate` for every job of the service (reads of all of them count together).
+    let rateLimiter = RateLimiter(.unlimited)
+
+    /// A new `max_rate` for every job, at once (PUT /v1/max_rate, SIGHUP).
+    public func setMaxRate(_ schedule: RateSchedule) {
+        rateLimiter.set(schedule)
+        logger.notice("max_rate is now \(schedule)\(rateLimiter.currentRate.map { " (\(Quantity.formatRate(bytesPerSecond: Double($0))) now)" } ?? " (no limit now)")")
+    }
     /// Made with the first job's `nprocs`: every job's local copy shares it.
     private let transferSlots = Mutex<TransferSlots?>(nil)
     /// What SIGHUP does besides logging, when set (the watched folders' reload).
@@ -132,14 +139,10 @@ public final class CoordinatorService: Sendable {
         // Several jobs share the console: each line names its archive.
         let prefix = watchFolder == nil ? "" : "[\(configuration.targets.first.map { PathNormalizer.lastComponent($0.source) } ?? id)] "
         let jobLogger = Logger(label: "softcopy") { [console, level] _ in ConsoleLogHandler(output: console, level: level, events: events, prefix: prefix) }
-        let limiter = configuration.settings.maxRate.map { rate in
-            rateLimiters.withLock { limiters -> RateLimiter in
-                if let shared = limiters[rate] { return shared }
-                let made = RateLimiter(bytesPerSecond: rate)
-                limiters[rate] = made
-                return made
-            }
-        }
+        // One limit for the service, in force for every job: the latest max_rate given
+        // (at start, by a job's configuration, PUT /v1/max_rate or SIGHUP) holds.
+        if let schedule = configuration.settings.maxRate, schedule != rateLimiter.schedule { rateLimiter.set(schedule) }
+        let limiter = rateLimiter
         let slots = transferSlots.withLock { slots -> TransferSlots in
             if let slots { return slots }
             let made = TransferSlots(capacity: configuration.settings.nprocs ?? CoordinatorConfiguration.defaultWorkers)

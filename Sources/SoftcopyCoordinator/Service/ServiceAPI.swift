@@ -45,6 +45,17 @@ final class ServiceAPI: HTTPResponder {
         case .status?:
             // Reading every job's trackers takes their locks: off the event loop.
             return pool.runIfActive(eventLoop: eventLoop) { [view] in .json(view.status()) }
+        case .maxRate?:
+            return eventLoop.makeSucceededFuture(.json(view.maxRate()))
+        case .setMaxRate?:
+            let text = String(decoding: request.bodyBytes.prefix(4096), as: UTF8.self).trimmingWhitespace()
+            do throws(ConfigMessage) {
+                let schedule = try RateSchedule(parsing: text)
+                view.service.setMaxRate(schedule)
+                return eventLoop.makeSucceededFuture(.json(view.maxRate()))
+            } catch {
+                return eventLoop.makeSucceededFuture(.error(.badRequest, "max_rate: \(error.text)"))
+            }
         case .metrics?:
             return pool.runIfActive(eventLoop: eventLoop) { [view] in .metrics(view.metrics()) }
         case .job(let id)?:

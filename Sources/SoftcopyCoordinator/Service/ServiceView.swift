@@ -39,6 +39,7 @@ struct ServiceView: Sendable {
         return .object([
             ("softcopy", .string(SoftcopyVersion.string)), ("host", .string(Clock.hostName())),
             ("started", .string(service.startedWall)), ("now", .string(Clock.wallTimestamp())),
+            ("max_rate", maxRate()),
             ("jobs", .array(documents)),
             ("agents", .array(order.compactMap { agents[$0] })),
             ("watch", .array(watches.map { w in
@@ -49,6 +50,13 @@ struct ServiceView: Sendable {
             ("history_file", service.history.map { .string($0.path) } ?? .null),
             ("history", .array((service.history?.newest ?? []).prefix(100).map(\.json))),
         ])
+    }
+
+    /// `GET /v1/max_rate` (and the answer to a `PUT`): the limit as given, normalized, and
+    /// the rate it sets now (null: none).
+    func maxRate() -> JSONValue {
+        .object([("max_rate", .string(service.rateLimiter.schedule.description)),
+                 ("now", service.rateLimiter.currentRate.map { .integer($0) } ?? .null)])
     }
 
     /// `GET /v1/jobs/{job}`: the job's document with its event log.

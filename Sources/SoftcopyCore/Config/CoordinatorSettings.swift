@@ -5,8 +5,9 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var nprocs: Int?
     /// Pause after each copied file, per worker (softcopy's --sleep-time).
     public var sleepTime: Duration?
-    /// Cap on bytes read from the sources per second, all workers together.
-    public var maxRate: UInt64?
+    /// Cap on bytes read from the sources per second, all workers together: one rate or
+    /// a daily timetable (`RateSchedule`).
+    public var maxRate: RateSchedule?
     /// No change at the source for this long suggests the end; a rescan confirms it.
     public var idleTimeout: Duration?
     /// Wait for a missing source to appear instead of failing.

@@ -83,7 +83,7 @@ extension TargetsFile {
         var settings = CoordinatorSettings()
         settings.nprocs = try top["nprocs"].map { v throws(ConfigError) in try reader.integer(v, key: "nprocs", in: 1...1024) }
         settings.sleepTime = try top["sleep_time"].map { v throws(ConfigError) in try reader.duration(v, key: "sleep_time", allowZero: true) }
-        settings.maxRate = try top["max_rate"].map { v throws(ConfigError) in try reader.byteCount(v, key: "max_rate") }
+        settings.maxRate = try top["max_rate"].map { v throws(ConfigError) in try reader.rateSchedule(v, key: "max_rate") }
         settings.idleTimeout = try top["idle_timeout"].map { v throws(ConfigError) in try reader.duration(v, key: "idle_timeout", allowZero: false) }
         settings.waitForSource = try top["wait_for_source"].map { v throws(ConfigError) in try reader.bool(v, key: "wait_for_source") }
         settings.writer = try top["writer"].map { v throws(ConfigError) in try reader.choice(v, key: "writer", WriterMode.self) }
@@ -276,12 +276,13 @@ extension TargetsFile {
             return d
         }
 
-        func byteCount(_ node: YAMLNode, key: String) throws(ConfigError) -> UInt64 {
+        func rateSchedule(_ node: YAMLNode, key: String) throws(ConfigError) -> RateSchedule {
             let s = try scalar(node, key: key)
-            guard let n = Quantity.byteCount(s), n > 0 else {
-                throw error(node.mark, "'\(key)' must be bytes per second such as 200000000, 200M or 1.5GiB, found '\(s)'")
+            do {
+                return try RateSchedule(parsing: s)
+            } catch {
+                throw self.error(node.mark, "'\(key)': \(error.text)")
             }
-            return n
         }
 
         func size(_ node: YAMLNode, key: String) throws(ConfigError) -> UInt64 {

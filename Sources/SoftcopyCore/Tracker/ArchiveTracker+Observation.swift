@@ -65,7 +65,7 @@ extension ArchiveTracker {
             }
         }
         rewriteHold = hold
-        if firstVersion, rewriteHold.isOn { newChunks.push(.init(index: UInt32(i), at: now)) }
+        if firstVersion, rewriteHold.isOn { newChunks.push(.init(index: UInt32(i), judgedAt: now + rewriteHold.judgement)) }
         if rewrittenAfterRemoval {
             self.rewrittenAfterRemoval += 1
             notices.append(.permanentFailure(path, Self.rewrittenAfterRemoval))
@@ -77,11 +77,11 @@ extension ArchiveTracker {
         }
     }
 
-    /// New chunks whose first `maxHold` has passed tell the hold whether they were
-    /// written again meanwhile.
+    /// New chunks whose judgement is due tell the hold whether they were written again
+    /// meanwhile.
     mutating func resolveNewChunks(now: MonotonicInstant) {
         while let first = newChunks.pop() {
-            guard first.at + rewriteHold.maxHold <= now else {
+            guard first.judgedAt <= now else {
                 newChunks.pushFront(first)
                 return
             }

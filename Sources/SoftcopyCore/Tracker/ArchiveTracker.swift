@@ -191,13 +191,13 @@ public struct ArchiveTracker: Sendable {
     public internal(set) var statistics = TrackerStatistics()
     /// What the archive's writer taught the hold so far.
     public internal(set) var rewriteHold: RewriteHold
-    /// Chunks seen for the first time within the last `maxHold`, oldest first: the hold
-    /// learns whether new chunks are written again from them.
+    /// Chunks seen for the first time and not judged yet, oldest first: the hold learns
+    /// whether new chunks are written again from them.
     var newChunks = FIFOQueue<NewChunk>()
 
     struct NewChunk: Sendable {
         let index: UInt32
-        let at: MonotonicInstant
+        let judgedAt: MonotonicInstant
     }
 
     public init(configuration: Configuration = Configuration()) {

@@ -7,11 +7,11 @@
 ///   (plus 5 ms) after each write, at most `maxHold`: if the writer comes back at its
 ///   rhythm the wait starts over, and once it stops the chunk goes;
 /// - a new chunk waits the same, learned from the archive's recent rewrites, while most
-///   new chunks of late were written again within `maxHold` (`rewrittenShare`), and
-///   while there is too little evidence either way (the first `minimumEvidence` chunks,
-///   resolved `maxHold` after their first write: the first few hundred milliseconds of an
-///   acquisition); in an archive whose chunks are written once, a new chunk then goes at
-///   once, as without the hold;
+///   new chunks of late were written again (`rewrittenShare`; each is judged `judgement`
+///   after its first write), and while there is too little evidence either way (fewer
+///   than `minimumEvidence` judged: the first quarter second of an acquisition); in an
+///   archive whose chunks are written once, a new chunk then goes at once, as without
+///   the hold;
 /// - a chunk that keeps being written is still read at least every `maxDeferral`, so a
 ///   shard filled for minutes reaches the copy all along.
 public struct RewriteHold: Sendable, Equatable {
@@ -30,7 +30,7 @@ public struct RewriteHold: Sendable, Equatable {
     static let decay = 0.98
     /// New chunks wait only when more than this share of recent ones were written again.
     static let rewrittenShare = 0.5
-    static let minimumEvidence = 8.0
+    static let minimumEvidence = 4.0
     /// The rhythm assumed before any chunk was written twice: a 155 ms wait, which
     /// covers zarr-python rewriting a region every 50 ms (each round of writes takes
     /// about as long again), and keeps the first chunks of a frame writer well within
@@ -51,10 +51,17 @@ public struct RewriteHold: Sendable, Equatable {
     public func newChunk() -> Duration {
         guard isOn else { return .zero }
         guard resolvedChunks < Self.minimumEvidence || rewrittenChunks / resolvedChunks > Self.rewrittenShare else { return .zero }
-        return wait(forGap: gapSeconds > 0 ? .secondsValue(gapSeconds) : Self.defaultGap)
+        return judgement
     }
 
-    /// A new chunk's first `maxHold` has passed: whether it was written again meanwhile.
+    /// How long after its first write a new chunk is judged (written again or not): the
+    /// wait the writer's rhythm calls for, whether or not the chunk got it. Short, so an
+    /// archive whose chunks are written once stops holding them soon after it starts.
+    public var judgement: Duration {
+        wait(forGap: gapSeconds > 0 ? .secondsValue(gapSeconds) : Self.defaultGap)
+    }
+
+    /// A new chunk's judgement is due: whether it was written again meanwhile.
     public mutating func resolved(rewritten: Bool) {
         resolvedChunks = resolvedChunks * Self.decay + 1
         rewrittenChunks = rewrittenChunks * Self.decay + (rewritten ? 1 : 0)
