@@ -91,7 +91,7 @@ def run_once(mode, args, work, binaries):
                       "--timestamps", stamps, "--complete", "--seed", "7", "--cheap-frames"]
         copier, server, start_after_metadata = None, None, False
         log = open(os.path.join(work, f"live-{mode.split()[0]}.log"), "w")
-        coordinator = [binaries["coordinator"], "--no-discovery", "--wait-for-source", "--progress", "never"]
+        coordinator = [binaries["coordinator"], "--no-discovery", "--wait-for-source", "--progress", "never"] + args.coordinator_arg
         if mode == "softcopy local":
             command = coordinator + [source, dest]
         elif mode == "softcopy, 1 agent":
@@ -146,6 +146,7 @@ def main():
     p.add_argument("--chunk-mib", type=int, choices=[1, 2, 4], default=2)
     p.add_argument("--work", default="/tmp/softcopy-bench")
     p.add_argument("--only", action="append", default=None, help="run only these modes (repeatable)")
+    p.add_argument("--coordinator-arg", action="append", default=[], help="an argument for softcopy's coordinator (repeatable), e.g. --coordinator-arg=--rewrite-hold=0")
     args = p.parse_args()
 
     ensure_peers()
