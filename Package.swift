@@ -32,6 +32,8 @@ let package = Package(
         // System libraries (Debian: libxxhash-dev, libyaml-dev).
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // zstd for chunks sent raw over a slow link (`wire_compression`).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Linked in its module map: pkg-config's -D_REENTRANT is a flag SwiftPM warns about.
         .systemLibrary(name: "CAvahi", providers: [.apt(["libavahi-client-dev"])]),
@@ -47,7 +49,7 @@ let package = Package(
         .target(
             name: "SoftcopyIO",
             dependencies: [
-                "SoftcopyCore", "CXXHash", "CYAML", "CCrypto", "CSoftcopyShims",
+                "SoftcopyCore", "CXXHash", "CYAML", "CCrypto", "CSoftcopyShims", "CZstd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs softcopy's benchmarks on this machine (needs root: they mount fresh ext4 images).
-#   bench/run.sh [finished|small|live|rewrites|scale|view|s3|all]
+#   bench/run.sh [finished|small|live|rewrites|slow|scale|view|s3|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
@@ -12,6 +12,7 @@ if [ "$what" = finished ] || [ "$what" = all ]; then .venv/bin/python bench/fini
 if [ "$what" = small ] || [ "$what" = all ]; then .venv/bin/python bench/small_files.py; fi
 if [ "$what" = live ] || [ "$what" = all ]; then .venv/bin/python bench/live_acquisition.py; fi
 if [ "$what" = rewrites ] || [ "$what" = all ]; then .venv/bin/python bench/rewrites.py; fi
+if [ "$what" = slow ] || [ "$what" = all ]; then .venv/bin/python bench/slow_link.py; fi
 if [ "$what" = scale ] || [ "$what" = all ]; then .venv/bin/python bench/scale.py; fi
 if [ "$what" = view ] || [ "$what" = all ]; then .venv/bin/python bench/read_view.py; fi
 if [ "$what" = s3 ] || [ "$what" = all ]; then .venv/bin/python bench/object_store.py; fi

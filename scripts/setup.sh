@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what softcopy needs on a fresh Debian 12 machine: the C libraries it links
-# (libcurl, Avahi, libyaml, libxxhash), the tools its tests use (dbus, avahi-daemon,
+# (libcurl, Avahi, libyaml, libxxhash, libzstd), the tools its tests use (dbus, avahi-daemon,
 # iproute2, util-linux, xxhash for xxh128sum, chromium and its driver for the dashboard's test), and a Python
 # venv in .venv with the real writers (tensorstore, zarr-python). Safe to run again: it only installs what is missing.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(libavahi-client-dev libcurl4-openssl-dev libssl-dev libyaml-dev libxxhash-dev pkg-config
+packages=(libavahi-client-dev libcurl4-openssl-dev libssl-dev libyaml-dev libxxhash-dev libzstd-dev pkg-config
           avahi-daemon avahi-utils dbus iproute2 util-linux rsync python3 python3-venv xxhash
           chromium chromium-driver)
 missing=()

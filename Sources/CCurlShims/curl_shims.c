@@ -39,3 +39,7 @@ CURLcode softcopy_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
 CURLcode softcopy_curl_getinfo_string(CURL *handle, CURLINFO info, const char **value) {
     return curl_easy_getinfo(handle, info, value);
 }
+
+CURLcode softcopy_curl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}

@@ -14,6 +14,9 @@ final class HTTPWorkChannel: WorkChannel {
     let logger: Logger
     /// Since when the coordinator has not answered (nil while it answers).
     let unansweredSince = Mutex<MonotonicInstant?>(nil)
+    /// The link from the coordinator, as chunks arrive over it: the coordinator compresses
+    /// raw chunks when it is slow (`WireCompressionPolicy`).
+    private let linkMeter = Mutex(LinkMeter())
 
     static let longPoll: Duration = .seconds(20)
     /// A coordinator unreachable this long has gone for good; its job is dropped.
@@ -27,6 +30,22 @@ final class HTTPWorkChannel: WorkChannel {
         self.token = token
         self.caFile = caFile
         self.logger = logger
+    }
+
+    /// Headers for a chunk or bundle request: zstd is decoded here, and the link's rate.
+    func wireHeaders() -> [String] {
+        var headers = ["\(SoftcopyHeaders.acceptEncoding): zstd"]
+        if let rate = linkMeter.withLock({ $0.rate(now: Clock.now()) }) {
+            headers.append("\(SoftcopyHeaders.linkRate): \(Int(rate))")
+        }
+        return headers
+    }
+
+    /// A chunk's or bundle's body came in: it measures the link.
+    func bodyArrived(_ response: HTTPClientResponse) {
+        guard response.status == 200, response.bodySeconds > 0 else { return }
+        let end = Clock.now()
+        linkMeter.withLock { $0.record(bytes: response.bodyBytes, start: end + .secondsValue(-response.bodySeconds), end: end) }
     }
 
     func connect() -> any WorkConnection {
@@ -52,6 +71,8 @@ final class HTTPWorkConnection: WorkConnection {
     let channel: HTTPWorkChannel
     let client: HTTPClient
     private var backoff = Backoff()
+    /// Undoes the coordinator's wire compression; this connection's thread's own.
+    lazy var decompressor = WireDecompressor()
     private var coordinator: String { channel.attachment.coordinator }
     private var job: String { channel.attachment.job }
 
@@ -116,23 +137,53 @@ final class HTTPWorkConnection: WorkConnection {
                 .url(connection.coordinator, query: [("lease", String(item.lease.rawValue))])
             var received: UInt64 = 0
             var writeError: SystemError?
+            // The file's own bytes, after decompression: written, hashed, counted.
+            func deliver(_ bytes: UnsafeRawBufferPointer) -> Bool {
+                do throws(SystemError) {
+                    try writer.append(bytes)
+                } catch {
+                    writeError = error
+                    return false
+                }
+                hasher.update(bytes)
+                received &+= UInt64(bytes.count)
+                return true
+            }
+            var decoder: WireDecompressor?
+            var decodeFailure: String?
+            let connection = self.connection
             let response: HTTPClientResponse
             do {
-                response = try connection.client.download(url, stallTimeout: HTTPWorkChannel.stallTimeout) { bytes in
-                    do throws(SystemError) {
-                        try writer.append(bytes)
-                    } catch {
-                        writeError = error
+                response = try connection.client.download(url, headers: connection.channel.wireHeaders(), stallTimeout: HTTPWorkChannel.stallTimeout,
+                                                          onHead: { status, headers in
+                    guard status == 200, let value = headers.last(where: { $0.name == SoftcopyHeaders.encoding.lowercased() })?.value else { return true }
+                    guard let encoding = WireEncoding(header: value),
+                          let version = headers.last(where: { $0.name == SoftcopyHeaders.version.lowercased() }).flatMap({ FileVersion(token: $0.value) }) else {
+                        decodeFailure = "the coordinator sent \(item.path) as \(value.debugDescription), which this agent does not decode"
                         return false
                     }
-                    hasher.update(bytes)
-                    received &+= UInt64(bytes.count)
+                    connection.decompressor.begin(encoding, size: version.size)
+                    decoder = connection.decompressor
                     return true
+                }) { bytes in
+                    guard let decoder else { return deliver(bytes) }
+                    guard decoder.update(bytes, yield: deliver) else {
+                        if writeError == nil { decodeFailure = decoder.failure }
+                        return false
+                    }
+                    return true
+                }
+                if let decoder, response.status == 200, !decoder.finish(yield: deliver) {
+                    if let writeError { return .writeFailed(writeError) }
+                    decodeFailure = decoder.failure
                 }
             } catch {
                 if let writeError { return .writeFailed(writeError) }
+                if let decodeFailure { return .done(.failed(message: "\(item.path): \(decodeFailure)", transient: true)) }
                 return .done(.failed(message: "transfer of \(item.path) failed: \(error.message)", transient: true))
             }
+            if let decodeFailure { return .done(.failed(message: "\(item.path): \(decodeFailure)", transient: true)) }
+            connection.channel.bodyArrived(response)
             if let refused = HTTPWorkConnection.refusal(status: response.status, reason: response.header(SoftcopyHeaders.reason), detail: response.bodyText, path: item.path) {
                 return refused.fetched
             }
@@ -185,10 +236,12 @@ final class HTTPWorkConnection: WorkConnection {
         let request = BundleRequest(items: items.map { BundleRequest.Item(lane: $0.lane, path: $0.path, lease: $0.lease) })
         let response: HTTPClientResponse
         do {
-            response = try client.request(.bundle(job: job), at: coordinator, json: request.json, timeout: HTTPWorkChannel.bundleTimeout)
+            response = try client.request(.bundle(job: job), at: coordinator, json: request.json, headers: channel.wireHeaders(),
+                                          timeout: HTTPWorkChannel.bundleTimeout)
         } catch {
             return all(.done(.failed(message: "transfer of a bundle of \(items.count) files failed: \(error.message)", transient: true)))
         }
+        channel.bodyArrived(response)
         switch response.status {
         case 200: break
         case 404: return nil  // a coordinator from before bundles
@@ -215,7 +268,20 @@ final class HTTPWorkConnection: WorkConnection {
             }
             // BundleFrame(json:) requires both for 200.
             guard let version = frame.version, let expected = frame.checksum else { return .alone }
-            return .bytes(version: version, checksum: expected, mode: frame.mode ?? 0o644, data: response.body[entry.data])
+            guard let encoding = frame.encoding else {
+                return .bytes(version: version, checksum: expected, mode: frame.mode ?? 0o644, data: response.body[entry.data])
+            }
+            var data: [UInt8] = []
+            data.reserveCapacity(Int(version.size))
+            let d = decompressor
+            d.begin(encoding, size: version.size)
+            let decoded = response.body[entry.data].withUnsafeBytes { wire in
+                d.update(wire) { data.append(contentsOf: $0); return true } && d.finish { data.append(contentsOf: $0); return true }
+            }
+            guard decoded else {
+                return .done(.failed(message: "\(item.path) in a bundle: \(d.failure ?? "not decoded")", transient: true))
+            }
+            return .bytes(version: version, checksum: expected, mode: frame.mode ?? 0o644, data: data[...])
         }
     }
 

@@ -12,21 +12,68 @@ import SoftcopyIO
 /// to send with sendfile. The bytes sent are the bytes hashed: atomic writers never
 /// change an inode once it has its real name, and an in-place change shows up as a
 /// checksum mismatch at the agent, which never lets it land.
+///
+/// A chunk the wire policy picks (`WireCompressionPolicy`) is compressed in the same pass
+/// as it is hashed and sent from memory; one that did not shrink still goes by sendfile.
 final class ChunkReader: Sendable {
     private let buffers = Mutex<[UnsafeMutableRawBufferPointerBox]>([])
+    private let compressors = Mutex<[WireCompressor]>([])
     private let ioPriority: IOPriority
     private let rateLimiter: RateLimiter?
     /// SHA-256 and MD5 computed in the same pass as XXH3-128, where `checksums:` asks.
     private let digests: ContentDigests?
+    private let wireCompression: WireCompression
+    /// How each array's chunks compressed of late, by lane and array.
+    private let gains = Mutex<[String: CompressionGain]>([:])
+    /// What went compressed, by lane.
+    private let wireTotals = Mutex<[LaneID: WireTotals]>([:])
     static let bufferSize = 1 << 20
+    /// Larger files go as they are: a compressed chunk is held in memory until sent.
+    static let compressionLimit: UInt64 = 64 << 20
 
-    init(ioPriority: IOPriority, rateLimiter: RateLimiter?, digests: ContentDigests?) {
+    init(ioPriority: IOPriority, rateLimiter: RateLimiter?, digests: ContentDigests?, wireCompression: WireCompression = .auto) {
         self.ioPriority = ioPriority
         self.rateLimiter = rateLimiter
         self.digests = digests
+        self.wireCompression = wireCompression
     }
 
-    func serve(sourceRoot: String, links: SourceLinks, path: RelativePath, requireStableRead: Bool) -> HTTPResponse {
+    /// What the coordinator knows of one chunk for the wire, and what its agent asked.
+    struct WireContext {
+        let request: WireCompressionPolicy.Request
+        let lane: LaneID
+        /// The owning array and its element size when raw (`ZarrHierarchy.chunkEncoding`).
+        let chunk: (array: RelativePath, rawItemSize: Int?)?
+    }
+
+    /// The encoding for one chunk of `size` bytes, or nil to send it as it is.
+    private func encoding(_ wire: WireContext?, size: UInt64) -> (WireEncoding, gainKey: String)? {
+        guard let wire, size > 0, size <= Self.compressionLimit else { return nil }
+        let key = "\(wire.lane.rawValue)/\(wire.chunk?.array.string ?? "")"
+        return gains.withLock { gains -> (WireEncoding, gainKey: String)? in
+            guard let encoding = WireCompressionPolicy.encoding(mode: wireCompression, request: wire.request,
+                                                                rawItemSize: wire.chunk?.rawItemSize, gain: &gains[key, default: CompressionGain()]) else { return nil }
+            return (encoding, key)
+        }
+    }
+
+    /// What went compressed for these lanes together.
+    func wireTotals(_ lanes: [LaneID]) -> WireTotals {
+        wireTotals.withLock { totals in
+            lanes.reduce(into: WireTotals()) { sum, lane in
+                guard let t = totals[lane] else { return }
+                sum.chunks += t.chunks
+                sum.rawBytes += t.rawBytes
+                sum.wireBytes += t.wireBytes
+            }
+        }
+    }
+
+    private func recordCompression(key: String, raw: UInt64, wire: UInt64) {
+        gains.withLock { $0[key, default: CompressionGain()].record(raw: raw, wire: wire) }
+    }
+
+    func serve(sourceRoot: String, links: SourceLinks, path: RelativePath, requireStableRead: Bool, wire: WireContext? = nil) -> HTTPResponse {
         _ = ioPriority.applyToCurrentThread()
         let display = sourceRoot + "/" + path.string
         let box = buffers.withLock { $0.popLast() } ?? UnsafeMutableRawBufferPointerBox(size: Self.bufferSize)
@@ -36,10 +83,18 @@ final class ChunkReader: Sendable {
                 return Refusal.vanished.response(path: path, display: display)
             }
             let version = file.status.version
+            let compression = encoding(wire, size: version.size)
+            let compressor = compression.map { chosen in
+                let c = compressors.withLock { $0.popLast() } ?? WireCompressor()
+                c.begin(chosen.0)
+                return c
+            }
+            defer { if let compressor { compressors.withLock { $0.append(compressor) } } }
             // Up to one byte more than the size, as a bundle reads: a file that grew shows as a
             // longer read, without reading on for as long as a writer keeps appending.
             let extra = digests?.hashers() ?? []
-            let (checksum, length) = try file.descriptor.checksum(buffer: box.buffer, path: display, upTo: version.size + 1, also: extra)
+            let (checksum, length) = try file.descriptor.checksum(buffer: box.buffer, path: display, upTo: version.size + 1, also: extra,
+                                                                  feed: compressor.map { c in { c.update($0) } })
             rateLimiter?.consume(length)
             let changed = requireStableRead ? try file.changedSinceOpen(checkPath: true) : false
             if length != version.size || changed {
@@ -51,6 +106,17 @@ final class ChunkReader: Sendable {
             headers.add(name: SoftcopyHeaders.checksum, value: checksum.hex)
             headers.add(name: SoftcopyHeaders.mode, value: String(file.status.mode & 0o777, radix: 8))
             headers.add(name: "content-type", value: "application/octet-stream")
+            if let compressor, let (chosen, key) = compression {
+                compressor.finish()
+                recordCompression(key: key, raw: length, wire: compressor.failure == nil ? UInt64(compressor.count) : length)
+                // Only what shrank goes compressed; the rest by sendfile below.
+                if compressor.failure == nil, UInt64(compressor.count) < length {
+                    if let lane = wire?.lane { wireTotals.withLock { $0[lane, default: WireTotals()].add(raw: length, wire: UInt64(compressor.count)) } }
+                    headers.add(name: SoftcopyHeaders.encoding, value: chosen.description)
+                    let body = compressor.withOutput { ByteBuffer(bytes: $0) }
+                    return HTTPResponse(status: .ok, headers: headers, body: .bytes(body))
+                }
+            }
             let fd = file.releaseDescriptor()
             return HTTPResponse(status: .ok, headers: headers,
                                 body: .file(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), offset: 0, length: Int(length)))
@@ -104,6 +170,7 @@ final class ChunkReader: Sendable {
         let path: RelativePath
         let leaseCurrent: Bool
         let requireStableRead: Bool
+        var wire: WireContext? = nil
     }
 
     /// Serves several small leased files in one body: for each, a `BundleFrame` header
@@ -115,12 +182,30 @@ final class ChunkReader: Sendable {
         defer { buffers.withLock { $0.append(box) } }
         var body = ByteBuffer()
         var total: UInt64 = 0
+        var compressor: WireCompressor?
+        defer { if let compressor { compressors.withLock { $0.append(compressor) } } }
         for entry in entries {
-            let frame = bundleFrame(entry, buffer: box.buffer, total: &total)
-            body.writeBytes(frame.headerLine)
-            if frame.status == 200 {
-                body.writeBytes(UnsafeRawBufferPointer(rebasing: box.buffer[..<Int(frame.length)]))
+            var frame = bundleFrame(entry, buffer: box.buffer, total: &total)
+            let data = UnsafeRawBufferPointer(rebasing: box.buffer[..<Int(frame.length)])
+            if frame.status == 200, let (chosen, key) = encoding(entry.wire, size: frame.length) {
+                let c = compressor ?? compressors.withLock { $0.popLast() } ?? WireCompressor()
+                compressor = c
+                c.begin(chosen)
+                c.update(data)
+                c.finish()
+                let wire = c.failure == nil ? UInt64(c.count) : frame.length
+                recordCompression(key: key, raw: frame.length, wire: wire)
+                if wire < frame.length {
+                    if let lane = entry.wire?.lane { wireTotals.withLock { $0[lane, default: WireTotals()].add(raw: frame.length, wire: wire) } }
+                    frame.length = wire
+                    frame.encoding = chosen
+                    body.writeBytes(frame.headerLine)
+                    c.withOutput { _ = body.writeBytes($0) }
+                    continue
+                }
             }
+            body.writeBytes(frame.headerLine)
+            if frame.status == 200 { body.writeBytes(data) }
         }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/x-softcopy-bundle")

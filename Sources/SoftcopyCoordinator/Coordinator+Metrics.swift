@@ -8,7 +8,7 @@ extension CoordinatorRun {
     /// on NIO's threads from what each archive shares (as `statusDocument` is). Per target,
     /// the files and bytes present and done are the first copy's; what was copied and
     /// retried is summed over every copy (`replicas`).
-    static func metrics(job: String, targets: [TargetStatusSource], engine: Engine, fleet: AgentFleet?) -> [MetricFamily] {
+    static func metrics(job: String, targets: [TargetStatusSource], engine: Engine, fleet: AgentFleet?, reader: ChunkReader? = nil) -> [MetricFamily] {
         let now = Clock.now()
         var info = MetricFamily("softcopy_coordinator_info", .gauge, help: "The coordinator's version and job (always 1).")
         info.add(1, [("version", SoftcopyVersion.string), ("job", job)])
@@ -25,6 +25,9 @@ extension CoordinatorRun {
         var lag = MetricFamily("softcopy_lag_seconds", .gauge, help: "How long the oldest file still to copy has waited since it last changed (0: nothing waits).")
         var phase = MetricFamily("softcopy_phase", .gauge, help: "The archive's phase: 1 for the one it is in.")
         var amplification = MetricFamily("softcopy_amplification_ratio", .gauge, help: "Bytes copied by this run over the bytes of the archive's copies (1: every file sent once).")
+        var wireChunks = MetricFamily("softcopy_wire_compressed_chunks_total", .counter, help: "Chunks sent to agents compressed (wire_compression).")
+        var wireRaw = MetricFamily("softcopy_wire_compressed_source_bytes_total", .counter, help: "Source bytes of the chunks sent compressed.")
+        var wireSent = MetricFamily("softcopy_wire_compressed_bytes_total", .counter, help: "Bytes those chunks took on the wire.")
         var removedFiles = MetricFamily("softcopy_source_removed_files", .gauge, help: "Files removed from the source once verified (remove_source).")
         var removedBytes = MetricFamily("softcopy_source_removed_bytes", .gauge, help: "Bytes removed from the source once verified (remove_source).")
         for target in targets {
@@ -55,6 +58,10 @@ extension CoordinatorRun {
             }
             retries.add(all.retries, labels)
             inFlight.add(leased, labels)
+            let wire = reader?.wireTotals(lanes) ?? WireTotals()
+            wireChunks.add(wire.chunks, labels)
+            wireRaw.add(wire.rawBytes, labels)
+            wireSent.add(wire.wireBytes, labels)
             for name in ["live", "final"] {
                 phase.add((first.0.phase == .live) == (name == "live") ? 1 : 0, labels + [("phase", name)])
             }
@@ -76,6 +83,6 @@ extension CoordinatorRun {
             agentBytes.add(member.bytesAcked, labels)
         }
         return [info, present, done, presentBytes, doneBytes, copied, copiedBytes, failed, retrying, retries, inFlight, lag, phase,
-                amplification, removedFiles, removedBytes, agentState, agentFree, agentFiles, agentBytes]
+                amplification, wireChunks, wireRaw, wireSent, removedFiles, removedBytes, agentState, agentFree, agentFiles, agentBytes]
     }
 }

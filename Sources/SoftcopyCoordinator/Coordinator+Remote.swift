@@ -28,11 +28,12 @@ extension CoordinatorRun {
         context.origins = configuration.targets.map(origin(of:))
         context.replace = configuration.targets.map(configuration.replace)
         let fleet = AgentFleet(context: context, engine: engine, logger: logger)
-        let reader = ChunkReader(ioPriority: configuration.ioPriority, rateLimiter: controls.rateLimiter, digests: digests)
+        let reader = ChunkReader(ioPriority: configuration.ioPriority, rateLimiter: controls.rateLimiter, digests: digests,
+                                 wireCompression: settings.wireCompression ?? .auto)
         let api = CoordinatorAPI(job: job, engine: engine, fleet: fleet, leaseTimeout: leaseTimeout, pool: http.api.pool,
                                  reader: reader, eventLoop: http.api.eventLoop, logger: logger)
         controls.surface.api.withLock { $0 = api }
-        publishStatus(fleet: fleet)
+        publishStatus(fleet: fleet, reader: reader)
         fleet.setPort(http.server.port)
         engine.onChange { [weak api] in api?.workMayBeReady() }
         // Several nodes: a key moved from one to another leaves a copy to remove.
@@ -56,11 +57,11 @@ extension CoordinatorRun {
     /// What the service's server shows of this job: its status document and metrics,
     /// read on NIO's threads from what each archive shares (not from `remote`, which
     /// this thread sets after the API is reachable).
-    func publishStatus(fleet: AgentFleet?) {
+    func publishStatus(fleet: AgentFleet?, reader: ChunkReader? = nil) {
         let (job, engine, targets) = (self.job, self.engine!, runtimes.map(\.status))
         controls.surface.publish(
             status: { Self.statusDocument(job: job, targets: targets, engine: engine, fleet: fleet) },
-            metrics: { Self.metrics(job: job, targets: targets, engine: engine, fleet: fleet) })
+            metrics: { Self.metrics(job: job, targets: targets, engine: engine, fleet: fleet, reader: reader) })
     }
 
     /// Free space at the first local destination, for placement (refreshed each second).

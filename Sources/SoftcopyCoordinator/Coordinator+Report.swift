@@ -109,6 +109,9 @@ extension CoordinatorRun {
         let amplification = Amplification.ratio(copiedBytes: statistics.copiedBytes, archiveBytes: verdict.verifiedBytes, copies: copies)
             .map { " (amplification \(Amplification.format($0)): bytes sent ÷ the archive's)" } ?? ""
         lines.append("  copied \(statistics.copiedFiles) files (\(Quantity.formatBytes(statistics.copiedBytes))\(amplification)), \(runtime.resumedFiles + engine.seededCount(runtime.index) + statistics.unchanged) already there, \(statistics.deletedFiles) deleted, \(statistics.retries) retries; found only by the final rescan: \(verdict.foundByFinalScan)")
+        if let wire = remote?.api.reader.wireTotals(engine.lanes(of: runtime.index)), wire.chunks > 0 {
+            lines.append("  compressed on the wire: \(wire.chunks) chunks, \(Quantity.formatBytes(wire.rawBytes)) sent as \(Quantity.formatBytes(wire.wireBytes)) (\(Amplification.format(wire.ratio)) smaller)")
+        }
         if let maximum = verdict.maximumChunkFiles {
             lines.append("  zarr: \(verdict.arrays) arrays, \(verdict.groups) groups, at most \(maximum) chunk files (chunks never written are fill value)")
         }

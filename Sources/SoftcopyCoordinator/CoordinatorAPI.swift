@@ -176,15 +176,17 @@ final class CoordinatorAPI: HTTPResponder {
             return eventLoop.makeSucceededFuture(.error(.badRequest, "a chunk is only served under its lease: add ?lease=N"))
         }
         let target = LaneID(number)
-        let (current, stable) = engine.peek(target) { $0.tracker.leaseIsCurrent(path, LeaseID(leaseNumber)) }
+        let (lease, chunk) = engine.peek(target) { ($0.tracker.leaseIsCurrent(path, LeaseID(leaseNumber)), $0.hierarchy.chunkEncoding(of: path)) }
+        let (current, stable) = (lease.current, lease.requireStableRead)
         guard current else {
             return eventLoop.makeSucceededFuture(.error(.conflict, "lease \(leaseNumber) of \(path) is not current (it expired or was completed)",
                                                         headers: HTTPHeaders([(SoftcopyHeaders.reason, "stale-lease")])))
         }
         let root = engine.sourceRoot(ofLane: target), links = engine.sourceLinks(ofLane: target)
         let reader = self.reader
+        let wire = ChunkReader.WireContext(request: WireCompressionPolicy.Request(headers: request.headers), lane: target, chunk: chunk)
         return pool.runIfActive(eventLoop: eventLoop) {
-            reader.serve(sourceRoot: root, links: links, path: path, requireStableRead: stable)
+            reader.serve(sourceRoot: root, links: links, path: path, requireStableRead: stable, wire: wire)
         }
     }
 
@@ -199,10 +201,13 @@ final class CoordinatorAPI: HTTPResponder {
         if let bad = parsed.items.first(where: { $0.lane.rawValue >= engine.laneCount }) {
             return eventLoop.makeSucceededFuture(.error(.notFound, "no target \(bad.lane) in job \(job)"))
         }
+        let wire = WireCompressionPolicy.Request(headers: request.headers)
         let entries = parsed.items.map { item in
-            let (current, stable) = engine.peek(item.lane) { $0.tracker.leaseIsCurrent(item.path, item.lease) }
+            let (lease, chunk) = engine.peek(item.lane) { ($0.tracker.leaseIsCurrent(item.path, item.lease), $0.hierarchy.chunkEncoding(of: item.path)) }
+            let (current, stable) = (lease.current, lease.requireStableRead)
             return ChunkReader.BundleEntry(sourceRoot: engine.sourceRoot(ofLane: item.lane), links: engine.sourceLinks(ofLane: item.lane), path: item.path,
-                                           leaseCurrent: current, requireStableRead: stable)
+                                           leaseCurrent: current, requireStableRead: stable,
+                                           wire: ChunkReader.WireContext(request: wire, lane: item.lane, chunk: chunk))
         }
         let reader = self.reader
         return pool.runIfActive(eventLoop: eventLoop) {

@@ -91,10 +91,10 @@ public final class HTTPClient {
 
     /// A request whose answer is collected in memory (control messages, listings).
     public func request(
-        _ method: String, _ url: String, json: JSONValue? = nil, timeout: Duration
+        _ method: String, _ url: String, json: JSONValue? = nil, headers: [String] = [], timeout: Duration
     ) throws(HTTPClientError) -> HTTPClientResponse {
         let body = json.map { Array(($0.serialized()).utf8) }
-        return try perform(method, url, body: body, contentType: json == nil ? nil : "application/json",
+        return try perform(method, url, body: body, contentType: json == nil ? nil : "application/json", headers: headers,
                            timeout: timeout, stallTimeout: nil, sink: nil)
     }
 
@@ -198,7 +198,13 @@ public final class HTTPClient {
         }
         var status = 0
         softcopy_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPClientResponse(status: status, headers: context.headers, body: context.body, bodyBytes: context.bodyBytes)
+        var response = HTTPClientResponse(status: status, headers: context.headers, body: context.body, bodyBytes: context.bodyBytes)
+        var total: curl_off_t = 0, firstByte: curl_off_t = 0
+        if softcopy_curl_getinfo_off(handle, CURLINFO_TOTAL_TIME_T, &total) == CURLE_OK,
+           softcopy_curl_getinfo_off(handle, CURLINFO_STARTTRANSFER_TIME_T, &firstByte) == CURLE_OK, total > firstByte {
+            response.bodySeconds = Double(total - firstByte) / 1e6
+        }
+        return response
     }
 }
 

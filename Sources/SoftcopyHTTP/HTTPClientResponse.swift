@@ -7,6 +7,9 @@ public struct HTTPClientResponse: Sendable {
     public var body: [UInt8]
     /// Body bytes received in all.
     public var bodyBytes: UInt64
+    /// Seconds from the answer's first byte to its last: how long the body took on the
+    /// wire (`LinkMeter`), without the time the server took to start answering.
+    public var bodySeconds: Double = 0
 
     public func header(_ name: String) -> String? {
         let lower = name.lowercased()

@@ -8,4 +8,10 @@ public enum SoftcopyHeaders {
     public static let mode = "X-Softcopy-Mode"
     /// Why a chunk could not be served: `vanished`, `changed`, `stale-lease`.
     public static let reason = "X-Softcopy-Reason"
+    /// An agent's request: it decodes `zstd` (`WireEncoding`).
+    public static let acceptEncoding = "X-Softcopy-Accept-Encoding"
+    /// An agent's request: its link's rate as it measured it (`LinkMeter`), bytes per second.
+    public static let linkRate = "X-Softcopy-Link-Rate"
+    /// A chunk's answer: how its body is compressed (`zstd;shuffle=2`); absent: as it is.
+    public static let encoding = "X-Softcopy-Encoding"
 }

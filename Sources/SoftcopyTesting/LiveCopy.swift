@@ -33,9 +33,9 @@ public enum Scenario {
     /// with zarr-python and tensorstore), then waits for the coordinator to finish.
     public static func liveCopy(
         in directory: TestDirectory, writer: [String], writerEnvironment: [String: String] = [:],
-        coordinator: [String] = [], timeout: Duration = .seconds(180)
+        coordinator: [String] = [], destinationArgument: String? = nil, timeout: Duration = .seconds(180)
     ) throws -> CopyRun {
-        let copier = try watchingCopier(in: directory, options: coordinator)
+        let copier = try watchingCopier(in: directory, options: coordinator, destinationArgument: destinationArgument)
         let acquisition = try lockstepWriter(in: directory, writer, environment: writerEnvironment)
         let writerCode = try acquisition.wait(timeout: timeout)
         if writerCode != 0 {
@@ -47,11 +47,14 @@ public enum Scenario {
     }
 
     /// A coordinator started before the acquisition: `DIR/src.zarr` to `DIR/dst.zarr`.
-    public static func watchingCopier(in directory: TestDirectory, options: [String] = []) throws -> (process: ChildProcess, source: String, destination: String) {
+    /// `destinationArgument` is what the coordinator is given instead (`dst.zarr` for an
+    /// agent whose root is DIR).
+    public static func watchingCopier(in directory: TestDirectory, options: [String] = [],
+                                      destinationArgument: String? = nil) throws -> (process: ChildProcess, source: String, destination: String) {
         try Tools.requireRealParts()
         let source = directory.appending("src.zarr"), destination = directory.appending("dst.zarr")
         let process = try ChildProcess(
-            [Tools.coordinator, "--no-discovery", "--wait-for-source", "--progress", "never"] + options + [source, destination],
+            [Tools.coordinator, "--no-discovery", "--wait-for-source", "--progress", "never"] + options + [source, destinationArgument ?? destination],
             logPrefix: directory.appending("coordinator"))
         return (process, source, destination)
     }

@@ -64,6 +64,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("While live, a chunk written several times in a burst waits up to this long after each write, so it is read about once (default 0.3; 0: every version at once).", valueName: "SECONDS"))
     var rewriteHold: String?
 
+    @Option(help: ArgumentHelp("Compress chunks on their way to agents: auto (raw chunks over a link slower than 300 MB/s), never or always.", valueName: "MODE"))
+    var wireCompression: String?
+
     @Option(help: ArgumentHelp("Poll the source every interval instead of using inotify (network filesystems).", valueName: "SECONDS"))
     var poll: String?
 
@@ -190,6 +193,7 @@ struct RunCommand: ParsableCommand {
         overrides.writer = try writer.map { try Self.choice($0, "--writer", WriterMode.self) }
         overrides.quietPeriod = try quietPeriod.map { try Self.duration($0, "--quiet-period", allowZero: true) }
         overrides.rewriteHold = try rewriteHold.map { try Self.duration($0, "--rewrite-hold", allowZero: true) }
+        overrides.wireCompression = try wireCompression.map { try Self.choice($0, "--wire-compression", WireCompression.self) }
         overrides.pollInterval = try poll.map { try Self.duration($0, "--poll", allowZero: false) }
         overrides.deletions = try deletions.map { try Self.choice($0, "--deletions", DeletionPolicy.self) }
         if !agents.isEmpty {

@@ -21,6 +21,11 @@ struct HandWrittenMessageTests {
     static let frames: [BundleFrame] = [
         BundleFrame(path: path("a/c/0"), version: version, checksum: someChecksum, mode: 0o644, length: 16_384),
         BundleFrame(path: path("a/c/1"), status: 409, reason: "stale-lease", message: "lease 3 is not current"),
+        {
+            var compressed = BundleFrame(path: path("a/c/2"), version: version, checksum: someChecksum, mode: 0o600, length: 5_000)
+            compressed.encoding = WireEncoding(shuffle: 2)
+            return compressed
+        }(),
     ]
     static let grants: [LeaseGrant] = [
         LeaseGrant(items: [.init(lane: 0, path: path("a/c/0"), operation: .copy, lease: LeaseID(1), size: 4096),

@@ -23,5 +23,6 @@ CURLcode softcopy_curl_setopt_xferinfo_function(CURL *handle, softcopy_curl_xfer
 
 CURLcode softcopy_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode softcopy_curl_getinfo_string(CURL *handle, CURLINFO info, const char **value);
+CURLcode softcopy_curl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value);
 
 #endif

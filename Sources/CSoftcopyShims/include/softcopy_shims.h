@@ -83,4 +83,10 @@ int softcopy_crc32c_uses_hardware(void);
 /// Forces the table method (tests run both paths).
 void softcopy_crc32c_force_software(int force);
 
+/// Byte shuffle of `count` bytes of `size`-byte elements from `in` to `out` (which must
+/// not overlap): every element's first byte, then every second byte, ...; the bytes after
+/// the last whole element are copied as they are. `softcopy_unshuffle` undoes it.
+void softcopy_shuffle(uint8_t *out, const uint8_t *in, size_t count, size_t size);
+void softcopy_unshuffle(uint8_t *out, const uint8_t *in, size_t count, size_t size);
+
 #endif

@@ -16,6 +16,8 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var quietPeriod: Duration?
     /// The longest wait after a write of a chunk written in bursts (0: off).
     public var rewriteHold: Duration?
+    /// When chunks go to agents compressed (`WireCompression`; default auto).
+    public var wireCompression: WireCompression?
     public var pollInterval: Duration?
     public var deletions: DeletionPolicy?
     /// Agents named by URL (`http://host:port`); with none, the coordinator copies locally.
@@ -75,6 +77,7 @@ public struct CoordinatorSettings: Sendable, Hashable {
         if let v = overrides.writer { merged.writer = v }
         if let v = overrides.quietPeriod { merged.quietPeriod = v }
         if let v = overrides.rewriteHold { merged.rewriteHold = v }
+        if let v = overrides.wireCompression { merged.wireCompression = v }
         if let v = overrides.pollInterval { merged.pollInterval = v }
         if let v = overrides.deletions { merged.deletions = v }
         if let v = overrides.agents { merged.agents = (merged.agents ?? []) + v }

@@ -18,7 +18,8 @@
 ///     remove_source: never      # never | after-verify | live  (free the source once its copy is verified)
 /// nprocs: 8                     # copy workers (softcopy's --nprocs)
 /// sleep_time: 0                 # pause per worker after each file (softcopy's --sleep-time)
-/// max_rate: 200MB               # cap on source reads, bytes per second
+/// max_rate: 200MB               # cap on source reads, bytes per second (or "08:00,200M 20:00,off")
+/// wire_compression: auto        # auto | never | always  (zstd for raw chunks over a slow link)
 /// idle_timeout: 10m             # no change for this long suggests the end (a rescan confirms)
 /// wait_for_source: false        # wait for a missing source to appear
 /// writer / quiet_period / poll_interval / deletions  # defaults for every target
@@ -52,7 +53,7 @@ extension TargetsFile {
     /// Keys allowed at the top level, with a one-line meaning (used in error messages).
     public static let topLevelKeys: [String] = [
         "targets", "nprocs", "sleep_time", "max_rate", "idle_timeout", "wait_for_source",
-        "writer", "quiet_period", "rewrite_hold", "poll_interval", "deletions",
+        "writer", "quiet_period", "rewrite_hold", "poll_interval", "deletions", "wire_compression",
         "agents", "listen", "advertise_url", "token_file", "lease_timeout",
         "retry_deadline", "tls_cert", "tls_key", "tls_ca", "discovery", "discovery_wait", "free_space_reserve", "when_unsatisfiable",
         "placement", "locality_dimensions", "replicas", "replace", "symlinks", "remove_source", "checksums", "notify",
@@ -121,6 +122,9 @@ extension TargetsFile {
         settings.localityDimensions = try top["locality_dimensions"].map { v throws(ConfigError) in try reader.integer(v, key: "locality_dimensions", in: 1...32) }
         settings.replace = try top["replace"].map { v throws(ConfigError) in try reader.bool(v, key: "replace") }
         settings.symlinks = try top["symlinks"].map { v throws(ConfigError) in try reader.choice(v, key: "symlinks", SymlinkPolicy.self) }
+        settings.wireCompression = try top["wire_compression"].map { v throws(ConfigError) in
+            try reader.choice(v, key: "wire_compression", WireCompression.self)
+        }
         if let node = top["checksums"] {
             let items: [YAMLNode]
             switch node {

@@ -12,8 +12,11 @@ public struct BundleFrame: ControlMessage, Hashable {
     public var version: FileVersion?
     public var checksum: Checksum?
     public var mode: UInt32?
-    /// Bytes of file data after the header line (0 unless status is 200).
+    /// Bytes of file data after the header line (0 unless status is 200): the file's own,
+    /// or, with `encoding`, its compressed form (the file is `version.size` bytes).
     public var length: UInt64
+    /// How the data is compressed (`WireEncoding`); nil: the file's bytes as they are.
+    public var encoding: WireEncoding?
 
     public init(path: RelativePath, version: FileVersion, checksum: Checksum, mode: UInt32, length: UInt64) {
         self.path = path
@@ -38,7 +41,7 @@ public struct BundleFrame: ControlMessage, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case path, status, reason, message, version, checksum, mode, length
+        case path, status, reason, message, version, checksum, mode, length, encoding
     }
 
     public init(from decoder: any Decoder) throws {
@@ -58,6 +61,12 @@ public struct BundleFrame: ControlMessage, Hashable {
                 throw DecodingError.dataCorruptedError(forKey: .mode, in: c, debugDescription: "must be octal permissions such as \"644\"")
             }
             self.mode = mode
+            if let text = try c.decodeIfPresent(String.self, forKey: .encoding) {
+                guard let encoding = WireEncoding(header: text) else {
+                    throw DecodingError.dataCorruptedError(forKey: .encoding, in: c, debugDescription: "\(text.debugDescription) is not an encoding this version decodes")
+                }
+                self.encoding = encoding
+            }
         } else if length != 0 {
             throw DecodingError.dataCorruptedError(forKey: .length, in: c, debugDescription: "is \(length), but a \(status) frame carries no data")
         }
@@ -73,6 +82,7 @@ public struct BundleFrame: ControlMessage, Hashable {
         try c.encodeIfPresent(checksum, forKey: .checksum)
         try c.encodeIfPresent(mode.map { String($0, radix: 8) }, forKey: .mode)
         try c.encode(length, forKey: .length)
+        try c.encodeIfPresent(encoding?.description, forKey: .encoding)
     }
 
     /// Splits a bundle response body into its frames and the range of each one's data.
@@ -113,6 +123,7 @@ extension BundleFrame {
         if let checksum { members.append(("checksum", .string(checksum.hex))) }
         if let mode { members.append(("mode", .string(String(mode, radix: 8)))) }
         members.append(("length", .integer(length)))
+        if let encoding { members.append(("encoding", .string(encoding.description))) }
         return .object(members)
     }
 
@@ -130,6 +141,10 @@ extension BundleFrame {
         guard let version = json["version"]?.wire(FileVersion.self), let checksum = json["checksum"]?.wire(Checksum.self),
               let text = json["mode"]?.stringValue, let mode = UInt32(text, radix: 8), mode <= 0o7777 else { return nil }
         var frame = BundleFrame(path: path, version: version, checksum: checksum, mode: mode, length: length)
+        if let value = json["encoding"], value != .null {
+            guard let text = value.stringValue, let encoding = WireEncoding(header: text) else { return nil }
+            frame.encoding = encoding
+        }
         frame.reason = reason
         frame.message = message
         return frame

@@ -7,13 +7,18 @@ public struct ZarrArrayLayout: Sendable, Hashable {
     public var fileGrid: [Int64]?
     public var keyEncoding: ChunkKeyEncoding
     public var sharded: Bool
+    /// The element size in bytes when the array's codecs leave its chunk files raw (no
+    /// compressor: what a fast camera writer often chooses); nil when they compress, or
+    /// use a codec this version does not know. Wire compression is for raw chunks.
+    public var rawItemSize: Int?
 
-    public init(zarrFormat: Int, shape: [Int64], fileGrid: [Int64]?, keyEncoding: ChunkKeyEncoding, sharded: Bool) {
+    public init(zarrFormat: Int, shape: [Int64], fileGrid: [Int64]?, keyEncoding: ChunkKeyEncoding, sharded: Bool, rawItemSize: Int? = nil) {
         self.zarrFormat = zarrFormat
         self.shape = shape
         self.fileGrid = fileGrid
         self.keyEncoding = keyEncoding
         self.sharded = sharded
+        self.rawItemSize = rawItemSize
     }
 
     public var rank: Int { shape.count }

@@ -65,6 +65,13 @@ public struct ZarrHierarchy: Sendable {
         return (array, layout.classify(key: key.string[...]))
     }
 
+    /// The array that owns `path` and its element size when its chunks are raw
+    /// (`ZarrArrayLayout.rawItemSize`): what wire compression needs to know of a chunk.
+    public func chunkEncoding(of path: RelativePath) -> (array: RelativePath, rawItemSize: Int?)? {
+        guard let parent = path.parent, let (array, layout) = owner(of: parent) else { return nil }
+        return (array, layout.rawItemSize)
+    }
+
     /// The array at `directory` or the nearest one above it.
     func owner(of directory: RelativePath) -> (array: RelativePath, layout: ZarrArrayLayout)? {
         var directory: RelativePath? = directory

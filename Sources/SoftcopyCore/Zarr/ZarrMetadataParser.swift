@@ -63,7 +63,8 @@ public enum ZarrMetadataParser {
         }
         let sep = try separator(json["dimension_separator"], default: ".", field: "dimension_separator")
         return .array(ZarrArrayLayout(
-            zarrFormat: 2, shape: shape, fileGrid: chunks, keyEncoding: .v2(separator: sep), sharded: false))
+            zarrFormat: 2, shape: shape, fileGrid: chunks, keyEncoding: .v2(separator: sep), sharded: false,
+            rawItemSize: rawItemSizeV2(json)))
     }
 
     private static func parseV3(_ json: JSONValue) throws(Error) -> ZarrNode {
@@ -102,6 +103,7 @@ public enum ZarrMetadataParser {
 
         // The sharding codec, when present, is the array-to-bytes codec: the grid is the shard grid.
         let sharded = json["codecs"]?.arrayValue?.contains { $0["name"]?.stringValue == "sharding_indexed" } ?? false
-        return .array(ZarrArrayLayout(zarrFormat: 3, shape: shape, fileGrid: grid, keyEncoding: encoding, sharded: sharded))
+        return .array(ZarrArrayLayout(zarrFormat: 3, shape: shape, fileGrid: grid, keyEncoding: encoding, sharded: sharded,
+                                      rawItemSize: rawItemSizeV3(json)))
     }
 }

@@ -86,9 +86,10 @@ public struct FileDescriptor: ~Copyable {
     /// bytes landed, adopting files, and --verify-full. Each read asks for a whole number
     /// of `ChunkWriter.alignment` blocks (a descriptor opened with O_DIRECT takes no other), so an
     /// aligned buffer of such a length serves direct and buffered files alike.
-    /// `also` are more hashers fed the same bytes (`checksums:`).
+    /// `also` are more hashers fed the same bytes (`checksums:`), `feed` one more reader
+    /// of them (the wire compressor).
     public func checksum(buffer: UnsafeMutableRawBufferPointer, path: String? = nil, upTo limit: UInt64 = .max,
-                         also: [DigestHasher] = []) throws(SystemError) -> (checksum: Checksum, length: UInt64) {
+                         also: [DigestHasher] = [], feed: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(SystemError) -> (checksum: Checksum, length: UInt64) {
         let hasher = XXH3Hasher()
         var offset: UInt64 = 0
         while offset < limit {
@@ -100,6 +101,7 @@ public struct FileDescriptor: ~Copyable {
             if n == 0 { break }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
             for extra in also { extra.update(UnsafeRawBufferPointer(rebasing: buffer[..<n])) }
+            feed?(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
             offset += UInt64(n)
         }
         return (hasher.digest(), offset)
