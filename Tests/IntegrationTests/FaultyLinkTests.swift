@@ -5,11 +5,15 @@ import SoftcopyIO
 import SoftcopyTesting
 
 extension IntegrationTests {
-    @Test("A faulty link between agent and coordinator (connections reset and stalled at random): the copy still ends whole")
-    func faultyLink() throws {
+    /// With compression too: a compressed chunk cut short is refused and sent again.
+    @Test("A faulty link between agent and coordinator (connections reset and stalled at random): the copy still ends whole",
+          arguments: ["never", "always"])
+    func faultyLink(wireCompression: String) throws {
         let dir = TestDirectory("faulty-link")
         let source = dir.appending("src.zarr")
-        try Scenario.writeArchive(source, ["--shape", "40,256,256", "--chunks", "1,128,128", "--complete"])
+        // An OME-Zarr pyramid: 288 KiB chunks fetched alone, 72 KiB ones in bundles;
+        // camera-like images, which compress.
+        try Scenario.writeArchive(source, ["--shape", "16,1,384,384", "--chunks", "1,1,384,384", "--ome", "--image", "microscopy", "--complete"])
         let a = try AgentProcess(in: dir, name: "a")
         let port = try RawConnection.freePort()
         let counts = dir.appending("faults.json")
@@ -25,9 +29,11 @@ extension IntegrationTests {
         }
         let coordinator = try ChildProcess(
             [Tools.coordinator, "--no-discovery", "--once", "--progress", "never", "--listen", "127.0.0.1:\(port)",
-             "--advertise-url", "http://127.0.0.1:\(proxyPort!)", "--lease-timeout", "3s", "--agent", a.url, source, "acq.zarr"],
+             "--advertise-url", "http://127.0.0.1:\(proxyPort!)", "--lease-timeout", "3s", "--wire-compression", wireCompression,
+             "--agent", a.url, source, "acq.zarr"],
             logPrefix: dir.appending("coordinator"))
         #expect(try coordinator.wait(timeout: .seconds(240)) == 0, "\(coordinator.stderr)")
+        #expect(coordinator.stderr.contains("compressed on the wire") == (wireCompression == "always"), "\(coordinator.stderr)")
         proxy.signal(SIGTERM)
         _ = try proxy.wait(timeout: .seconds(10))
         let faults = try JSONParser.parse(bytes: readSmallFile(counts))
