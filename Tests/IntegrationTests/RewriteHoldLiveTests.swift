@@ -38,9 +38,10 @@ extension IntegrationTests {
             #expect(!coordinator.stderr.contains("is being written in place"), "an atomic writer")
         }
         // Without the hold a copier this fast sends most of the 4 versions of each chunk
-        // (3.2–3.7× in bench/rewrites.py); with it, about one (1.0–1.1×). The bounds
-        // leave room for a loaded machine.
-        #expect(amplifications[0] < 1.6, "with the hold: \(amplifications[0])×")
-        #expect(amplifications[1] > 2.0, "without it: \(amplifications[1])×")
+        // (3.0–3.7× in bench/rewrites.py); with it, about one (1.0–1.1×). The bounds
+        // leave room for a loaded machine, where the copier without the hold falls
+        // behind the writer and so skips versions (1.89× seen with other tests running).
+        #expect(amplifications[0] < 1.4, "with the hold: \(amplifications[0])×")
+        #expect(amplifications[1] > 1.6, "without it: \(amplifications[1])×")
     }
 }

@@ -9,7 +9,7 @@
 /// - a new chunk waits the same, learned from the archive's recent rewrites, while most
 ///   new chunks of late were written again (`rewrittenShare`; each is judged `judgement`
 ///   after its first write), and while there is too little evidence either way (fewer
-///   than `minimumEvidence` judged: the first quarter second of an acquisition); in an
+///   than `minimumEvidence` judged: the first tenth of a second of an acquisition); in an
 ///   archive whose chunks are written once, a new chunk then goes at once, as without
 ///   the hold;
 /// - a chunk that keeps being written is still read at least every `maxDeferral`, so a
@@ -31,11 +31,12 @@ public struct RewriteHold: Sendable, Equatable {
     /// New chunks wait only when more than this share of recent ones were written again.
     static let rewrittenShare = 0.5
     static let minimumEvidence = 4.0
-    /// The rhythm assumed before any chunk was written twice: a 155 ms wait, which
-    /// covers zarr-python rewriting a region every 50 ms (each round of writes takes
-    /// about as long again), and keeps the first chunks of a frame writer well within
-    /// a quarter second.
-    static let defaultGap: Duration = .milliseconds(100)
+    /// The rhythm assumed before any chunk was written twice: a 95 ms wait, which
+    /// covers zarr-python rewriting a region every 50 ms (a round of writes takes 10 to
+    /// 20 ms more) and a plane-by-plane tensorstore writer, and keeps a frame writer's
+    /// first burst of chunks within the 250 ms its chunks may take at p99 (155 ms, tried
+    /// first, put 16 chunks of 2 MiB at 282 ms through an agent).
+    static let defaultGap: Duration = .milliseconds(60)
 
     public init(maxHold: Duration = .milliseconds(300), maxDeferral: Duration = .seconds(5)) {
         self.maxHold = maxHold
