@@ -12,8 +12,14 @@ The writers (docs/readiness.md, "Chunks written several times"):
 - rewriter: zarr-python rewriting all 16 chunks of an array 20 times, 50 ms apart;
 - once: tensorstore writing whole time points (each chunk written once), for the hold's
   cost where there is nothing to save.
+The tensorstore writers write camera-like images (`--image microscopy`, raw uint16, which
+compress about 2x on the wire when the link is slow).
 
-usage: bench/rewrites.py [--repeat N] [--work DIR] [--only WRITER]
+With --link RATE (e.g. 100mbit), the agent runs on another host: a network namespace
+joined to the coordinator's by a veth pair that tc's tbf limits to RATE (as in
+bench/slow_link.py); the local copies are then left out.
+
+usage: bench/rewrites.py [--repeat N] [--work DIR] [--only WRITER] [--link RATE]
 """
 import argparse
 import filecmp
@@ -23,7 +29,7 @@ import subprocess
 import sys
 import time
 
-from common import ACQUIRE, PYTHON, median, release_binary, table, write_json
+from common import A, A_IP, ACQUIRE, B, B_IP, PYTHON, Link, median, ns, release_binary, table, write_json
 from peers import Server
 
 REWRITER = r"""
@@ -40,14 +46,14 @@ open(path + "/complete", "w").close()
 
 WRITERS = {
     "plane": [PYTHON, ACQUIRE, "{src}", "--shape", "12,16,512,512", "--chunks", "1,4,256,256", "--locking", "lockfile",
-              "--write-unit", "plane", "--rate", "20", "--complete", "--seed", "7"],
+              "--write-unit", "plane", "--rate", "20", "--complete", "--seed", "7", "--image", "microscopy", "--cheap-frames"],
     "rewriter": [PYTHON, "-c", REWRITER, "{src}"],
     "once": [PYTHON, ACQUIRE, "{src}", "--shape", "12,16,512,512", "--chunks", "1,4,256,256", "--locking", "lockfile",
-             "--rate", "20", "--complete", "--seed", "7"],
+             "--rate", "20", "--complete", "--seed", "7", "--image", "microscopy", "--cheap-frames"],
 }
 
 
-def run_once(writer, mode, hold, work):
+def run_once(writer, mode, hold, work, link=None):
     src, dst = os.path.join(work, "src.zarr"), os.path.join(work, "dst")
     subprocess.run(["rm", "-rf", src, dst], check=True)
     os.makedirs(dst)
@@ -57,9 +63,11 @@ def run_once(writer, mode, hold, work):
     if mode == "local":
         command, copy = coordinator + [src, os.path.join(dst, "acq.zarr")], os.path.join(dst, "acq.zarr")
     else:
-        server = Server([release_binary("softcopy-agent"), "--no-advertise", "--root", dst, "--host", "127.0.0.1", "--port", "0", "--reserve", "0"],
-                        os.path.join(work, "agent.log"), lambda text: re.search(r"on (http://127\.0\.0\.1:\d+)", text))
-        command, copy = coordinator + ["--listen", "127.0.0.1:0", "--agent", server.match.group(1), src, "acq.zarr"], os.path.join(dst, "acq.zarr")
+        host, coordinator_host = (B_IP, A_IP) if link else ("127.0.0.1", "127.0.0.1")
+        agent = [release_binary("softcopy-agent"), "--no-advertise", "--root", dst, "--host", host, "--port", "0", "--reserve", "0"]
+        server = Server(ns(B, agent) if link else agent, os.path.join(work, "agent.log"), lambda text: re.search(r"on (http://[\d.]+:\d+)", text))
+        command = coordinator + ["--listen", f"{coordinator_host}:0", "--agent", server.match.group(1), src, "acq.zarr"]
+        command, copy = ns(A, command) if link else command, os.path.join(dst, "acq.zarr")
     try:
         copier = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         w = subprocess.run([a.replace("{src}", src) for a in WRITERS[writer]], capture_output=True, text=True)
@@ -105,21 +113,31 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--work", default="/tmp/softcopy-bench-rewrites")
     p.add_argument("--only", action="append", choices=list(WRITERS), default=None)
+    p.add_argument("--link", default=None, help="the agent on another host over a link of this rate (tc's form: 100mbit)")
     args = p.parse_args()
     os.makedirs(args.work, exist_ok=True)
     results = {}
-    for writer in args.only or list(WRITERS):
-        for mode in ["local", "agent"]:
-            for hold in ["0", "0.3"]:
-                runs = [run_once(writer, mode, hold, args.work) for _ in range(args.repeat)]
-                key = f"{writer}, {mode}, hold {'off' if hold == '0' else hold + ' s'}"
-                results[key] = runs
-                print(f"{key}: amplification {[r['amplification'] for r in runs]}, writer end to exit {[round(r['end_to_exit'], 2) for r in runs]} s", flush=True)
+    link = Link(args.link) if args.link else None
+    if link:
+        link.__enter__()
+    try:
+        for writer in args.only or list(WRITERS):
+            for mode in (["agent"] if link else ["local", "agent"]):
+                for hold in ["0", "0.3"]:
+                    runs = [run_once(writer, mode, hold, args.work, link) for _ in range(args.repeat)]
+                    where = f"agent over {args.link}" if link else mode
+                    key = f"{writer}, {where}, hold {'off' if hold == '0' else hold + ' s'}"
+                    results[key] = runs
+                    print(f"{key}: amplification {[r['amplification'] for r in runs]}, writer end to exit {[round(r['end_to_exit'], 2) for r in runs]} s", flush=True)
+    finally:
+        if link:
+            link.__exit__()
     rows = [{"case": k, "amplification": f"{median([r['amplification'] for r in v]):.2f}",
              "writer end to verified exit s": f"{median([r['end_to_exit'] for r in v]):.2f}"} for k, v in results.items()]
     print(f"medians of {args.repeat}")
     table(rows, ["case", "amplification", "writer end to verified exit s"])
-    write_json(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "rewrites.json"), results)
+    name = "rewrites-link.json" if link else "rewrites.json"
+    write_json(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", name), results)
 
 
 if __name__ == "__main__":

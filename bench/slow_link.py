@@ -37,49 +37,11 @@ import subprocess
 import threading
 import time
 
-from common import ACQUIRE, PYTHON, FreshFilesystem, median, release_binary, table, write_json
+from common import A, A_IP, ACQUIRE, B, B_IP, PYTHON, FreshFilesystem, Link, median, ns, release_binary, run, table, write_json
 from peers import Server, cpu_seconds
 
-A, B = "scsl1", "scsl2"
-A_IP, B_IP = "10.78.0.1", "10.78.0.2"
 CHUNK = (1, 1, 1024, 1024)  # 2 MiB of uint16
 Z = 4
-
-
-def run(*command, check=True, **kwargs):
-    return subprocess.run(list(command), check=check, **kwargs)
-
-
-def ns(host, command):
-    return ["ip", "netns", "exec", host] + list(command)
-
-
-class Link:
-    """Two namespaces joined by a veth pair, each direction limited by tbf."""
-
-    def __init__(self, rate):
-        self.rate = rate
-
-    def __enter__(self):
-        self.__exit__()
-        run("ip", "netns", "add", A)
-        run("ip", "netns", "add", B)
-        run("ip", "link", "add", "eth0", "netns", A, "type", "veth", "peer", "name", "eth0", "netns", B)
-        for host, ip in ((A, A_IP), (B, B_IP)):
-            run("ip", "-n", host, "addr", "add", f"{ip}/24", "dev", "eth0")
-            run("ip", "-n", host, "link", "set", "eth0", "up")
-            run("ip", "-n", host, "link", "set", "lo", "up")
-            # The burst must hold a timer tick's worth at this rate, or tbf cannot reach it.
-            run("tc", "-n", host, "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", self.rate,
-                "burst", "256kb", "latency", "400ms")
-        return self
-
-    def __exit__(self, *_):
-        for host in (A, B):
-            pids = subprocess.run(["ip", "netns", "pids", host], capture_output=True, text=True).stdout.split()
-            for pid in pids:
-                run("kill", "-9", pid, check=False, capture_output=True)
-            run("ip", "netns", "del", host, check=False, capture_output=True)
 
 
 def measure_link(work):

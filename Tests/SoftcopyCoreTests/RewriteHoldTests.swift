@@ -86,6 +86,21 @@ struct RewriteHoldTests {
         #expect(run(script, hold: .off).amplification >= 15)
     }
 
+    @Test("a rewriter slower than the rhythm assumed at the start: the first rewrite seen makes the first round's waiting chunks wait for theirs")
+    func slowFirstRound() {
+        // 16 chunks, one every 6 ms, each written again 100 ms later, 10 rounds: slower
+        // than the 95 ms a new chunk waits before any rewrite was seen. Chunk 0 goes before
+        // its rewrite; the first rewrite (of chunk 0, at 100 ms) shows the rhythm, and the
+        // other 15, still waiting, wait for it.
+        var script: Script = []
+        for round in 0..<10 {
+            for c in 0..<16 { script.append((Int64(round * 100 + c * 6), "c/0/\(c)")) }
+        }
+        let held = run(script, hold: RewriteHold())
+        #expect(held.copies <= 16 + 2, "\(held.copies) copies of \(held.keys) chunks")
+        #expect(held.lastDelays.max() ?? 0 <= 300 + 5, "\(held.lastDelays.max() ?? 0) ms")
+    }
+
     @Test("chunks written once (a frame writer): after the first few hundred ms, each goes at once")
     func writtenOnce() {
         // 2,000 chunks, one every 2 ms, each written once.

@@ -33,6 +33,11 @@ public struct FIFOQueue<Element: Sendable>: Sendable {
         return element
     }
 
+    /// The queued elements, oldest first.
+    public func forEach(_ body: (Element) -> Void) {
+        for i in 0..<count { body(storage[(head + i) % storage.count]) }
+    }
+
     private mutating func grow(filler: Element) {
         let newCapacity = max(16, storage.count * 2)
         var grown: [Element] = []

@@ -64,8 +64,10 @@ extension ArchiveTracker {
                 r.lastChange = now
             }
         }
+        let learnedFirstRhythm = rewriteHold.gapSeconds == 0 && hold.gapSeconds > 0
         rewriteHold = hold
         if firstVersion, rewriteHold.isOn { newChunks.push(.init(index: UInt32(i), judgedAt: now + rewriteHold.judgement)) }
+        if learnedFirstRhythm { holdPendingNewChunks(now: now) }
         if rewrittenAfterRemoval {
             self.rewrittenAfterRemoval += 1
             notices.append(.permanentFailure(path, Self.rewrittenAfterRemoval))
@@ -86,6 +88,24 @@ extension ArchiveTracker {
                 return
             }
             rewriteHold.resolved(rewritten: records[Int(first.index)].versions >= 2)
+        }
+    }
+
+    /// The first chunk written twice shows the writer's rhythm: new chunks still waiting
+    /// on the assumed one (not yet sent) wait as long as it calls for, if longer. At the
+    /// start of a rewriting writer, a round of chunks slower than the assumed 60 ms would
+    /// otherwise go once before its rewrite (over a slow link, a round sent too early
+    /// then holds the link while the next versions pile up).
+    mutating func holdPendingNewChunks(now: MonotonicInstant) {
+        let wait = UInt16(clamping: rewriteHold.judgement.totalNanoseconds / 1_000_000)
+        var pending: [Int] = []
+        newChunks.forEach { chunk in
+            let r = records[Int(chunk.index)]
+            if r.versions == 1, r.lease == nil, r.queuedIn == .none, r.holdMilliseconds < wait { pending.append(Int(chunk.index)) }
+        }
+        for j in pending {
+            records[j].holdMilliseconds = wait
+            enqueue(j, now: now)
         }
     }
 

@@ -9,7 +9,9 @@
 /// - a new chunk waits the same, learned from the archive's recent rewrites, while most
 ///   new chunks of late were written again (`rewrittenShare`; each is judged `judgement`
 ///   after its first write), and while there is too little evidence either way (fewer
-///   than `minimumEvidence` judged: the first tenth of a second of an acquisition); in an
+///   than `minimumEvidence` judged: the first tenth of a second of an acquisition; the
+///   first rewrite seen extends the waits of the first round's chunks still waiting to
+///   the rhythm it shows, `ArchiveTracker.holdPendingNewChunks`); in an
 ///   archive whose chunks are written once, a new chunk then goes at once, as without
 ///   the hold;
 /// - a chunk that keeps being written is still read at least every `maxDeferral`, so a
