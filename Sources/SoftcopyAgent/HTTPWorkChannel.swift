@@ -271,6 +271,11 @@ final class HTTPWorkConnection: WorkConnection {
             guard let encoding = frame.encoding else {
                 return .bytes(version: version, checksum: expected, mode: frame.mode ?? 0o644, data: response.body[entry.data])
             }
+            // Bundled files are small: a frame that says otherwise is not believed (nor
+            // is memory reserved for it).
+            guard version.size <= BundleRequest.fileLimit else {
+                return .done(.failed(message: "\(item.path) in a bundle: \(version.size) bytes announced, more than a bundled file may hold", transient: true))
+            }
             var data: [UInt8] = []
             data.reserveCapacity(Int(version.size))
             let d = decompressor
