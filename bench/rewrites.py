@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Writers that write each chunk several times, copied live by a copier faster than the
 writer (no cap, loopback): how many bytes softcopy reads and sends for each byte of the
-final archive (the amplification, from the run's summary), and how long after the
-writer's last write the run exits verified. Compared in one run: the rewrite hold off
+final archive (the amplification, from the run's summary), how long after the
+writer's last write the run exits verified, and each chunk's delay from its last write at
+the source to its copy's rename (ctimes, as bench/live_acquisition.py reads them; for the
+`once` writer, the delay of chunks written once). Compared in one run: the rewrite hold off
 (--rewrite-hold 0, every version sent at once) and on (the default), locally and through
 one agent. Every run's copy is compared with the source, byte for byte.
 
@@ -30,6 +32,7 @@ import sys
 import time
 
 from common import A, A_IP, ACQUIRE, B, B_IP, PYTHON, Link, median, ns, release_binary, table, write_json
+from live_acquisition import chunk_delays, percentile
 from peers import Server
 
 REWRITER = r"""
@@ -88,7 +91,9 @@ def run_once(writer, mode, hold, work, link=None):
         differences = compare_trees(src, copy)
         if differences:
             sys.exit(f"bench: the copy differs from the source: {differences[:5]}")
-        return {"amplification": float(found.group(1)), "end_to_exit": exited - written}
+        delays = chunk_delays(src, copy)
+        return {"amplification": float(found.group(1)), "end_to_exit": exited - written,
+                "delay_p99_ms": percentile(delays, 99) * 1000, "delay_median_ms": median(delays) * 1000}
     finally:
         if copier.poll() is None:
             copier.kill()
@@ -128,14 +133,16 @@ def main():
                     where = f"agent over {args.link}" if link else mode
                     key = f"{writer}, {where}, hold {'off' if hold == '0' else hold + ' s'}"
                     results[key] = runs
-                    print(f"{key}: amplification {[r['amplification'] for r in runs]}, writer end to exit {[round(r['end_to_exit'], 2) for r in runs]} s", flush=True)
+                    print(f"{key}: amplification {[r['amplification'] for r in runs]}, writer end to exit {[round(r['end_to_exit'], 2) for r in runs]} s, "
+                          f"chunk delay p99 {[round(r['delay_p99_ms']) for r in runs]} ms", flush=True)
     finally:
         if link:
             link.__exit__()
     rows = [{"case": k, "amplification": f"{median([r['amplification'] for r in v]):.2f}",
-             "writer end to verified exit s": f"{median([r['end_to_exit'] for r in v]):.2f}"} for k, v in results.items()]
+             "writer end to verified exit s": f"{median([r['end_to_exit'] for r in v]):.2f}",
+             "chunk delay p99 ms": f"{median([r['delay_p99_ms'] for r in v]):.0f}"} for k, v in results.items()]
     print(f"medians of {args.repeat}")
-    table(rows, ["case", "amplification", "writer end to verified exit s"])
+    table(rows, ["case", "amplification", "writer end to verified exit s", "chunk delay p99 ms"])
     name = "rewrites-link.json" if link else "rewrites.json"
     write_json(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", name), results)
 

@@ -41,6 +41,11 @@ final class HTTPWorkChannel: WorkChannel {
         return headers
     }
 
+    /// The bytes a lease may ask for: fewer over a slow link (`LinkMeter.batchBytes`).
+    func batchBytes(_ limit: UInt64) -> UInt64 {
+        LinkMeter.batchBytes(rate: linkMeter.withLock { $0.rate(now: Clock.now()) }, limit: limit)
+    }
+
     /// A chunk's or bundle's body came in: it measures the link.
     func bodyArrived(_ response: HTTPClientResponse) {
         guard response.status == 200, response.bodySeconds > 0 else { return }
@@ -82,7 +87,7 @@ final class HTTPWorkConnection: WorkConnection {
     }
 
     func lease(maxItems: Int, maxBytes: UInt64, isStopping: @escaping @Sendable () -> Bool) -> LeaseAnswer {
-        let request = LeaseRequest(agent: channel.attachment.agent, maxItems: maxItems, maxBytes: maxBytes,
+        let request = LeaseRequest(agent: channel.attachment.agent, maxItems: maxItems, maxBytes: channel.batchBytes(maxBytes),
                                    waitMilliseconds: Int(HTTPWorkChannel.longPoll.secondsValue * 1000))
         let response: HTTPClientResponse
         do {

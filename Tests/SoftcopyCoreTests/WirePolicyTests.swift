@@ -13,7 +13,9 @@ struct WirePolicyTests {
         var gain = CompressionGain()
         #expect(Policy.encoding(mode: .auto, request: Self.slow, rawItemSize: 2, gain: &gain) == WireEncoding(shuffle: 2))
         #expect(Policy.encoding(mode: .auto, request: Self.fast, rawItemSize: 2, gain: &gain) == nil, "a fast link: compressing costs more than it saves")
-        #expect(Policy.encoding(mode: .auto, request: .init(accepts: true, linkRate: nil), rawItemSize: 2, gain: &gain) == nil, "not measured yet")
+        #expect(Policy.encoding(mode: .auto, request: .init(accepts: true, linkRate: nil), rawItemSize: 2, gain: &gain) == WireEncoding(shuffle: 2),
+                "not measured yet: compressed, so a slow link's first burst does not queue raw")
+        #expect(Policy.encoding(mode: .auto, request: .init(accepts: true, linkRate: nil), rawItemSize: nil, gain: &gain) == nil)
         #expect(Policy.encoding(mode: .auto, request: Self.slow, rawItemSize: nil, gain: &gain) == nil, "the codecs compress already")
         #expect(Policy.encoding(mode: .auto, request: .init(accepts: false, linkRate: 1e6), rawItemSize: 2, gain: &gain) == nil, "an agent that does not decode")
         #expect(Policy.encoding(mode: .never, request: Self.slow, rawItemSize: 2, gain: &gain) == nil)
@@ -50,6 +52,14 @@ struct WirePolicyTests {
         meter.record(bytes: 1_000, start: t0 + .seconds(2.5), end: t0 + .seconds(2.6))
         #expect(meter.rate(now: t0 + .seconds(2.6)).map { abs($0 - 2e6) < 1 } == true)
         #expect(meter.rate(now: t0 + .seconds(10)) == nil, "older than the window")
+    }
+
+    @Test("Over a slow link a lease asks for what the link carries in 100 ms (at least 1 MiB); unmeasured or fast, the usual limit")
+    func batchBytes() {
+        #expect(LinkMeter.batchBytes(rate: nil, limit: 64 << 20) == 64 << 20)
+        #expect(LinkMeter.batchBytes(rate: 2e9, limit: 64 << 20) == 64 << 20)
+        #expect(LinkMeter.batchBytes(rate: 117e6, limit: 64 << 20) == 11_700_000)
+        #expect(LinkMeter.batchBytes(rate: 1e6, limit: 64 << 20) == 1 << 20)
     }
 
     @Test("The encoding header: zstd with an optional shuffle; anything else is not decoded")

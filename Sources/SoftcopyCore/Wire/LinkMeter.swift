@@ -21,6 +21,17 @@ public struct LinkMeter: Sendable {
 
     public init() {}
 
+    /// How much raw data one lease may ask for over a link of `rate` bytes per second:
+    /// what it carries in `batchTime`, at least 1 MiB, at most `limit`. An agent commits a
+    /// batch once all of it has arrived, so over a slow link a large batch holds its
+    /// first chunks back for as long as the rest takes (64 MiB over 100 Mbit/s: seconds).
+    public static func batchBytes(rate: Double?, limit: UInt64) -> UInt64 {
+        guard let rate, rate > 0 else { return limit }
+        return min(limit, max(1 << 20, UInt64(rate * batchTime.secondsValue)))
+    }
+
+    public static let batchTime: Duration = .milliseconds(100)
+
     /// A body of `bytes` that arrived between `start` (its first byte) and `end`.
     public mutating func record(bytes: UInt64, start: MonotonicInstant, end: MonotonicInstant) {
         guard bytes >= Self.smallestBody, end > start else { return }

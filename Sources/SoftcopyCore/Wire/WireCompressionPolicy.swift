@@ -4,7 +4,7 @@
 ///
 /// `auto` compresses a chunk when all of these hold:
 /// - the agent accepts zstd and has measured its link (`LinkMeter`) slower than
-///   `slowLink`: above it, compressing on the acquisition PC would cost more time than
+///   `slowLink`, or has not measured it yet: above it, compressing on the acquisition PC would cost more time than
 ///   it saves (zstd -1 on shuffled 16-bit images: about 700 MB/s of one core here), and
 ///   the CPU is the writer's first;
 /// - the array's codecs leave its chunks raw (`ZarrArrayLayout.rawItemSize`): a chunk
@@ -39,7 +39,11 @@ public enum WireCompressionPolicy {
         case .always:
             return WireEncoding(shuffle: rawItemSize ?? 1)
         case .auto:
-            guard let rawItemSize, let rate = request.linkRate, rate < slowLink, gain.shouldTry() else { return nil }
+            // Before the agent measured its link, raw chunks go compressed: on a slow link
+            // the first burst would otherwise queue raw (a 100 Mbit/s link then spent
+            // seconds draining it), and on a fast one a few chunks cost little CPU.
+            if let rate = request.linkRate, rate >= slowLink { return nil }
+            guard let rawItemSize, gain.shouldTry() else { return nil }
             return WireEncoding(shuffle: rawItemSize)
         }
     }
