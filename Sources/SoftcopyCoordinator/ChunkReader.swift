@@ -61,16 +61,21 @@ final class ChunkReader: Sendable {
     func wireTotals(_ lanes: [LaneID]) -> WireTotals {
         wireTotals.withLock { totals in
             lanes.reduce(into: WireTotals()) { sum, lane in
-                guard let t = totals[lane] else { return }
-                sum.chunks += t.chunks
-                sum.rawBytes += t.rawBytes
-                sum.wireBytes += t.wireBytes
+                if let t = totals[lane] { sum.add(t) }
             }
         }
     }
 
-    private func recordCompression(key: String, raw: UInt64, wire: UInt64) {
-        gains.withLock { $0[key, default: CompressionGain()].record(raw: raw, wire: wire) }
+    /// Ends `compressor`'s chunk of `raw` bytes and tells the array's gain how it went;
+    /// true if it shrank, so it goes compressed (and is counted for `lane`). A chunk zstd
+    /// failed on counts as one that did not shrink, and goes as it is.
+    private func finishCompression(_ compressor: WireCompressor, raw: UInt64, gainKey: String, lane: LaneID?) -> Bool {
+        compressor.finish()
+        let wire = compressor.failure == nil ? UInt64(compressor.count) : raw
+        gains.withLock { $0[gainKey, default: CompressionGain()].record(raw: raw, wire: wire) }
+        guard wire < raw else { return false }
+        if let lane { wireTotals.withLock { $0[lane, default: WireTotals()].add(raw: raw, wire: wire) } }
+        return true
     }
 
     func serve(sourceRoot: String, links: SourceLinks, path: RelativePath, requireStableRead: Bool, wire: WireContext? = nil) -> HTTPResponse {
@@ -106,16 +111,11 @@ final class ChunkReader: Sendable {
             headers.add(name: SoftcopyHeaders.checksum, value: checksum.hex)
             headers.add(name: SoftcopyHeaders.mode, value: String(file.status.mode & 0o777, radix: 8))
             headers.add(name: "content-type", value: "application/octet-stream")
-            if let compressor, let (chosen, key) = compression {
-                compressor.finish()
-                recordCompression(key: key, raw: length, wire: compressor.failure == nil ? UInt64(compressor.count) : length)
-                // Only what shrank goes compressed; the rest by sendfile below.
-                if compressor.failure == nil, UInt64(compressor.count) < length {
-                    if let lane = wire?.lane { wireTotals.withLock { $0[lane, default: WireTotals()].add(raw: length, wire: UInt64(compressor.count)) } }
-                    headers.add(name: SoftcopyHeaders.encoding, value: chosen.description)
-                    let body = compressor.withOutput { ByteBuffer(bytes: $0) }
-                    return HTTPResponse(status: .ok, headers: headers, body: .bytes(body))
-                }
+            // Only what shrank goes compressed; the rest by sendfile below.
+            if let compressor, let (chosen, key) = compression, finishCompression(compressor, raw: length, gainKey: key, lane: wire?.lane) {
+                headers.add(name: SoftcopyHeaders.encoding, value: chosen.description)
+                let body = compressor.withOutput { ByteBuffer(bytes: $0) }
+                return HTTPResponse(status: .ok, headers: headers, body: .bytes(body))
             }
             let fd = file.releaseDescriptor()
             return HTTPResponse(status: .ok, headers: headers,
@@ -192,12 +192,8 @@ final class ChunkReader: Sendable {
                 compressor = c
                 c.begin(chosen)
                 c.update(data)
-                c.finish()
-                let wire = c.failure == nil ? UInt64(c.count) : frame.length
-                recordCompression(key: key, raw: frame.length, wire: wire)
-                if wire < frame.length {
-                    if let lane = entry.wire?.lane { wireTotals.withLock { $0[lane, default: WireTotals()].add(raw: frame.length, wire: wire) } }
-                    frame.length = wire
+                if finishCompression(c, raw: frame.length, gainKey: key, lane: entry.wire?.lane) {
+                    frame.length = UInt64(c.count)
                     frame.encoding = chosen
                     body.writeBytes(frame.headerLine)
                     c.withOutput { _ = body.writeBytes($0) }

@@ -8,9 +8,19 @@ public struct WireTotals: Sendable, Hashable {
     public init() {}
 
     public mutating func add(raw: UInt64, wire: UInt64) {
-        chunks += 1
-        rawBytes += raw
-        wireBytes += wire
+        add(WireTotals(chunks: 1, rawBytes: raw, wireBytes: wire))
+    }
+
+    public mutating func add(_ other: WireTotals) {
+        chunks += other.chunks
+        rawBytes += other.rawBytes
+        wireBytes += other.wireBytes
+    }
+
+    init(chunks: UInt64, rawBytes: UInt64, wireBytes: UInt64) {
+        self.chunks = chunks
+        self.rawBytes = rawBytes
+        self.wireBytes = wireBytes
     }
 
     /// Source bytes per wire byte of the compressed chunks (1 with none).
