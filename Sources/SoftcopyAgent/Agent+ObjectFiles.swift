@@ -58,7 +58,7 @@ extension Agent {
             let relay = ResponseRelay(status: status, headers: headers, length: length, respond: respond)
             let result = Result { () throws(S3Error) in
                 try s3.download(name, range: range, onHead: { code, upstream in
-                    let etag = upstream.last { $0.name == "etag" }.map { S3Client.unquoted($0.value) }
+                    let etag = HTTPClientResponse.header("etag", in: upstream).map(S3Client.unquoted)
                     guard code == (range == nil ? 200 : 206), etag == described.etag else {
                         replaced = code == 200 || code == 206
                         return false

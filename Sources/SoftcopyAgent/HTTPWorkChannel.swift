@@ -161,9 +161,9 @@ final class HTTPWorkConnection: WorkConnection {
             do {
                 response = try connection.client.download(url, headers: connection.channel.wireHeaders(), stallTimeout: HTTPWorkChannel.stallTimeout,
                                                           onHead: { status, headers in
-                    guard status == 200, let value = headers.last(where: { $0.name == SoftcopyHeaders.encoding.lowercased() })?.value else { return true }
+                    guard status == 200, let value = HTTPClientResponse.header(SoftcopyHeaders.encoding, in: headers) else { return true }
                     guard let encoding = WireEncoding(header: value),
-                          let version = headers.last(where: { $0.name == SoftcopyHeaders.version.lowercased() }).flatMap({ FileVersion(token: $0.value) }) else {
+                          let version = HTTPClientResponse.header(SoftcopyHeaders.version, in: headers).flatMap(FileVersion.init(token:)) else {
                         decodeFailure = "the coordinator sent \(item.path) as \(value.debugDescription), which this agent does not decode"
                         return false
                     }

@@ -12,6 +12,12 @@ public struct HTTPClientResponse: Sendable {
     public var bodySeconds: Double = 0
 
     public func header(_ name: String) -> String? {
+        Self.header(name, in: headers)
+    }
+
+    /// A header's value among lower-cased names, the last if repeated: the same lookup
+    /// for a finished response and for the headers an `onHead` callback sees.
+    public static func header(_ name: String, in headers: [(name: String, value: String)]) -> String? {
         let lower = name.lowercased()
         return headers.last(where: { $0.name == lower })?.value
     }

@@ -254,8 +254,8 @@ extension Agent {
             let result = viewClients.with { client in
                 Result { () throws(HTTPClientError) in
                     try client.download(Route.file(path: path.string).url(holder.url), headers: range, stallTimeout: .seconds(30), onHead: { code, upstream in
-                        let checksum = upstream.last { $0.name == SoftcopyHeaders.checksum.lowercased() }?.value
-                        let announced = upstream.last { $0.name == "content-length" }.flatMap { UInt64($0.value) }
+                        let checksum = HTTPClientResponse.header(SoftcopyHeaders.checksum, in: upstream)
+                        let announced = HTTPClientResponse.header("content-length", in: upstream).flatMap { UInt64($0) }
                         guard code == (status == .partialContent ? 206 : 200), checksum == file.checksum.hex, announced == length else {
                             if code == 200 || code == 206 {
                                 otherVersion += 1
