@@ -1,5 +1,6 @@
 """Shared pieces of softcopy's benchmarks: a fresh filesystem per run, timing of child
 processes (wall, user+sys CPU, peak memory), and tables of medians."""
+import filecmp
 import json
 import os
 import statistics
@@ -156,6 +157,21 @@ def summary_rows(results, *, baseline, gib=None, files=None):
             row["files/s"] = f"{files / wall:.0f}"
         rows.append(row)
     return rows
+
+
+def compare_trees(a, b, skip=None):
+    """Paths under A whose bytes differ at B, or that B lacks (files whose name SKIP
+    accepts aside): a copy counts in a benchmark only when this is empty."""
+    out = []
+    for root, _, files in os.walk(a):
+        for name in files:
+            if skip and skip(name):
+                continue
+            p = os.path.join(root, name)
+            q = os.path.join(b, os.path.relpath(p, a))
+            if not os.path.exists(q) or not filecmp.cmp(p, q, shallow=False):
+                out.append(os.path.relpath(p, a))
+    return out
 
 
 # Two hosts on this machine for the slow-link benchmarks: network namespaces joined by

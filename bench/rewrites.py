@@ -24,14 +24,13 @@ bench/slow_link.py); the local copies are then left out.
 usage: bench/rewrites.py [--repeat N] [--work DIR] [--only WRITER] [--link RATE]
 """
 import argparse
-import filecmp
 import os
 import re
 import subprocess
 import sys
 import time
 
-from common import A, A_IP, ACQUIRE, B, B_IP, PYTHON, Link, median, ns, release_binary, table, write_json
+from common import A, A_IP, ACQUIRE, B, B_IP, PYTHON, Link, compare_trees, median, ns, release_binary, table, write_json
 from live_acquisition import chunk_delays, percentile
 from peers import Server
 
@@ -99,18 +98,6 @@ def run_once(writer, mode, hold, work, link=None):
             copier.kill()
         if server:
             server.stop()
-
-
-def compare_trees(a, b):
-    """Paths whose bytes differ, or that one side lacks (softcopy's own .softcopy/ aside)."""
-    out = []
-    for root, dirs, files in os.walk(a):
-        for name in files:
-            p = os.path.join(root, name)
-            q = os.path.join(b, os.path.relpath(p, a))
-            if not os.path.exists(q) or not filecmp.cmp(p, q, shallow=False):
-                out.append(os.path.relpath(p, a))
-    return out
 
 
 def main():

@@ -28,7 +28,6 @@ Every copy is compared with the source byte for byte before its figures count.
 usage: bench/slow_link.py [--repeat N] [--link 100mbit] [--rate MBPS] [--mb SIZE] [--only NAME]
 """
 import argparse
-import filecmp
 import json
 import os
 import re
@@ -37,7 +36,7 @@ import subprocess
 import threading
 import time
 
-from common import A, A_IP, ACQUIRE, B, B_IP, PYTHON, FreshFilesystem, Link, median, ns, release_binary, run, table, write_json
+from common import A, A_IP, ACQUIRE, B, B_IP, PYTHON, FreshFilesystem, Link, compare_trees, median, ns, release_binary, run, table, write_json
 from peers import Server, cpu_seconds
 
 CHUNK = (1, 1, 1024, 1024)  # 2 MiB of uint16
@@ -73,19 +72,6 @@ def tree_bytes(root):
             except FileNotFoundError:
                 pass
     return total
-
-
-def identical(source, dest):
-    """Every file of the source (the end marker and writer temp files aside) is at the destination with the same bytes."""
-    for dirpath, _, files in os.walk(source):
-        for name in files:
-            if name.startswith(".") or name.endswith(".__lock"):
-                continue
-            a = os.path.join(dirpath, name)
-            b = os.path.join(dest, os.path.relpath(a, source))
-            if not os.path.exists(b) or not filecmp.cmp(a, b, shallow=False):
-                return f"{os.path.relpath(a, source)} differs or is missing"
-    return None
 
 
 class Backlog(threading.Thread):
@@ -192,9 +178,10 @@ def run_once(mode, args, work, binaries, link_rate):
             backlog.join()
             if writer.returncode != 0:
                 raise SystemExit(f"bench: the writer failed ({writer.returncode}):\n{writer_err[-2000:]}")
-            problem = identical(source, dest)
-            if problem:
-                raise SystemExit(f"bench: {mode}: the copy is not the source: {problem}")
+            # The writer's lock and temp files (names starting with "." or ending ".__lock") aside.
+            differences = compare_trees(source, dest, skip=lambda name: name.startswith(".") or name.endswith(".__lock"))
+            if differences:
+                raise SystemExit(f"bench: {mode}: the copy is not the source: {differences[0]} differs or is missing")
             for server in servers:
                 if mode.startswith("rclone"):
                     copier_cpu += cpu_seconds(server.process.pid) - server.cpu_at_start
