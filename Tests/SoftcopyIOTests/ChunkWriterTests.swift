@@ -37,7 +37,7 @@ struct ChunkWriterTests {
             }
         }
         let length = try writer.finish()
-        try pending.settle(mode: 0o644, modificationTime: nil)
+        try pending.settle(mode: 0o644, modificationTime: nil, size: length)
         let landed = try pending.checksumOfWrittenBytes(buffer: writer.buffer, length: UInt64(bytes.count))
         let isDirect = pending.isDirect
         _ = try pending.commit(syncDirectory: true)

@@ -111,7 +111,7 @@ struct DestinationTreeTests {
             let path = try RelativePath(validating: "c/\(n % 3)/\(n)/0")
             let pending = try tree.beginWrite(path)
             try pending.write(Array("chunk \(n)".utf8))
-            try pending.settle(mode: 0o640, modificationTime: 1_000_000_000 * Int64(n))
+            try pending.settle(mode: 0o640, modificationTime: 1_000_000_000 * Int64(n), size: UInt64("chunk \(n)".utf8.count))
             staged.append(try StagedFile(pending, path: path))
         }
         #expect(try TreeComparison.files(dir.appending("root")).isEmpty, "a real name before the rename")

@@ -42,7 +42,7 @@ package struct FolderStore: Store {
         // listed without one, and the coordinator re-checks it.
         let recorded = records != nil
             && (try? pending.setAttribute(WrittenRecord.attributeName, WrittenRecord(version: version, checksum: checksum).bytes)) != nil
-        try pending.settle(mode: mode, modificationTime: version.mtimeNanoseconds)
+        try pending.settle(mode: mode, modificationTime: version.mtimeNanoseconds, size: received)
         if readBack {
             let (landed, length) = try pending.checksumOfWrittenBytes(buffer: buffer, length: received)
             let staged = try StagedFile(pending, path: path)

@@ -45,7 +45,7 @@ package struct ObjectStore: Store {
 
     package func stage(_ pending: consuming PendingFile, path: RelativePath, version: FileVersion, checksum: Checksum,
                        received: UInt64, mode: UInt32, buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Result<StagedWrite, StageMismatch> {
-        try pending.settle(mode: mode, modificationTime: version.mtimeNanoseconds)
+        try pending.settle(mode: mode, modificationTime: version.mtimeNanoseconds, size: received)
         return .success(StagedWrite(file: try StagedFile(pending, path: path), version: version, checksum: checksum, bytes: received, recorded: false))
     }
 
