@@ -15,7 +15,8 @@ package struct WrittenRecord: Sendable, Hashable {
     /// high and low words, each 8 bytes little-endian (51 bytes). ext4 keeps an attribute
     /// this short inside a 256-byte inode; the text form before it ("softcopy1 <token>
     /// <hex>", about 98 bytes, still read) took an attribute block of its own, a block
-    /// allocated and journaled per file: most of the cost of the record with small files.
+    /// allocated and journaled per file (`fsetxattr` was 5% of an agent's samples with
+    /// 16 KiB files).
     package var bytes: [UInt8] {
         var out = Self.magic
         out.reserveCapacity(Self.length)
@@ -27,7 +28,7 @@ package struct WrittenRecord: Sendable, Hashable {
     }
 
     static let magic: [UInt8] = Array("sc2".utf8)
-    static let length = 3 + 6 * 8
+    static let length = magic.count + 6 * 8
 
     package init(version: FileVersion, checksum: Checksum) {
         self.version = version

@@ -3,10 +3,10 @@
 /// metadata says of its chunks.
 ///
 /// `auto` compresses a chunk when all of these hold:
-/// - the agent accepts zstd and has measured its link (`LinkMeter`) slower than
-///   `slowLink`, or has not measured it yet: above it, compressing on the acquisition PC would cost more time than
-///   it saves (zstd -1 on shuffled 16-bit images: about 700 MB/s of one core here), and
-///   the CPU is the writer's first;
+/// - the agent accepts zstd and has not measured its link (`LinkMeter`) at `slowLink` or
+///   faster: above it, compressing on the acquisition PC would cost more time than it
+///   saves (zstd -1 on shuffled 16-bit images: about 700 MB/s of one core here), and the
+///   CPU is the writer's first;
 /// - the array's codecs leave its chunks raw (`ZarrArrayLayout.rawItemSize`): a chunk
 ///   zstd or blosc already compressed does not shrink again;
 /// - the array's recent chunks did shrink (`CompressionGain`).

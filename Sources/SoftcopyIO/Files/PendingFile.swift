@@ -60,7 +60,8 @@ public struct PendingFile: ~Copyable {
         try file.checksum(buffer: buffer, path: displayPath, upTo: length)
     }
 
-    /// Sets permissions and modification time, then fsyncs the data.
+    /// Sets permissions and modification time, then fsyncs the data (which writes it back
+    /// at once: no writeback is started before, whatever the size).
     public func finish(mode: UInt32, modificationTime: Int64?) throws(SystemError) {
         try settle(mode: mode, modificationTime: modificationTime, size: 0)
         try sync()
